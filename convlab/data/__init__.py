@@ -1,0 +1,1 @@
+"""The digits: MNIST files, download, preprocessing and augmentation; pure NumPy."""

@@ -1,0 +1,1 @@
+"""Everything Qt: the window, its widgets, the controller and the training worker."""

@@ -1,0 +1,1 @@
+"""The neural-network engine: pure NumPy, no Qt."""

@@ -1,0 +1,39 @@
+"""Shared test fixtures: headless Qt and the real MNIST files when they are present."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Qt must be told before it loads that there is no screen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parent.parent
+
+MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+
+
+def _find_mnist_dir():
+    """Where real MNIST is: $CONVLAB_TEST_MNIST, else the shared folder beside the clone."""
+    candidates = [os.environ.get("CONVLAB_TEST_MNIST"), REPO.parent / "shared/data/mnist"]
+    for candidate in candidates:
+        if candidate and all((Path(candidate) / f).is_file() for f in MNIST_FILES):
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The folder holding real MNIST IDX files; skips the test when there is none."""
+    found = _find_mnist_dir()
+    if found is None:
+        pytest.skip(
+            "real MNIST not found: set CONVLAB_TEST_MNIST to a folder holding "
+            + ", ".join(MNIST_FILES)
+        )
+    return found
