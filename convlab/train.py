@@ -1,0 +1,543 @@
+"""The training loop in plain Python + NumPy, driven step by step by CLI, tests and GUI.
+
+Public API (the GUI worker, the CLI and the tests rely on these names)::
+
+    config = TrainConfig(epochs=5, batch_size=64, lr=1e-3, optimizer="adam")
+    trainer = Trainer(model, train=(x_train, y_train), val=(x_val, y_val),
+                      config=config)            # optimizer and rng built from config
+    for result in trainer.steps():              # one StepResult per optimisation step
+        print(result.loss, result.accuracy, result.images_per_sec)
+        if result.epoch_result:                 # the last step of an epoch carries
+            print(result.epoch_result.val_acc)  # that epoch's validation metrics
+
+Data: x float32 (N, 1, 28, 28) in [0, 1], y int (N,). ``val`` may be None.
+
+Control from another thread (the GUI), all taking effect *between* steps:
+
+* ``pause()`` / ``resume()`` / ``stop()``: threading.Events. ``steps()`` blocks inside
+  its loop while paused (so call it from a worker thread, never the GUI thread) and
+  simply ends after ``stop()``.
+* ``step_once()``: while paused, run exactly one more step and stay paused (while
+  running: run one more step, then pause).
+* ``set_lr(lr)``: the new base learning rate from the next step on (a cosine schedule
+  keeps scaling it down as training advances).
+* ``submit(fn) -> concurrent.futures.Future``: ``fn()`` runs in the training thread
+  between steps (also while paused), so exactly one thread ever writes the weights.
+  The GUI sends kernel edits and filter freezes this way. The future holds fn's result
+  or exception. Commands submitted after ``steps()`` has ended never run.
+* ``state``: "ready", "running", "paused", "stopped", "finished" or "diverged".
+
+A NaN/inf guard checks ``np.isfinite(loss)`` at every step. On a bad loss it restores
+the last weights (and optimizer state, BatchNorm statistics) that gave a finite loss
+and raises ``TrainingDiverged`` out of ``steps()`` with a message saying what happened
+and what to try.
+
+Checkpoints: ``trainer.save_checkpoint(path)`` (atomic, through ``nn.save_model``)
+stores weights, optimizer state, step, the RNG state and the position inside the
+epoch; ``Trainer.from_checkpoint(path, train, val)`` continues exactly where it
+stopped, giving the same weights as an uninterrupted run. Call ``save_checkpoint``
+from the training thread: between ``next()`` calls, or via ``submit`` while running.
+
+``evaluate(model, x, y)`` returns accuracy, per-class accuracy, the confusion matrix,
+predictions and probabilities (the CLI's ``evaluate`` and the GUI's evaluation tab).
+
+Randomness (shuffling, augmentation, dropout masks) flows from one seeded
+``np.random.Generator``; nothing touches the global ``np.random`` state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from convlab import nn
+from convlab.nn.functional import softmax
+
+OPTIMIZERS = ("adam", "sgd")
+SCHEDULES = ("constant", "cosine")
+
+# Key under which the trainer keeps its own state inside a model file's `extra`.
+_EXTRA_KEY = "trainer"
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training run; stored in checkpoints so a resume is exact."""
+
+    epochs: int = 5
+    batch_size: int = 64
+    lr: float = 1e-3
+    optimizer: str = "adam"          # "adam" or "sgd"
+    momentum: float = 0.9            # SGD only
+    weight_decay: float = 0.0
+    schedule: str = "constant"       # "constant" or "cosine" (decays to 0 at the end)
+    augment: bool = False            # random shifts/rotations/scales of each batch
+    augment_options: dict = field(default_factory=dict)  # passed to augment_batch
+    val_fraction: float = 0.1        # used by callers that split off validation data
+    seed: int = 0
+    eval_batch_size: int = 500
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}"
+            )
+        if self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"schedule must be one of {SCHEDULES}, got {self.schedule!r}"
+            )
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(
+                f"epochs and batch_size must be >= 1, got {self.epochs} and "
+                f"{self.batch_size}"
+            )
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"learning rate must be a positive number, got {self.lr}")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+
+
+@dataclass(frozen=True)
+class EpochResult:
+    """Metrics of one finished epoch; val_* are None when there is no validation set."""
+
+    epoch: int                       # 1-based
+    train_loss: float                # mean over the epoch's steps
+    train_acc: float                 # 0..1
+    val_loss: float | None
+    val_acc: float | None
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one optimisation step did, for progress bars and live curves."""
+
+    step: int                        # steps done so far in the whole run, 1-based
+    epoch: int                       # 1-based
+    batch: int                       # 1-based index of the batch inside the epoch
+    batches_per_epoch: int
+    loss: float                      # this batch's mean cross-entropy
+    accuracy: float                  # this batch's accuracy, 0..1
+    lr: float                        # learning rate used for this step
+    images_per_sec: float            # smoothed training throughput (pauses excluded)
+    progress: float                  # fraction of the whole run done, 0..1
+    eta_seconds: float               # estimated training time left
+    epoch_result: EpochResult | None = None   # set on the last step of an epoch
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the last good weights have been restored."""
+
+    def __init__(self, message: str, step: int, loss: float):
+        super().__init__(message)
+        self.step = step
+        self.loss = loss
+
+
+def make_optimizer(model, config: TrainConfig):
+    """The optimizer named by ``config`` over every parameter of ``model``."""
+    params = model.parameters()
+    if config.optimizer == "adam":
+        return nn.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    return nn.SGD(params, lr=config.lr, momentum=config.momentum,
+                  weight_decay=config.weight_decay)
+
+
+def scheduled_lr(base_lr: float, schedule: str, step: int, total_steps: int) -> float:
+    """Learning rate for 0-based ``step`` of ``total_steps`` (constant or cosine)."""
+    if schedule == "cosine":
+        # Half a cosine wave: big steps early to make progress, tiny ones at the end
+        # to settle into a minimum instead of bouncing around it.
+        return base_lr * 0.5 * (1.0 + math.cos(math.pi * step / max(total_steps, 1)))
+    return base_lr
+
+
+def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> dict:
+    """Accuracy of ``model`` on images x (N, 1, 28, 28) with labels y (N,).
+
+    Returns a dict with ``accuracy`` (0..1), ``loss`` (mean cross-entropy),
+    ``per_class`` (K,) accuracy per true class (NaN for a class with no examples),
+    ``confusion`` (K, K) counts with rows = true class and columns = prediction,
+    ``predictions`` (N,) and ``probabilities`` (N, K). The model is put in eval mode
+    (BatchNorm running statistics, no dropout) and back in its previous mode after.
+    """
+    was_training = getattr(model, "training", True)
+    model.eval()
+    try:
+        logits = np.concatenate(
+            [model.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        )                                                     # (N, K)
+    finally:
+        if was_training:
+            model.train()
+    y = np.asarray(y, dtype=np.int64)
+    probabilities = softmax(logits)
+    loss, _ = nn.softmax_cross_entropy(logits, y)
+    predictions = logits.argmax(axis=1)
+    num_classes = logits.shape[1]
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(confusion, (y, predictions), 1)
+    per_class_total = confusion.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_class = np.diag(confusion) / per_class_total
+    return {
+        "accuracy": float((predictions == y).mean()) if len(y) else float("nan"),
+        "loss": float(loss),
+        "per_class": per_class,
+        "confusion": confusion,
+        "predictions": predictions,
+        "probabilities": probabilities,
+    }
+
+
+class Trainer:
+    """Trains ``model`` on ``train`` = (x, y), one step at a time, controllable from
+    another thread; see the module docstring for the API."""
+
+    def __init__(self, model, train, val=None, config: TrainConfig | None = None,
+                 optimizer=None, rng: np.random.Generator | None = None):
+        self.model = model
+        self.config = config or TrainConfig()
+        self.x_train, self.y_train = _check_data(*train, "training")
+        if len(self.x_train) == 0:
+            raise ValueError("the training set is empty")
+        self.val = None if val is None else _check_data(*val, "validation")
+        self.optimizer = optimizer or make_optimizer(model, self.config)
+        self.rng = rng if rng is not None else np.random.default_rng(self.config.seed)
+        _share_rng_with_dropout(model, self.rng)
+        self.base_lr = self.config.lr
+        self.batches_per_epoch = math.ceil(len(self.x_train) / self.config.batch_size)
+        self.total_steps = self.config.epochs * self.batches_per_epoch
+        self.epoch_results: list[EpochResult] = []
+        self.state = "ready"
+        self._good = None                 # snapshot for the NaN guard
+        self._good_loss = None
+
+        # Position in the run; all of it goes into checkpoints.
+        self.step = 0
+        self._epoch = 0                   # 0-based epoch in progress
+        self._batch = 0                   # batches done in that epoch
+        self._order: np.ndarray | None = None   # this epoch's shuffled example order
+        self._epoch_loss_sum = 0.0
+        self._epoch_correct = 0
+        self._epoch_seen = 0
+
+        # Cross-thread controls.
+        self._pause = threading.Event()
+        self._stop = threading.Event()
+        self._single_step = threading.Event()
+        self._wake = threading.Event()    # set whenever a control or command arrives
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+
+        # Throughput bookkeeping (pauses are excluded from both).
+        self._train_seconds = 0.0
+        self._session_steps = 0
+        self._images_per_sec = 0.0
+
+    # ---- controls (safe to call from any thread) ----
+
+    def pause(self):
+        """Pause before the next step."""
+        self._pause.set()
+        self._wake.set()
+
+    def resume(self):
+        """Continue after ``pause()``."""
+        self._pause.clear()
+        self._wake.set()
+
+    def stop(self):
+        """End ``steps()`` before the next step; the model keeps its current weights."""
+        self._stop.set()
+        self._wake.set()
+
+    def step_once(self):
+        """Run exactly one more step, then stay (or become) paused."""
+        self._single_step.set()
+        self._pause.set()
+        self._wake.set()
+
+    def set_lr(self, lr: float):
+        """Use ``lr`` as the base learning rate from the next step on."""
+        lr = float(lr)
+        if not (lr > 0 and math.isfinite(lr)):
+            raise ValueError(f"learning rate must be a positive number, got {lr}")
+        self.base_lr = lr
+
+    def submit(self, fn: Callable[[], object]) -> Future:
+        """Run ``fn()`` in the training thread between steps; returns its Future."""
+        future: Future = Future()
+        self._commands.put((fn, future))
+        self._wake.set()
+        return future
+
+    @property
+    def paused(self) -> bool:
+        return self._pause.is_set()
+
+    @property
+    def current_lr(self) -> float:
+        """The learning rate the next step will use."""
+        return scheduled_lr(self.base_lr, self.config.schedule, self.step,
+                            self.total_steps)
+
+    # ---- the loop ----
+
+    def steps(self) -> Iterator[StepResult]:
+        """Train until done or stopped, yielding a StepResult after every step.
+
+        Raises TrainingDiverged (weights restored) when the loss stops being finite.
+        """
+        self.model.train()
+        try:
+            while self._epoch < self.config.epochs:
+                if not self._wait_for_go():
+                    self.state = "stopped"
+                    return
+                self.state = "running"
+                yield self._train_step()
+            self.state = "finished"
+        finally:
+            self._run_commands()
+
+    def _wait_for_go(self) -> bool:
+        """Run pending commands and honour pause/stop; False means stop now."""
+        while True:
+            self._wake.clear()
+            self._run_commands()
+            if self._stop.is_set():
+                return False
+            if not self._pause.is_set():
+                return True
+            if self._single_step.is_set():
+                self._single_step.clear()
+                return True
+            self.state = "paused"
+            self._wake.wait()
+
+    def _run_commands(self):
+        while True:
+            try:
+                fn, future = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn())
+            except Exception as exc:  # the caller sees it through the future
+                future.set_exception(exc)
+
+    def _train_step(self) -> StepResult:
+        started = time.perf_counter()
+        cfg = self.config
+        if self._order is None:
+            self._order = self.rng.permutation(len(self.x_train))
+        start = self._batch * cfg.batch_size
+        index = self._order[start:start + cfg.batch_size]
+        xb, yb = self.x_train[index], self.y_train[index]
+        if cfg.augment:
+            from convlab.data.augment import augment_batch
+
+            xb = augment_batch(xb, self.rng, **cfg.augment_options)
+
+        lr = self.current_lr
+        self.optimizer.lr = lr
+        logits = self.model.forward(xb)                           # (B, K)
+        loss, dlogits = nn.softmax_cross_entropy(logits, yb)
+        if not np.isfinite(loss):
+            self._diverged(loss, lr)
+        # The weights that just gave a finite loss are "good": keep a copy to fall
+        # back on if this step's update sends the next loss to NaN or inf.
+        self._good = _snapshot(self.model, self.optimizer)
+        self._good_loss = float(loss)
+        self.optimizer.zero_grad()
+        self.model.backward(dlogits)
+        self.optimizer.step()
+
+        correct = int((logits.argmax(axis=1) == yb).sum())
+        self.step += 1
+        self._batch += 1
+        self._epoch_loss_sum += float(loss) * len(yb)
+        self._epoch_correct += correct
+        self._epoch_seen += len(yb)
+        epoch_result = None
+        epoch = self._epoch + 1
+        batch = self._batch
+        if self._batch == self.batches_per_epoch:
+            epoch_result = self._finish_epoch()
+
+        elapsed = time.perf_counter() - started
+        self._train_seconds += elapsed
+        self._session_steps += 1
+        # Exponential moving average: steady enough to read, quick to follow changes.
+        rate = len(yb) / max(elapsed, 1e-9)
+        self._images_per_sec = (rate if self._session_steps == 1
+                                else 0.9 * self._images_per_sec + 0.1 * rate)
+        seconds_per_step = self._train_seconds / self._session_steps
+        return StepResult(
+            step=self.step, epoch=epoch, batch=batch,
+            batches_per_epoch=self.batches_per_epoch,
+            loss=float(loss), accuracy=correct / len(yb), lr=lr,
+            images_per_sec=self._images_per_sec,
+            progress=self.step / self.total_steps,
+            eta_seconds=(self.total_steps - self.step) * seconds_per_step,
+            epoch_result=epoch_result,
+        )
+
+    def _finish_epoch(self) -> EpochResult:
+        val_loss = val_acc = None
+        if self.val is not None and len(self.val[0]):
+            metrics = evaluate(self.model, *self.val,
+                               batch_size=self.config.eval_batch_size)
+            val_loss, val_acc = metrics["loss"], metrics["accuracy"]
+        result = EpochResult(
+            epoch=self._epoch + 1,
+            train_loss=self._epoch_loss_sum / self._epoch_seen,
+            train_acc=self._epoch_correct / self._epoch_seen,
+            val_loss=val_loss, val_acc=val_acc,
+        )
+        self.epoch_results.append(result)
+        self._epoch += 1
+        self._batch = 0
+        self._order = None
+        self._epoch_loss_sum = 0.0
+        self._epoch_correct = 0
+        self._epoch_seen = 0
+        return result
+
+    def _diverged(self, loss: float, lr: float):
+        if self._good is not None:
+            _restore(self.model, self.optimizer, self._good)
+            restored = (f"the weights used at step {self.step} (loss "
+                        f"{self._good_loss:.4g}) have been restored")
+        else:
+            restored = "there were no earlier weights to restore"
+        self.state = "diverged"
+        raise TrainingDiverged(
+            f"Training stopped: the loss became {loss} at step {self.step + 1} "
+            f"(learning rate {lr:g}), so the weights blew up; {restored}. "
+            "Try a smaller learning rate.",
+            step=self.step + 1, loss=float(loss),
+        )
+
+    # ---- checkpoints ----
+
+    def save_checkpoint(self, path):
+        """Write weights, optimizer state, step, RNG state and position atomically."""
+        state = {
+            "config": dataclasses.asdict(self.config),
+            "base_lr": self.base_lr,
+            "epoch": self._epoch,
+            "batch": self._batch,
+            "order": None if self._order is None else self._order.tolist(),
+            "epoch_loss_sum": self._epoch_loss_sum,
+            "epoch_correct": self._epoch_correct,
+            "epoch_seen": self._epoch_seen,
+            "epoch_results": [dataclasses.asdict(r) for r in self.epoch_results],
+            "rng_state": self.rng.bit_generator.state,
+        }
+        nn.save_model(path, self.model, optimizer=self.optimizer, step=self.step,
+                      extra={_EXTRA_KEY: state})
+
+    @classmethod
+    def from_checkpoint(cls, path, train, val=None, epochs: int | None = None):
+        """A Trainer continuing the run saved in ``path`` (``epochs`` may extend it).
+
+        Raises nn.ModelFileError when the file is not a training checkpoint.
+        """
+        checkpoint = nn.load_model(path)
+        state = (checkpoint.extra or {}).get(_EXTRA_KEY)
+        if state is None or checkpoint.optimizer_state is None:
+            raise nn.ModelFileError(
+                f"{path} is a model file without training state; a checkpoint written "
+                "by 'train' (on Ctrl+C or with --checkpoint) is needed to resume"
+            )
+        config = TrainConfig(**state["config"])
+        if epochs is not None:
+            config = dataclasses.replace(config, epochs=epochs)
+        rng = np.random.default_rng(config.seed)
+        rng.bit_generator.state = state["rng_state"]
+        optimizer = make_optimizer(checkpoint.model, config)
+        optimizer.load_state_dict(checkpoint.optimizer_state)
+        trainer = cls(checkpoint.model, train, val, config, optimizer, rng)
+        trainer.base_lr = state["base_lr"]
+        trainer.step = checkpoint.step or 0
+        trainer._epoch = state["epoch"]
+        trainer._batch = state["batch"]
+        if state["order"] is not None:
+            trainer._order = np.asarray(state["order"], dtype=np.int64)
+            if len(trainer._order) != len(trainer.x_train):
+                raise ValueError(
+                    f"the checkpoint was made with {len(trainer._order)} training "
+                    f"images but {len(trainer.x_train)} were given; resume with the "
+                    "same data"
+                )
+        trainer._epoch_loss_sum = state["epoch_loss_sum"]
+        trainer._epoch_correct = state["epoch_correct"]
+        trainer._epoch_seen = state["epoch_seen"]
+        trainer.epoch_results = [EpochResult(**r) for r in state["epoch_results"]]
+        return trainer
+
+
+def _check_data(x, y, what):
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.int64)
+    if x.ndim != 4 or len(x) != len(y):
+        raise ValueError(
+            f"{what} data must be images (N, C, H, W) with N labels; got images "
+            f"{x.shape} and labels {y.shape}"
+        )
+    return x, y
+
+
+def _buffers(model):
+    """BatchNorm running statistics: model state that is not a Parameter."""
+    layers = getattr(model, "layers", [model])
+    names = ("running_mean", "running_var")
+    return [(layer, name) for layer in layers for name in names
+            if isinstance(getattr(layer, name, None), np.ndarray)]
+
+
+def _share_rng_with_dropout(model, rng):
+    # Dropout masks come from the trainer's generator, so one seed fixes the whole run
+    # and a checkpoint's RNG state is enough to continue it exactly.
+    for layer in getattr(model, "layers", [model]):
+        if isinstance(layer, nn.Dropout):
+            layer.rng = rng
+
+
+def _copy_tree(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copy_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy_tree(v) for v in value)
+    return value
+
+
+def _snapshot(model, optimizer):
+    return (
+        [p.data.copy() for p in model.parameters()],
+        [getattr(layer, name).copy() for layer, name in _buffers(model)],
+        _copy_tree(optimizer.state_dict()),
+    )
+
+
+def _restore(model, optimizer, snapshot):
+    params, buffers, optimizer_state = snapshot
+    # Copy into the existing arrays: the GUI and the optimizer hold references to them.
+    for p, data in zip(model.parameters(), params, strict=True):
+        p.data[...] = data
+    for (layer, name), data in zip(_buffers(model), buffers, strict=True):
+        getattr(layer, name)[...] = data
+    optimizer.load_state_dict(optimizer_state)
