@@ -1,0 +1,112 @@
+"""Turn a drawing into a 28x28 input the way MNIST digits were made."""
+
+import numpy as np
+
+SIZE = 28  # the MNIST frame
+BOX = 20  # MNIST scaled each digit so its longer side is 20 px
+# Where MNIST puts the centre of mass, in pixel indices (row, col). Measured on the
+# official test set: mean (13.99, 14.01), spread +-0.5 (std 0.29), which shows the
+# digits were moved by whole pixels so that the centre of mass lands at pixel 14.
+TARGET = 14.0
+# A pixel counts as ink from one grey level of an 8-bit image upwards, so the faint
+# anti-aliased edge of a stroke belongs to the digit's bounding box.
+INK_CUTOFF = 0.5 / 255
+# "Nothing drawn": less ink in total than 0.1% of the canvas area at full
+# intensity (a real MNIST digit has about 13% of its frame inked). A stray click or
+# speck stays below this, and is not blown up to fill the frame.
+MIN_INK_FRACTION = 1e-3
+
+
+def _area_matrix(n_in, n_out):
+    """(n_out, n_in) weights that shrink a line of n_in pixels to n_out by area.
+
+    Each output pixel covers n_in / n_out input pixels and takes their average,
+    weighted by how much of each it covers: the anti-aliasing that keeps thin
+    strokes as grey instead of letting them vanish between samples.
+    """
+    edges = np.arange(n_out + 1) * (n_in / n_out)  # output pixel borders in input units
+    lo, hi = edges[:-1, None], edges[1:, None]  # (n_out, 1)
+    j = np.arange(n_in)[None, :]  # (1, n_in)
+    overlap = np.clip(np.minimum(hi, j + 1) - np.maximum(lo, j), 0, None)
+    return overlap / (n_in / n_out)
+
+
+def _bilinear_matrix(n_in, n_out):
+    """(n_out, n_in) weights that stretch a line of n_in pixels to n_out (bilinear).
+
+    Pixel centres are aligned the usual way: output pixel i sits at input
+    coordinate (i + 0.5) * n_in / n_out - 0.5, between two input pixels.
+    """
+    pos = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
+    left = np.minimum(np.floor(pos).astype(int), n_in - 1)
+    right = np.minimum(left + 1, n_in - 1)
+    frac = pos - left
+    weights = np.zeros((n_out, n_in))
+    rows = np.arange(n_out)
+    np.add.at(weights, (rows, left), 1 - frac)
+    np.add.at(weights, (rows, right), frac)
+    return weights
+
+
+def resize(image, out_h, out_w):
+    """Resize (H, W) -> (out_h, out_w): area when shrinking, bilinear when growing.
+
+    Separable: each axis is one matrix product, and every weight row sums to 1, so
+    values stay in the input's range.
+    """
+    h, w = image.shape
+    rows = _area_matrix(h, out_h) if out_h <= h else _bilinear_matrix(h, out_h)
+    cols = _area_matrix(w, out_w) if out_w <= w else _bilinear_matrix(w, out_w)
+    return rows @ image @ cols.T  # (out_h, h) @ (h, w) @ (w, out_w)
+
+
+def center_of_mass(image):
+    """(row, col) centre of mass of a non-empty 2-D image, in pixel indices."""
+    total = image.sum()
+    rows = image.sum(axis=1) @ np.arange(image.shape[0]) / total
+    cols = image.sum(axis=0) @ np.arange(image.shape[1]) / total
+    return rows, cols
+
+
+def to_mnist(image):
+    """Make a drawing an MNIST digit: (H, W), ink 1 on 0 -> (28, 28) float32, or None.
+
+    1. crop to the bounding box of the ink,
+    2. scale so the longer side is 20 px, keeping the aspect ratio (area resampling,
+       which anti-aliases like the original),
+    3. put it in a 28x28 frame with its centre of mass at pixel (14, 14), moving by
+       whole pixels as MNIST did (so the box stays 20 px and sharp),
+    4. stretch the values so the strongest ink is 1, as in nearly every MNIST digit.
+
+    Returns None when nothing (or almost nothing, see MIN_INK_FRACTION) is drawn.
+    """
+    image = np.asarray(image, dtype=np.float64)
+    if image.ndim != 2:
+        raise ValueError(f"to_mnist expects a 2-D image, got shape {image.shape}")
+    image = np.clip(np.nan_to_num(image), 0.0, 1.0)
+    if image.sum() < MIN_INK_FRACTION * image.size:
+        return None
+
+    inked_rows = np.flatnonzero((image > INK_CUTOFF).any(axis=1))
+    inked_cols = np.flatnonzero((image > INK_CUTOFF).any(axis=0))
+    crop = image[inked_rows[0] : inked_rows[-1] + 1, inked_cols[0] : inked_cols[-1] + 1]
+
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    # The longer side becomes exactly 20; the shorter keeps the aspect ratio (>= 1 px).
+    new_h = BOX if h >= w else max(1, round(h * scale))
+    new_w = BOX if w >= h else max(1, round(w * scale))
+    digit = resize(crop, new_h, new_w)
+    digit /= digit.max()
+
+    # Place the box so that its centre of mass lands on the target pixel. For a
+    # lopsided shape (most ink at one end) part of the box can then fall outside
+    # the 28x28 frame; that ink is dropped, since the frame cannot hold it.
+    com_row, com_col = center_of_mass(digit)
+    top = int(round(TARGET - com_row))
+    left = int(round(TARGET - com_col))
+    frame = np.zeros((SIZE, SIZE))
+    r0, c0 = max(top, 0), max(left, 0)
+    r1, c1 = min(top + new_h, SIZE), min(left + new_w, SIZE)
+    frame[r0:r1, c0:c1] = digit[r0 - top : r1 - top, c0 - left : c1 - left]
+    return frame.astype(np.float32)
