@@ -1,6 +1,7 @@
 """Read MNIST from IDX files (gz or raw) or a Keras mnist.npz, checking everything."""
 
 import gzip
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -166,7 +167,7 @@ def load_npz(path, split="train"):
             labels = archive[f"y_{suffix}"]
     except MnistFormatError:
         raise
-    except (OSError, ValueError, EOFError, zlib.error) as exc:
+    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise MnistFormatError(
             f"{path}: not a readable .npz file ({exc}). {_FIX}"
         ) from exc
