@@ -1,0 +1,252 @@
+"""Parameter, Module and Sequential: the PyTorch-style base the layers build on."""
+
+import numpy as np
+
+
+class Parameter:
+    """A learnable array: ``.data`` and its gradient ``.grad`` (same shape).
+
+    Gradients accumulate (``+=``) across backward passes until ``zero_grad()``, as in
+    PyTorch. ``freeze_mask`` is None or a bool array broadcastable to ``.data``; the
+    optimizers leave the entries where it is True exactly unchanged (for a conv weight
+    of shape (F, C, kh, kw), a mask of shape (F, 1, 1, 1) freezes whole filters).
+    """
+
+    def __init__(self, data, name=""):
+        self.data = np.asarray(data)
+        self.grad = np.zeros_like(self.data)
+        self.name = name
+        self.freeze_mask = None
+
+    @property
+    def freeze_mask(self):
+        return self._freeze_mask
+
+    @freeze_mask.setter
+    def freeze_mask(self, mask):
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.dtype != bool:
+                raise ValueError(f"freeze_mask must be a bool array, got {mask.dtype}")
+            try:
+                shape = np.broadcast_shapes(mask.shape, self.data.shape)
+            except ValueError:
+                shape = None
+            if shape != self.data.shape:
+                raise ValueError(
+                    f"freeze_mask of shape {mask.shape} does not broadcast to the "
+                    f"parameter's shape {self.data.shape}"
+                )
+        self._freeze_mask = mask
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    def __repr__(self):
+        return (f"Parameter(name={self.name!r}, shape={self.data.shape}, "
+                f"dtype={self.data.dtype})")
+
+
+class Module:
+    """Base class of every layer: forward, backward, parameters, train/eval, config.
+
+    A subclass implements ``_forward(x, training) -> (out, cache)`` and
+    ``_backward(dout, cache, need_dx) -> dx``, the same split as the functions in
+    ``convlab.nn.functional``. ``forward`` keeps the cache for the next ``backward``;
+    ``Sequential.activations`` calls ``_forward`` directly and keeps nothing.
+    """
+
+    # Names of plain-array attributes that are model state without being learnable
+    # (BatchNorm's running statistics); they are saved and loaded with the parameters.
+    buffer_names = ()
+
+    def __init__(self):
+        self.training = True
+        self._cache = None
+
+    def forward(self, x):
+        """The layer's output for the batch ``x``; remembers what backward needs."""
+        out, self._cache = self._forward(x, self.training)
+        return out
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def backward(self, dout, need_dx=True):
+        """Accumulate parameter gradients and return dL/dx for the last forward.
+
+        ``need_dx=False`` says nobody needs the input gradient (the first layer of a
+        network): the layer may skip computing it and return None.
+        """
+        if self._cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() called without a forward() first"
+            )
+        # Drop the cache: it can be large (im2col columns) and must not be reused.
+        cache, self._cache = self._cache, None
+        return self._backward(dout, cache, need_dx)
+
+    def _forward(self, x, training):
+        raise NotImplementedError
+
+    def _backward(self, dout, cache, need_dx):
+        raise NotImplementedError
+
+    def named_children(self):
+        """Direct sub-modules as (name, module) pairs; plain layers have none."""
+        return []
+
+    def modules(self):
+        """This module and every module inside it, depth first."""
+        yield self
+        for _, child in self.named_children():
+            yield from child.modules()
+
+    def named_parameters(self, prefix=""):
+        """(name, Parameter) pairs, named like PyTorch's state_dict ("0.weight")."""
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+        for child_name, child in self.named_children():
+            yield from child.named_parameters(f"{prefix}{child_name}.")
+
+    def parameters(self):
+        """Every learnable Parameter, in a fixed order (the optimizers rely on it)."""
+        return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self, prefix=""):
+        """(name, array) pairs of non-learnable state, e.g. "1.running_mean"."""
+        for name in self.buffer_names:
+            yield prefix + name, getattr(self, name)
+        for child_name, child in self.named_children():
+            yield from child.named_buffers(f"{prefix}{child_name}.")
+
+    def zero_grad(self):
+        """Set every gradient to zero in place (references to .grad stay valid)."""
+        for p in self.parameters():
+            p.grad.fill(0)
+
+    def train(self, mode=True):
+        """Training mode: BatchNorm uses batch statistics, Dropout drops units."""
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self):
+        """Evaluation mode: BatchNorm uses running statistics, Dropout does nothing."""
+        return self.train(False)
+
+    def to(self, dtype):
+        """Convert parameters and buffers to ``dtype`` (float64 for gradient checks)."""
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = np.zeros_like(p.data)
+        for module in self.modules():
+            for name in module.buffer_names:
+                setattr(module, name, getattr(module, name).astype(dtype))
+        return self
+
+    def state_dict(self):
+        """Copies of every parameter and buffer array, keyed by their names."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, value.copy()) for name, value in self.named_buffers())
+        return state
+
+    def load_state_dict(self, state):
+        """Copy arrays from ``state`` into this model, in place.
+
+        Everything is checked first (same names, same shapes), so a mismatch raises
+        ValueError and leaves the model untouched.
+        """
+        targets = {name: p.data for name, p in self.named_parameters()}
+        targets.update(self.named_buffers())
+        missing = sorted(set(targets) - set(state))
+        unexpected = sorted(set(state) - set(targets))
+        problems = []
+        if missing:
+            problems.append("missing " + ", ".join(missing))
+        if unexpected:
+            problems.append("unexpected " + ", ".join(unexpected))
+        for name in sorted(set(targets) & set(state)):
+            shape = np.shape(state[name])
+            if shape != targets[name].shape:
+                problems.append(f"{name} has shape {shape} but the model needs "
+                                f"{targets[name].shape}")
+        if problems:
+            raise ValueError("state does not fit the model: " + "; ".join(problems))
+        for name, target in targets.items():
+            # In place: optimizers and the GUI hold references to these arrays.
+            np.copyto(target, state[name], casting="same_kind")
+
+    def get_config(self):
+        """A JSON-able description that ``nn.from_config`` turns back into a layer."""
+        return {"type": type(self).__name__}
+
+    def extra_repr(self):
+        """The text between the parentheses of the repr, as in PyTorch."""
+        return ""
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class Sequential(Module):
+    """Layers applied one after another; ``backward`` runs them in reverse."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential item {i} is not a Module: {layer!r}")
+        self.layers = list(layers)
+        # Parameters learn their full names ("3.weight") so the GUI can label them.
+        for name, p in self.named_parameters():
+            p.name = name
+
+    def named_children(self):
+        return [(str(i), layer) for i, layer in enumerate(self.layers)]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, index):
+        return self.layers[index]
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def _forward(self, x, training):
+        caches = []
+        for layer in self.layers:
+            x, cache = layer._forward(x, training and layer.training)
+            caches.append(cache)
+        return x, caches
+
+    def _backward(self, dout, caches, need_dx):
+        for i in reversed(range(len(self.layers))):
+            # Only the first layer may skip its input gradient: the others pass
+            # theirs on to the layer below.
+            dout = self.layers[i]._backward(dout, caches[i], need_dx or i > 0)
+        return dout
+
+    def activations(self, x):
+        """Every layer's output for ``x`` (N, C, H, W), in evaluation mode.
+
+        For showing feature maps: BatchNorm uses its running statistics, Dropout is
+        off, and nothing is cached or updated, so training state is not disturbed.
+        """
+        outputs = []
+        for layer in self.layers:
+            x, _ = layer._forward(x, False)
+            outputs.append(x)
+        return outputs
+
+    def get_config(self):
+        return {"type": "Sequential",
+                "layers": [layer.get_config() for layer in self.layers]}
+
+    def __repr__(self):
+        lines = [f"  ({i}): " + repr(layer).replace("\n", "\n  ")
+                 for i, layer in enumerate(self.layers)]
+        return "Sequential(\n" + "\n".join(lines) + "\n)"

@@ -1,0 +1,253 @@
+"""Model files: one .npz with the architecture as JSON, weights and optimizer state."""
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from convlab.nn import layers
+from convlab.nn.module import Module, Sequential
+
+FORMAT = "convlab-model"
+FORMAT_VERSION = 1
+
+# Layer classes from_config can build, by the "type" their get_config() writes.
+LAYER_TYPES = {
+    cls.__name__: cls
+    for cls in (layers.Conv2d, layers.MaxPool2d, layers.AvgPool2d, layers.BatchNorm2d,
+                layers.ReLU, layers.Flatten, layers.Linear, layers.Dropout)
+}
+# Layers whose constructor draws random numbers (initial weights, dropout masks).
+_TAKES_RNG = (layers.Conv2d, layers.Linear, layers.Dropout)
+
+_ADVICE = "Choose another file, or save the model again to replace this one."
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded: corrupt, truncated or not matching."""
+
+
+@dataclass
+class Checkpoint:
+    """What load_model returns: the model and what else the file held."""
+
+    model: Module
+    optimizer_state: dict | None = None
+    step: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def from_config(cfg, rng=None):
+    """Build the layer or network that ``cfg`` (from ``get_config()``) describes.
+
+    New weights are drawn from ``rng`` (an np.random.Generator; a fresh one if None).
+    Raises ValueError when the description is not understood.
+    """
+    if not isinstance(cfg, dict) or not isinstance(cfg.get("type"), str):
+        raise ValueError(
+            f"a layer description must be a dict with a 'type', got {cfg!r}"
+        )
+    kind = cfg["type"]
+    args = {key: value for key, value in cfg.items() if key != "type"}
+    if kind == "Sequential":
+        items = args.pop("layers", None)
+        if not isinstance(items, list) or args:
+            raise ValueError("a Sequential description needs exactly a 'layers' list")
+        return Sequential(*(from_config(item, rng) for item in items))
+    cls = LAYER_TYPES.get(kind)
+    if cls is None:
+        raise ValueError(
+            f"unknown layer type {kind!r}; known types: Sequential, "
+            + ", ".join(LAYER_TYPES)
+        )
+    if issubclass(cls, _TAKES_RNG):
+        args["rng"] = rng
+    try:
+        return cls(**args)
+    except TypeError as exc:  # a missing or unknown argument
+        raise ValueError(f"bad {kind} description {cfg!r}: {exc}") from exc
+
+
+def save_model(path, model, optimizer=None, step=None, extra=None):
+    """Write ``model`` (and optionally optimizer state, step, extra) to ``path``.
+
+    The file is one .npz: "architecture" (JSON of model.get_config()), one
+    "state/<name>" array per parameter and BatchNorm statistic, and for checkpoints
+    "optimizer" (JSON settings) with "optimizer/<buffer>" arrays and "step".
+    ``extra`` is any JSON-able dict (e.g. training metadata).
+
+    The write is atomic: the data goes to a temporary file in the same folder which
+    then replaces ``path`` in one step, so a crash never leaves half a model file.
+    """
+    path = Path(path)
+    try:
+        entries = {
+            "format": np.array(FORMAT),
+            "format_version": np.array(FORMAT_VERSION),
+            "architecture": np.array(json.dumps(model.get_config())),
+            "extra": np.array(json.dumps({} if extra is None else extra)),
+        }
+    except TypeError as exc:
+        raise ValueError(f"extra must be a JSON-able dict: {exc}") from exc
+    for name, value in model.state_dict().items():
+        entries[f"state/{name}"] = value
+    if optimizer is not None:
+        settings = {}
+        for key, value in optimizer.state_dict().items():
+            if isinstance(value, np.ndarray):
+                entries[f"optimizer/{key}"] = value
+            else:
+                settings[key] = value
+        entries["optimizer"] = np.array(json.dumps(settings))
+    if step is not None:
+        entries["step"] = np.array(int(step))
+
+    # The temporary file sits in the same folder so os.replace is a rename within
+    # one file system, which is atomic.
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **entries)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp makes a private file (0600); a saved model is an ordinary file.
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def load_model(path, *, into=None):
+    """Read a file written by save_model; returns a Checkpoint.
+
+    By default a new model is built from the file's architecture. With ``into=model``
+    the weights are copied into that existing model instead (in place, so optimizers
+    and views keep their references); its architecture must match the file's.
+
+    Raises ModelFileError, saying what is wrong, for a missing, corrupt, truncated or
+    mismatched file. Everything is checked before any model is changed.
+    """
+    path = Path(path)
+    entries = _read_entries(path)
+
+    def fail(problem, advice=_ADVICE):
+        return ModelFileError(
+            f"Cannot load model file '{path.name}': {problem}. {advice}"
+        )
+
+    if "architecture" not in entries or _text(entries.get("format")) != FORMAT:
+        raise fail("it is a NumPy archive but not a ConvLab model file "
+                   "(no 'format' and 'architecture' entries)")
+    cfg = _json(entries, "architecture", fail)
+    if into is None:
+        try:
+            model = from_config(cfg)
+        except ValueError as exc:
+            raise fail(f"its architecture is not understood ({exc})") from exc
+    else:
+        model = into
+        if cfg != into.get_config():
+            raise fail(
+                "it holds a different network from the one it should be loaded into "
+                f"(file: {_describe(cfg)}; model: {_describe(into.get_config())})",
+                "Open it as a new model, or pick a file saved from this architecture.",
+            )
+
+    state = {key[len("state/"):]: value for key, value in entries.items()
+             if key.startswith("state/")}
+    for name, value in state.items():
+        if not np.issubdtype(value.dtype, np.floating):
+            raise fail(f"entry {name!r} holds {value.dtype} values instead of floats")
+
+    optimizer_state = None
+    if "optimizer" in entries:
+        optimizer_state = _json(entries, "optimizer", fail)
+        params = model.parameters()
+        for key, value in entries.items():
+            if not key.startswith("optimizer/"):
+                continue
+            name = key[len("optimizer/"):]
+            index = name.rpartition(".")[2]
+            if (not index.isdigit() or int(index) >= len(params)
+                    or value.shape != params[int(index)].data.shape):
+                raise fail(f"optimizer entry {name!r} (shape {value.shape}) does not "
+                           "fit the model's parameters")
+            optimizer_state[name] = value
+    step = None
+    if "step" in entries:
+        if entries["step"].shape != () or entries["step"].dtype.kind not in "iu":
+            raise fail("its 'step' entry is not a whole number")
+        step = int(entries["step"])
+    extra = _json(entries, "extra", fail) if "extra" in entries else {}
+
+    # Last, because it changes the model: load_state_dict checks every name and
+    # shape before copying anything, so a mismatch leaves the model as it was.
+    try:
+        if into is None and state:
+            # Keep the file's precision (float32 normally, float64 for checks).
+            model.to(np.result_type(*state.values()))
+        model.load_state_dict(state)
+    except ValueError as exc:
+        raise fail(f"its weights do not match its architecture ({exc})") from exc
+    return Checkpoint(model=model, optimizer_state=optimizer_state, step=step,
+                      extra=extra)
+
+
+def _read_entries(path):
+    """Every array in the .npz at ``path``, read now so a damaged file fails here."""
+    def fail(problem):
+        return ModelFileError(f"Cannot load model file '{path.name}': {problem}. "
+                              f"{_ADVICE}")
+
+    if not path.is_file():
+        raise ModelFileError(f"Cannot load model file '{path.name}': there is no such "
+                             f"file in {path.parent}. Check the path.")
+    try:
+        data = np.load(path, allow_pickle=False)
+        if isinstance(data, np.ndarray):
+            entries = None  # a .npy file: one bare array, no archive
+        else:
+            with data:
+                entries = {key: data[key] for key in data.files}
+    except zipfile.BadZipFile as exc:
+        raise fail(f"it is not a complete .npz archive ({exc}); it may be truncated "
+                   "or damaged") from exc
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
+        raise fail(f"it could not be read as a .npz archive ({exc})") from exc
+    if entries is None:
+        raise fail("it holds a single NumPy array (.npy), not a model archive")
+    return entries
+
+
+def _text(entry):
+    """The string inside a 0-d text array, or None if ``entry`` is not one."""
+    if entry is None or entry.shape != () or entry.dtype.kind != "U":
+        return None
+    return str(entry)
+
+
+def _json(entries, key, fail):
+    text = _text(entries.get(key))
+    try:
+        value = json.loads(text) if text is not None else None
+    except json.JSONDecodeError as exc:
+        raise fail(f"its {key!r} entry is not valid JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        raise fail(f"its {key!r} entry is not a JSON object")
+    return value
+
+
+def _describe(cfg):
+    """A short one-line summary of a network description, for error messages."""
+    if cfg.get("type") == "Sequential" and isinstance(cfg.get("layers"), list):
+        return " -> ".join(_describe(item) for item in cfg["layers"])
+    args = ", ".join(f"{k}={v}" for k, v in cfg.items() if k != "type")
+    return f"{cfg.get('type')}({args})"
