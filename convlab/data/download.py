@@ -174,5 +174,6 @@ def download_mnist(dest=None, mirrors=None, progress=None, timeout=30, expected=
                     + _manual_fix(dest)
                 )
         finally:
-            part.unlink(missing_ok=True)
+            if part.is_file():
+                part.unlink()
     return dest
