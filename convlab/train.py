@@ -35,8 +35,10 @@ and what to try.
 Checkpoints: ``trainer.save_checkpoint(path)`` (atomic, through ``nn.save_model``)
 stores weights, optimizer state, step, the RNG state and the position inside the
 epoch; ``Trainer.from_checkpoint(path, train, val)`` continues exactly where it
-stopped, giving the same weights as an uninterrupted run. Call ``save_checkpoint``
-from the training thread: between ``next()`` calls, or via ``submit`` while running.
+stopped, giving the same weights as an uninterrupted run (``resume_config`` reads
+the stored TrainConfig first, e.g. to redo the same train/validation split). Call
+``save_checkpoint`` from the training thread: between ``next()`` calls, or via
+``submit`` while running.
 
 ``evaluate(model, x, y)`` returns accuracy, per-class accuracy, the confusion matrix,
 predictions and probabilities (the CLI's ``evaluate`` and the GUI's evaluation tab).
@@ -449,19 +451,16 @@ class Trainer:
                       extra={_EXTRA_KEY: state})
 
     @classmethod
-    def from_checkpoint(cls, path, train, val=None, epochs: int | None = None):
-        """A Trainer continuing the run saved in ``path`` (``epochs`` may extend it).
+    def from_checkpoint(cls, checkpoint, train, val=None, epochs: int | None = None):
+        """A Trainer continuing the run saved in ``checkpoint`` (a path or a loaded
+        nn.Checkpoint); ``epochs`` may extend it. Give it the same training data.
 
-        Raises nn.ModelFileError when the file is not a training checkpoint.
+        Raises ValueError (nn.ModelFileError for a file) when it cannot resume.
         """
-        checkpoint = nn.load_model(path)
-        state = (checkpoint.extra or {}).get(_EXTRA_KEY)
-        if state is None or checkpoint.optimizer_state is None:
-            raise nn.ModelFileError(
-                f"{path} is a model file without training state; a checkpoint written "
-                "by 'train' (on Ctrl+C or with --checkpoint) is needed to resume"
-            )
-        config = TrainConfig(**state["config"])
+        if not isinstance(checkpoint, nn.Checkpoint):
+            checkpoint = nn.load_model(checkpoint)
+        config = resume_config(checkpoint)
+        state = checkpoint.extra[_EXTRA_KEY]
         if epochs is not None:
             config = dataclasses.replace(config, epochs=epochs)
         rng = np.random.default_rng(config.seed)
@@ -488,6 +487,18 @@ class Trainer:
         return trainer
 
 
+def resume_config(checkpoint) -> TrainConfig:
+    """The TrainConfig stored in a loaded checkpoint (seed, val_fraction, ...), so a
+    caller can rebuild the same train/validation split before resuming."""
+    state = (checkpoint.extra or {}).get(_EXTRA_KEY)
+    if state is None or checkpoint.optimizer_state is None:
+        raise ValueError(
+            "this model file holds no training state; resume needs a checkpoint "
+            "written by the trainer (the CLI writes one on Ctrl+C)"
+        )
+    return TrainConfig(**state["config"])
+
+
 def _check_data(x, y, what):
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y, dtype=np.int64)
@@ -499,45 +510,22 @@ def _check_data(x, y, what):
     return x, y
 
 
-def _buffers(model):
-    """BatchNorm running statistics: model state that is not a Parameter."""
-    layers = getattr(model, "layers", [model])
-    names = ("running_mean", "running_var")
-    return [(layer, name) for layer in layers for name in names
-            if isinstance(getattr(layer, name, None), np.ndarray)]
-
-
 def _share_rng_with_dropout(model, rng):
     # Dropout masks come from the trainer's generator, so one seed fixes the whole run
     # and a checkpoint's RNG state is enough to continue it exactly.
-    for layer in getattr(model, "layers", [model]):
+    for layer in model.modules():
         if isinstance(layer, nn.Dropout):
             layer.rng = rng
 
 
-def _copy_tree(value):
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, dict):
-        return {k: _copy_tree(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_copy_tree(v) for v in value)
-    return value
-
-
 def _snapshot(model, optimizer):
-    return (
-        [p.data.copy() for p in model.parameters()],
-        [getattr(layer, name).copy() for layer, name in _buffers(model)],
-        _copy_tree(optimizer.state_dict()),
-    )
+    # Both state_dicts are copies: weights, BatchNorm statistics, optimizer moments.
+    return model.state_dict(), optimizer.state_dict()
 
 
 def _restore(model, optimizer, snapshot):
-    params, buffers, optimizer_state = snapshot
-    # Copy into the existing arrays: the GUI and the optimizer hold references to them.
-    for p, data in zip(model.parameters(), params, strict=True):
-        p.data[...] = data
-    for (layer, name), data in zip(_buffers(model), buffers, strict=True):
-        getattr(layer, name)[...] = data
+    model_state, optimizer_state = snapshot
+    # load_state_dict copies into the existing arrays, which the GUI and the
+    # optimizer hold references to.
+    model.load_state_dict(model_state)
     optimizer.load_state_dict(optimizer_state)

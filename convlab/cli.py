@@ -1,0 +1,493 @@
+"""The command line: ``python -m convlab train | evaluate | download | export | bench``.
+
+Exit codes: 0 success; 2 the command asks for something impossible (bad option or
+value, missing file or folder, unknown architecture, an output that cannot be written);
+1 something failed while running (a damaged data or model file, training diverged, a
+download failed); 130 training interrupted by Ctrl+C (a checkpoint was saved).
+Errors are one line on stderr, never a traceback, and no output file is ever left
+half-written (every file is written to a temporary name and renamed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class CliError(Exception):
+    """A failure to report as one line and an exit code, without a traceback."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE):
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="convlab",
+        description="ConvLab: a teaching lab for convolutional networks, in NumPy.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train", help="train a network and save it as a model file",
+        description="Train a network on MNIST (or the built-in generated digits).",
+    )
+    train.add_argument("--data", default=None, metavar="DIR|builtin",
+                       help="folder with the four MNIST files, or 'builtin' for "
+                            "generated digits (default: $CONVLAB_DATA, then the cache)")
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help="passes over the training set (default 5)")
+    train.add_argument("--batch-size", type=_positive_int, default=64)
+    train.add_argument("--lr", type=_positive_float, default=1e-3,
+                       help="learning rate (default 0.001)")
+    train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
+    train.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
+                       help="learning-rate schedule (cosine decays it to 0)")
+    train.add_argument("--arch", default="sample", metavar="FILE|NAME",
+                       help="a named architecture or a JSON architecture file "
+                            "(default: sample)")
+    train.add_argument("--augment", action="store_true",
+                       help="randomly shift, rotate and scale training digits")
+    train.add_argument("--val-fraction", type=float, default=0.1,
+                       help="share of training images held out for validation "
+                            "(default 0.1; 0 = none)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", required=True, metavar="FILE",
+                       help="where to save the trained model (.npz)")
+    train.add_argument("--checkpoint", default=None, metavar="FILE",
+                       help="where Ctrl+C saves a resumable checkpoint "
+                            "(default: OUT with .checkpoint.npz)")
+    train.add_argument("--resume", default=None, metavar="FILE",
+                       help="continue the run saved in this checkpoint, with its "
+                            "settings (--epochs may extend it)")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="accuracy, per-class accuracy and confusion matrix",
+        description="Evaluate a model file on a test set.",
+    )
+    evaluate.add_argument("--model", required=True, metavar="FILE")
+    evaluate.add_argument("--data", default=None, metavar="DIR|builtin")
+    evaluate.add_argument("--split", choices=("test", "train"), default="test")
+    evaluate.add_argument("--json", action="store_true",
+                          help="print one JSON object instead of tables")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    download = commands.add_parser("download", help="download MNIST into the cache")
+    download.add_argument("--dest", default=None, metavar="DIR",
+                          help="folder to download into (default: the cache)")
+    download.set_defaults(run=cmd_download)
+
+    export = commands.add_parser(
+        "export", help="write a model as a self-contained PyTorch file",
+    )
+    export.add_argument("--format", choices=("pytorch",), required=True)
+    export.add_argument("--model", required=True, metavar="FILE")
+    export.add_argument("--out", required=True, metavar="FILE.py")
+    export.set_defaults(run=cmd_export)
+
+    bench = commands.add_parser(
+        "bench", help="benchmarks: 'bench engine ...' or 'bench gui ...'",
+        description="Run a benchmark; arguments after the target go to it.",
+    )
+    bench.add_argument("target", choices=("engine", "gui"))
+    bench.add_argument("args", nargs=argparse.REMAINDER,
+                       help="arguments for the benchmark (see 'bench TARGET --help')")
+    bench.set_defaults(run=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``convlab`` and ``python -m convlab``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except CliError as exc:
+        print(f"convlab {args.command}: error: {exc}", file=sys.stderr)
+        return exc.code
+
+
+# ---- train ----
+
+def cmd_train(args) -> int:
+    from convlab import nn
+    from convlab.train import TrainConfig, Trainer, TrainingDiverged
+
+    out = Path(args.out)
+    checkpoint_path = Path(args.checkpoint) if args.checkpoint else _sibling(
+        out, ".checkpoint.npz")
+    _check_writable(out)
+    _check_writable(checkpoint_path)
+
+    if args.resume:
+        checkpoint = _load_model_file(args.resume)
+        config = _checkpoint_config(checkpoint, args.resume)
+        dataset = _load_data(args.data)
+        rng = np.random.default_rng(config.seed)
+        train, val = _split(dataset, config.val_fraction, rng)
+        try:
+            trainer = Trainer.from_checkpoint(checkpoint, train, val,
+                                              epochs=args.epochs)
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+    else:
+        try:
+            config = TrainConfig(
+                epochs=args.epochs or 5, batch_size=args.batch_size, lr=args.lr,
+                optimizer=args.optimizer, momentum=args.momentum,
+                weight_decay=args.weight_decay, schedule=args.schedule,
+                augment=args.augment, val_fraction=args.val_fraction, seed=args.seed,
+            )
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc
+        spec = _load_arch(args.arch)
+        dataset = _load_data(args.data)
+        # One generator for everything, consumed in a fixed order (split, then
+        # weights, then the trainer) so that a resume can rebuild the same split.
+        rng = np.random.default_rng(config.seed)
+        train, val = _split(dataset, config.val_fraction, rng)
+        from convlab.nn.architectures import build
+
+        model = build(spec, rng)
+        trainer = Trainer(model, train, val, config, rng=rng)
+
+    print(f"Training on {len(train[0])} images of {dataset.name}"
+          + (f", validating on {len(val[0])}" if val else "")
+          + f"; {trainer.total_steps} steps. Ctrl+C saves a checkpoint.", flush=True)
+    started = time.perf_counter()
+    # Ctrl+C asks the trainer to stop between steps, so the checkpoint never holds
+    # a half-applied update; a second Ctrl+C interrupts at once.
+    previous_handler = signal.signal(signal.SIGINT, _stop_on_first_interrupt(trainer))
+    try:
+        _run_with_progress(trainer)
+    except TrainingDiverged as exc:
+        raise CliError(str(exc), EXIT_FAILED) from exc
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+    seconds = time.perf_counter() - started
+
+    if trainer.state == "stopped":
+        _save(lambda: trainer.save_checkpoint(checkpoint_path), checkpoint_path)
+        print(f"Interrupted after step {trainer.step}: checkpoint saved to "
+              f"{checkpoint_path}; continue with --resume {checkpoint_path}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+    record = {
+        "config": trainer.config.__dict__,
+        "data": dataset.name,
+        "train_images": len(train[0]),
+        "seconds": round(seconds, 1),
+        "epochs": [r.__dict__ for r in trainer.epoch_results],
+    }
+    _save(lambda: nn.save_model(out, trainer.model, extra={"training": record}), out)
+    print(f"Saved {out} after {seconds:.0f} s. Evaluate it with: "
+          f"python -m convlab evaluate --model {out}"
+          + (f" --data {args.data}" if args.data else ""))
+    return EXIT_OK
+
+
+def _run_with_progress(trainer):
+    from tqdm import tqdm
+
+    bar = None
+    loss_sum = correct = seen = 0.0
+    for result in trainer.steps():
+        if bar is None:
+            bar = tqdm(total=result.batches_per_epoch, initial=result.batch - 1,
+                       desc=f"epoch {result.epoch}/{trainer.config.epochs}",
+                       unit="batch", leave=False, dynamic_ncols=True)
+        # Running means over the epoch read better than one noisy batch.
+        loss_sum += result.loss
+        correct += result.accuracy
+        seen += 1
+        bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}",
+                        img_s=f"{result.images_per_sec:.0f}", refresh=False)
+        bar.update(1)
+        if result.epoch_result is not None:
+            bar.close()
+            bar = None
+            loss_sum = correct = seen = 0.0
+            print(_epoch_line(result.epoch_result, trainer.config.epochs,
+                              result.images_per_sec, result.lr), flush=True)
+    if bar is not None:
+        bar.close()
+
+
+def _epoch_line(epoch, epochs, images_per_sec, lr):
+    line = (f"epoch {epoch.epoch}/{epochs}: train loss {epoch.train_loss:.4f} "
+            f"acc {epoch.train_acc:.4f}")
+    if epoch.val_acc is not None:
+        line += f" | val loss {epoch.val_loss:.4f} acc {epoch.val_acc:.4f}"
+    return line + f" | lr {lr:.3g} | {images_per_sec:.0f} img/s"
+
+
+def _stop_on_first_interrupt(trainer):
+    def handler(signum, frame):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        print("\nStopping after this step (Ctrl+C again to abort)...",
+              file=sys.stderr, flush=True)
+        trainer.stop()
+    return handler
+
+
+def _split(dataset, val_fraction, rng):
+    """(train, val) tuples; val is None when val_fraction is 0."""
+    if val_fraction <= 0:
+        return (dataset.x_train, dataset.y_train), None
+    from convlab.data.batching import train_val_split
+
+    x_tr, y_tr, x_val, y_val = train_val_split(
+        dataset.x_train, dataset.y_train, val_fraction, rng)
+    return (x_tr, y_tr), (x_val, y_val)
+
+
+def _load_arch(arch: str):
+    from convlab.nn.architectures import load_arch
+
+    try:
+        return load_arch(arch)
+    except ValueError as exc:
+        raise CliError(f"--arch {arch}: {_one_line(exc)}") from exc
+
+
+def _checkpoint_config(checkpoint, path):
+    from convlab.train import resume_config
+
+    try:
+        return resume_config(checkpoint)
+    except ValueError as exc:
+        raise CliError(f"cannot resume from {path}: {exc}") from exc
+
+
+# ---- evaluate ----
+
+def cmd_evaluate(args) -> int:
+    from convlab.train import evaluate
+
+    checkpoint = _load_model_file(args.model)
+    dataset = _load_data(args.data)
+    x, y = ((dataset.x_test, dataset.y_test) if args.split == "test"
+            else (dataset.x_train, dataset.y_train))
+    try:
+        metrics = evaluate(checkpoint.model, x, y)
+    except ValueError as exc:   # e.g. a model built for other image sizes
+        raise CliError(f"{args.model} cannot read these images: {exc}",
+                       EXIT_FAILED) from exc
+    if args.json:
+        print(json.dumps({
+            "model": str(args.model),
+            "data": dataset.name,
+            "split": args.split,
+            "images": len(y),
+            "accuracy": metrics["accuracy"],
+            "loss": metrics["loss"],
+            # NaN (a class absent from the data) is not valid JSON: use null.
+            "per_class": [None if np.isnan(a) else float(a)
+                          for a in metrics["per_class"]],
+            "confusion": metrics["confusion"].tolist(),
+        }))
+        return EXIT_OK
+    print(f"{args.model} on {len(y)} {args.split} images of {dataset.name}")
+    print(f"accuracy {metrics['accuracy']:.4f} ({metrics['accuracy'] * 100:.2f}%), "
+          f"loss {metrics['loss']:.4f}\n")
+    print(_class_table(metrics))
+    print()
+    print(_confusion_table(metrics["confusion"]))
+    return EXIT_OK
+
+
+def _class_table(metrics):
+    totals = metrics["confusion"].sum(axis=1)
+    rows = ["class  images  accuracy"]
+    for k, (total, acc) in enumerate(zip(totals, metrics["per_class"], strict=True)):
+        shown = "-" if np.isnan(acc) else f"{acc:.4f}"
+        rows.append(f"{k:>5}  {total:>6}  {shown:>8}")
+    return "\n".join(rows)
+
+
+def _confusion_table(confusion):
+    width = max(5, len(str(confusion.max())) + 1)
+    header = "true\\pred" + "".join(f"{k:>{width}}" for k in range(len(confusion)))
+    rows = [header]
+    for k, row in enumerate(confusion):
+        rows.append(f"{k:>9}" + "".join(f"{n:>{width}}" for n in row))
+    return "\n".join(rows)
+
+
+# ---- download ----
+
+def cmd_download(args) -> int:
+    from tqdm import tqdm
+
+    from convlab.data.download import DownloadError, download_mnist
+
+    bars = {}
+
+    def progress(name, done, total):
+        bar = bars.get(name)
+        if bar is None:
+            bar = bars[name] = tqdm(total=total, desc=name, unit="B", unit_scale=True,
+                                    unit_divisor=1024, leave=True)
+        bar.update(done - bar.n)
+
+    try:
+        folder = download_mnist(dest=args.dest, progress=progress)
+    except DownloadError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from exc
+    except OSError as exc:
+        raise CliError(f"cannot write the download: {exc}", EXIT_FAILED) from exc
+    finally:
+        for bar in bars.values():
+            bar.close()
+    print(f"MNIST is ready in {folder}")
+    return EXIT_OK
+
+
+# ---- export ----
+
+def cmd_export(args) -> int:
+    from convlab.export import ExportError, export_pytorch
+
+    checkpoint = _load_model_file(args.model)
+    out = Path(args.out)
+    _check_writable(out)
+    try:
+        source = export_pytorch(checkpoint.model, module=out.stem,
+                                source=f"from {Path(args.model).name}")
+    except ExportError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from exc
+    _save(lambda: write_text_atomic(out, source), out)
+    print(f"Wrote {out}: `from {out.stem} import build; net = build()` gives a "
+          "torch.nn.Module in eval mode")
+    return EXIT_OK
+
+
+# ---- bench ----
+
+def cmd_bench(args) -> int:
+    # Imported only when asked for, so the command line never loads Qt otherwise.
+    module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench"}
+    name = module_name[args.target]
+    try:
+        import importlib
+
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise CliError(f"the {args.target} benchmark is not available ({name}: {exc})",
+                       EXIT_FAILED) from exc
+    return int(module.main(args.args) or 0)
+
+
+# ---- shared helpers ----
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value
+
+
+def _load_data(source):
+    from convlab.data.mnist import DataNotFoundError, MnistFormatError
+    from convlab.data.sources import load_dataset
+
+    if source is not None and source != "builtin" and not Path(source).is_dir():
+        raise CliError(f"--data {source}: no such folder")
+    try:
+        return load_dataset(source)
+    except DataNotFoundError as exc:
+        raise CliError(_one_line(exc)) from exc
+    except (MnistFormatError, OSError) as exc:
+        raise CliError(_one_line(exc), EXIT_FAILED) from exc
+
+
+def _load_model_file(path):
+    from convlab import nn
+
+    if not Path(path).is_file():
+        raise CliError(f"{path}: no such model file")
+    try:
+        return nn.load_model(path)
+    except (nn.ModelFileError, OSError) as exc:
+        raise CliError(f"cannot load {path}: {_one_line(exc)}", EXIT_FAILED) from exc
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    """model.npz -> model.checkpoint.npz (same folder)."""
+    return path.with_name(path.stem + suffix)
+
+
+def _check_writable(path: Path):
+    """Fail before any long work when ``path`` cannot be written."""
+    folder = path.parent
+    if path.is_dir():
+        raise CliError(f"cannot write {path}: it is a folder")
+    if not folder.is_dir():
+        raise CliError(f"cannot write {path}: folder {folder} does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _save(write, path):
+    """Run ``write()`` (an atomic writer), turning failures into one-line errors."""
+    try:
+        write()
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_FAILED) \
+            from exc
+
+
+def write_text_atomic(path, text: str):
+    """Write ``text`` to a temporary file beside ``path``, then rename it over."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        # mkstemp makes the file private (0600); give it the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
