@@ -17,28 +17,31 @@ INK_CUTOFF = 0.5 / 255
 MIN_INK_FRACTION = 1e-3
 
 
-def _area_matrix(n_in, n_out):
-    """(n_out, n_in) weights that shrink a line of n_in pixels to n_out by area.
+def _area_matrix(n_in, scale):
+    """(n_out, n_in) weights that shrink a line of n_in pixels by scale <= 1, by area.
 
-    Each output pixel covers n_in / n_out input pixels and takes their average,
-    weighted by how much of each it covers: the anti-aliasing that keeps thin
-    strokes as grey instead of letting them vanish between samples.
+    Output pixel i covers input [i / scale, (i + 1) / scale) and takes the average
+    of what it covers, each input pixel weighted by the part of it inside: the
+    anti-aliasing that keeps thin strokes as grey instead of losing them between
+    samples. The last pixel may stick out past the input; that part is background.
     """
-    edges = np.arange(n_out + 1) * (n_in / n_out)  # output pixel borders in input units
+    n_out = _out_size(n_in, scale)
+    edges = np.minimum(np.arange(n_out + 1) / scale, n_in)  # borders in input units
     lo, hi = edges[:-1, None], edges[1:, None]  # (n_out, 1)
     j = np.arange(n_in)[None, :]  # (1, n_in)
     overlap = np.clip(np.minimum(hi, j + 1) - np.maximum(lo, j), 0, None)
-    return overlap / (n_in / n_out)
+    return overlap * scale
 
 
-def _bilinear_matrix(n_in, n_out):
-    """(n_out, n_in) weights that stretch a line of n_in pixels to n_out (bilinear).
+def _bilinear_matrix(n_in, scale):
+    """(n_out, n_in) weights that stretch a line of n_in pixels by scale > 1.
 
-    Pixel centres are aligned the usual way: output pixel i sits at input
-    coordinate (i + 0.5) * n_in / n_out - 0.5, between two input pixels.
+    Output pixel i sits at input coordinate (i + 0.5) / scale - 0.5 (pixel centres
+    aligned) and mixes the two input pixels around it; past the ends, the end pixel.
     """
-    pos = np.clip((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0, n_in - 1)
-    left = np.minimum(np.floor(pos).astype(int), n_in - 1)
+    n_out = _out_size(n_in, scale)
+    pos = np.clip((np.arange(n_out) + 0.5) / scale - 0.5, 0, n_in - 1)
+    left = np.floor(pos).astype(int)
     right = np.minimum(left + 1, n_in - 1)
     frac = pos - left
     weights = np.zeros((n_out, n_in))
@@ -48,16 +51,20 @@ def _bilinear_matrix(n_in, n_out):
     return weights
 
 
-def resize(image, out_h, out_w):
-    """Resize (H, W) -> (out_h, out_w): area when shrinking, bilinear when growing.
+def _out_size(n_in, scale):
+    """Pixels needed for n_in pixels times scale (a partly covered one counts)."""
+    return max(1, int(np.ceil(n_in * scale - 1e-9)))
 
-    Separable: each axis is one matrix product, and every weight row sums to 1, so
-    values stay in the input's range.
+
+def rescale(image, scale):
+    """Scale a 2-D image (H, W) by one factor on both axes, keeping its aspect ratio.
+
+    Returns (ceil(H * scale), ceil(W * scale)): area averaging when shrinking,
+    bilinear when growing. Separable, one matrix product per axis.
     """
     h, w = image.shape
-    rows = _area_matrix(h, out_h) if out_h <= h else _bilinear_matrix(h, out_h)
-    cols = _area_matrix(w, out_w) if out_w <= w else _bilinear_matrix(w, out_w)
-    return rows @ image @ cols.T  # (out_h, h) @ (h, w) @ (w, out_w)
+    make = _area_matrix if scale <= 1 else _bilinear_matrix
+    return make(h, scale) @ image @ make(w, scale).T  # (out_h, h) (h, w) (w, out_w)
 
 
 def center_of_mass(image):
@@ -84,19 +91,17 @@ def to_mnist(image):
     if image.ndim != 2:
         raise ValueError(f"to_mnist expects a 2-D image, got shape {image.shape}")
     image = np.clip(np.nan_to_num(image), 0.0, 1.0)
-    if image.sum() < MIN_INK_FRACTION * image.size:
+    inked = image > INK_CUTOFF
+    if image.sum() < MIN_INK_FRACTION * image.size or not inked.any():
         return None
 
-    inked_rows = np.flatnonzero((image > INK_CUTOFF).any(axis=1))
-    inked_cols = np.flatnonzero((image > INK_CUTOFF).any(axis=0))
+    inked_rows = np.flatnonzero(inked.any(axis=1))
+    inked_cols = np.flatnonzero(inked.any(axis=0))
     crop = image[inked_rows[0] : inked_rows[-1] + 1, inked_cols[0] : inked_cols[-1] + 1]
 
-    h, w = crop.shape
-    scale = BOX / max(h, w)
-    # The longer side becomes exactly 20; the shorter keeps the aspect ratio (>= 1 px).
-    new_h = BOX if h >= w else max(1, round(h * scale))
-    new_w = BOX if w >= h else max(1, round(w * scale))
-    digit = resize(crop, new_h, new_w)
+    # One factor for both axes keeps the aspect ratio; the longer side becomes 20.
+    digit = rescale(crop, BOX / max(crop.shape))
+    new_h, new_w = digit.shape
     digit /= digit.max()
 
     # Place the box so that its centre of mass lands on the target pixel. For a
