@@ -16,6 +16,11 @@ def _pair(value, name):
     return int(value), int(value)
 
 
+def _int_or_pair(value, name):
+    """An int stays an int; a pair (tuple or JSON list) becomes a tuple of two ints."""
+    return _pair(value, name) if isinstance(value, (tuple, list)) else int(value)
+
+
 def _check_at_least(name, value, minimum):
     if min(_pair(value, name)) < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
@@ -103,13 +108,14 @@ class _Pool2d(Module):
         _check_at_least("kernel_size", kernel_size, 1)
         if stride is not None:
             _check_at_least("stride", stride, 1)
-        # Kept as given (int or pair) so the repr reads like PyTorch's.
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
+        # Kept as an int when given as one, so the repr reads like PyTorch's.
+        self.kernel_size = _int_or_pair(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else _int_or_pair(stride,
+                                                                           "stride")
 
     def get_config(self):
         def plain(value):
-            return list(value) if isinstance(value, (tuple, list)) else int(value)
+            return list(value) if isinstance(value, tuple) else value
 
         return {"type": type(self).__name__, "kernel_size": plain(self.kernel_size),
                 "stride": plain(self.stride)}
