@@ -1,0 +1,146 @@
+"""Architecture specs: the sample network, shapes, plain-English errors, --arch."""
+
+import json
+
+import numpy as np
+import pytest
+
+from convlab import nn
+from convlab.nn.architectures import (
+    NAMED_ARCHS,
+    ArchSpec,
+    ConvBlock,
+    build,
+    layer_shapes,
+    load_arch,
+)
+
+
+def test_sample_is_the_design_network():
+    """'sample' builds exactly the network of the design guide."""
+    rng = np.random.default_rng(0)
+    expected = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+    assert build(NAMED_ARCHS["sample"], rng).get_config() == expected.get_config()
+
+
+def test_named_archs_include_a_batch_norm_variant():
+    """A batch-norm variant of the sample network is available by name."""
+    net = build(NAMED_ARCHS["sample-bn"], np.random.default_rng(0))
+    kinds = [type(layer).__name__ for layer in net]
+    assert kinds[:4] == ["Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
+    assert kinds.count("BatchNorm2d") == 2
+
+
+@pytest.mark.parametrize("name", NAMED_ARCHS)
+def test_layer_shapes_match_the_built_network(name):
+    """layer_shapes lists one (label, shape) per layer, equal to the real outputs."""
+    spec = NAMED_ARCHS[name]
+    net = build(spec, np.random.default_rng(0))
+    x = np.random.default_rng(1).random((1, spec.in_channels, spec.input_size,
+                                         spec.input_size), dtype=np.float32)
+    shapes = layer_shapes(spec)
+    outputs = net.activations(x)
+    assert len(shapes) == len(net.layers)
+    assert [shape for _, shape in shapes] == [out.shape[1:] for out in outputs]
+    assert all(isinstance(label, str) and label for label, _ in shapes)
+
+
+def test_every_editor_option_builds():
+    """Strides, padding, avg/no pooling, no dense layer and dropout all fit together."""
+    spec = ArchSpec(
+        blocks=[ConvBlock(6, 5, stride=2, padding=2, pool="avg", pool_size=2),
+                ConvBlock(4, 3, pool="none"), ConvBlock(3, 1, pool="max", pool_size=3)],
+        batch_norm=True, dense=0, dropout=0.5, in_channels=3, input_size=32,
+        num_classes=4)
+    net = build(spec, np.random.default_rng(0))
+    out = net.forward(np.zeros((2, 3, 32, 32), np.float32))
+    assert out.shape == (2, 4)
+    labels = [label for label, _ in layer_shapes(spec)]
+    assert "Block 1 avg pool 2x2" in labels and "Dropout 0.5" in labels
+    assert not any(label.startswith("Dense") for label in labels)
+
+
+def test_impossible_kernel_explains_the_numbers():
+    """A kernel larger than its input gives the block, the numbers and the formula."""
+    spec = ArchSpec(blocks=[ConvBlock(8, 5), ConvBlock(8, 5), ConvBlock(8, 5)])
+    # 28 -> conv 24 -> pool 12 -> conv 8 -> pool 4 -> a 5x5 kernel cannot fit.
+    with pytest.raises(ValueError) as info:
+        layer_shapes(spec)
+    assert str(info.value).startswith(
+        "Block 3 conv: a 5x5 kernel does not fit the 4x4 input (padding 0): "
+        "out = (4 + 2*0 - 5) // 1 + 1 = 0"
+    )
+    with pytest.raises(ValueError, match="Block 3 conv"):
+        build(spec, np.random.default_rng(0))
+
+
+def test_impossible_pool_explains_the_numbers():
+    """A pooling window larger than its input is explained the same way."""
+    spec = ArchSpec(blocks=[ConvBlock(8, 3, stride=3, pool="max", pool_size=10)])
+    with pytest.raises(ValueError, match=r"Block 1 max pool: a 10x10 window does not "
+                                         r"fit the 9x9 input: out = \(9 - 10\) // 10"):
+        layer_shapes(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        (ArchSpec(blocks=[]), "1 to 3 conv blocks"),
+        (ArchSpec(blocks=[ConvBlock()] * 4), "1 to 3 conv blocks, got 4"),
+        (ArchSpec(blocks=[ConvBlock(filters=0)]), "Block 1 filters must be at least 1"),
+        (ArchSpec(blocks=[ConvBlock(stride=0)]), "Block 1 stride"),
+        (ArchSpec(blocks=[ConvBlock(), ConvBlock(padding=-1)]), "Block 2 padding"),
+        (ArchSpec(blocks=[ConvBlock(pool="min")]), "pooling must be one of"),
+        (ArchSpec(blocks=[ConvBlock(kernel_size=2.5)]), "whole number, got 2.5"),
+        (ArchSpec(dropout=1.0), "dropout"),
+        (ArchSpec(dense=-1), "dense width"),
+    ],
+)
+def test_bad_settings_are_explained(spec, match):
+    """Settings that are wrong at any image size raise a plain-English ValueError."""
+    with pytest.raises(ValueError, match=match):
+        layer_shapes(spec)
+
+
+def test_dict_round_trip_through_json():
+    """to_dict/from_dict survive JSON and give an equal spec."""
+    for spec in NAMED_ARCHS.values():
+        assert ArchSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+
+
+def test_from_dict_names_unknown_settings():
+    """A typo in an architecture file is named, with the known settings."""
+    with pytest.raises(ValueError, match="unknown architecture setting.*dropuot"):
+        ArchSpec.from_dict({"blocks": [], "dropuot": 0.5})
+    with pytest.raises(ValueError, match="unknown block 1 setting.*filter"):
+        ArchSpec.from_dict({"blocks": [{"filter": 8}]})
+    with pytest.raises(ValueError, match="'blocks' list"):
+        ArchSpec.from_dict({"dense": 10})
+
+
+def test_load_arch_by_name_and_file(tmp_path):
+    """--arch takes a name or a JSON file and explains anything else."""
+    assert load_arch("sample") == NAMED_ARCHS["sample"]
+    assert load_arch("sample") is not NAMED_ARCHS["sample"]
+    spec = ArchSpec(blocks=[ConvBlock(4, 3, pool="avg")], dense=16)
+    path = tmp_path / "arch.json"
+    path.write_text(json.dumps(spec.to_dict()))
+    assert load_arch(str(path)) == spec
+    with pytest.raises(ValueError, match="neither an architecture name"):
+        load_arch("nonexistent")
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="cannot read architecture file arch.json"):
+        load_arch(path)
+
+
+def test_build_is_reproducible_and_round_trips_config():
+    """The same seed gives the same weights; from_config rebuilds the same network."""
+    spec = NAMED_ARCHS["deep"]
+    a = build(spec, np.random.default_rng(9))
+    b = build(spec, np.random.default_rng(9))
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    assert nn.from_config(a.get_config()).get_config() == a.get_config()
