@@ -353,17 +353,20 @@ class Trainer:
 
         lr = self.current_lr
         self.optimizer.lr = lr
-        logits = self.model.forward(xb)                           # (B, K)
-        loss, dlogits = nn.softmax_cross_entropy(logits, yb)
-        if not np.isfinite(loss):
-            self._diverged(loss, lr)
-        # The weights that just gave a finite loss are "good": keep a copy to fall
-        # back on if this step's update sends the next loss to NaN or inf.
-        self._good = _snapshot(self.model, self.optimizer)
-        self._good_loss = float(loss)
-        self.optimizer.zero_grad()
-        self.model.backward(dlogits)
-        self.optimizer.step()
+        # Overflow while weights explode is expected and handled by the guard below,
+        # so numpy's warnings about it would only be noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            logits = self.model.forward(xb)                       # (B, K)
+            loss, dlogits = nn.softmax_cross_entropy(logits, yb)
+            if not np.isfinite(loss):
+                self._diverged(loss, lr)
+            # The weights that just gave a finite loss are "good": keep a copy to
+            # fall back on if this step's update sends the next loss to NaN or inf.
+            self._good = _snapshot(self.model, self.optimizer)
+            self._good_loss = float(loss)
+            self.optimizer.zero_grad()
+            self.model.backward(dlogits)
+            self.optimizer.step()
 
         correct = int((logits.argmax(axis=1) == yb).sum())
         self.step += 1

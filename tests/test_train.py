@@ -1,0 +1,326 @@
+"""Tests for the training loop: progress, controls, schedule, checkpoints, NaN guard."""
+
+import queue
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from convlab import nn
+from convlab.train import (
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+    evaluate,
+    resume_config,
+    scheduled_lr,
+)
+
+
+def bars_dataset(n, seed=0):
+    """12x12 images with one bright bar: class 0 horizontal, class 1 vertical."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 0.1, size=(n, 1, 12, 12)).astype(np.float32)
+    y = np.arange(n) % 2
+    for i in range(n):
+        pos = rng.integers(2, 10)
+        if y[i] == 0:
+            x[i, 0, pos, 2:10] = 1.0
+        else:
+            x[i, 0, 2:10, pos] = 1.0
+    return x, y.astype(np.int64)
+
+
+def small_net(seed=0, dropout=0.0):
+    """A small conv net for 12x12 images with two classes; optional dropout."""
+    rng = np.random.default_rng(seed)
+    layers = [nn.Conv2d(1, 4, 3, rng=rng), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(4 * 5 * 5, 2, rng=rng))
+    return nn.Sequential(*layers)
+
+
+def make_trainer(epochs=2, batch_size=8, n=40, dropout=0.0, **config):
+    """A seeded trainer on the bars problem with a small validation set."""
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, seed=3, **config)
+    return Trainer(small_net(dropout=dropout), train=bars_dataset(n),
+                   val=bars_dataset(16, seed=1), config=cfg)
+
+
+def weights(model):
+    """Copies of all parameters and buffers of a model."""
+    return model.state_dict()
+
+
+def assert_same_weights(a, b):
+    """Two state dicts hold exactly the same arrays."""
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_steps_report_progress_and_epoch_results():
+    """Every step yields numbers; the last step of each epoch carries its metrics."""
+    trainer = make_trainer(epochs=2, batch_size=8, n=36)   # 5 batches per epoch
+    results = list(trainer.steps())
+    assert [r.step for r in results] == list(range(1, 11))
+    assert [r.epoch for r in results] == [1] * 5 + [2] * 5
+    assert [r.batch for r in results[:5]] == [1, 2, 3, 4, 5]
+    assert results[-1].progress == 1.0 and results[-1].eta_seconds == 0.0
+    assert all(np.isfinite(r.loss) and 0 <= r.accuracy <= 1 for r in results)
+    assert all(r.images_per_sec > 0 and r.lr == 1e-3 for r in results)
+    epoch_results = [r.epoch_result for r in results if r.epoch_result]
+    assert [e.epoch for e in epoch_results] == [1, 2]
+    assert [r.step for r in results if r.epoch_result] == [5, 10]
+    assert epoch_results[1].val_acc is not None and 0 <= epoch_results[1].val_acc <= 1
+    assert trainer.epoch_results == epoch_results
+    assert trainer.state == "finished"
+
+
+def test_learns_the_bars_problem():
+    """A few epochs of Adam take a small conv net to high validation accuracy."""
+    trainer = make_trainer(epochs=6, batch_size=16, n=200, lr=0.01)
+    results = list(trainer.steps())
+    assert results[-1].epoch_result.val_acc >= 0.9
+    assert trainer.epoch_results[-1].train_loss < trainer.epoch_results[0].train_loss
+
+
+def test_without_validation_data_val_metrics_are_none():
+    """With val=None the epoch results have no validation numbers."""
+    cfg = TrainConfig(epochs=1, batch_size=10)
+    trainer = Trainer(small_net(), train=bars_dataset(20), config=cfg)
+    (last,) = [r for r in trainer.steps() if r.epoch_result]
+    assert last.epoch_result.val_loss is None and last.epoch_result.val_acc is None
+
+
+def test_stop_ends_the_loop_between_steps():
+    """stop() after two steps ends steps() with exactly two steps done."""
+    trainer = make_trainer()
+    seen = []
+    for result in trainer.steps():
+        seen.append(result.step)
+        if result.step == 2:
+            trainer.stop()
+    assert seen == [1, 2]
+    assert trainer.step == 2 and trainer.state == "stopped"
+
+
+def run_in_thread(trainer):
+    """Consume trainer.steps() in a worker thread, putting each result in a queue."""
+    results = queue.Queue()
+    errors = []
+
+    def consume():
+        try:
+            for result in trainer.steps():
+                results.put(result)
+        except Exception as exc:   # surfaced by the test's assertions
+            errors.append(exc)
+
+    thread = threading.Thread(target=consume, daemon=True)
+    thread.start()
+    return thread, results, errors
+
+
+def wait_until(condition):
+    """Poll until condition() is true; a generous bound only guards against hangs."""
+    for _ in range(2000):
+        if condition():
+            return
+        time.sleep(0.005)
+    raise AssertionError("condition never became true")
+
+
+def test_pause_single_step_and_resume_from_another_thread():
+    """Paused, the loop waits; step_once runs one step; resume runs to the end."""
+    trainer = make_trainer(epochs=1, batch_size=8, n=40)   # 5 steps
+    trainer.pause()
+    thread, results, errors = run_in_thread(trainer)
+    wait_until(lambda: trainer.state == "paused")
+    assert results.empty() and trainer.step == 0
+
+    trainer.step_once()
+    assert results.get(timeout=30).step == 1
+    wait_until(lambda: trainer.state == "paused")
+    assert results.empty() and trainer.step == 1 and trainer.paused
+
+    trainer.resume()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and not errors
+    assert [results.get_nowait().step for _ in range(4)] == [2, 3, 4, 5]
+    assert trainer.state == "finished"
+
+
+def test_stop_while_paused_ends_the_loop():
+    """stop() wakes a paused loop, which ends without another step."""
+    trainer = make_trainer()
+    trainer.pause()
+    thread, results, errors = run_in_thread(trainer)
+    wait_until(lambda: trainer.state == "paused")
+    trainer.stop()
+    thread.join(timeout=60)
+    assert not thread.is_alive() and not errors
+    assert results.empty() and trainer.state == "stopped"
+
+
+def test_submit_runs_in_the_training_thread_between_steps():
+    """Submitted commands run in the thread consuming steps(), also while paused."""
+    trainer = make_trainer(epochs=1, n=40)
+    trainer.pause()
+    thread, results, errors = run_in_thread(trainer)
+    wait_until(lambda: trainer.state == "paused")
+
+    first_weight = trainer.model.parameters()[0].data
+
+    def edit_kernel():
+        first_weight[0] = 0.5
+        return threading.get_ident(), trainer.step
+
+    future = trainer.submit(edit_kernel)
+    ident, step = future.result(timeout=30)
+    assert ident == thread.ident and step == 0
+    np.testing.assert_array_equal(first_weight[0], 0.5)
+
+    failing = trainer.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        failing.result(timeout=30)
+    trainer.resume()
+    thread.join(timeout=60)
+    assert not errors and trainer.state == "finished"
+
+
+def test_set_lr_takes_effect_at_the_next_step():
+    """set_lr mid-run changes the learning rate the next step uses."""
+    trainer = make_trainer()
+    steps = trainer.steps()
+    assert next(steps).lr == pytest.approx(1e-3)
+    trainer.set_lr(0.05)
+    assert next(steps).lr == pytest.approx(0.05)
+    assert trainer.optimizer.lr == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="learning rate"):
+        trainer.set_lr(-1)
+
+
+def test_cosine_schedule_decays_from_the_base_rate():
+    """Cosine starts at the base rate, falls monotonically, and stays above zero."""
+    trainer = make_trainer(epochs=2, schedule="cosine", lr=0.01)
+    lrs = [r.lr for r in trainer.steps()]
+    assert lrs[0] == pytest.approx(0.01)
+    assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False))
+    assert 0 < lrs[-1] < 0.001
+    assert scheduled_lr(0.01, "cosine", 5, 10) == pytest.approx(0.005)
+    assert scheduled_lr(0.01, "constant", 9, 10) == 0.01
+
+
+@pytest.mark.parametrize("stop_at", [3, 5])
+def test_resume_from_checkpoint_continues_identically(tmp_path, stop_at):
+    """Stop mid-epoch or at an epoch end, checkpoint, resume: same weights as no break.
+
+    Augmentation and dropout are on, so the RNG state must be restored exactly.
+    """
+    options = dict(epochs=2, batch_size=8, n=40, dropout=0.3, augment=True)
+    uninterrupted = make_trainer(**options)
+    full = [r.loss for r in uninterrupted.steps()]
+
+    first = make_trainer(**options)
+    for result in first.steps():
+        if result.step == stop_at:
+            first.stop()
+    path = tmp_path / "run.checkpoint.npz"
+    first.save_checkpoint(path)
+
+    second = Trainer.from_checkpoint(path, train=bars_dataset(40),
+                                     val=bars_dataset(16, seed=1))
+    assert second.step == stop_at
+    rest = [r.loss for r in second.steps()]
+    assert rest == full[stop_at:]
+    assert_same_weights(weights(second.model), weights(uninterrupted.model))
+    assert second.epoch_results == uninterrupted.epoch_results
+
+
+def test_resume_can_extend_the_number_of_epochs(tmp_path):
+    """A finished run's checkpoint resumes with more epochs and trains them."""
+    trainer = make_trainer(epochs=1, n=16)
+    list(trainer.steps())
+    trainer.save_checkpoint(tmp_path / "done.npz")
+    assert resume_config(nn.load_model(tmp_path / "done.npz")).epochs == 1
+    more = Trainer.from_checkpoint(tmp_path / "done.npz", train=bars_dataset(16),
+                                   epochs=3)
+    assert [r.epoch for r in more.steps() if r.epoch_result] == [2, 3]
+
+
+def test_resume_rejects_a_plain_model_file(tmp_path):
+    """A model saved without training state cannot be resumed, with a clear reason."""
+    nn.save_model(tmp_path / "plain.npz", small_net())
+    with pytest.raises(ValueError, match="no training state"):
+        Trainer.from_checkpoint(tmp_path / "plain.npz", train=bars_dataset(8))
+
+
+def test_nan_guard_restores_the_last_good_weights():
+    """A NaN weight makes the loss NaN: the loop stops, restores, and says why."""
+    trainer = make_trainer()
+    steps = trainer.steps()
+    before_step_2 = None
+    for _ in range(2):
+        before_step_2 = weights(trainer.model)
+        next(steps)
+    # Poison the weights as an exploding update would.
+    trainer.model.parameters()[0].data[0, 0, 0, 0] = np.nan
+    with pytest.raises(TrainingDiverged, match="nan.*smaller learning rate") as info:
+        next(steps)
+    assert info.value.step == 3 and np.isnan(info.value.loss)
+    # The weights that gave step 2 its finite loss are back.
+    assert_same_weights(weights(trainer.model), before_step_2)
+    assert trainer.state == "diverged"
+
+
+def test_nan_guard_catches_a_huge_learning_rate():
+    """SGD with an absurd learning rate diverges and ends with finite weights."""
+    trainer = make_trainer(epochs=3, optimizer="sgd", lr=1e30, momentum=0.9)
+    with pytest.raises(TrainingDiverged, match="learning rate"):
+        for _ in trainer.steps():
+            pass
+    assert all(np.isfinite(p.data).all() for p in trainer.model.parameters())
+
+
+def test_config_rejects_impossible_settings():
+    """Unknown optimizer or schedule, zero epochs and bad rates raise ValueError."""
+    with pytest.raises(ValueError, match="optimizer"):
+        TrainConfig(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="schedule"):
+        TrainConfig(schedule="step")
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="learning rate"):
+        TrainConfig(lr=float("nan"))
+    with pytest.raises(ValueError, match="val_fraction"):
+        TrainConfig(val_fraction=1.0)
+
+
+class FixedLogits(nn.Module):
+    """A stand-in model whose logits are given, to check evaluate's bookkeeping."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = np.asarray(logits, dtype=np.float32)
+
+    def _forward(self, x, training):
+        return self.logits[x[:, 0, 0, 0].astype(int)], None
+
+
+def test_evaluate_counts_accuracy_per_class_and_confusion():
+    """evaluate returns accuracy, per-class accuracy and a true-by-predicted matrix."""
+    logits = np.eye(3)[[0, 1, 1, 2, 0]] * 5         # predictions 0, 1, 1, 2, 0
+    x = np.arange(5, dtype=np.float32).reshape(5, 1, 1, 1)
+    y = np.array([0, 1, 2, 2, 1])
+    model = FixedLogits(logits)
+    metrics = evaluate(model, x, y, batch_size=2)
+    assert metrics["accuracy"] == pytest.approx(3 / 5)
+    np.testing.assert_array_equal(metrics["predictions"], [0, 1, 1, 2, 0])
+    np.testing.assert_array_equal(metrics["confusion"],
+                                  [[1, 0, 0], [1, 1, 0], [0, 1, 1]])
+    np.testing.assert_allclose(metrics["per_class"], [1.0, 0.5, 0.5])
+    np.testing.assert_allclose(metrics["probabilities"].sum(axis=1), 1.0, rtol=1e-6)
+    assert model.training   # put back in the mode it was in
