@@ -1,0 +1,292 @@
+"""Tweak one trained conv filter: edit, switch off, freeze, reset; see its worth.
+
+The edits are commands `fn(model)` that only *set* values, so they can run on the
+training worker between steps (TrainingSession.submit) and again on the GUI's copy of
+the model with the same result.
+
+FilterToolsPanel signals (intent): switch_off_requested(), freeze_toggled(bool),
+reset_requested(), accuracy_requested(), channel_changed(int), close_requested().
+Setter slots: show_filter(...), show_no_filter(), set_probabilities(learned, now),
+set_accuracy_text(text), set_busy(bool).
+"""
+
+import copy
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab.nn import functional as F
+
+ACCURACY_IMAGES = 2000
+
+
+def conv_filter(model, layer_index, filter_index):
+    """The (weight (C, kh, kw), bias scalar or None) of one filter, as copies."""
+    layer = model.layers[layer_index]
+    bias = None if layer.bias is None else layer.bias.data[filter_index].copy()
+    return layer.weight.data[filter_index].copy(), bias
+
+
+def set_channel_command(layer_index, filter_index, channel, kernel):
+    """Command: write a (kh, kw) kernel into one input channel of one filter."""
+    kernel = np.array(kernel, copy=True)
+
+    def apply(model):
+        weight = model.layers[layer_index].weight.data
+        weight[filter_index, channel] = kernel.astype(weight.dtype)
+
+    return apply
+
+
+def switch_off_command(layer_index, filter_index):
+    """Command: zero a filter's weights and bias, so its feature map is all zeros."""
+
+    def apply(model):
+        layer = model.layers[layer_index]
+        layer.weight.data[filter_index] = 0
+        if layer.bias is not None:
+            layer.bias.data[filter_index] = 0
+
+    return apply
+
+
+def restore_command(layer_index, filter_index, weight, bias):
+    """Command: put back a filter's saved weights (C, kh, kw) and bias, bit for bit."""
+    weight = np.array(weight, copy=True)
+
+    def apply(model):
+        layer = model.layers[layer_index]
+        layer.weight.data[filter_index] = weight
+        if layer.bias is not None and bias is not None:
+            layer.bias.data[filter_index] = bias
+
+    return apply
+
+
+def _with_entry(mask, shape, index, value):
+    """A copy of freeze `mask` (or an all-False one of `shape`) with [index] = value."""
+    if mask is None:
+        new = np.zeros(shape, dtype=bool)
+    elif mask.shape == shape:
+        new = mask.copy()
+    else:
+        new = np.broadcast_to(mask, shape).copy()
+    new[index] = value
+    # No frozen entry left: None lets the optimizers take their fast path.
+    return new if new.any() else None
+
+
+def freeze_command(layer_index, filter_index, frozen):
+    """Command: freeze (or free) a whole filter, weights and bias, via freeze_mask."""
+
+    def apply(model):
+        layer = model.layers[layer_index]
+        weight = layer.weight
+        # (F, 1, 1, 1) broadcasts over (F, C, kh, kw): one flag per filter.
+        shape = (weight.data.shape[0],) + (1,) * (weight.data.ndim - 1)
+        weight.freeze_mask = _with_entry(weight.freeze_mask, shape, filter_index,
+                                         frozen)
+        if layer.bias is not None:
+            layer.bias.freeze_mask = _with_entry(
+                layer.bias.freeze_mask, layer.bias.data.shape, filter_index, frozen)
+
+    return apply
+
+
+def is_frozen(model, layer_index, filter_index):
+    """Whether training currently leaves this filter alone."""
+    mask = model.layers[layer_index].weight.freeze_mask
+    return mask is not None and bool(np.all(mask[filter_index]))
+
+
+def probabilities(model, image):
+    """Class probabilities (K,) of `model` for one image (1, H, W) or (H, W)."""
+    dtype = model.parameters()[0].data.dtype
+    x = np.asarray(image, dtype=dtype).reshape((1, 1) + np.shape(image)[-2:])
+    return F.softmax(model.activations(x)[-1])[0]
+
+
+def with_filter(model, layer_index, filter_index, weight, bias):
+    """A deep copy of `model` with one filter set to (weight, bias)."""
+    twin = copy.deepcopy(model)
+    restore_command(layer_index, filter_index, weight, bias)(twin)
+    return twin
+
+
+def accuracy_on(model, x, y, batch_size=250):
+    """Fraction of (x (N, 1, 28, 28), y (N,)) the model classifies correctly."""
+    dtype = model.parameters()[0].data.dtype
+    correct = 0
+    for start in range(0, len(x), batch_size):
+        logits = model.activations(x[start:start + batch_size].astype(dtype))[-1]
+        correct += int(np.sum(logits.argmax(axis=1) == y[start:start + batch_size]))
+    return correct / max(len(x), 1)
+
+
+class FilterToolsPanel(QWidget):
+    """Switch off, freeze or reset the open filter; see its effect on the prediction."""
+
+    switch_off_requested = pyqtSignal()
+    freeze_toggled = pyqtSignal(bool)
+    reset_requested = pyqtSignal()
+    accuracy_requested = pyqtSignal()
+    channel_changed = pyqtSignal(int)
+    close_requested = pyqtSignal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._title = QLabel()
+        self._title.setWordWrap(True)
+        self._channel = QSpinBox()
+        self._channel.setPrefix("input channel ")
+        self._channel.setAccessibleName("Input channel of the filter")
+        self._channel.setToolTip(
+            "A filter in a deeper layer has one kernel per input channel (one per "
+            "feature map of the layer below); pick which one to see and edit."
+        )
+        self._channel.valueChanged.connect(self.channel_changed)
+
+        self._off = QPushButton("Switch off")
+        self._off.setAccessibleName("Switch the filter off")
+        self._off.setToolTip(
+            "Set this filter's weights and bias to zero: its feature map goes blank "
+            "and the layers above lose what it detected. Watch the probabilities."
+        )
+        self._off.clicked.connect(self.switch_off_requested)
+        self._freeze = QCheckBox("Freeze")
+        self._freeze.setAccessibleName("Freeze the filter")
+        self._freeze.setToolTip(
+            "Training leaves a frozen filter exactly as it is (the optimizer skips its "
+            "weights), while the rest of the network keeps learning around it."
+        )
+        self._freeze.toggled.connect(self.freeze_toggled)
+        self._reset = QPushButton("Reset to learned")
+        self._reset.setAccessibleName("Reset the filter to its learned values")
+        self._reset.setToolTip(
+            "Put back the weights the network had learned when you opened this filter."
+        )
+        self._reset.clicked.connect(self.reset_requested)
+        self._close = QPushButton("Back to my kernel")
+        self._close.setAccessibleName("Close the network filter")
+        self._close.setToolTip(
+            "Stop editing the network's filter and go back to your own kernel."
+        )
+        self._close.clicked.connect(self.close_requested)
+
+        self._plot = pg.PlotWidget()
+        self._plot.setBackground("w")
+        self._plot.setFixedHeight(150)
+        self._plot.setMouseEnabled(False, False)
+        self._plot.setMenuEnabled(False)
+        self._plot.setYRange(0, 1, padding=0.02)
+        self._plot.setXRange(-0.6, 9.6, padding=0)
+        self._plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
+        self._plot.setLabel("left", "probability")
+        self._plot.setToolTip(
+            "Grey: the network's probabilities with the learned filter. Blue: with the "
+            "filter as it is now. The gap is what your change did to the decision."
+        )
+        self._plot.setAccessibleName("Probabilities, learned filter versus now")
+        legend = self._plot.addLegend(offset=(-5, 5))
+        digits = np.arange(10)
+        self._learned_bars = pg.BarGraphItem(x=digits - 0.2, height=np.zeros(10),
+                                             width=0.4, brush=(170, 170, 170),
+                                             name="learned filter")
+        self._now_bars = pg.BarGraphItem(x=digits + 0.2, height=np.zeros(10),
+                                         width=0.4, brush=(33, 102, 172), name="now")
+        self._plot.addItem(self._learned_bars)
+        self._plot.addItem(self._now_bars)
+        legend.addItem(self._learned_bars, "learned filter")
+        legend.addItem(self._now_bars, "now")
+        self._prediction = QLabel()
+        self._prediction.setWordWrap(True)
+
+        self._measure = QPushButton("Measure test accuracy now")
+        self._measure.setAccessibleName("Measure test accuracy now")
+        self._measure.setToolTip(
+            f"Classify the first {ACCURACY_IMAGES:,} test images twice, with the "
+            "filter as it is now and with its learned values: the difference is "
+            "what this one filter is worth to the network."
+        )
+        self._measure.clicked.connect(self.accuracy_requested)
+        self._accuracy = QLabel()
+        self._accuracy.setWordWrap(True)
+
+        buttons = QHBoxLayout()
+        for widget in (self._off, self._freeze, self._reset):
+            buttons.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._title)
+        layout.addWidget(self._channel)
+        layout.addLayout(buttons)
+        layout.addWidget(self._plot)
+        layout.addWidget(self._prediction)
+        layout.addWidget(self._measure)
+        layout.addWidget(self._accuracy)
+        layout.addWidget(self._close)
+        self.show_no_filter()
+
+    def show_filter(self, title, channels, channel, frozen):
+        """Show the tools for an open filter with `channels` input channels."""
+        self._title.setText(title)
+        self._channel.blockSignals(True)
+        self._channel.setRange(0, channels - 1)
+        self._channel.setValue(channel)
+        self._channel.blockSignals(False)
+        self._channel.setVisible(channels > 1)
+        self._freeze.blockSignals(True)
+        self._freeze.setChecked(frozen)
+        self._freeze.blockSignals(False)
+        self._accuracy.setText("")
+        for widget in (self._off, self._freeze, self._reset, self._plot,
+                       self._prediction, self._measure, self._close):
+            widget.setVisible(True)
+
+    def show_no_filter(self):
+        """No network filter open: a hint on how to open one."""
+        self._title.setText(
+            "Click a conv filter in the Network tab to open it here: then switch it "
+            "off, freeze it or edit it and see what the network makes of your digit."
+        )
+        self._channel.setVisible(False)
+        for widget in (self._off, self._freeze, self._reset, self._plot,
+                       self._prediction, self._measure, self._accuracy, self._close):
+            widget.setVisible(False)
+
+    def set_probabilities(self, learned, now):
+        """Bars for the class probabilities with the learned filter and with it now."""
+        self._learned_bars.setOpts(height=np.asarray(learned))
+        self._now_bars.setOpts(height=np.asarray(now))
+        was, is_ = int(np.argmax(learned)), int(np.argmax(now))
+        self._prediction.setText(
+            f"Prediction with the learned filter: <b>{was}</b> ({learned[was]:.1%}); "
+            f"now: <b>{is_}</b> ({now[is_]:.1%})."
+        )
+
+    def set_accuracy_text(self, text):
+        """Show the result (or progress) of a test-accuracy measurement."""
+        self._accuracy.setText(text)
+        self._accuracy.setVisible(True)
+
+    def set_busy(self, busy):
+        """Disable the measure button while a measurement runs."""
+        self._measure.setEnabled(not busy)
+
+    def prediction_text(self):
+        """The prediction line as shown."""
+        return self._prediction.text()
+
+    def accuracy_text(self):
+        """The accuracy line as shown."""
+        return self._accuracy.text()

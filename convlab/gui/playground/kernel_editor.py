@@ -1,0 +1,325 @@
+"""KernelEditor: type a kernel cell by cell, pick a classic preset, or reshape it.
+
+Signals (intent, for whoever hosts the editor):
+    kernel_edited(object)  the new kernel, a (size, size) float64 copy, after any
+                           accepted change by the student (cell, size, preset, action)
+Setter slots: set_kernel(kernel), set_title(text), set_size_locked(bool).
+"""
+
+import math
+
+import numpy as np
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab.gui.playground.presets import (
+    MAX_SIZE,
+    MIN_SIZE,
+    PRESETS,
+    make_preset,
+    preset_size,
+)
+from convlab.gui.playground.views import (
+    LARGE_VALUE,
+    ColorLegendView,
+    diverging_qcolor,
+    symmetric_level,
+)
+
+# Beyond this a float32 network multiplies its way to inf; the editor refuses it.
+MAX_MAGNITUDE = 1e30
+
+DEFAULT_TITLE = "Your kernel"
+ERROR_STYLE = "color: #b00020;"
+WARNING_STYLE = "color: #a05a00;"
+
+
+def parse_cell(text):
+    """The float typed in a cell, or raise ValueError saying in plain words why not."""
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("the cell is empty; type a number such as 0, 1 or -0.5")
+    try:
+        value = float(stripped)
+    except ValueError:
+        raise ValueError(f"{stripped!r} is not a number") from None
+    if math.isnan(value):
+        raise ValueError("NaN (not a number) would poison every output it touches")
+    if math.isinf(value):
+        raise ValueError("infinity cannot be multiplied and summed into a real output")
+    if abs(value) > MAX_MAGNITUDE:
+        raise ValueError(f"{value:.3g} is too large: beyond {MAX_MAGNITUDE:.0e} the "
+                         "sums overflow to infinity")
+    return value
+
+
+def _cell_text(value):
+    """How a weight is written in its cell: short, but exact for typed values."""
+    return f"{value:.4g}"
+
+
+class KernelEditor(QWidget):
+    """A grid of weight cells (1x1 to 7x7), presets and reshaping actions."""
+
+    kernel_edited = pyqtSignal(object)
+
+    def __init__(self, rng=None, parent=None):
+        super().__init__(parent)
+        # Explicit generator: the "Random" preset is reproducible when a seed is given.
+        self._rng = rng if rng is not None else np.random.default_rng()
+        self._kernel = make_preset("sobel_x", 3, self._rng)
+        self._title = QLabel(f"<b>{DEFAULT_TITLE}</b>")
+        self._title.setWordWrap(True)
+
+        self._size = QSpinBox()
+        self._size.setRange(MIN_SIZE, MAX_SIZE)
+        self._size.setValue(3)
+        self._size.setPrefix("size ")
+        self._size.setAccessibleName("Kernel size")
+        self._size.setToolTip(
+            "Kernel size f: the window is f x f pixels. A bigger window sees more "
+            "context per output, and the output shrinks by f - 1 without padding."
+        )
+        self._size.valueChanged.connect(self._on_size_value_changed)
+
+        self._preset = QComboBox()
+        self._preset.addItem("Preset…", None)
+        for key, label, lesson in PRESETS:
+            self._preset.addItem(label, key)
+            self._preset.setItemData(self._preset.count() - 1, lesson, 3)
+        self._preset.setAccessibleName("Kernel preset")
+        self._preset.setToolTip(
+            "Load a classic kernel. Blurs average neighbours (weights sum to 1); edge "
+            "detectors subtract them (weights sum to 0). Hover an item for its idea."
+        )
+        self._preset.activated.connect(self._on_preset_activated)
+
+        self._cells = []
+        grid = QGridLayout()
+        grid.setSpacing(2)
+        grid.setColumnStretch(MAX_SIZE, 1)
+        for row in range(MAX_SIZE):
+            line = []
+            for col in range(MAX_SIZE):
+                cell = QLineEdit()
+                cell.setFixedWidth(52)
+                cell.setAccessibleName(f"Kernel weight row {row + 1} column {col + 1}")
+                cell.setToolTip(
+                    "One weight of the kernel. The output is the sum of each weight "
+                    "times the pixel under it: positive weights add that pixel, "
+                    "negative ones subtract it. Type a number and press Enter."
+                )
+                cell.editingFinished.connect(
+                    lambda r=row, c=col: self._on_cell_editing_finished(r, c)
+                )
+                grid.addWidget(cell, row, col)
+                line.append(cell)
+            self._cells.append(line)
+
+        actions = QHBoxLayout()
+        for text, slot, tip in (
+            ("Sum to 1", self._on_normalize_clicked,
+             "Divide every weight by their sum so they add up to 1: the output keeps "
+             "the input's brightness (what every blur does)."),
+            ("Negate", self._on_negate_clicked,
+             "Flip every sign: bright responses become dark ones; an edge detector "
+             "then finds the opposite edge."),
+            ("Transpose", self._on_transpose_clicked,
+             "Swap rows and columns: a vertical-edge detector becomes a horizontal "
+             "one."),
+            ("Rotate", self._on_rotate_clicked,
+             "Turn the kernel 90 degrees clockwise: it now looks for the pattern "
+             "turned the same way."),
+        ):
+            button = QPushButton(text)
+            button.setAccessibleName(f"Kernel action: {text}")
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            actions.addWidget(button)
+
+        self._sum = QLabel()
+        self._sum.setToolTip(
+            "Sum of the weights. 1 keeps overall brightness, 0 means flat regions "
+            "give 0 (only changes, such as edges, respond)."
+        )
+        self._legend = ColorLegendView()
+        self._message = QLabel()
+        self._message.setWordWrap(True)
+        self._message.setAccessibleName("Kernel editor message")
+
+        top = QHBoxLayout()
+        top.addWidget(self._size)
+        top.addWidget(self._preset, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._title)
+        layout.addLayout(top)
+        layout.addLayout(grid)
+        layout.addLayout(actions)
+        layout.addWidget(self._sum)
+        layout.addWidget(self._legend)
+        layout.addWidget(self._message)
+        self._refresh()
+
+    def kernel(self):
+        """A copy of the kernel as shown, (size, size) float64."""
+        return self._kernel.copy()
+
+    def cell(self, row, col):
+        """The line edit of one weight (for tests and accessibility tools)."""
+        return self._cells[row][col]
+
+    def message(self):
+        """The feedback line as shown (error, warning or hint)."""
+        return self._message.text()
+
+    def set_kernel(self, kernel):
+        """Show `kernel` (2-D, square, 1..7) without emitting kernel_edited."""
+        kernel = np.array(kernel, dtype=np.float64)
+        if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
+            raise ValueError(f"a kernel must be square 2-D, got shape {kernel.shape}")
+        self._kernel = kernel
+        self._size.blockSignals(True)
+        self._size.setValue(kernel.shape[0])
+        self._size.blockSignals(False)
+        self._set_message("")
+        self._refresh()
+
+    def set_title(self, text):
+        """What the kernel belongs to, e.g. the playground or a network filter."""
+        self._title.setText(f"<b>{text}</b>")
+
+    def set_size_locked(self, locked):
+        """A trained filter has a fixed size: lock the size box while one is open."""
+        self._size.setEnabled(not locked)
+
+    def set_cell_text(self, row, col, text):
+        """Type `text` into a cell and finish the edit, exactly as a student would."""
+        self._cells[row][col].setText(text)
+        self._on_cell_editing_finished(row, col)
+
+    def _on_cell_editing_finished(self, row, col):
+        cell = self._cells[row][col]
+        old = self._kernel[row, col]
+        # Leaving a cell untouched must not round 1/9 to the 4 digits on show.
+        if cell.text().strip() == _cell_text(old):
+            return
+        try:
+            value = parse_cell(cell.text())
+        except ValueError as error:
+            # Keep the old weight and say why; the red cell shows which one was refused.
+            cell.setText(_cell_text(old))
+            self._paint_cell(row, col, refused=True)
+            self._set_message(
+                f"Row {row + 1}, column {col + 1}: {error}. Kept {_cell_text(old)}.",
+                ERROR_STYLE,
+            )
+            return
+        self._kernel[row, col] = value
+        self._set_message("")
+        self._changed()
+
+    def _on_size_value_changed(self, size):
+        # Keep the kernel centred: growing adds a zero border, shrinking trims one.
+        old = self._kernel
+        new = np.zeros((size, size))
+        offset = (size - 1) // 2 - (old.shape[0] - 1) // 2
+        for row in range(old.shape[0]):
+            for col in range(old.shape[1]):
+                r, c = row + offset, col + offset
+                if 0 <= r < size and 0 <= c < size:
+                    new[r, c] = old[row, col]
+        self._kernel = new
+        self._set_message("")
+        self._changed()
+
+    def _on_preset_activated(self, index):
+        key = self._preset.itemData(index)
+        self._preset.setCurrentIndex(0)
+        if key is None:
+            return
+        size = self._size.value()
+        needed = preset_size(key, size)
+        if needed != size and not self._size.isEnabled():
+            self._set_message(f"This preset is {needed}x{needed}; the open filter is "
+                              f"{size}x{size}.", ERROR_STYLE)
+            return
+        self._kernel = make_preset(key, needed, self._rng)
+        self._size.blockSignals(True)
+        self._size.setValue(needed)
+        self._size.blockSignals(False)
+        lesson = next(text for k, _, text in PRESETS if k == key)
+        grown = "" if needed == size else f" (grown to {needed}x{needed}: a 3x3 kernel)"
+        self._set_message(lesson + grown)
+        self._changed()
+
+    def _on_normalize_clicked(self):
+        total = self._kernel.sum()
+        if abs(total) < 1e-12:
+            self._set_message(
+                "The weights sum to 0, so they cannot be scaled to sum to 1: this "
+                "kernel measures change (edges), not brightness.", ERROR_STYLE)
+            return
+        self._kernel = self._kernel / total
+        self._set_message("Weights divided by their sum, which is now 1.")
+        self._changed()
+
+    def _on_negate_clicked(self):
+        self._kernel = -self._kernel
+        self._changed()
+
+    def _on_transpose_clicked(self):
+        self._kernel = self._kernel.T.copy()
+        self._changed()
+
+    def _on_rotate_clicked(self):
+        # np.rot90 turns counter-clockwise; k=-1 is the clockwise quarter turn.
+        self._kernel = np.rot90(self._kernel, k=-1).copy()
+        self._changed()
+
+    def _changed(self):
+        self._refresh()
+        self.kernel_edited.emit(self._kernel.copy())
+
+    def _set_message(self, text, style=""):
+        self._message.setText(text)
+        self._message.setStyleSheet(style)
+
+    def _refresh(self):
+        size = self._kernel.shape[0]
+        level = symmetric_level(self._kernel)
+        for row in range(MAX_SIZE):
+            for col in range(MAX_SIZE):
+                cell = self._cells[row][col]
+                visible = row < size and col < size
+                cell.setVisible(visible)
+                if visible:
+                    cell.setText(_cell_text(self._kernel[row, col]))
+                    self._paint_cell(row, col, level=level)
+        self._legend.set_levels(-level, level)
+        self._sum.setText(f"Sum of weights: {_cell_text(self._kernel.sum())}")
+        if level > LARGE_VALUE and not self._message.text():
+            self._set_message(
+                f"Very large weights (up to {_cell_text(level)}): accepted, but the "
+                "outputs grow just as large and every colour scale stretches to show "
+                "them.", WARNING_STYLE)
+
+    def _paint_cell(self, row, col, level=None, refused=False):
+        """Colour a cell by its weight on the legend's scale; refused cells turn red."""
+        cell = self._cells[row][col]
+        if refused:
+            cell.setStyleSheet("background: #ffb3b3; border: 2px solid #d00000;")
+            return
+        level = symmetric_level(self._kernel) if level is None else level
+        color = diverging_qcolor(self._kernel[row, col], level)
+        text = "white" if abs(self._kernel[row, col]) > 0.6 * level else "black"
+        cell.setStyleSheet(f"background: {color.name()}; color: {text};")

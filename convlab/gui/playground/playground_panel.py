@@ -1,0 +1,575 @@
+"""PlaygroundPanel: the Playground tab, where a student's kernel meets their own digit.
+
+Setter slots for the controller:
+    set_input_image(image)      current input, float (28, 28) in [0, 1], or None
+    set_model(model)            the nn.Sequential the GUI shows (GUI thread only)
+    set_command_runner(runner)  runner(fn) sends fn(model) to the live model
+                                (TrainingSession.submit); None = GUI model only
+    open_filter(layer_index, filter_index)   edit a trained conv filter
+                                (layer_index indexes model.layers)
+    set_test_data(x, y)         for "Measure test accuracy now"
+Signal:
+    model_edited()              a filter tweak changed the model given in set_model:
+                                refresh the prediction and the feature maps
+"""
+
+import threading
+
+import numpy as np
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab.gui.playground.filter_tools import (
+    ACCURACY_IMAGES,
+    FilterToolsPanel,
+    accuracy_on,
+    conv_filter,
+    freeze_command,
+    is_frozen,
+    probabilities,
+    restore_command,
+    set_channel_command,
+    switch_off_command,
+    with_filter,
+)
+from convlab.gui.playground.kernel_editor import (
+    DEFAULT_TITLE,
+    ERROR_STYLE,
+    KernelEditor,
+)
+from convlab.gui.playground.step_through import CONV, StepThroughView
+from convlab.gui.playground.views import MapView, region_overlay, symmetric_level
+from convlab.nn import functional as F
+from convlab.nn.layers import Conv2d
+from convlab.nn.reference import zero_pad
+
+SAME = "same"
+POOL_NONE, POOL_MAX, POOL_AVERAGE = "none", "max", "average"
+
+
+def coverage(n, f, stride, out):
+    """Which of n rows the out windows of size f (corners i * stride) ever touch."""
+    covered = np.zeros(n, dtype=bool)
+    for i in range(out):
+        covered[i * stride:i * stride + f] = True
+    return covered
+
+
+def formula_text(n, p, f, s, out):
+    """The output-size formula with the current numbers filled in."""
+    return (f"floor(({n} + 2·{p} − {f}) / {s}) + 1 = floor({n + 2 * p - f} / {s}) + 1 "
+            f"= {out}")
+
+
+def _unreached_note(covered, what):
+    """A sentence about rows/columns no window reaches, or "" when all are reached."""
+    missed = int(np.sum(~covered))
+    if missed == 0:
+        return ""
+    return (f"<br><span style='color:#b36200'>The division is not exact: {missed} "
+            f"row(s) and column(s) of the {what} are never reached by the window "
+            "(orange) and are simply ignored.</span>")
+
+
+class PlaygroundPanel(QWidget):
+    """Kernel editor, stride/padding/pooling controls, live views, step-through."""
+
+    model_edited = pyqtSignal()
+    # Emitted from the measuring thread; Qt queues it to the GUI thread.
+    _accuracy_measured = pyqtSignal(object)
+
+    def __init__(self, rng=None, parent=None):
+        super().__init__(parent)
+        self._image = None
+        self._model = None
+        self._runner = None
+        self._test_data = None
+        self._filter = None  # (layer_index, filter_index, channel) when one is open
+        self._learned = {}  # (layer_index, filter_index) -> (weight, bias) first seen
+        self._my_kernel = None  # the playground kernel, kept while a filter is open
+        self._results = None  # the last valid computation, shown in every view
+        self._measuring = None
+
+        self.editor = KernelEditor(rng=rng)
+        self.editor.kernel_edited.connect(self._on_editor_kernel_edited)
+        self.tools = FilterToolsPanel()
+        self.tools.switch_off_requested.connect(self._on_tools_switch_off_requested)
+        self.tools.freeze_toggled.connect(self._on_tools_freeze_toggled)
+        self.tools.reset_requested.connect(self._on_tools_reset_requested)
+        self.tools.accuracy_requested.connect(self._on_tools_accuracy_requested)
+        self.tools.channel_changed.connect(self._on_tools_channel_changed)
+        self.tools.close_requested.connect(self._on_tools_close_requested)
+        self._accuracy_measured.connect(self._on_measurer_accuracy_measured)
+
+        controls = self._build_controls()
+
+        self.input_view = MapView(
+            "Padded input",
+            "The input with its zero border (blue). The kernel slides over this "
+            "padded picture; padding lets it centre on the edge pixels too.",
+            kind="pixels")
+        self.conv_view = MapView(
+            "Convolution output",
+            "Each cell is the sum of kernel x window for one window position. Red: "
+            "positive, blue: negative, white: zero (see the legend).")
+        self.relu_view = MapView(
+            "After ReLU",
+            "ReLU(x) = max(0, x): negative responses (blue) become 0, positive ones "
+            "pass unchanged. Same colour scale as the convolution output.")
+        self.pool_view = MapView(
+            "After max pooling",
+            "Pooling keeps one number per window of the ReLU output: the largest "
+            "(max) or the mean (average). The map shrinks, the strong responses stay.")
+        self.pool_avg_view = MapView(
+            "After average pooling",
+            "Average pooling: the mean of each window, next to max pooling for "
+            "comparison. Averages are softer, max keeps the strongest response.")
+        self.step = StepThroughView()
+        self.step.step_changed.connect(self._on_step_step_changed)
+
+        maps = QHBoxLayout()
+        for view in (self.input_view, self.conv_view, self.relu_view, self.pool_view,
+                     self.pool_avg_view):
+            maps.addWidget(view, 1)
+        right = QVBoxLayout()
+        right.addLayout(maps, 3)
+        step_box = QGroupBox("Step through the sliding window")
+        step_layout = QVBoxLayout(step_box)
+        step_layout.addWidget(self.step)
+        right.addWidget(step_box, 2)
+
+        left = QVBoxLayout()
+        kernel_box = QGroupBox("Kernel editor")
+        QVBoxLayout(kernel_box).addWidget(self.editor)
+        tools_box = QGroupBox("Network filter")
+        QVBoxLayout(tools_box).addWidget(self.tools)
+        left.addWidget(kernel_box)
+        left.addWidget(controls)
+        left.addWidget(tools_box)
+        left.addStretch(1)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        scroll = QScrollArea()
+        scroll.setWidget(left_widget)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(left_widget.sizeHint().width() + 24)
+
+        layout = QHBoxLayout(self)
+        layout.addWidget(scroll)
+        layout.addLayout(right, 1)
+        self._update_views()
+
+    def _build_controls(self):
+        box = QGroupBox("Stride, padding, pooling")
+        form = QFormLayout(box)
+        self._input_size = QComboBox()
+        for text, factor in (("28 × 28: the digit", 1), ("14 × 14: 2×2 averages", 2),
+                             ("7 × 7: 4×4 averages", 4)):
+            self._input_size.addItem(text, factor)
+        self._input_size.setAccessibleName("Input size")
+        self._input_size.setToolTip(
+            "Shrink the digit by averaging blocks of pixels. A small input makes "
+            "every window position easy to follow by hand (and makes impossible "
+            "settings easy to reach)."
+        )
+        self._stride = QSpinBox()
+        self._stride.setRange(1, 4)
+        self._stride.setAccessibleName("Stride")
+        self._stride.setToolTip(
+            "Stride s: how many pixels the window jumps between outputs. Stride 2 "
+            "halves the output size; a stride larger than the kernel skips pixels."
+        )
+        self._padding = QComboBox()
+        for value in (0, 1, 2, 3, SAME):
+            self._padding.addItem(str(value), value)
+        self._padding.setAccessibleName("Padding")
+        self._padding.setToolTip(
+            "Padding p: rings of zeros around the input. They let the window centre "
+            "on edge pixels. 'same' picks p = (f - 1) / 2 so that at stride 1 the "
+            "output keeps the input's size (it needs an odd kernel)."
+        )
+        self._pool = QComboBox()
+        for text, value in (("none", POOL_NONE), ("max", POOL_MAX),
+                            ("average", POOL_AVERAGE)):
+            self._pool.addItem(text, value)
+        self._pool.setCurrentIndex(1)
+        self._pool.setAccessibleName("Pooling type")
+        self._pool.setToolTip(
+            "Pooling summarises each window of the ReLU output by one number: max "
+            "keeps the strongest response, average the mean. It shrinks the maps and "
+            "makes the network tolerant to small shifts."
+        )
+        self._pool_size = QSpinBox()
+        self._pool_size.setRange(1, 4)
+        self._pool_size.setValue(2)
+        self._pool_size.setAccessibleName("Pool size")
+        self._pool_size.setToolTip("Pool size: the pooling window is this many pixels "
+                                   "square (2 is the classic choice).")
+        self._pool_stride = QSpinBox()
+        self._pool_stride.setRange(1, 4)
+        self._pool_stride.setValue(2)
+        self._pool_stride.setAccessibleName("Pool stride")
+        self._pool_stride.setToolTip(
+            "Pool stride: how far the pooling window jumps. Equal to the pool size, "
+            "the windows tile the map; smaller, they overlap; larger, cells are "
+            "skipped."
+        )
+        self._side_by_side = QCheckBox("Show max and average side by side")
+        self._side_by_side.setAccessibleName(
+            "Show max and average pooling side by side")
+        self._side_by_side.setToolTip(
+            "Compute both poolings on the same ReLU output to compare what each keeps."
+        )
+        self._problem = QLabel()
+        self._problem.setWordWrap(True)
+        self._problem.setStyleSheet(ERROR_STYLE)
+        self._problem.setAccessibleName("Why these settings are impossible")
+        form.addRow("Input", self._input_size)
+        form.addRow("Stride", self._stride)
+        form.addRow("Padding", self._padding)
+        form.addRow("Pooling", self._pool)
+        form.addRow("Pool size", self._pool_size)
+        form.addRow("Pool stride", self._pool_stride)
+        form.addRow(self._side_by_side)
+        form.addRow(self._problem)
+        for combo in (self._input_size, self._padding, self._pool):
+            combo.currentIndexChanged.connect(self._on_control_changed)
+        for spin in (self._stride, self._pool_size, self._pool_stride):
+            spin.valueChanged.connect(self._on_control_changed)
+        self._side_by_side.toggled.connect(self._on_control_changed)
+        return box
+
+    # Setters used by the controller and by tests.
+
+    def set_input_image(self, image):
+        """The current input: a (28, 28) float array in [0, 1], or None (blank)."""
+        self._image = None if image is None else np.asarray(image, dtype=np.float64)
+        self._update_views()
+        self._update_probabilities()
+
+    def set_model(self, model):
+        """The model the GUI shows; a new one forgets open filters and saved values."""
+        if model is self._model:
+            return
+        self._model = model
+        self._learned = {}
+        if self._filter is not None:
+            self._on_tools_close_requested()
+
+    def set_command_runner(self, runner):
+        """runner(fn) applies fn(model) to the live model (TrainingSession.submit)."""
+        self._runner = runner
+
+    def set_test_data(self, x, y):
+        """Test images x (N, 1, 28, 28) and labels y (N,) for measuring accuracy."""
+        self._test_data = (x[:ACCURACY_IMAGES], y[:ACCURACY_IMAGES])
+
+    def set_stride(self, stride):
+        """Set the convolution stride control (1..4)."""
+        self._stride.setValue(stride)
+
+    def set_padding(self, padding):
+        """Set the padding control: 0..3 or "same"."""
+        self._padding.setCurrentIndex(self._padding.findData(padding))
+
+    def set_pooling(self, kind, size=None, stride=None):
+        """Set pooling "none", "max" or "average", optionally its size and stride."""
+        self._pool.setCurrentIndex(self._pool.findData(kind))
+        if size is not None:
+            self._pool_size.setValue(size)
+        if stride is not None:
+            self._pool_stride.setValue(stride)
+
+    def set_input_factor(self, factor):
+        """Shrink the digit by averaging factor x factor blocks (1, 2 or 4)."""
+        self._input_size.setCurrentIndex(self._input_size.findData(factor))
+
+    def set_side_by_side(self, on):
+        """Show max and average pooling next to each other."""
+        self._side_by_side.setChecked(on)
+
+    def problem_text(self):
+        """The explanation of an impossible setting, or "" when the setting is valid."""
+        return self._problem.text()
+
+    def results(self):
+        """The last valid computation: dict of arrays and numbers shown in the views."""
+        return self._results
+
+    def open_filter(self, layer_index, filter_index):
+        """Open filter `filter_index` of the conv layer model.layers[layer_index]."""
+        if self._model is None:
+            return
+        if self._filter is None:
+            self._my_kernel = self.editor.kernel()
+        key = (layer_index, filter_index)
+        if key not in self._learned:
+            self._learned[key] = conv_filter(self._model, layer_index, filter_index)
+        self._filter = (layer_index, filter_index, 0)
+        layer = self._model.layers[layer_index]
+        convs = [i for i, lay in enumerate(self._model.layers)
+                 if isinstance(lay, Conv2d)]
+        title = (f"Conv layer {convs.index(layer_index) + 1} (model layer "
+                 f"{layer_index}), filter {filter_index + 1} of {layer.out_channels}")
+        self.tools.show_filter(title, layer.in_channels, 0,
+                               is_frozen(self._model, layer_index, filter_index))
+        self.editor.set_size_locked(True)
+        self.editor.set_title(f"Network filter: {title}")
+        self._show_open_channel()
+        self._update_probabilities()
+
+    # Slots.
+
+    def _on_control_changed(self, *_):
+        self._update_views()
+
+    def _on_editor_kernel_edited(self, kernel):
+        if self._filter is not None:
+            layer_index, filter_index, channel = self._filter
+            self._apply(set_channel_command(layer_index, filter_index, channel, kernel))
+        self._update_views()
+
+    def _on_tools_switch_off_requested(self):
+        layer_index, filter_index, _ = self._filter
+        self._apply(switch_off_command(layer_index, filter_index))
+        self._show_open_channel()
+
+    def _on_tools_freeze_toggled(self, frozen):
+        layer_index, filter_index, _ = self._filter
+        self._apply(freeze_command(layer_index, filter_index, frozen))
+
+    def _on_tools_reset_requested(self):
+        layer_index, filter_index, _ = self._filter
+        weight, bias = self._learned[(layer_index, filter_index)]
+        self._apply(restore_command(layer_index, filter_index, weight, bias))
+        self._show_open_channel()
+
+    def _on_tools_channel_changed(self, channel):
+        layer_index, filter_index, _ = self._filter
+        self._filter = (layer_index, filter_index, channel)
+        self._show_open_channel()
+
+    def _on_tools_close_requested(self):
+        self._filter = None
+        self.tools.show_no_filter()
+        self.editor.set_size_locked(False)
+        self.editor.set_title(DEFAULT_TITLE)
+        if self._my_kernel is not None:
+            self.editor.set_kernel(self._my_kernel)
+        self._update_views()
+
+    def _on_tools_accuracy_requested(self):
+        if self._test_data is None:
+            self.tools.set_accuracy_text(
+                "No test set loaded yet: open an MNIST folder first.")
+            return
+        layer_index, filter_index, _ = self._filter
+        weight, bias = self._learned[(layer_index, filter_index)]
+        # Private copies: the measurement never reads weights the worker is writing.
+        now = with_filter(self._model, layer_index, filter_index,
+                          *conv_filter(self._model, layer_index, filter_index))
+        learned = with_filter(self._model, layer_index, filter_index, weight, bias)
+        x, y = self._test_data
+        self.tools.set_busy(True)
+        self.tools.set_accuracy_text(f"Measuring on {len(x):,} test images…")
+
+        def measure():
+            self._accuracy_measured.emit(
+                (accuracy_on(now, x, y), accuracy_on(learned, x, y), len(x)))
+
+        self._measuring = threading.Thread(target=measure, daemon=True)
+        self._measuring.start()
+
+    def _on_measurer_accuracy_measured(self, result):
+        now, learned, count = result
+        self._measuring.join()
+        self._measuring = None
+        self.tools.set_busy(False)
+        self.tools.set_accuracy_text(
+            f"Test accuracy on {count:,} images: <b>{now:.1%}</b> now, {learned:.1%} "
+            f"with the learned filter: this change costs {100 * (learned - now):+.1f} "
+            "points."
+        )
+
+    def _on_step_step_changed(self, step):
+        conv_size = self.editor.kernel().shape[0]
+        if step.stage == CONV:
+            self.input_view.set_window(step.top, step.left, conv_size, conv_size)
+            self.conv_view.set_cell(step.out_row, step.out_col)
+            self.relu_view.set_window(0, 0, 0, 0)
+            self.pool_view.set_cell(0, 0, 0, 0)
+        else:
+            self.input_view.set_window(0, 0, 0, 0)
+            self.conv_view.set_cell(0, 0, 0, 0)
+            self.relu_view.set_window(step.top, step.left, step.size, step.size)
+            self.pool_view.set_cell(step.out_row, step.out_col)
+
+    # Work.
+
+    def _apply(self, command):
+        """Run an edit on the GUI model now and on the live model through the runner."""
+        command(self._model)
+        if self._runner is not None:
+            self._runner(command)
+        self._update_probabilities()
+        self.model_edited.emit()
+
+    def _show_open_channel(self):
+        """Load the open filter's channel into the editor and refresh the views."""
+        layer_index, filter_index, channel = self._filter
+        weight, _ = conv_filter(self._model, layer_index, filter_index)
+        self.editor.set_kernel(weight[channel])
+        self._update_views()
+
+    def _update_probabilities(self):
+        if self._filter is None or self._image is None or self._model is None:
+            return
+        layer_index, filter_index, _ = self._filter
+        weight, bias = self._learned[(layer_index, filter_index)]
+        learned = with_filter(self._model, layer_index, filter_index, weight, bias)
+        self.tools.set_probabilities(probabilities(learned, self._image),
+                                     probabilities(self._model, self._image))
+
+    def _view_input(self):
+        """The 2-D picture the kernel slides over, and the bias to add."""
+        image = self._image if self._image is not None else np.zeros((28, 28))
+        if self._filter is not None:
+            layer_index, filter_index, channel = self._filter
+            _, bias = conv_filter(self._model, layer_index, filter_index)
+            bias = 0.0 if bias is None else float(bias)
+            if layer_index == 0:
+                return image, bias
+            # A deeper filter sees the feature maps of the layer below, not the digit.
+            dtype = self._model.parameters()[0].data.dtype
+            below = self._model.activations(image[None, None].astype(dtype))
+            return below[layer_index - 1][0, channel].astype(np.float64), bias
+        factor = self._input_size.currentData()
+        n = image.shape[0] // factor
+        # (n, factor, n, factor): average each factor x factor block of pixels.
+        small = image[:n * factor, :n * factor].reshape(n, factor, n, factor)
+        return small.mean(axis=(1, 3)), 0.0
+
+    def _settings_problem(self, n, f):
+        """(padding, None) for valid settings, else (None, explanation in words)."""
+        padding = self._padding.currentData()
+        stride = self._stride.value()
+        if padding == SAME:
+            if f % 2 == 0:
+                return None, (
+                    f"'same' padding needs an odd kernel: p = (f − 1) / 2 = "
+                    f"{(f - 1) / 2:g} is not a whole number of pixels for f = {f}. "
+                    "Pick an odd size or a number.")
+            padding = (f - 1) // 2
+        try:
+            F.conv_output_size(n, f, stride, padding)
+        except ValueError:
+            return None, (
+                f"The {f}×{f} kernel does not fit: the padded input is only "
+                f"{n} + 2·{padding} = {n + 2 * padding} pixels wide, so "
+                f"floor(({n} + 2·{padding} − {f}) / {stride}) + 1 < 1. Add padding, "
+                "use a smaller kernel or a larger input.")
+        return padding, None
+
+    def _update_views(self):
+        """Recompute every view; impossible settings keep the last valid views."""
+        kernel = self.editor.kernel()
+        image, bias = self._view_input()
+        n, f = image.shape[0], kernel.shape[0]
+        stride = self._stride.value()
+        padding, problem = self._settings_problem(n, f)
+        pool = self._pool.currentData()
+        size, pool_stride = self._pool_size.value(), self._pool_stride.value()
+        if problem is None:
+            out_n = F.conv_output_size(n, f, stride, padding)
+            if pool != POOL_NONE and size > out_n:
+                problem = (
+                    f"The {size}×{size} pooling window does not fit the "
+                    f"{out_n}×{out_n} convolution output: "
+                    f"floor(({out_n} − {size}) / {pool_stride}) + 1 < 1. Use a smaller "
+                    "pool, a smaller stride or more padding.")
+        self._problem.setText(
+            "" if problem is None
+            else problem + " (The views keep the last valid setting.)")
+        if problem is not None:
+            return
+        x = image[None, None]  # (1, 1, n, n): one image, one channel
+        conv, _ = F.conv2d_forward(x, kernel[None, None], np.array([bias]), stride,
+                                   padding)
+        relu, _ = F.relu_forward(conv)
+        results = {"input": image, "padded": zero_pad(x, padding)[0, 0],
+                   "conv": conv[0, 0], "relu": relu[0, 0], "kernel": kernel,
+                   "bias": bias, "stride": stride, "padding": padding,
+                   "pool": pool, "pool_size": size, "pool_stride": pool_stride}
+        if pool != POOL_NONE:
+            results["max"] = F.max_pool2d_forward(relu, size, pool_stride)[0][0, 0]
+            results["average"] = F.avg_pool2d_forward(relu, size, pool_stride)[0][0, 0]
+        self._results = results
+        self._show(results)
+
+    def _show(self, r):
+        n, f = r["input"].shape[0], r["kernel"].shape[0]
+        s, p = r["stride"], r["padding"]
+        out_n = r["conv"].shape[0]
+        padded_n = r["padded"].shape[0]
+        covered = coverage(padded_n, f, s, out_n)
+        self.input_view.set_map(r["padded"])
+        self.input_view.set_overlay(region_overlay(r["padded"].shape, p, covered))
+        self.input_view.set_texts(
+            f"{n}×{n} input + {p} ring(s) of zeros = <b>{padded_n}×{padded_n}</b>"
+            + (" (blue border = padding)" if p else ""),
+            _unreached_note(covered, "padded input").removeprefix("<br>"))
+        level = symmetric_level(r["conv"])
+        conv_formula = formula_text(n, p, f, s, out_n)
+        self.conv_view.set_map(r["conv"], level)
+        self.conv_view.set_texts(
+            f"<b>{out_n}×{out_n}</b> = floor((n + 2p − f) / s) + 1", conv_formula)
+        self.relu_view.set_map(r["relu"], level)
+        self.relu_view.set_texts(
+            f"<b>{out_n}×{out_n}</b>: ReLU keeps the shape",
+            "max(0, x) cell by cell: the blue (negative) cells turn white (0).")
+        pool = r["pool"]
+        self.pool_view.setVisible(pool != POOL_NONE)
+        self.pool_avg_view.setVisible(pool != POOL_NONE
+                                      and self._side_by_side.isChecked())
+        if pool == POOL_NONE:
+            self.relu_view.set_overlay(None)
+            self.step.clear_pool_problem()
+        else:
+            size, ps = r["pool_size"], r["pool_stride"]
+            first = POOL_MAX if self._side_by_side.isChecked() else pool
+            pooled = r[first]
+            pool_n = pooled.shape[0]
+            pool_covered = coverage(out_n, size, ps, pool_n)
+            self.relu_view.set_overlay(region_overlay((out_n, out_n), 0, pool_covered))
+            if not pool_covered.all():
+                self.relu_view.set_texts(
+                    f"<b>{out_n}×{out_n}</b>: ReLU keeps the shape",
+                    "max(0, x) cell by cell."
+                    + _unreached_note(pool_covered, "ReLU output (by the pool window)"))
+            text = (f"<b>{pool_n}×{pool_n}</b> = floor((n − k) / s) + 1 with pool "
+                    f"k = {size}, s = {ps}")
+            formula = formula_text(out_n, 0, size, ps, pool_n)
+            self.pool_view.set_map(pooled, level)
+            self.pool_view.set_title(
+                f"After {'max' if first == POOL_MAX else 'average'} pooling")
+            self.pool_view.set_texts(text, formula)
+            if self._side_by_side.isChecked():
+                self.pool_avg_view.set_map(r["average"], level)
+                self.pool_avg_view.set_texts(text, formula)
+            self.step.set_pool_problem(r["relu"], size, ps,
+                                       "max" if first == POOL_MAX else "average",
+                                       pool_n, pool_n)
+        self.step.set_conv_problem(r["padded"], r["kernel"], r["bias"], s, out_n, out_n)
+

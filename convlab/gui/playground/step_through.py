@@ -1,0 +1,303 @@
+"""StepThroughView: walk the window one output cell at a time, showing the arithmetic.
+
+Signals: step_changed(object) — a WindowStep each time the window moves (the host
+highlights the window on the input view and the cell on the output view).
+Setter slots: set_conv_problem(...), set_pool_problem(...), clear_pool_problem().
+"""
+
+from typing import NamedTuple
+
+from PyQt5.QtCore import Qt, QTimer, pyqtSignal
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab.nn.reference import (
+    conv_single_step,
+    create_mask_from_window,
+    distribute_value,
+)
+
+CONV, POOL = "conv", "pool"
+
+
+class WindowStep(NamedTuple):
+    """Where the window is: stage ("conv"/"pool"), step index, output cell, window."""
+
+    stage: str
+    index: int
+    out_row: int
+    out_col: int
+    top: int
+    left: int
+    size: int
+
+
+def window_positions(out_h, out_w, stride):
+    """Top-left corner of the window for every output cell, in reading order.
+
+    Output cell (i, j) reads the window whose corner is (i * stride, j * stride).
+    """
+    return [(i * stride, j * stride) for i in range(out_h) for j in range(out_w)]
+
+
+def _grid_html(values, mark=None, signed=True):
+    """A small HTML table of numbers; cells where `mark` is True are yellow."""
+    rows = []
+    for i, line in enumerate(values):
+        cells = []
+        for j, value in enumerate(line):
+            style = "background:#ffe066;" if mark is not None and mark[i, j] else ""
+            # Adding 0.0 turns -0.0 (from 0 x negative weight) into a plain 0.
+            text = f"{value + 0.0:+.3g}" if signed else f"{value + 0.0:.3g}"
+            cells.append(f"<td align='right' style='{style}'>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return ("<table cellspacing='0' cellpadding='2' border='1' "
+            "style='border-collapse:collapse;'>" + "".join(rows) + "</table>")
+
+
+class StepThroughView(QWidget):
+    """Slider, play/pause and step buttons, and the sum of products of one window."""
+
+    step_changed = pyqtSignal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._conv = None  # (padded input, kernel, bias, stride, out_h, out_w)
+        self._pool = None  # (input, size, stride, mode, out_h, out_w)
+
+        self._stage = QComboBox()
+        self._stage.addItem("Convolution", CONV)
+        self._stage.addItem("Pooling", POOL)
+        self._stage.setAccessibleName("Operation to step through")
+        self._stage.setToolTip(
+            "Which sliding window to follow: the convolution kernel over the padded "
+            "input, or the pooling window over the ReLU output."
+        )
+        self._stage.currentIndexChanged.connect(self._on_stage_current_index_changed)
+
+        self._slider = QSlider(Qt.Horizontal)
+        self._slider.setAccessibleName("Window position")
+        self._slider.setToolTip(
+            "Drag to move the window. Each position makes one output cell: row by "
+            "row, the window jumps `stride` pixels at a time."
+        )
+        self._slider.valueChanged.connect(self._on_slider_value_changed)
+
+        self._back = self._button("◀", "Step back",
+                                  "One window position back.", self._on_back_clicked)
+        self._play = self._button("Play", "Play or pause",
+                                  "Slide the window automatically, one output cell "
+                                  "per tick.", self._on_play_toggled)
+        self._play.setCheckable(True)
+        self._forward = self._button("▶", "Step forward",
+                                     "One window position forward.",
+                                     self._on_forward_clicked)
+        self._speed = QSpinBox()
+        self._speed.setRange(1, 30)
+        self._speed.setValue(4)
+        self._speed.setSuffix(" steps/s")
+        self._speed.setAccessibleName("Step-through speed")
+        self._speed.setToolTip("How many window positions per second while playing.")
+        self._speed.valueChanged.connect(self._on_speed_value_changed)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+        self._where = QLabel()
+        self._maths = QLabel()
+        self._maths.setTextFormat(Qt.RichText)
+        self._maths.setAccessibleName("Arithmetic of the current window")
+        self._maths.setToolTip(
+            "The numbers under the window, the kernel, their element-wise products and "
+            "the sum: exactly one output value."
+        )
+
+        controls = QHBoxLayout()
+        for widget in (self._stage, self._back, self._play, self._forward):
+            controls.addWidget(widget)
+        controls.addWidget(self._slider, 1)
+        controls.addWidget(self._speed)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(controls)
+        layout.addWidget(self._where)
+        layout.addWidget(self._maths)
+        layout.addStretch(1)
+
+    def _button(self, text, name, tip, slot):
+        button = QPushButton(text)
+        button.setAccessibleName(name)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    def set_conv_problem(self, padded, kernel, bias, stride, out_h, out_w):
+        """The convolution to walk: padded input (Hp, Wp), kernel (f, f), bias."""
+        self._conv = (padded, kernel, float(bias), stride, out_h, out_w)
+        self._refresh_range()
+
+    def set_pool_problem(self, x, size, stride, mode, out_h, out_w):
+        """The pooling to walk: input (H, W), size, stride, "max" or "average"."""
+        self._pool = (x, size, stride, mode, out_h, out_w)
+        self._stage.model().item(1).setEnabled(True)
+        self._refresh_range()
+
+    def clear_pool_problem(self):
+        """No pooling layer: only the convolution can be walked."""
+        self._pool = None
+        self._stage.model().item(1).setEnabled(False)
+        if self._stage.currentData() == POOL:
+            self._stage.setCurrentIndex(0)
+        self._refresh_range()
+
+    def stage(self):
+        """The walk being shown: "conv" or "pool"."""
+        return self._stage.currentData()
+
+    def set_stage(self, stage):
+        """Follow the convolution ("conv") or the pooling ("pool") window."""
+        self._stage.setCurrentIndex(self._stage.findData(stage))
+
+    def positions(self):
+        """Top-left window corner for every step of the current walk."""
+        problem = self._problem()
+        if problem is None:
+            return []
+        return window_positions(problem[4], problem[5], problem[3])
+
+    def step_count(self):
+        """How many window positions (= output cells) the current walk has."""
+        problem = self._problem()
+        return 0 if problem is None else problem[4] * problem[5]
+
+    def set_step(self, index):
+        """Move the window to step `index` (clamped to the walk)."""
+        self._slider.setValue(index)
+
+    def current_step(self):
+        """The WindowStep on show, or None when there is nothing to walk."""
+        problem = self._problem()
+        if problem is None:
+            return None
+        index = self._slider.value()
+        out_row, out_col = divmod(index, problem[5])
+        stride = problem[3]
+        size = problem[1].shape[0] if self.stage() == CONV else problem[1]
+        return WindowStep(self.stage(), index, out_row, out_col,
+                          out_row * stride, out_col * stride, size)
+
+    def _problem(self):
+        return self._conv if self.stage() == CONV else self._pool
+
+    def _refresh_range(self):
+        count = self.step_count()
+        self._slider.blockSignals(True)
+        self._slider.setRange(0, max(count - 1, 0))
+        self._slider.blockSignals(False)
+        self._show_step()
+
+    def _on_stage_current_index_changed(self, _index):
+        self._refresh_range()
+
+    def _on_slider_value_changed(self, _value):
+        self._show_step()
+
+    def _on_back_clicked(self):
+        self._slider.setValue(self._slider.value() - 1)
+
+    def _on_forward_clicked(self):
+        self._slider.setValue(self._slider.value() + 1)
+
+    def _on_play_toggled(self, playing):
+        if playing:
+            # Playing from the last position starts over, as a media player does.
+            if self._slider.value() >= self._slider.maximum():
+                self._slider.setValue(0)
+            self._timer.start()
+        else:
+            self._timer.stop()
+        self._play.setText("Pause" if playing else "Play")
+
+    def _on_speed_value_changed(self, steps_per_second):
+        self._timer.setInterval(int(1000 / steps_per_second))
+
+    def _on_timer_timeout(self):
+        if self._slider.value() >= self._slider.maximum():
+            self._play.setChecked(False)
+            self._on_play_toggled(False)
+            return
+        self._slider.setValue(self._slider.value() + 1)
+
+    def _show_step(self):
+        step = self.current_step()
+        if step is None:
+            self._where.setText("Nothing to step through yet: draw a digit.")
+            self._maths.setText("")
+            return
+        if step.stage == CONV:
+            self._show_conv(step)
+        else:
+            self._show_pool(step)
+        self.step_changed.emit(step)
+
+    def _show_conv(self, step):
+        padded, kernel, bias, stride, out_h, out_w = self._conv
+        f = step.size
+        window = padded[step.top:step.top + f, step.left:step.left + f]
+        # conv_single_step wants (C, kh, kw): one input channel here.
+        value = conv_single_step(window[None], kernel[None], bias)
+        products = window * kernel
+        self._where.setText(
+            f"Step {step.index + 1} of {out_h * out_w}: output cell "
+            f"(row {step.out_row}, col {step.out_col}) reads the {f}x{f} window at "
+            f"rows {step.top}.."
+            f"{step.top + f - 1}, cols {step.left}..{step.left + f - 1} of the padded "
+            f"input (corner = cell x stride {stride})."
+        )
+        self._maths.setText(
+            "<table><tr><td>window (input)</td><td></td><td>kernel</td><td></td>"
+            "<td>products</td></tr><tr>"
+            f"<td>{_grid_html(window, signed=False)}</td><td>&nbsp;×&nbsp;</td>"
+            f"<td>{_grid_html(kernel)}</td><td>&nbsp;=&nbsp;</td>"
+            f"<td>{_grid_html(products)}</td></tr></table>"
+            f"sum of products = {products.sum():+.4g}, plus bias {bias:+.4g} "
+            f"→ <b>output[{step.out_row}, {step.out_col}] = {value:+.4g}</b>"
+        )
+
+    def _show_pool(self, step):
+        x, size, stride, mode, out_h, out_w = self._pool
+        window = x[step.top:step.top + size, step.left:step.left + size]
+        head = (
+            f"Step {step.index + 1} of {out_h * out_w}: pooled cell "
+            f"(row {step.out_row}, col {step.out_col}) reads the {size}x{size} window "
+            f"at rows {step.top}.."
+            f"{step.top + size - 1}, cols {step.left}..{step.left + size - 1} of the "
+            "ReLU output."
+        )
+        self._where.setText(head)
+        if mode == "max":
+            mask = create_mask_from_window(window)
+            self._maths.setText(
+                f"window (yellow = the maximum, the only cell that passes):"
+                f"{_grid_html(window, mark=mask, signed=False)}"
+                f"<b>max = {window[mask][0]:.4g}</b> (backprop sends the whole "
+                "gradient to that one cell)"
+            )
+        else:
+            # distribute_value(1, shape) is each cell's share of an average: 1/(k*k).
+            share = distribute_value(1.0, window.shape)[0, 0]
+            self._maths.setText(
+                f"window (every cell counts {share:.3g} = 1/{size * size}):"
+                f"{_grid_html(window, signed=False)}"
+                f"<b>average = {window.sum():.4g} / {size * size} = "
+                f"{window.mean():.4g}</b>"
+            )

@@ -1,0 +1,224 @@
+"""Playground pictures: padded input and feature maps with shape, formula and legend."""
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtCore import QRectF, Qt
+from PyQt5.QtGui import QColor, QLinearGradient, QPainter, QPen
+from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+# Blue for negative, white for zero, red for positive: a signed number's sign and size
+# can be read at a glance, and zero is the neutral background.
+DIVERGING_COLORS = ((33, 102, 172), (247, 247, 247), (178, 24, 43))
+DIVERGING = pg.ColorMap(pos=[0.0, 0.5, 1.0], color=DIVERGING_COLORS)
+GRAY = pg.ColorMap(pos=[0.0, 1.0], color=[(0, 0, 0), (255, 255, 255)])
+
+# Overlay colours (RGBA): the zero border, and rows/columns the window never reaches.
+PADDING_TINT = (70, 140, 255, 120)
+UNREACHED_TINT = (255, 150, 0, 150)
+WINDOW_PEN = QColor(255, 200, 0)
+CELL_PEN = QColor(20, 200, 60)
+
+# Above this size a weight or output is "absurd" for 0..1 digit pixels: still shown,
+# but the legends say the colour scale had to stretch.
+LARGE_VALUE = 100.0
+
+
+def symmetric_level(values):
+    """Largest |value|, never 0, so a diverging scale is centred on zero."""
+    finite = np.abs(values[np.isfinite(values)]) if np.size(values) else np.zeros(1)
+    top = float(finite.max()) if finite.size else 0.0
+    return top if top > 0 else 1.0
+
+
+def diverging_qcolor(value, level):
+    """The diverging colour of `value` on the scale -level..+level."""
+    t = 0.5 + 0.5 * float(np.clip(value / level, -1.0, 1.0))
+    return DIVERGING.mapToQColor(t)
+
+
+def _fmt(value):
+    """A short number for a legend tick: 4 significant digits."""
+    return f"{value:.4g}"
+
+
+class ColorLegendView(QWidget):
+    """A horizontal colour bar with its low, zero and high values written under it."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._low, self._high, self._diverging = -1.0, 1.0, True
+        self.setMinimumHeight(30)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.setAccessibleName("Colour legend")
+
+    def set_levels(self, low, high, diverging=True):
+        """Show the scale low..high (diverging: blue-white-red, else black-white)."""
+        self._low, self._high, self._diverging = float(low), float(high), diverging
+        self.setToolTip(
+            f"Colour legend: {_fmt(self._low)} (left) to {_fmt(self._high)} (right)."
+        )
+        self.update()
+
+    def levels(self):
+        """The (low, high) values the legend currently shows."""
+        return self._low, self._high
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        bar = QRectF(4, 2, self.width() - 8, 12)
+        gradient = QLinearGradient(bar.left(), 0, bar.right(), 0)
+        cmap = DIVERGING if self._diverging else GRAY
+        for t in np.linspace(0.0, 1.0, 9):
+            gradient.setColorAt(t, cmap.mapToQColor(t))
+        painter.fillRect(bar, gradient)
+        painter.setPen(QPen(QColor(90, 90, 90)))
+        painter.drawRect(bar)
+        text_y = int(bar.bottom()) + 13
+        painter.drawText(int(bar.left()), text_y, _fmt(self._low))
+        high = _fmt(self._high)
+        width = painter.fontMetrics().horizontalAdvance(high)
+        painter.drawText(int(bar.right()) - width, text_y, high)
+        if self._diverging:
+            mid_x = int(bar.center().x())
+            painter.drawText(mid_x - 3, text_y, "0")
+        painter.end()
+
+
+class MapView(QWidget):
+    """One 2-D array as an image, with title, colour legend, shape and formula lines.
+
+    kind "signed" uses the diverging colours with symmetric levels (feature maps);
+    kind "pixels" uses black..white on 0..1 (the input digit).
+    """
+
+    def __init__(self, title, tooltip, kind="signed", parent=None):
+        super().__init__(parent)
+        self._kind = kind
+        self._map = None
+        self._title = QLabel(f"<b>{title}</b>")
+        self._graphics = pg.GraphicsLayoutWidget()
+        self._graphics.setBackground("w")
+        self._graphics.setMinimumSize(150, 150)
+        self._graphics.setToolTip(tooltip)
+        self._graphics.setAccessibleName(title)
+        self._box = self._graphics.addViewBox(lockAspect=True, invertY=True)
+        self._box.setMouseEnabled(False, False)
+        self._box.setMenuEnabled(False)
+        self._image = pg.ImageItem(axisOrder="row-major")
+        cmap = DIVERGING if kind == "signed" else GRAY
+        self._image.setLookupTable(cmap.getLookupTable(nPts=256))
+        self._box.addItem(self._image)
+        self._overlay = pg.ImageItem(axisOrder="row-major")
+        self._box.addItem(self._overlay)
+        self._window = self._make_rect(WINDOW_PEN)
+        self._cell = self._make_rect(CELL_PEN)
+        self._legend = ColorLegendView()
+        self._shape = QLabel()
+        self._formula = QLabel()
+        for label in (self._shape, self._formula):
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self._note = QLabel()
+        self._note.setWordWrap(True)
+        self._note.setStyleSheet("color: #a05a00;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        for widget in (self._title, self._graphics, self._legend, self._shape,
+                       self._formula, self._note):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+    def _make_rect(self, color):
+        """A hidden outline rectangle drawn over the image (window or output cell)."""
+        rect = pg.QtWidgets.QGraphicsRectItem()
+        pen = QPen(color)
+        pen.setWidthF(0.15)
+        rect.setPen(pen)
+        rect.setZValue(10)
+        rect.hide()
+        self._box.addItem(rect)
+        return rect
+
+    def set_map(self, values, level=None):
+        """Show a 2-D array; signed maps use -level..+level (default: max |value|)."""
+        self._map = np.asarray(values)
+        if self._kind == "signed":
+            level = symmetric_level(self._map) if level is None else level
+            low, high = -level, level
+        else:
+            low, high = 0.0, 1.0
+        self._image.setImage(self._map, levels=(low, high), autoLevels=False)
+        self._legend.set_levels(low, high, diverging=self._kind == "signed")
+        self._note.setText(
+            f"Values reach {_fmt(high)}: the colour scale stretched to fit, so small "
+            "differences now look flat."
+            if high > LARGE_VALUE else ""
+        )
+        self._box.setRange(QRectF(0, 0, self._map.shape[1], self._map.shape[0]),
+                           padding=0.02)
+
+    def current_map(self):
+        """The array on show (None before the first set_map)."""
+        return self._map
+
+    def set_title(self, title):
+        """Change the bold title above the image."""
+        self._title.setText(f"<b>{title}</b>")
+
+    def set_texts(self, shape_text, formula_text):
+        """Write the shape line and the formula line under the image."""
+        self._shape.setText(shape_text)
+        self._formula.setText(formula_text)
+
+    def shape_text(self):
+        """The shape line as shown (plain text)."""
+        return self._shape.text()
+
+    def formula_text(self):
+        """The formula line as shown (plain text)."""
+        return self._formula.text()
+
+    def legend_levels(self):
+        """The (low, high) values of this view's colour legend."""
+        return self._legend.levels()
+
+    def set_overlay(self, rgba):
+        """Tint regions with an (H, W, 4) uint8 image over the map; None removes it."""
+        if rgba is None:
+            self._overlay.clear()
+        else:
+            self._overlay.setImage(rgba, levels=(0, 255), autoLevels=False)
+
+    def set_window(self, top, left, height, width):
+        """Outline the sliding window (in pixels of this map); height 0 hides it."""
+        self._place(self._window, top, left, height, width)
+
+    def set_cell(self, top, left, height=1, width=1):
+        """Outline the output cell being computed; height 0 hides it."""
+        self._place(self._cell, top, left, height, width)
+
+    @staticmethod
+    def _place(rect, top, left, height, width):
+        if height <= 0:
+            rect.hide()
+            return
+        rect.setRect(QRectF(left, top, width, height))
+        rect.show()
+
+
+def region_overlay(shape, pad, covered):
+    """RGBA tint over a map: blue zero border `pad` wide, orange never-reached lines.
+
+    shape is the map's (H, W) (square here); covered is a bool (H,) saying which rows
+    (and, by symmetry, columns) some window touches.
+    """
+    height, width = shape
+    rgba = np.zeros((height, width, 4), np.uint8)
+    if pad > 0:
+        rgba[:pad] = PADDING_TINT
+        rgba[height - pad:] = PADDING_TINT
+        rgba[:, :pad] = PADDING_TINT
+        rgba[:, width - pad:] = PADDING_TINT
+    rgba[~covered] = UNREACHED_TINT
+    rgba[:, ~covered] = UNREACHED_TINT
+    return rgba
