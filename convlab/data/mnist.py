@@ -154,34 +154,32 @@ def load_npz(path, split="train"):
     Returns (images uint8 (N, 28, 28), labels uint8 (N,)) for the split.
     """
     path = Path(path)
-    suffix = _split_suffix(split)
+    keys = (f"x_{_check_split(split)}", f"y_{split}")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            missing = [k for k in (f"x_{suffix}", f"y_{suffix}") if k not in archive]
-            if missing:
-                raise MnistFormatError(
-                    f"{path}: missing array(s) {', '.join(missing)}; a Keras mnist.npz "
-                    f"holds x_train, y_train, x_test, y_test. {_FIX}"
-                )
-            images = archive[f"x_{suffix}"]
-            labels = archive[f"y_{suffix}"]
-    except MnistFormatError:
-        raise
+            missing = [key for key in keys if key not in archive]
+            arrays = [archive[key] for key in keys if key in archive]
     except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise MnistFormatError(
             f"{path}: not a readable .npz file ({exc}). {_FIX}"
         ) from exc
-    for name, array in (("images", images), ("labels", labels)):
+    if missing:
+        raise MnistFormatError(
+            f"{path}: missing array(s) {', '.join(missing)}; a Keras mnist.npz "
+            f"holds x_train, y_train, x_test, y_test. {_FIX}"
+        )
+    images, labels = arrays
+    for key, array in zip(keys, arrays, strict=True):
         if array.dtype != np.uint8:
             raise MnistFormatError(
-                f"{path}: {split} {name} are {array.dtype}, expected uint8. {_FIX}"
+                f"{path}: {key} is {array.dtype}, expected uint8. {_FIX}"
             )
     _check_pair(images, labels, f"{path} ({split})")
     return images, labels
 
 
-def _split_suffix(split):
-    """'train' or 'test', or a ValueError naming the choices."""
+def _check_split(split):
+    """Return split if it is 'train' or 'test', else raise a ValueError naming both."""
     if split not in _SPLIT_PREFIX:
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     return split
@@ -194,7 +192,7 @@ def load_mnist(folder, split="train"):
     when the files are absent and MnistFormatError when one is damaged.
     """
     folder = Path(folder)
-    prefix = _SPLIT_PREFIX[_split_suffix(split)]
+    prefix = _SPLIT_PREFIX[_check_split(split)]
     image_name = f"{prefix}-images-idx3-ubyte.gz"
     label_name = f"{prefix}-labels-idx1-ubyte.gz"
     image_path = _find_file(folder, image_name)
@@ -206,12 +204,15 @@ def load_mnist(folder, split="train"):
     images = read_idx(image_path)
     labels = read_idx(label_path)
     # Catch swapped files first: the generic shape message would be less helpful.
-    for path, array, want in ((image_path, images, 3), (label_path, labels, 1)):
-        if array.ndim != want:
-            kind = "images" if want == 3 else "labels"
-            raise MnistFormatError(
-                f"{path}: holds {'labels' if want == 3 else 'images'}, but this "
-                f"name should hold {kind}; the files look swapped or renamed. {_FIX}"
-            )
+    if images.ndim == 1:
+        raise MnistFormatError(
+            f"{image_path}: holds labels, not images; the files look swapped or "
+            f"renamed. {_FIX}"
+        )
+    if labels.ndim == 3:
+        raise MnistFormatError(
+            f"{label_path}: holds images, not labels; the files look swapped or "
+            f"renamed. {_FIX}"
+        )
     _check_pair(images, labels, f"{image_path.name} + {label_path.name} in {folder}")
     return images, labels
