@@ -131,7 +131,8 @@ def download_mnist(dest=None, mirrors=None, progress=None, timeout=30, expected=
     """Download the four MNIST files into dest (default cache_dir()) and return dest.
 
     mirrors: base URLs tried in order for each file (http(s):// or file://).
-    progress: called as progress(file_name, bytes_done, bytes_total).
+    progress: called as progress(file_name, bytes_done, bytes_total); it may raise
+    (say, to cancel from a GUI), and the exception propagates after clean-up.
     expected: {file_name: (size, sha256)}, the published values by default; tests
     pass their own to serve tiny fake files.
     Files already present and valid are kept. Each download goes to
