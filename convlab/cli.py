@@ -119,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"convlab {args.command}: error: {exc}", file=sys.stderr)
         return exc.code
+    except KeyboardInterrupt:
+        print(f"\nconvlab {args.command}: aborted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 # ---- train ----
@@ -165,13 +168,13 @@ def cmd_train(args) -> int:
         model = build(spec, rng)
         trainer = Trainer(model, train, val, config, rng=rng)
 
+    # Ctrl+C asks the trainer to stop between steps, so the checkpoint never holds
+    # a half-applied update; a second Ctrl+C interrupts at once.
+    previous_handler = signal.signal(signal.SIGINT, _stop_on_first_interrupt(trainer))
     print(f"Training on {len(train[0])} images of {dataset.name}"
           + (f", validating on {len(val[0])}" if val else "")
           + f"; {trainer.total_steps} steps. Ctrl+C saves a checkpoint.", flush=True)
     started = time.perf_counter()
-    # Ctrl+C asks the trainer to stop between steps, so the checkpoint never holds
-    # a half-applied update; a second Ctrl+C interrupts at once.
-    previous_handler = signal.signal(signal.SIGINT, _stop_on_first_interrupt(trainer))
     try:
         _run_with_progress(trainer)
     except TrainingDiverged as exc:
@@ -450,6 +453,8 @@ def _check_writable(path: Path):
     folder = path.parent
     if path.is_dir():
         raise CliError(f"cannot write {path}: it is a folder")
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"cannot write {path}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise CliError(f"cannot write {path}: folder {folder} does not exist")
     try:

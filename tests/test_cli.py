@@ -1,0 +1,236 @@
+"""Tests for `python -m convlab`: end to end in subprocesses, errors and exit codes."""
+
+import gzip
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convlab import cli, nn
+from convlab.train import resume_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_idx(path, array):
+    """Write a uint8 array as a gzipped IDX file (magic 0x08 = unsigned byte)."""
+    header = struct.pack(">HBB", 0, 0x08, array.ndim)
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def prototype_digits(n, seed):
+    """n noisy copies of ten fixed random 28x28 patterns, one per class."""
+    prototypes = np.random.default_rng(99).random((10, 28, 28)) > 0.7
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 10
+    noise = rng.random((n, 28, 28)) < 0.05
+    images = (prototypes[y] ^ noise) * 255
+    return images.astype(np.uint8), y.astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    """A folder with tiny generated MNIST-format files: 200 train, 50 test images."""
+    folder = tmp_path_factory.mktemp("mnist")
+    for split, n, seed in (("train", 200, 0), ("t10k", 50, 1)):
+        images, labels = prototype_digits(n, seed)
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
+    return folder
+
+
+def run(*args, check_rc=None):
+    """Run `python -m convlab ARGS` in a subprocess from the repository root."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), CONVLAB_DATA="")
+    proc = subprocess.run([sys.executable, "-m", "convlab", *map(str, args)],
+                          cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=300)
+    if check_rc is not None:
+        assert proc.returncode == check_rc, proc.stderr
+    return proc
+
+
+def assert_one_line_error(proc, code, *fragments):
+    """The process failed with `code` and a single error line, no traceback."""
+    assert proc.returncode == code, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def train_args(data_dir, out, *extra):
+    """Arguments of a quick training run on the tiny data set."""
+    return ("train", "--data", data_dir, "--arch", "tiny", "--epochs", 2,
+            "--batch-size", 20, "--lr", 0.01, "--out", out, *extra)
+
+
+def test_train_evaluate_export_end_to_end(data_dir, tmp_path):
+    """train writes a model, evaluate --json scores it, export writes a torch file."""
+    model = tmp_path / "model.npz"
+    proc = run(*train_args(data_dir, model), check_rc=0)
+    assert "epoch 1/2" in proc.stdout and "epoch 2/2" in proc.stdout
+    assert "val loss" in proc.stdout
+    assert nn.load_model(model).extra["training"]["config"]["epochs"] == 2
+    # Only the model: no checkpoint, no temporary files.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+    proc = run("evaluate", "--model", model, "--data", data_dir, "--json", check_rc=0)
+    result = json.loads(proc.stdout)
+    assert 0.5 < result["accuracy"] <= 1.0
+    assert len(result["per_class"]) == 10
+    confusion = np.array(result["confusion"])
+    assert confusion.shape == (10, 10) and confusion.sum() == 50
+    assert np.trace(confusion) == round(result["accuracy"] * 50)
+
+    proc = run("evaluate", "--model", model, "--data", data_dir, check_rc=0)
+    assert "accuracy" in proc.stdout and "true\\pred" in proc.stdout
+
+    exported = tmp_path / "net.py"
+    run("export", "--format", "pytorch", "--model", model, "--out", exported,
+        check_rc=0)
+    assert "def build():" in exported.read_text()
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes(data_dir, tmp_path):
+    """SIGINT stops between steps, saves a checkpoint, exits 130; --resume finishes."""
+    model = tmp_path / "model.npz"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    args = train_args(data_dir, model)[:-2] + ("--epochs", 1000, "--out", model)
+    proc = subprocess.Popen([sys.executable, "-m", "convlab", *map(str, args)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        # The handler is in place once this line is printed.
+        assert proc.stdout.readline().startswith("Training on")
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    checkpoint = tmp_path / "model.checkpoint.npz"
+    assert "--resume" in stderr and "Traceback" not in stderr
+    assert not model.exists()
+
+    saved = nn.load_model(checkpoint)
+    batches_per_epoch = 180 // 20   # 200 images minus a 10% validation split
+    epochs = saved.step // batches_per_epoch + 1
+    assert resume_config(saved).epochs == 1000
+    proc = run("train", "--data", data_dir, "--resume", checkpoint,
+               "--epochs", epochs, "--out", model, check_rc=0)
+    assert f"epoch {epochs}/{epochs}" in proc.stdout
+    assert nn.load_model(model).model is not None
+
+
+def test_missing_data_folder_is_a_usage_error(tmp_path):
+    """A --data folder that does not exist: exit 2, one line, nothing written."""
+    proc = run("train", "--data", tmp_path / "nowhere", "--out", tmp_path / "m.npz")
+    assert_one_line_error(proc, 2, "nowhere")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_folder_without_mnist_names_the_files(tmp_path):
+    """An existing folder without MNIST files: exit 2 naming the files looked for."""
+    proc = run("evaluate", "--model", tmp_path / "m.npz", "--data", tmp_path)
+    assert_one_line_error(proc, 2, "m.npz")
+    nn.save_model(tmp_path / "m.npz", nn.Sequential(nn.Flatten()))
+    proc = run("evaluate", "--model", tmp_path / "m.npz", "--data", tmp_path)
+    assert_one_line_error(proc, 2, "t10k-images-idx3-ubyte")
+
+
+def test_damaged_data_file_fails_with_one_line(data_dir, tmp_path):
+    """A truncated IDX file: exit 1 and a one-line reason."""
+    for f in data_dir.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    damaged = tmp_path / "train-images-idx3-ubyte.gz"
+    damaged.write_bytes(gzip.compress(gzip.decompress(damaged.read_bytes())[:1000]))
+    proc = run("train", "--data", tmp_path, "--out", tmp_path / "m.npz")
+    assert_one_line_error(proc, 1, "train-images-idx3-ubyte")
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_unwritable_output_fails_before_training(data_dir, tmp_path):
+    """An output path inside a regular file cannot be written: exit 2 at once."""
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    proc = run(*train_args(data_dir, blocker / "model.npz"))
+    assert_one_line_error(proc, 2, "cannot write")
+    assert "Training on" not in proc.stdout
+    proc = run("export", "--format", "pytorch", "--model", blocker,
+               "--out", blocker / "x.py")
+    assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr
+
+
+def test_unknown_architecture_is_a_usage_error(data_dir, tmp_path):
+    """--arch naming neither an architecture nor a file: exit 2, names the choices."""
+    proc = run("train", "--data", data_dir, "--arch", "huge", "--out",
+               tmp_path / "m.npz")
+    assert_one_line_error(proc, 2, "huge", "sample")
+
+
+def test_impossible_architecture_file_is_explained(data_dir, tmp_path):
+    """An --arch JSON file whose layers cannot fit 28x28 images: exit 2, one line."""
+    arch = tmp_path / "arch.json"
+    arch.write_text(json.dumps({"blocks": [{"filters": 4, "kernel_size": 40}]}))
+    proc = run("train", "--data", data_dir, "--arch", arch, "--out",
+               tmp_path / "m.npz")
+    assert_one_line_error(proc, 2, "--arch")
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["train", "--out", "m.npz", "--epochs", "0"],
+    ["train", "--out", "m.npz", "--lr", "fast"],
+    ["train", "--out", "m.npz", "--optimizer", "rmsprop"],
+    ["evaluate"],
+    ["export", "--format", "onnx", "--model", "m.npz", "--out", "m.py"],
+])
+def test_usage_errors_exit_with_code_2(args, capsys):
+    """Bad or missing arguments exit 2 with argparse's usage message."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(args)
+    assert info.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_corrupt_model_file_fails_with_one_line(data_dir, tmp_path):
+    """A model file that is not a model: exit 1 and a one-line reason."""
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"this is not a zip file")
+    proc = run("evaluate", "--model", bad, "--data", data_dir)
+    assert_one_line_error(proc, 1, "bad.npz")
+
+
+def test_resume_needs_a_checkpoint(data_dir, tmp_path):
+    """--resume with a plain model file: exit 2, explained."""
+    nn.save_model(tmp_path / "plain.npz", nn.Sequential(nn.Flatten()))
+    proc = run("train", "--data", data_dir, "--resume", tmp_path / "plain.npz",
+               "--out", tmp_path / "m.npz")
+    assert_one_line_error(proc, 2, "no training state")
+
+
+def test_bench_dispatches_to_the_benchmark_module(monkeypatch):
+    """bench engine ARGS calls convlab.bench.engine.main(ARGS) and returns its code."""
+    calls = []
+    fake = types.ModuleType("convlab.bench.engine")
+    fake.main = lambda argv: calls.append(argv) or 3
+    monkeypatch.setitem(sys.modules, "convlab.bench.engine", fake)
+    assert cli.main(["bench", "engine", "--quick", "x"]) == 3
+    assert calls == [["--quick", "x"]]
+
+
+def test_bench_reports_a_missing_benchmark(monkeypatch, capsys):
+    """A benchmark module that cannot be imported: exit 1 with a clear message."""
+    monkeypatch.setitem(sys.modules, "convlab.gui.bench", None)
+    assert cli.main(["bench", "gui"]) == 1
+    assert "gui benchmark is not available" in capsys.readouterr().err
