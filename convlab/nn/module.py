@@ -153,14 +153,14 @@ class Module:
         state.update((name, value.copy()) for name, value in self.named_buffers())
         return state
 
-    def load_state_dict(self, state):
-        """Copy arrays from ``state`` into this model, in place.
-
-        Everything is checked first (same names, same shapes), so a mismatch raises
-        ValueError and leaves the model untouched.
-        """
+    def _state_targets(self):
         targets = {name: p.data for name, p in self.named_parameters()}
         targets.update(self.named_buffers())
+        return targets
+
+    def check_state_dict(self, state):
+        """Raise ValueError naming every missing, unexpected or wrong-shaped entry."""
+        targets = self._state_targets()
         missing = sorted(set(targets) - set(state))
         unexpected = sorted(set(state) - set(targets))
         problems = []
@@ -175,7 +175,15 @@ class Module:
                                 f"{targets[name].shape}")
         if problems:
             raise ValueError("state does not fit the model: " + "; ".join(problems))
-        for name, target in targets.items():
+
+    def load_state_dict(self, state):
+        """Copy arrays from ``state`` into this model, in place.
+
+        Everything is checked first (same names, same shapes), so a mismatch raises
+        ValueError and leaves the model untouched.
+        """
+        self.check_state_dict(state)
+        for name, target in self._state_targets().items():
             # In place: optimizers and the GUI hold references to these arrays.
             np.copyto(target, state[name], casting="same_kind")
 

@@ -157,7 +157,7 @@ def load_model(path, *, into=None):
         if cfg != into.get_config():
             raise fail(
                 "it holds a different network from the one it should be loaded into "
-                f"(file: {_describe(cfg)}; model: {_describe(into.get_config())})",
+                f"({_first_difference(cfg, into.get_config())})",
                 "Open it as a new model, or pick a file saved from this architecture.",
             )
 
@@ -166,6 +166,13 @@ def load_model(path, *, into=None):
     for name, value in state.items():
         if not np.issubdtype(value.dtype, np.floating):
             raise fail(f"entry {name!r} holds {value.dtype} values instead of floats")
+    if into is None and state:
+        # Keep the file's precision (float32 normally, float64 for checks).
+        model.to(np.result_type(*state.values()))
+    try:
+        model.check_state_dict(state)
+    except ValueError as exc:
+        raise fail(f"its weights do not match its architecture ({exc})") from exc
 
     optimizer_state = None
     if "optimizer" in entries:
@@ -188,15 +195,8 @@ def load_model(path, *, into=None):
         step = int(entries["step"])
     extra = _json(entries, "extra", fail) if "extra" in entries else {}
 
-    # Last, because it changes the model: load_state_dict checks every name and
-    # shape before copying anything, so a mismatch leaves the model as it was.
-    try:
-        if into is None and state:
-            # Keep the file's precision (float32 normally, float64 for checks).
-            model.to(np.result_type(*state.values()))
-        model.load_state_dict(state)
-    except ValueError as exc:
-        raise fail(f"its weights do not match its architecture ({exc})") from exc
+    # Last, because it changes the model, and only once everything has been checked.
+    model.load_state_dict(state)
     return Checkpoint(model=model, optimizer_state=optimizer_state, step=step,
                       extra=extra)
 
@@ -246,8 +246,22 @@ def _json(entries, key, fail):
 
 
 def _describe(cfg):
-    """A short one-line summary of a network description, for error messages."""
-    if cfg.get("type") == "Sequential" and isinstance(cfg.get("layers"), list):
-        return " -> ".join(_describe(item) for item in cfg["layers"])
+    """One layer description as text, e.g. "Linear(in_features=10, ...)"."""
+    if not isinstance(cfg, dict):
+        return repr(cfg)
     args = ", ".join(f"{k}={v}" for k, v in cfg.items() if k != "type")
     return f"{cfg.get('type')}({args})"
+
+
+def _first_difference(file_cfg, model_cfg):
+    """Where two network descriptions first differ, in words."""
+    file_layers = file_cfg.get("layers")
+    model_layers = model_cfg.get("layers")
+    if not (isinstance(file_layers, list) and isinstance(model_layers, list)):
+        return f"file: {_describe(file_cfg)}; model: {_describe(model_cfg)}"
+    for i, (a, b) in enumerate(zip(file_layers, model_layers, strict=False)):
+        if a != b:
+            return (f"layer {i} is {_describe(a)} in the file but {_describe(b)} "
+                    "in the model")
+    return (f"the file has {len(file_layers)} layers, the model "
+            f"{len(model_layers)}")
