@@ -30,30 +30,35 @@ def _warp(x, rotation, scale, shift):
     """
     n, h, w = x.shape
     cy, cx = (h - 1) / 2, (w - 1) / 2
-    rows, cols = np.mgrid[0:h, 0:w]  # (H, W) each
+    rows, cols = np.mgrid[0:h, 0:w].astype(x.dtype)  # (H, W) each
     # Output coordinates relative to the centre, minus the shift: (N, H, W).
-    dy = rows[None] - cy - shift[:, 0, None, None]
-    dx = cols[None] - cx - shift[:, 1, None, None]
-    cos = (np.cos(rotation) / scale)[:, None, None]  # (N, 1, 1)
-    sin = (np.sin(rotation) / scale)[:, None, None]
+    dy = rows[None] - (cy + shift[:, 0, None, None]).astype(x.dtype)
+    dx = cols[None] - (cx + shift[:, 1, None, None]).astype(x.dtype)
+    cos = (np.cos(rotation) / scale).astype(x.dtype)[:, None, None]  # (N, 1, 1)
+    sin = (np.sin(rotation) / scale).astype(x.dtype)[:, None, None]
     # Inverse rotation and scaling gives the source point of each output pixel.
     src_y = cos * dy - sin * dx + cy
     src_x = sin * dy + cos * dx + cx
 
-    y0 = np.floor(src_y).astype(np.intp)
-    x0 = np.floor(src_x).astype(np.intp)
-    fy = (src_y - y0).astype(x.dtype)
-    fx = (src_x - x0).astype(x.dtype)
+    y0 = np.floor(src_y)
+    x0 = np.floor(src_x)
+    fy = src_y - y0
+    fx = src_x - x0
     # Pad one pixel of zeros on every side so neighbours just outside read 0; points
     # further out are clamped onto that zero border.
-    padded = np.pad(x, ((0, 0), (1, 1), (1, 1)))  # (N, H+2, W+2)
-    batch = np.arange(n)[:, None, None]  # (N, 1, 1) for fancy indexing
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1))).reshape(-1)  # (N*(H+2)*(W+2),)
+    # Gather through flat indices: one np.take is faster than 3-array fancy indexing.
+    y0 = y0.astype(np.intp) + 1  # (N, H, W), as rows of the padded image
+    x0 = x0.astype(np.intp) + 1
+    row0, row1 = np.clip(y0, 0, h + 1), np.clip(y0 + 1, 0, h + 1)
+    col0, col1 = np.clip(x0, 0, w + 1), np.clip(x0 + 1, 0, w + 1)
+    base = np.arange(n)[:, None, None] * ((h + 2) * (w + 2))  # (N, 1, 1)
 
-    def pick(yy, xx):
-        return padded[batch, np.clip(yy + 1, 0, h + 1), np.clip(xx + 1, 0, w + 1)]
+    def pick(r, c):
+        return np.take(padded, base + r * (w + 2) + c)
 
-    top = pick(y0, x0) * (1 - fx) + pick(y0, x0 + 1) * fx
-    bottom = pick(y0 + 1, x0) * (1 - fx) + pick(y0 + 1, x0 + 1) * fx
+    top = pick(row0, col0) * (1 - fx) + pick(row0, col1) * fx
+    bottom = pick(row1, col0) * (1 - fx) + pick(row1, col1) * fx
     return top * (1 - fy) + bottom * fy
 
 

@@ -87,14 +87,31 @@ def test_channels_share_a_distortion():
     np.testing.assert_array_equal(out[:, 0], out[:, 1])
 
 
-def test_warp_whole_pixel_shift(batch):
-    """A shift of (2, -3) px moves every pixel exactly by that much."""
+def shifted(x, dy, dx):
+    """x (N, H, W) moved by whole pixels (dy, dx), background 0."""
+    out = np.zeros_like(x)
+    h, w = x.shape[1:]
+    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = x[
+        :, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
+    return out
+
+
+@pytest.mark.parametrize(("dy", "dx"), [(2, -3), (-12, 9), (0, 26)])
+def test_warp_whole_pixel_shift(batch, dy, dx):
+    """A whole-pixel shift moves every pixel exactly, even far off the frame."""
     x = batch[:, 0]
     n = len(x)
-    out = _warp(x, np.zeros(n), np.ones(n), np.tile([2.0, -3.0], (n, 1)))
-    expected = np.zeros_like(x)
-    expected[:, 2:, :-3] = x[:, :-2, 3:]
-    np.testing.assert_allclose(out, expected, atol=1e-6)
+    out = _warp(x, np.zeros(n), np.ones(n), np.tile([dy, dx], (n, 1)).astype(float))
+    np.testing.assert_allclose(out, shifted(x, dy, dx), atol=1e-6)
+
+
+def test_warp_half_pixel_shift():
+    """A shift by half pixels averages the four neighbouring whole-pixel shifts."""
+    x = np.random.default_rng(1).random((3, 28, 28))  # ink up to the borders
+    out = _warp(x, np.zeros(3), np.ones(3), np.tile([7.5, -10.5], (3, 1)))
+    corners = [shifted(x, dy, dx) for dy in (7, 8) for dx in (-10, -11)]
+    np.testing.assert_allclose(out, np.mean(corners, axis=0), atol=1e-6)
 
 
 def test_warp_quarter_turn(batch):
