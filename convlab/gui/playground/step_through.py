@@ -7,7 +7,8 @@ Setter slots: set_conv_problem(...), set_pool_problem(...), clear_pool_problem()
 
 from typing import NamedTuple
 
-from PyQt5.QtCore import Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QRect, QSize, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QColor, QPainter
 from PyQt5.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -26,6 +27,7 @@ from convlab.nn.reference import (
 )
 
 CONV, POOL = "conv", "pool"
+GRID_GAP = 24  # pixels between two grids, room for "×" or "="
 
 
 class WindowStep(NamedTuple):
@@ -48,19 +50,87 @@ def window_positions(out_h, out_w, stride):
     return [(i * stride, j * stride) for i in range(out_h) for j in range(out_w)]
 
 
-def _grid_html(values, mark=None, signed=True):
-    """A small HTML table of numbers; cells where `mark` is True are yellow."""
-    rows = []
-    for i, line in enumerate(values):
-        cells = []
-        for j, value in enumerate(line):
-            style = "background:#ffe066;" if mark is not None and mark[i, j] else ""
-            # Adding 0.0 turns -0.0 (from 0 x negative weight) into a plain 0.
-            text = f"{value + 0.0:+.3g}" if signed else f"{value + 0.0:.3g}"
-            cells.append(f"<td align='right' style='{style}'>{text}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return ("<table cellspacing='0' cellpadding='2' border='1' "
-            "style='border-collapse:collapse;'>" + "".join(rows) + "</table>")
+def _number(value, signed):
+    """A grid entry: 3 significant digits; adding 0.0 turns -0.0 into a plain 0."""
+    return f"{value + 0.0:+.3g}" if signed else f"{value + 0.0:.3g}"
+
+
+class ArithmeticView(QWidget):
+    """Small number grids side by side (window x kernel = products), painted directly.
+
+    Rich-text tables were too slow to lay out on every kernel edit; painting the
+    cells keeps the step-through inside one frame.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # Cells sized from the font, so "-0.525" fits whatever the desktop's font size.
+        metrics = self.fontMetrics()
+        self._cell_w = metrics.horizontalAdvance("+0.0000") + 6
+        self._cell_h = metrics.height() + 4
+        self._caption_h = metrics.height() + 2
+        self._grids = []  # (caption, values (h, w), mark (h, w) or None, signed)
+        self._operators = []
+        self._footer = ""
+        self.setAccessibleName("Arithmetic of the current window")
+
+    def set_grids(self, grids, operators, footer):
+        """Show grids [(caption, values, mark, signed)], operators between, a footer."""
+        old_size = self.sizeHint()
+        self._grids, self._operators, self._footer = grids, operators, footer
+        if self.sizeHint() != old_size:
+            self.updateGeometry()
+        self.update()
+
+    def footer(self):
+        """The sentence under the grids (the sum, the max or the average)."""
+        return self._footer
+
+    def _grid_width(self, caption, values):
+        """A grid is as wide as its cells, or its caption when that is longer."""
+        caption_width = self.fontMetrics().horizontalAdvance(caption) + 4
+        return max(values.shape[1] * self._cell_w, caption_width)
+
+    def sizeHint(self):
+        width = sum(self._grid_width(c, v) + GRID_GAP for c, v, _, _ in self._grids)
+        rows = max((v.shape[0] for _, v, _, _ in self._grids), default=0)
+        return QSize(max(width, 300), self._caption_h + rows * self._cell_h + 24)
+
+    def minimumSizeHint(self):
+        return self.sizeHint()
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        metrics = painter.fontMetrics()
+        x = 0
+        for index, (caption, values, mark, signed) in enumerate(self._grids):
+            painter.setPen(QColor(60, 60, 60))
+            painter.drawText(x, metrics.ascent(), caption)
+            for i in range(values.shape[0]):
+                for j in range(values.shape[1]):
+                    cell = QRect(x + j * self._cell_w,
+                                 self._caption_h + i * self._cell_h,
+                                 self._cell_w, self._cell_h)
+                    if mark is not None and mark[i, j]:
+                        painter.fillRect(cell, QColor(255, 224, 102))
+                    painter.setPen(QColor(170, 170, 170))
+                    painter.drawRect(cell)
+                    painter.setPen(QColor(0, 0, 0))
+                    painter.drawText(cell.adjusted(0, 0, -3, 0),
+                                     Qt.AlignRight | Qt.AlignVCenter,
+                                     _number(values[i, j], signed))
+            x += self._grid_width(caption, values)
+            if index < len(self._operators):
+                rows = values.shape[0]
+                y = self._caption_h + rows * self._cell_h // 2 + metrics.ascent() // 2
+                painter.drawText(x + 6, y, self._operators[index])
+            x += GRID_GAP
+        rows = max((v.shape[0] for _, v, _, _ in self._grids), default=0)
+        bold = painter.font()
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.drawText(0, self._caption_h + rows * self._cell_h + 18, self._footer)
+        painter.end()
 
 
 class StepThroughView(QWidget):
@@ -71,7 +141,8 @@ class StepThroughView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._conv = None  # (padded input, kernel, bias, stride, out_h, out_w)
-        self._pool = None  # (input, size, stride, mode, out_h, out_w)
+        # Both walks keep stride at [3] and the output size at [4], [5].
+        self._pool = None  # (input, size, mode, stride, out_h, out_w)
 
         self._stage = QComboBox()
         self._stage.addItem("Convolution", CONV)
@@ -113,9 +184,7 @@ class StepThroughView(QWidget):
         self._timer.timeout.connect(self._on_timer_timeout)
 
         self._where = QLabel()
-        self._maths = QLabel()
-        self._maths.setTextFormat(Qt.RichText)
-        self._maths.setAccessibleName("Arithmetic of the current window")
+        self._maths = ArithmeticView()
         self._maths.setToolTip(
             "The numbers under the window, the kernel, their element-wise products and "
             "the sum: exactly one output value."
@@ -147,7 +216,7 @@ class StepThroughView(QWidget):
 
     def set_pool_problem(self, x, size, stride, mode, out_h, out_w):
         """The pooling to walk: input (H, W), size, stride, "max" or "average"."""
-        self._pool = (x, size, stride, mode, out_h, out_w)
+        self._pool = (x, size, mode, stride, out_h, out_w)
         self._stage.model().item(1).setEnabled(True)
         self._refresh_range()
 
@@ -241,7 +310,7 @@ class StepThroughView(QWidget):
         step = self.current_step()
         if step is None:
             self._where.setText("Nothing to step through yet: draw a digit.")
-            self._maths.setText("")
+            self._maths.set_grids([], [], "")
             return
         if step.stage == CONV:
             self._show_conv(step)
@@ -263,18 +332,15 @@ class StepThroughView(QWidget):
             f"{step.top + f - 1}, cols {step.left}..{step.left + f - 1} of the padded "
             f"input (corner = cell x stride {stride})."
         )
-        self._maths.setText(
-            "<table><tr><td>window (input)</td><td></td><td>kernel</td><td></td>"
-            "<td>products</td></tr><tr>"
-            f"<td>{_grid_html(window, signed=False)}</td><td>&nbsp;×&nbsp;</td>"
-            f"<td>{_grid_html(kernel)}</td><td>&nbsp;=&nbsp;</td>"
-            f"<td>{_grid_html(products)}</td></tr></table>"
+        self._maths.set_grids(
+            [("window (input)", window, None, False), ("kernel", kernel, None, True),
+             ("products", products, None, True)],
+            ["×", "="],
             f"sum of products = {products.sum():+.4g}, plus bias {bias:+.4g} "
-            f"→ <b>output[{step.out_row}, {step.out_col}] = {value:+.4g}</b>"
-        )
+            f"→ output[{step.out_row}, {step.out_col}] = {value:+.4g}")
 
     def _show_pool(self, step):
-        x, size, stride, mode, out_h, out_w = self._pool
+        x, size, mode, _, out_h, out_w = self._pool
         window = x[step.top:step.top + size, step.left:step.left + size]
         head = (
             f"Step {step.index + 1} of {out_h * out_w}: pooled cell "
@@ -286,18 +352,13 @@ class StepThroughView(QWidget):
         self._where.setText(head)
         if mode == "max":
             mask = create_mask_from_window(window)
-            self._maths.setText(
-                f"window (yellow = the maximum, the only cell that passes):"
-                f"{_grid_html(window, mark=mask, signed=False)}"
-                f"<b>max = {window[mask][0]:.4g}</b> (backprop sends the whole "
-                "gradient to that one cell)"
-            )
+            self._maths.set_grids(
+                [("window (yellow = the maximum)", window, mask, False)], [],
+                f"max = {window[mask][0]:.4g}: only that cell passes (and backprop "
+                "sends the whole gradient back to it)")
         else:
             # distribute_value(1, shape) is each cell's share of an average: 1/(k*k).
             share = distribute_value(1.0, window.shape)[0, 0]
-            self._maths.setText(
-                f"window (every cell counts {share:.3g} = 1/{size * size}):"
-                f"{_grid_html(window, signed=False)}"
-                f"<b>average = {window.sum():.4g} / {size * size} = "
-                f"{window.mean():.4g}</b>"
-            )
+            self._maths.set_grids(
+                [(f"window (each cell counts {share:.3g})", window, None, False)], [],
+                f"average = {window.sum():.4g} / {size * size} = {window.mean():.4g}")
