@@ -1,0 +1,48 @@
+"""The engine, the data and the training loop never import Qt (fresh process)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Runs in a new interpreter: pytest-qt has already loaded PyQt5 into this one.
+SCRIPT = """
+import importlib, importlib.util, json, pkgutil, sys
+
+def qt_modules():
+    return sorted(name for name in sys.modules
+                  if name.split(".")[0] in ("PyQt5", "pyqtgraph"))
+
+names = []
+for package in ("convlab.nn", "convlab.data"):
+    module = importlib.import_module(package)
+    names.append(package)
+    found = pkgutil.iter_modules(module.__path__, package + ".")
+    names += [info.name for info in found]
+if importlib.util.find_spec("convlab.train") is not None:
+    names.append("convlab.train")
+
+culprits = {}
+for name in names:
+    before = set(qt_modules())
+    importlib.import_module(name)
+    added = sorted(set(qt_modules()) - before)
+    if added:
+        culprits[name] = added
+print(json.dumps({"imported": names, "culprits": culprits}))
+"""
+
+
+def test_engine_data_and_training_load_no_qt():
+    """Importing convlab.nn, convlab.data (all submodules) and .train loads no Qt."""
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=REPO, capture_output=True, text=True,
+        timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert "convlab.nn.layers" in report["imported"]
+    assert "convlab.nn.serialization" in report["imported"]
+    assert report["culprits"] == {}, f"these imports loaded Qt: {report['culprits']}"
