@@ -1,0 +1,115 @@
+"""KernelEditor: typed weights, refused bad input, presets and reshaping actions."""
+
+import numpy as np
+import pytest
+from PyQt5.QtWidgets import QComboBox, QLineEdit, QPushButton, QSpinBox
+
+from convlab.gui.playground.kernel_editor import KernelEditor
+from convlab.gui.playground.presets import PRESETS, make_preset
+
+
+@pytest.fixture
+def editor(qtbot):
+    """A kernel editor with a seeded generator for the Random preset."""
+    widget = KernelEditor(rng=np.random.default_rng(0))
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_typed_cell_changes_the_kernel_and_emits_it(editor, qtbot):
+    """Typing a number and pressing Enter stores it and emits the new kernel."""
+    with qtbot.waitSignal(editor.kernel_edited) as blocker:
+        editor.cell(1, 2).setText("0.75")
+        editor.cell(1, 2).editingFinished.emit()
+    assert editor.kernel()[1, 2] == 0.75
+    assert blocker.args[0][1, 2] == 0.75
+
+
+@pytest.mark.parametrize("text", ["abc", "", "   ", "nan", "inf", "-inf", "1e400",
+                                  "1,5"])
+def test_bad_cell_input_is_refused_and_previous_value_kept(editor, qtbot, text):
+    """Text, empty cells, NaN and inf are refused with a message; the weight stays."""
+    before = editor.kernel()
+    with qtbot.assertNotEmitted(editor.kernel_edited):
+        editor.set_cell_text(0, 0, text)
+    np.testing.assert_array_equal(editor.kernel(), before)
+    assert editor.cell(0, 0).text() == "-1"
+    assert "Row 1, column 1" in editor.message()
+    assert "#d00000" in editor.cell(0, 0).styleSheet()
+
+
+def test_absurd_magnitude_is_accepted_with_a_warning(editor):
+    """A huge but finite weight is kept; the legend stretches and a warning says so."""
+    editor.set_cell_text(1, 1, "1e6")
+    assert editor.kernel()[1, 1] == 1e6
+    assert "large" in editor.message()
+    assert editor._legend.levels() == (-1e6, 1e6)
+
+
+def test_untouched_cell_does_not_round_the_weight(editor):
+    """Leaving a cell that shows 0.1111 keeps the exact 1/9 underneath."""
+    editor.set_kernel(np.full((3, 3), 1 / 9))
+    editor.cell(0, 0).editingFinished.emit()
+    assert editor.kernel()[0, 0] == 1 / 9
+
+
+def test_actions_normalize_negate_transpose_rotate(editor):
+    """Each action button does the array operation its name promises."""
+    start = np.arange(9, dtype=float).reshape(3, 3)
+    buttons = {b.text(): b for b in editor.findChildren(QPushButton)}
+    editor.set_kernel(start)
+    buttons["Sum to 1"].click()
+    np.testing.assert_allclose(editor.kernel(), start / start.sum())
+    editor.set_kernel(start)
+    buttons["Negate"].click()
+    np.testing.assert_array_equal(editor.kernel(), -start)
+    editor.set_kernel(start)
+    buttons["Transpose"].click()
+    np.testing.assert_array_equal(editor.kernel(), start.T)
+    editor.set_kernel(start)
+    buttons["Rotate"].click()
+    np.testing.assert_array_equal(editor.kernel(), np.rot90(start, -1))
+
+
+def test_normalize_refuses_a_zero_sum_kernel(editor, qtbot):
+    """Sobel sums to 0: 'Sum to 1' explains why it cannot and changes nothing."""
+    before = editor.kernel()
+    with qtbot.assertNotEmitted(editor.kernel_edited):
+        buttons = editor.findChildren(QPushButton)
+        next(b for b in buttons if b.text() == "Sum to 1").click()
+    np.testing.assert_array_equal(editor.kernel(), before)
+    assert "sum to 0" in editor.message()
+
+
+def test_presets_load_with_their_defining_sums(editor):
+    """Blurs sum to 1, edge detectors to 0; a 3x3 classic grows a 1x1 grid to 3x3."""
+    combo = editor.findChild(QComboBox)
+    size = editor.findChild(QSpinBox)
+    size.setValue(1)
+    combo.activated.emit(combo.findData("laplacian"))
+    np.testing.assert_array_equal(editor.kernel(), make_preset("laplacian", 3, None))
+    for key in ("box_blur", "gaussian"):
+        for n in (2, 5, 7):
+            assert make_preset(key, n, None).sum() == pytest.approx(1.0)
+    for key in ("sobel_x", "sobel_y", "prewitt_x", "prewitt_y", "laplacian", "outline"):
+        assert make_preset(key, 5, None).sum() == 0
+    assert len(PRESETS) == 12
+
+
+def test_size_change_keeps_the_kernel_centred(editor):
+    """Growing 3x3 to 5x5 adds a zero border around the same weights."""
+    before = editor.kernel()
+    editor.findChild(QSpinBox).setValue(5)
+    grown = editor.kernel()
+    assert grown.shape == (5, 5)
+    np.testing.assert_array_equal(grown[1:4, 1:4], before)
+    assert grown.sum() == before.sum()
+
+
+def test_every_control_teaches_and_is_named(editor):
+    """Each interactive control has a tooltip and an accessible name."""
+    controls = editor.findChildren((QLineEdit, QPushButton, QSpinBox, QComboBox))
+    # A spin box's own inner line edit is part of the spin box, not a control.
+    for widget in [w for w in controls if not isinstance(w.parent(), QSpinBox)]:
+        assert widget.toolTip(), widget
+        assert widget.accessibleName(), widget

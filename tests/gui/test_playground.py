@@ -1,0 +1,205 @@
+"""PlaygroundPanel: views match nn.functional, formulas, impossible settings, walks."""
+
+import numpy as np
+import pytest
+from PyQt5.QtWidgets import QCheckBox, QComboBox, QPushButton, QSlider, QSpinBox
+
+from convlab.gui.playground import PlaygroundPanel
+from convlab.gui.playground.bench import measure_kernel_edit
+from convlab.gui.playground.step_through import window_positions
+from convlab.nn import functional as F
+from convlab.nn import reference
+
+
+def _digit():
+    """A seven-like stroke, 28x28 in [0, 1]."""
+    image = np.zeros((28, 28))
+    image[5:8, 6:22] = 1.0
+    image[8:24, 17:20] = 0.8
+    return image
+
+
+@pytest.fixture
+def panel(qtbot):
+    """A playground showing the test digit."""
+    widget = PlaygroundPanel(rng=np.random.default_rng(0))
+    qtbot.addWidget(widget)
+    widget.set_input_image(_digit())
+    return widget
+
+
+def _expected_conv(image, kernel, stride, padding):
+    out, _ = F.conv2d_forward(image[None, None], kernel[None, None], np.zeros(1),
+                              stride, padding)
+    return out[0, 0]
+
+
+def test_cell_edit_updates_output_to_functional_result(panel):
+    """Typing a weight makes the conv view show exactly conv2d_forward's result."""
+    panel.set_stride(2)
+    panel.set_padding(1)
+    panel.editor.set_cell_text(1, 1, "3.5")
+    kernel = panel.editor.kernel()
+    assert kernel[1, 1] == 3.5
+    expected = _expected_conv(_digit(), kernel, 2, 1)
+    np.testing.assert_allclose(panel.conv_view.current_map(), expected)
+    np.testing.assert_allclose(panel.relu_view.current_map(), np.maximum(expected, 0))
+    pooled, _ = F.max_pool2d_forward(np.maximum(expected, 0)[None, None], 2, 2)
+    np.testing.assert_allclose(panel.pool_view.current_map(), pooled[0, 0])
+
+
+def test_stride_and_padding_update_shape_and_formula(panel):
+    """The conv view's shape line and filled-in formula follow stride and padding."""
+    assert "26×26" in panel.conv_view.shape_text()
+    assert "floor((28 + 2·0 − 3) / 1) + 1" in panel.conv_view.formula_text()
+    panel.set_stride(3)
+    panel.set_padding(2)
+    out = (28 + 2 * 2 - 3) // 3 + 1
+    assert f"{out}×{out}" in panel.conv_view.shape_text()
+    assert f"floor((28 + 2·2 − 3) / 3) + 1 = floor(29 / 3) + 1 = {out}" in \
+        panel.conv_view.formula_text()
+    assert "32×32" in panel.input_view.shape_text()
+
+
+def test_same_padding_keeps_the_size_for_odd_kernels(panel):
+    """'same' uses p = (f - 1) / 2, so a 5x5 kernel at stride 1 keeps 28x28."""
+    panel.editor.findChild(QSpinBox).setValue(5)
+    panel.set_padding("same")
+    assert panel.results()["padding"] == 2
+    assert panel.conv_view.current_map().shape == (28, 28)
+
+
+def test_impossible_setting_explains_and_keeps_last_views(panel):
+    """A pool larger than the conv output is explained; the last valid views stay."""
+    panel.set_input_factor(4)  # 7x7 input
+    panel.set_stride(4)
+    before = panel.results()
+    shown = panel.conv_view.current_map().copy()
+    panel.set_pooling("max", 4, 2)  # conv output is 2x2 here: a 4x4 pool cannot fit
+    assert "does not fit" in panel.problem_text()
+    assert "2×2" in panel.problem_text()
+    assert panel.results() is before
+    np.testing.assert_array_equal(panel.conv_view.current_map(), shown)
+    panel.set_pooling("max", 2, 2)
+    assert panel.problem_text() == ""
+
+
+def test_same_padding_with_even_kernel_is_explained(panel):
+    """'same' padding with a 4x4 kernel would need p = 1.5: the message says so."""
+    panel.set_input_factor(4)
+    panel.set_padding("same")
+    panel.editor.findChild(QSpinBox).setValue(4)
+    assert "odd kernel" in panel.problem_text()
+    panel.set_padding(0)
+    assert panel.problem_text() == ""
+
+
+def test_unreached_rows_are_reported_when_division_is_not_exact(panel):
+    """Stride 2 on 28 + 2 - 3 = 27 leaves one padded row and column unreached."""
+    panel.set_stride(2)
+    panel.set_padding(1)
+    assert "never reached" in panel.input_view.formula_text()
+    panel.set_stride(1)
+    assert "never reached" not in panel.input_view.formula_text()
+
+
+def test_side_by_side_shows_average_pooling_too(panel):
+    """With the box ticked, the second pool view holds avg_pool2d_forward's result."""
+    panel.set_side_by_side(True)
+    relu = panel.results()["relu"]
+    expected, _ = F.avg_pool2d_forward(relu[None, None], 2, 2)
+    assert not panel.pool_avg_view.isHidden()
+    np.testing.assert_allclose(panel.pool_avg_view.current_map(), expected[0, 0])
+
+
+def test_signed_views_use_symmetric_levels(panel):
+    """Conv, ReLU and pool legends are centred on zero and share one scale."""
+    low, high = panel.conv_view.legend_levels()
+    assert low == -high and high == pytest.approx(np.abs(panel.results()["conv"]).max())
+    assert panel.relu_view.legend_levels() == (low, high)
+    assert panel.pool_view.legend_levels() == (low, high)
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (3, 0), (3, 2), (4, 3)])
+def test_step_through_positions_match_the_formula(panel, stride, padding):
+    """Window corners are (i*s, j*s) for every output cell, count from the formula."""
+    panel.set_input_factor(2)  # 14x14 keeps the walk short
+    panel.set_stride(stride)
+    panel.set_padding(padding)
+    out = (14 + 2 * padding - 3) // stride + 1
+    positions = panel.step.positions()
+    assert len(positions) == out * out == panel.step.step_count()
+    assert positions == window_positions(out, out, stride)
+    assert positions[-1] == ((out - 1) * stride, (out - 1) * stride)
+    last_row = (out - 1) * stride + 3
+    assert last_row <= 14 + 2 * padding
+
+
+def test_step_value_is_the_sum_of_products(panel):
+    """Each step's window x kernel sum (conv_single_step) equals that output cell."""
+    panel.set_stride(2)
+    panel.set_padding(1)
+    r = panel.results()
+    for index in (0, 37, panel.step.step_count() - 1):
+        panel.step.set_step(index)
+        step = panel.step.current_step()
+        window = r["padded"][step.top:step.top + 3, step.left:step.left + 3]
+        value = reference.conv_single_step(window[None], r["kernel"][None], 0.0)
+        assert value == pytest.approx(r["conv"][step.out_row, step.out_col])
+        assert f"output[{step.out_row}, {step.out_col}]" in panel.step._maths.footer()
+
+
+def test_step_through_moves_back_and_forward(panel, qtbot):
+    """The arrow buttons move one position; each move emits where the window is."""
+    buttons = {b.accessibleName(): b for b in panel.step.findChildren(QPushButton)}
+    panel.step.set_step(5)
+    with qtbot.waitSignal(panel.step.step_changed) as blocker:
+        buttons["Step forward"].click()
+    assert blocker.args[0].index == 6
+    buttons["Step back"].click()
+    buttons["Step back"].click()
+    assert panel.step.current_step().index == 4
+
+
+def test_pool_walk_marks_the_maximum(panel):
+    """Walking the max pool, the marked cell holds the window's maximum."""
+    panel.step.set_stage("pool")
+    relu = panel.results()["relu"]
+    pooled = panel.results()["max"]
+    for index in range(panel.step.step_count()):
+        panel.step.set_step(index)
+        step = panel.step.current_step()
+        window = relu[step.top:step.top + 2, step.left:step.left + 2]
+        assert window.max() == pooled[step.out_row, step.out_col]
+
+
+def test_play_walks_to_the_end_and_stops(panel, qtbot):
+    """Play advances on its timer and stops by itself at the last position."""
+    panel.set_input_factor(4)
+    panel.set_stride(2)
+    play = next(b for b in panel.step.findChildren(QPushButton) if b.text() == "Play")
+    panel.step.findChild(QSpinBox).setValue(30)
+    play.click()
+    last = panel.step.step_count() - 1
+    qtbot.waitUntil(lambda: panel.step.current_step().index == last, timeout=5000)
+    qtbot.waitUntil(lambda: not play.isChecked(), timeout=5000)
+
+
+def test_bench_hook_reports_median_and_p95(panel):
+    """measure_kernel_edit returns both figures and leaves the kernel as it was."""
+    before = panel.editor.kernel()
+    result = measure_kernel_edit(panel, repeats=5)
+    assert set(result) == {"median", "p95"}
+    assert 0 < result["median"] <= result["p95"]
+    np.testing.assert_array_equal(panel.editor.kernel(), before)
+
+
+def test_every_control_teaches_and_is_named(panel):
+    """Each interactive control of the tab has a tooltip and an accessible name."""
+    kinds = (QSpinBox, QComboBox, QCheckBox, QPushButton, QSlider)
+    controls = [w for w in panel.findChildren(kinds)
+                if not isinstance(w.parent(), QSpinBox)]
+    assert len(controls) > 20
+    for widget in controls:
+        assert widget.toolTip(), widget.accessibleName() or widget
+        assert widget.accessibleName(), widget.toolTip()
