@@ -1,0 +1,171 @@
+"""Filter tweaks on a trained network: switch off, reset, edit, freeze, accuracy."""
+
+import copy
+
+import numpy as np
+import pytest
+from PyQt5.QtWidgets import QCheckBox, QPushButton
+
+from convlab import nn
+from convlab.gui.playground import PlaygroundPanel
+from convlab.gui.playground.filter_tools import (
+    accuracy_on,
+    freeze_command,
+    probabilities,
+)
+from convlab.nn import functional as F
+
+
+def _digit():
+    """A seven-like stroke, 28x28 in [0, 1]."""
+    image = np.zeros((28, 28), np.float32)
+    image[5:8, 6:22] = 1.0
+    image[8:24, 17:20] = 1.0
+    return image
+
+
+def _model():
+    """A tiny conv net whose class 3 depends only on filter 0; class 5 is the fallback.
+
+    Filter 0 is a positive blob detector, so with ink present class 3 wins; with
+    filter 0 switched off, only class 5's bias is left and the prediction flips.
+    """
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(4 * 13 * 13, 10, rng=rng))
+    conv, linear = model.layers[0], model.layers[4]
+    conv.weight.data[0] = 0.2
+    conv.bias.data[0] = 0.0
+    linear.weight.data[:] = 0.0
+    linear.bias.data[:] = 0.0
+    linear.bias.data[5] = 0.5
+    # Flatten is channel-major: filter 0's 13*13 features come first.
+    linear.weight.data[3, :13 * 13] = 0.1
+    return model
+
+
+@pytest.fixture
+def panel(qtbot):
+    """A playground holding the tiny model, with a runner that records commands."""
+    widget = PlaygroundPanel(rng=np.random.default_rng(0))
+    qtbot.addWidget(widget)
+    widget.set_model(_model())
+    widget.set_input_image(_digit())
+    widget.sent = []
+    widget.set_command_runner(widget.sent.append)
+    return widget
+
+
+def _button(panel, name):
+    return next(b for b in panel.tools.findChildren(QPushButton)
+                if b.accessibleName() == name)
+
+
+def test_switch_off_changes_prediction_and_reset_restores_exactly(panel, qtbot):
+    """Zeroing filter 0 flips 3 to 5; Reset brings back the exact probabilities."""
+    model = panel._model
+    before = probabilities(model, _digit())
+    weights = model.layers[0].weight.data.copy()
+    assert before.argmax() == 3
+    panel.open_filter(0, 0)
+    with qtbot.waitSignal(panel.model_edited):
+        _button(panel, "Switch the filter off").click()
+    off = probabilities(model, _digit())
+    assert off.argmax() == 5
+    assert np.all(model.layers[0].weight.data[0] == 0)
+    assert "now: <b>5</b>" in panel.tools.prediction_text()
+    _button(panel, "Reset the filter to its learned values").click()
+    np.testing.assert_array_equal(probabilities(model, _digit()), before)
+    np.testing.assert_array_equal(model.layers[0].weight.data, weights)
+
+
+def test_tweaks_reach_the_live_model_through_the_runner(panel):
+    """Every edit is also sent as fn(model); applied to a live copy it matches."""
+    live = copy.deepcopy(panel._model)
+    panel.open_filter(0, 1)
+    panel.editor.set_cell_text(0, 0, "0.5")
+    _button(panel, "Switch the filter off").click()
+    _button(panel, "Reset the filter to its learned values").click()
+    panel.editor.set_cell_text(2, 2, "-1.25")
+    assert len(panel.sent) == 4
+    for command in panel.sent:
+        command(live)
+    for ours, theirs in zip(panel._model.parameters(), live.parameters(), strict=True):
+        np.testing.assert_array_equal(ours.data, theirs.data)
+    assert live.layers[0].weight.data[1, 0, 2, 2] == np.float32(-1.25)
+
+
+def test_open_filter_loads_its_weights_and_edits_write_back(panel):
+    """The editor shows the filter's kernel; a typed weight lands in the model."""
+    panel.open_filter(0, 2)
+    np.testing.assert_allclose(panel.editor.kernel(),
+                               panel._model.layers[0].weight.data[2, 0])
+    panel.editor.set_cell_text(1, 1, "2")
+    assert panel._model.layers[0].weight.data[2, 0, 1, 1] == 2.0
+    panel.tools.close_requested.emit()
+    assert panel._filter is None
+
+
+def test_playground_views_use_the_open_filter_and_bias(panel):
+    """With a network filter open, the conv view is that filter (bias included)."""
+    panel.open_filter(0, 1)
+    layer = panel._model.layers[0]
+    x = _digit().astype(np.float64)[None, None]
+    w = layer.weight.data[1:2].astype(np.float64)
+    b = layer.bias.data[1:2].astype(np.float64)
+    expected, _ = F.conv2d_forward(x, w, b)
+    np.testing.assert_allclose(panel.conv_view.current_map(), expected[0, 0],
+                               rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("make_optimizer", [
+    lambda params: nn.SGD(params, lr=0.1, momentum=0.9, weight_decay=1e-3),
+    lambda params: nn.Adam(params, lr=1e-2, weight_decay=1e-3),
+], ids=["sgd", "adam"])
+def test_frozen_filter_is_unchanged_after_training_steps(panel, make_optimizer):
+    """Freeze filter 1; after optimizer steps it is bit-identical, the others moved."""
+    model = panel._model
+    panel.open_filter(0, 1)
+    panel.tools.findChild(QCheckBox).setChecked(True)
+    frozen_w = model.layers[0].weight.data[1].copy()
+    frozen_b = model.layers[0].bias.data[1].copy()
+    other_w = model.layers[0].weight.data[2].copy()
+    rng = np.random.default_rng(1)
+    x = rng.random((8, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 8)
+    optimizer = make_optimizer(model.parameters())
+    for _ in range(3):
+        optimizer.zero_grad()
+        loss, dlogits = nn.softmax_cross_entropy(model.forward(x), y)
+        model.backward(dlogits)
+        optimizer.step()
+    np.testing.assert_array_equal(model.layers[0].weight.data[1], frozen_w)
+    assert model.layers[0].bias.data[1] == frozen_b
+    assert not np.array_equal(model.layers[0].weight.data[2], other_w)
+
+
+def test_unfreezing_the_last_filter_clears_the_mask(panel):
+    """Freeze then unfreeze leaves no mask, so nothing stays frozen by accident."""
+    model = panel._model
+    freeze_command(0, 3, True)(model)
+    assert model.layers[0].weight.freeze_mask.shape == (4, 1, 1, 1)
+    freeze_command(0, 3, False)(model)
+    assert model.layers[0].weight.freeze_mask is None
+    assert model.layers[0].bias.freeze_mask is None
+
+
+def test_measure_accuracy_compares_now_with_learned(panel, qtbot):
+    """The measurement runs off the GUI thread on copies and reports both figures."""
+    rng = np.random.default_rng(2)
+    x = np.repeat(_digit()[None, None], 20, axis=0)
+    y = np.full(20, 3)
+    y[:5] = rng.integers(0, 3, 5)
+    panel.set_test_data(x, y)
+    panel.open_filter(0, 0)
+    _button(panel, "Switch the filter off").click()
+    with qtbot.waitSignal(panel._accuracy_measured, timeout=10000):
+        _button(panel, "Measure test accuracy now").click()
+    qtbot.waitUntil(lambda: panel._measuring is None)
+    text = panel.tools.accuracy_text()
+    assert "0.0%</b> now" in text and "75.0% with the learned filter" in text
+    assert accuracy_on(panel._model, x, y) == 0.0
