@@ -138,7 +138,11 @@ class Module:
         return self.train(False)
 
     def to(self, dtype):
-        """Convert parameters and buffers to ``dtype`` (float64 for gradient checks)."""
+        """Convert parameters and buffers to ``dtype`` (float64 for gradient checks).
+
+        This makes new arrays, so call it right after building the model, before
+        anything (an optimizer's buffers, a view) holds on to the old ones.
+        """
         for p in self.parameters():
             p.data = p.data.astype(dtype)
             p.grad = np.zeros_like(p.data)
@@ -227,6 +231,7 @@ class Sequential(Module):
     def _forward(self, x, training):
         caches = []
         for layer in self.layers:
+            # A layer set to eval on its own (e.g. one BatchNorm) stays in eval.
             x, cache = layer._forward(x, training and layer.training)
             caches.append(cache)
         return x, caches
