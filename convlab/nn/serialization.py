@@ -139,13 +139,18 @@ def load_model(path, *, into=None):
     entries = _read_entries(path)
 
     def fail(problem, advice=_ADVICE):
-        return ModelFileError(
-            f"Cannot load model file '{path.name}': {problem}. {advice}"
-        )
+        return _error(path, problem, advice)
 
     if "architecture" not in entries or _text(entries.get("format")) != FORMAT:
         raise fail("it is a NumPy archive but not a ConvLab model file "
                    "(no 'format' and 'architecture' entries)")
+    version = entries.get("format_version")
+    if version is None or version.shape != () or version.dtype.kind not in "iu":
+        raise fail("its 'format_version' entry is missing or not a whole number")
+    if int(version) > FORMAT_VERSION:
+        raise fail(f"it was written in format version {int(version)} by a newer "
+                   f"ConvLab; this one reads up to version {FORMAT_VERSION}",
+                   "Update ConvLab to open it.")
     cfg = _json(entries, "architecture", fail)
     if into is None:
         try:
@@ -201,15 +206,15 @@ def load_model(path, *, into=None):
                       extra=extra)
 
 
+def _error(path, problem, advice=_ADVICE):
+    """The ModelFileError for ``path``: the file, what is wrong, what to do."""
+    return ModelFileError(f"Cannot load model file '{path.name}': {problem}. {advice}")
+
+
 def _read_entries(path):
     """Every array in the .npz at ``path``, read now so a damaged file fails here."""
-    def fail(problem):
-        return ModelFileError(f"Cannot load model file '{path.name}': {problem}. "
-                              f"{_ADVICE}")
-
     if not path.is_file():
-        raise ModelFileError(f"Cannot load model file '{path.name}': there is no such "
-                             f"file in {path.parent}. Check the path.")
+        raise _error(path, f"there is no such file in {path.parent}", "Check the path.")
     try:
         data = np.load(path, allow_pickle=False)
         if isinstance(data, np.ndarray):
@@ -218,12 +223,12 @@ def _read_entries(path):
             with data:
                 entries = {key: data[key] for key in data.files}
     except zipfile.BadZipFile as exc:
-        raise fail(f"it is not a complete .npz archive ({exc}); it may be truncated "
-                   "or damaged") from exc
+        raise _error(path, f"it is not a complete .npz archive ({exc}); it may be "
+                     "truncated or damaged") from exc
     except (OSError, ValueError, EOFError, zlib.error) as exc:
-        raise fail(f"it could not be read as a .npz archive ({exc})") from exc
+        raise _error(path, f"it could not be read as a .npz archive ({exc})") from exc
     if entries is None:
-        raise fail("it holds a single NumPy array (.npy), not a model archive")
+        raise _error(path, "it holds a single NumPy array (.npy), not a model archive")
     return entries
 
 

@@ -187,10 +187,12 @@ def edit_arch(entries):
          "instead of floats"),
         (lambda p: rewrite(p, lambda e: e.update(step=np.array(1.5))),
          "'step' entry is not a whole number"),
+        (lambda p: rewrite(p, lambda e: e.update(format_version=np.array(99))),
+         "format version 99 by a newer ConvLab.*Update ConvLab"),
     ],
     ids=["truncated", "corrupt-header", "text", "empty", "npy", "foreign-npz",
          "missing-key", "wrong-shape", "arch-mismatch", "bad-json", "unknown-layer",
-         "optimizer-shape", "int-weights", "bad-step"],
+         "optimizer-shape", "int-weights", "bad-step", "newer-format"],
 )
 def test_bad_files_raise_clear_errors(saved, damage, match):
     """Every kind of broken file raises ModelFileError naming the file and problem."""
