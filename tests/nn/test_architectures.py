@@ -4,6 +4,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convlab import nn
 from convlab.nn.architectures import (
@@ -144,3 +146,27 @@ def test_build_is_reproducible_and_round_trips_config():
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         np.testing.assert_array_equal(p.data, q.data)
     assert nn.from_config(a.get_config()).get_config() == a.get_config()
+
+
+blocks_strategy = st.builds(
+    ConvBlock, filters=st.integers(1, 3), kernel_size=st.integers(1, 6),
+    stride=st.integers(1, 3), padding=st.integers(0, 2),
+    pool=st.sampled_from(["max", "avg", "none"]), pool_size=st.integers(1, 4))
+
+
+@settings(max_examples=40, deadline=None)
+@given(blocks=st.lists(blocks_strategy, min_size=1, max_size=3),
+       batch_norm=st.booleans(), dense=st.integers(0, 5), input_size=st.integers(4, 16))
+def test_layer_shapes_agree_with_the_network_or_explain(blocks, batch_norm, dense,
+                                                        input_size):
+    """For any editor settings: either a clear ValueError or the exact output shapes."""
+    spec = ArchSpec(blocks=blocks, batch_norm=batch_norm, dense=dense,
+                    input_size=input_size, num_classes=3)
+    try:
+        shapes = layer_shapes(spec)
+    except ValueError as exc:
+        assert "does not fit" in str(exc) and "out = (" in str(exc)
+        return
+    net = build(spec, np.random.default_rng(0))
+    outputs = net.activations(np.zeros((1, 1, input_size, input_size), np.float32))
+    assert [shape for _, shape in shapes] == [out.shape[1:] for out in outputs]
