@@ -45,10 +45,10 @@ class Optimizer:
             grad = p.grad
             if self.weight_decay:
                 grad = grad + self.weight_decay * p.data  # L2 penalty, as in torch
-            update = self._update(i, p, grad, free)
+            update = self._update(i, grad, free)
             np.subtract(p.data, update, out=p.data, where=free)
 
-    def _update(self, i, p, grad, free):
+    def _update(self, i, grad, free):
         """The amount to subtract from parameter ``i``; updates its buffers."""
         raise NotImplementedError
 
@@ -129,7 +129,7 @@ class SGD(Optimizer):
         self.weight_decay = weight_decay
         super().__init__(params, lr)
 
-    def _update(self, i, p, grad, free):
+    def _update(self, i, grad, free):
         if not self.momentum:
             return self.lr * grad
         buf = self._buffer("momentum_buffer", i)
@@ -177,7 +177,7 @@ class Adam(Optimizer):
     def betas(self):
         return (self.beta1, self.beta2)
 
-    def _update(self, i, p, grad, free):
+    def _update(self, i, grad, free):
         m = self._buffer("exp_avg", i)
         v = self._buffer("exp_avg_sq", i)
         np.multiply(m, self.beta1, out=m, where=free)
