@@ -1,7 +1,6 @@
 """Vectorized forward and backward passes of every layer, as pure NumPy functions."""
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 SIZE_FORMULA = "out = (n + 2*padding - k) // stride + 1"
 
@@ -45,53 +44,66 @@ def _check_4d(x, name="x"):
         raise ValueError(f"{name} must be 4-D (N, C, H, W), got shape {x.shape}")
 
 
-def _pad(x, ph, pw):
-    """Zero-pad the two spatial axes: (N, C, H, W) -> (N, C, H+2ph, W+2pw)."""
+# Memory layout. Every function takes and returns (N, C, H, W) arrays, but the
+# convolution stores its output as (H, W, N, C) in memory and hands back a transposed
+# view. With the batch and channel axes innermost, every 2x2 pooling window entry,
+# every kernel offset and every ReLU is an operation on long contiguous runs of
+# N*C numbers, which NumPy does fast. Interleaved layouts such as NCHW would make
+# pooling step through memory two floats at a time, several times slower.
+
+
+def _to_hwnc(x, ph=0, pw=0):
+    """x (N, C, H, W), any layout -> (H + 2*ph, W + 2*pw, N, C) contiguous, zero-padded.
+
+    No copy when x is already an (H, W, N, C) view without padding, as conv, ReLU and
+    pooling outputs are.
+    """
+    xt = x.transpose(2, 3, 0, 1)  # (H, W, N, C)
     if ph == 0 and pw == 0:
-        return x
-    N, C, H, W = x.shape
-    x_pad = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=x.dtype)
-    x_pad[:, :, ph : ph + H, pw : pw + W] = x
+        return np.ascontiguousarray(xt)
+    H, W, N, C = xt.shape
+    x_pad = np.zeros((H + 2 * ph, W + 2 * pw, N, C), dtype=x.dtype)
+    x_pad[ph : ph + H, pw : pw + W] = xt
     return x_pad
 
 
-def _windows(x, kh, kw, sh, sw, out_h, out_w):
-    """Every kh x kw window as a view (no copy): (N, C, out_h, out_w, kh, kw)."""
-    # (N, C, H-kh+1, W-kw+1, kh, kw): every stride-1 window, then keep every stride-th.
-    win = sliding_window_view(x, (kh, kw), axis=(2, 3))
-    return win[:, :, : (out_h - 1) * sh + 1 : sh, : (out_w - 1) * sw + 1 : sw]
+def _offset(a, i, j, sh, sw, out_h, out_w):
+    """Entry (i, j) of every window: a (H, W, ...) -> view (out_h, out_w, ...).
+
+    Window (r, c) starts at row r*sh, so its entry (i, j) is a[r*sh + i, c*sw + j];
+    over all windows that is one strided slice, no copy.
+    """
+    return a[i : i + sh * (out_h - 1) + 1 : sh, j : j + sw * (out_w - 1) + 1 : sw]
 
 
 def _im2col(x_pad, kh, kw, sh, sw, out_h, out_w):
     """Copy every window into one matrix so a convolution becomes one matmul.
 
-    x_pad (N, C, Hp, Wp) -> cols (C*kh*kw, N*out_h*out_w). Rows run over the kernel
-    entries, columns over output pixels, so `w.reshape(F, -1) @ cols` is the conv.
+    x_pad (Hp, Wp, N, C) -> cols (out_h*out_w*N, kh*kw*C): one row per output pixel,
+    holding the kh*kw*C inputs its window sees. Filled one kernel offset at a time
+    (kh*kw slice copies of whole runs of N*C numbers), never one pixel at a time.
     """
-    N, C = x_pad.shape[:2]
-    win = _windows(x_pad, kh, kw, sh, sw, out_h, out_w)  # (N, C, out_h, out_w, kh, kw)
-    # (C, kh, kw, N, out_h, out_w): the copy reads whole output rows at a time.
-    cols = np.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3))
-    return cols.reshape(C * kh * kw, N * out_h * out_w)
-
-
-def _col2im(dcols, x_shape, kh, kw, sh, sw, ph, pw, out_h, out_w):
-    """Inverse of _im2col for gradients: add every column back where it was read from.
-
-    dcols (C*kh*kw, N*out_h*out_w) -> dx (N, C, H, W). Overlapping windows add up.
-    One slice-add per kernel offset (kh*kw of them), never one per pixel.
-    """
-    N, C, H, W = x_shape
-    # (C, N, Hp, Wp) memory order matches dcols' (C, ..., N, out_h, out_w) blocks.
-    dx_pad = np.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=dcols.dtype)
-    dcols = dcols.reshape(C, kh, kw, N, out_h, out_w)  # (C, kh, kw, N, out_h, out_w)
+    _, _, N, C = x_pad.shape
+    cols = np.empty((out_h, out_w, N, kh, kw, C), dtype=x_pad.dtype)
     for i in range(kh):
         for j in range(kw):
-            dx_pad[:, :, i : i + sh * out_h : sh, j : j + sw * out_w : sw] += dcols[
-                :, i, j
-            ]
-    dx = dx_pad[:, :, ph : ph + H, pw : pw + W]  # (C, N, H, W)
-    return dx.transpose(1, 0, 2, 3)  # (N, C, H, W)
+            cols[:, :, :, i, j, :] = _offset(x_pad, i, j, sh, sw, out_h, out_w)
+    return cols.reshape(out_h * out_w * N, kh * kw * C)  # (out_h*out_w*N, kh*kw*C)
+
+
+def _col2im(dcols, pad_shape, kh, kw, sh, sw, out_h, out_w):
+    """Inverse of _im2col for gradients: add every entry back where it was read from.
+
+    dcols (out_h*out_w*N, kh*kw*C) -> dx_pad (Hp, Wp, N, C). Overlapping windows add
+    up. One slice-add per kernel offset (kh*kw of them), never one per pixel.
+    """
+    Hp, Wp, N, C = pad_shape
+    dx_pad = np.zeros(pad_shape, dtype=dcols.dtype)
+    dcols = dcols.reshape(out_h, out_w, N, kh, kw, C)  # (out_h, out_w, N, kh, kw, C)
+    for i in range(kh):
+        for j in range(kw):
+            _offset(dx_pad, i, j, sh, sw, out_h, out_w)[...] += dcols[:, :, :, i, j, :]
+    return dx_pad
 
 
 def conv2d_forward(x, w, b, stride=1, padding=0):
@@ -117,14 +129,16 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     out_h = conv_output_size(H, kh, sh, ph)
     out_w = conv_output_size(W, kw, sw, pw)
 
-    cols = _im2col(_pad(x, ph, pw), kh, kw, sh, sw, out_h, out_w)
-    w2 = w.reshape(F, C * kh * kw)  # (F, C*kh*kw)
-    out = w2 @ cols  # (F, N*out_h*out_w)
+    x_pad = _to_hwnc(x, ph, pw)  # (Hp, Wp, N, C)
+    cols = _im2col(x_pad, kh, kw, sh, sw, out_h, out_w)  # (out_h*out_w*N, kh*kw*C)
+    # Weights in the same (kh, kw, C) order as a row of cols.
+    w2 = w.transpose(0, 2, 3, 1).reshape(F, kh * kw * C)  # (F, kh*kw*C)
+    out = cols @ w2.T  # (out_h*out_w*N, F)
     if b is not None:
-        out += b[:, None]
-    # (N, F, out_h, out_w) as a view of the (F, N, ...) result: no copy needed.
-    out = out.reshape(F, N, out_h, out_w).transpose(1, 0, 2, 3)
-    cache = (x.shape, w, b is not None, cols, (sh, sw), (ph, pw))
+        out += b
+    # (N, F, out_h, out_w) as a view of the (out_h, out_w, N, F) result: no copy.
+    out = out.reshape(out_h, out_w, N, F).transpose(2, 3, 0, 1)
+    cache = (x_pad.shape, w.shape, w2, b is not None, cols, (sh, sw), (ph, pw))
     return out, cache
 
 
@@ -135,18 +149,23 @@ def conv2d_backward(dout, cache, need_dx=True):
     first layer's input gradient is never used, so we skip its cost), dw (F, C, kh, kw),
     db (F,) or None when the layer has no bias.
     """
-    x_shape, w, has_bias, cols, (sh, sw), (ph, pw) = cache
+    pad_shape, w_shape, w2, has_bias, cols, (sh, sw), (ph, pw) = cache
     N, F, out_h, out_w = dout.shape
-    _, C, kh, kw = w.shape
-    # (F, N*out_h*out_w): free when dout has the layout conv2d_forward produced.
-    dout2 = dout.transpose(1, 0, 2, 3).reshape(F, N * out_h * out_w)
-    dw = (dout2 @ cols.T).reshape(w.shape)  # (F, C*kh*kw) -> (F, C, kh, kw)
-    db = dout2.sum(axis=1) if has_bias else None
+    _, C, kh, kw = w_shape
+    # (out_h*out_w*N, F): free when dout has the layout conv2d_forward produced.
+    dout2 = _to_hwnc(dout).reshape(out_h * out_w * N, F)
+    # dw[f, k] = sum over output pixels p of dout2[p, f] * cols[p, k].
+    dw = (cols.T @ dout2).T  # (F, kh*kw*C)
+    dw = dw.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)  # (F, C, kh, kw)
+    # A matrix-vector product sums the columns faster than dout2.sum(axis=0).
+    db = np.ones(len(dout2), dtype=dout2.dtype) @ dout2 if has_bias else None
     dx = None
     if need_dx:
-        dcols = w.reshape(F, C * kh * kw).T @ dout2  # (C*kh*kw, N*out_h*out_w)
-        dx = _col2im(dcols, x_shape, kh, kw, sh, sw, ph, pw, out_h, out_w)
-    return dx, dw, db
+        dcols = dout2 @ w2  # (out_h*out_w*N, kh*kw*C)
+        dx_pad = _col2im(dcols, pad_shape, kh, kw, sh, sw, out_h, out_w)
+        H, W = pad_shape[0] - 2 * ph, pad_shape[1] - 2 * pw
+        dx = dx_pad[ph : ph + H, pw : pw + W].transpose(2, 3, 0, 1)  # (N, C, H, W)
+    return dx, np.ascontiguousarray(dw), db
 
 
 def _pool_setup(x, kernel_size, stride):
@@ -159,14 +178,6 @@ def _pool_setup(x, kernel_size, stride):
     return kh, kw, sh, sw, out_h, out_w
 
 
-def _tiles(x, kh, kw, out_h, out_w):
-    """Non-overlapping windows by reshape (a view): (N, C, out_h, kh, out_w, kw)."""
-    N, C = x.shape[:2]
-    # Rows/columns that no window covers (e.g. the 11th of 11 with 2x2 pooling) are cut.
-    x = x[:, :, : out_h * kh, : out_w * kw]
-    return x.reshape(N, C, out_h, kh, out_w, kw)  # (N, C, out_h, kh, out_w, kw)
-
-
 def max_pool2d_forward(x, kernel_size, stride=None):
     """Max pooling. x (N, C, H, W) -> out (N, C, out_h, out_w), cache.
 
@@ -175,43 +186,38 @@ def max_pool2d_forward(x, kernel_size, stride=None):
     one in row-major order, as in PyTorch and the reference loops.
     """
     kh, kw, sh, sw, out_h, out_w = _pool_setup(x, kernel_size, stride)
-    if (sh, sw) == (kh, kw):
-        tiles = _tiles(x, kh, kw, out_h, out_w)  # (N, C, out_h, kh, out_w, kw)
-        out = tiles.max(axis=(3, 5))
-        # mask marks, in every window, the first entry equal to the max.
-        mask = np.zeros(tiles.shape, dtype=bool)
-        taken = np.zeros(out.shape, dtype=bool)
-        for i in range(kh):
-            for j in range(kw):
-                hit = mask[:, :, :, i, :, j]
-                np.equal(tiles[:, :, :, i, :, j], out, out=hit)
-                hit &= ~taken
-                taken |= hit
-        return out, ("tiles", x.shape, mask, (kh, kw), (sh, sw))
-    win = _windows(x, kh, kw, sh, sw, out_h, out_w)  # (N, C, out_h, out_w, kh, kw)
-    N, C = x.shape[:2]
-    flat = win.reshape(N, C, out_h, out_w, kh * kw)  # (N, C, out_h, out_w, kh*kw) copy
-    arg = flat.argmax(axis=4)  # (N, C, out_h, out_w): first max wins ties
-    out = np.take_along_axis(flat, arg[..., None], axis=4)[..., 0]
-    return out, ("windows", x.shape, arg, (kh, kw), (sh, sw))
+    xt = x.transpose(2, 3, 0, 1)  # (H, W, N, C) view, contiguous for conv outputs
+    # Walk through the kh*kw window entries, keeping the running max of every window
+    # and `arg`, the entry number where it was found. Only a strictly larger value
+    # takes over, so ties keep the first entry.
+    # (out_h, out_w, N, C), stored in the same memory order as x.
+    out = _offset(xt, 0, 0, sh, sw, out_h, out_w).copy(order="K")
+    arg = np.zeros_like(out, dtype=np.min_scalar_type(kh * kw - 1))
+    for k in range(1, kh * kw):
+        v = _offset(xt, k // kw, k % kw, sh, sw, out_h, out_w)
+        larger = v > out
+        np.maximum(out, v, out=out)
+        # k is bigger than every entry number so far, so max() writes k where larger.
+        np.maximum(arg, larger * arg.dtype.type(k), out=arg)
+    cache = (x.shape, arg, (kh, kw), (sh, sw))
+    return out.transpose(2, 3, 0, 1), cache  # (N, C, out_h, out_w)
 
 
 def max_pool2d_backward(dout, cache):
     """Gradient of max_pool2d_forward: dout (N, C, out_h, out_w) -> dx (N, C, H, W)."""
-    kind, x_shape, picked, (kh, kw), (sh, sw) = cache
-    N, C, out_h, out_w = dout.shape
-    dx = np.zeros(x_shape, dtype=dout.dtype)
-    if kind == "tiles":
-        dx_tiles = _tiles(dx, kh, kw, out_h, out_w)  # view into dx
-        np.multiply(picked, dout[:, :, :, None, :, None], out=dx_tiles)
-        return dx
-    # Overlapping windows: one slice-add per kernel offset routes dout to the winners.
-    for i in range(kh):
-        for j in range(kw):
-            dx[:, :, i : i + sh * out_h : sh, j : j + sw * out_w : sw] += np.where(
-                picked == i * kw + j, dout, 0
-            )
-    return dx
+    (N, C, H, W), arg, (kh, kw), (sh, sw) = cache
+    out_h, out_w = arg.shape[:2]
+    dout_t = dout.transpose(2, 3, 0, 1)  # (out_h, out_w, N, C)
+    dx = np.zeros((H, W, N, C), dtype=dout.dtype)
+    overlapping = sh < kh or sw < kw
+    for k in range(kh * kw):
+        # Each window sends its gradient to the entry that held its max.
+        target = _offset(dx, k // kw, k % kw, sh, sw, out_h, out_w)
+        if overlapping:
+            target += dout_t * (arg == k)
+        else:
+            np.multiply(dout_t, arg == k, out=target)
+    return dx.transpose(2, 3, 0, 1)  # (N, C, H, W)
 
 
 def avg_pool2d_forward(x, kernel_size, stride=None):
@@ -220,39 +226,40 @@ def avg_pool2d_forward(x, kernel_size, stride=None):
     kernel_size and stride are an int or an (h, w) pair; stride None means kernel_size.
     """
     kh, kw, sh, sw, out_h, out_w = _pool_setup(x, kernel_size, stride)
-    if (sh, sw) == (kh, kw):
-        out = _tiles(x, kh, kw, out_h, out_w).mean(axis=(3, 5))
-    else:
-        out = _windows(x, kh, kw, sh, sw, out_h, out_w).mean(axis=(4, 5))
-    return out.astype(x.dtype, copy=False), (x.shape, (kh, kw), (sh, sw))
+    xt = x.transpose(2, 3, 0, 1)  # (H, W, N, C)
+    # (out_h, out_w, N, C), stored in the same memory order as x.
+    out = _offset(xt, 0, 0, sh, sw, out_h, out_w).copy(order="K")
+    for k in range(1, kh * kw):
+        out += _offset(xt, k // kw, k % kw, sh, sw, out_h, out_w)
+    out *= out.dtype.type(1.0 / (kh * kw))
+    return out.transpose(2, 3, 0, 1), (x.shape, (kh, kw), (sh, sw))
 
 
 def avg_pool2d_backward(dout, cache):
     """Gradient of avg_pool2d_forward: dout (N, C, out_h, out_w) -> dx (N, C, H, W)."""
-    x_shape, (kh, kw), (sh, sw) = cache
-    N, C, out_h, out_w = dout.shape
-    share = dout / (kh * kw)  # every window entry gets an equal share
-    dx = np.zeros(x_shape, dtype=dout.dtype)
-    if (sh, sw) == (kh, kw):
-        dx_tiles = _tiles(dx, kh, kw, out_h, out_w)  # view into dx
-        dx_tiles[...] = share[:, :, :, None, :, None]
-        return dx
-    for i in range(kh):
-        for j in range(kw):
-            dx[:, :, i : i + sh * out_h : sh, j : j + sw * out_w : sw] += share
-    return dx
+    (N, C, H, W), (kh, kw), (sh, sw) = cache
+    _, _, out_h, out_w = dout.shape
+    # Every window entry counted 1/(kh*kw) in the mean, so it gets that share back.
+    share = dout.transpose(2, 3, 0, 1) * dout.dtype.type(1.0 / (kh * kw))
+    dx = np.zeros((H, W, N, C), dtype=dout.dtype)
+    for k in range(kh * kw):
+        _offset(dx, k // kw, k % kw, sh, sw, out_h, out_w)[...] += share
+    return dx.transpose(2, 3, 0, 1)  # (N, C, H, W)
 
 
 def relu_forward(x):
     """ReLU: x (any shape) -> out = max(x, 0) (same shape), cache."""
-    out = np.maximum(x, 0)
+    # NumPy's maximum against the scalar 0 runs several times slower than against an
+    # array, so compare with a block of zeros broadcast over the first axis.
+    out = np.maximum(x, np.zeros_like(x[0]))
     return out, out
 
 
 def relu_backward(dout, cache):
     """Gradient of relu_forward: passes dout where the output was positive."""
     out = cache
-    return np.where(out > 0, dout, 0).astype(dout.dtype, copy=False)
+    # Multiplying by the 0/1 mask is much faster than np.where, which branches.
+    return dout * (out > 0)
 
 
 def linear_forward(x, w, b):
