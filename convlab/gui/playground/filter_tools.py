@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (
     QCheckBox,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -170,13 +170,13 @@ class FilterToolsPanel(QWidget):
             "weights), while the rest of the network keeps learning around it."
         )
         self._freeze.toggled.connect(self.freeze_toggled)
-        self._reset = QPushButton("Reset to learned")
+        self._reset = QPushButton("Reset")
         self._reset.setAccessibleName("Reset the filter to its learned values")
         self._reset.setToolTip(
             "Put back the weights the network had learned when you opened this filter."
         )
         self._reset.clicked.connect(self.reset_requested)
-        self._close = QPushButton("Back to my kernel")
+        self._close = QPushButton("My kernel")
         self._close.setAccessibleName("Close the network filter")
         self._close.setToolTip(
             "Stop editing the network's filter and go back to your own kernel."
@@ -222,9 +222,12 @@ class FilterToolsPanel(QWidget):
         self._accuracy = QLabel()
         self._accuracy.setWordWrap(True)
 
-        buttons = QHBoxLayout()
-        for widget in (self._off, self._freeze, self._reset):
-            buttons.addWidget(widget)
+        # Two short rows keep the tools as narrow as the kernel editor above them.
+        buttons = QGridLayout()
+        buttons.addWidget(self._off, 0, 0)
+        buttons.addWidget(self._freeze, 0, 1)
+        buttons.addWidget(self._reset, 1, 0)
+        buttons.addWidget(self._close, 1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._title)
@@ -234,7 +237,6 @@ class FilterToolsPanel(QWidget):
         layout.addWidget(self._prediction)
         layout.addWidget(self._measure)
         layout.addWidget(self._accuracy)
-        layout.addWidget(self._close)
         self.show_no_filter()
 
     def show_filter(self, title, channels, channel, frozen):

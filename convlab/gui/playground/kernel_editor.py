@@ -112,7 +112,7 @@ class KernelEditor(QWidget):
             line = []
             for col in range(MAX_SIZE):
                 cell = QLineEdit()
-                cell.setFixedWidth(52)
+                cell.setFixedWidth(46)
                 cell.setAccessibleName(f"Kernel weight row {row + 1} column {col + 1}")
                 cell.setToolTip(
                     "One weight of the kernel. The output is the sum of each weight "
@@ -126,8 +126,8 @@ class KernelEditor(QWidget):
                 line.append(cell)
             self._cells.append(line)
 
-        actions = QHBoxLayout()
-        for text, slot, tip in (
+        actions = QGridLayout()
+        for index, (text, slot, tip) in enumerate((
             ("Sum to 1", self._on_normalize_clicked,
              "Divide every weight by their sum so they add up to 1: the output keeps "
              "the input's brightness (what every blur does)."),
@@ -140,12 +140,13 @@ class KernelEditor(QWidget):
             ("Rotate", self._on_rotate_clicked,
              "Turn the kernel 90 degrees clockwise: it now looks for the pattern "
              "turned the same way."),
-        ):
+        )):
             button = QPushButton(text)
             button.setAccessibleName(f"Kernel action: {text}")
             button.setToolTip(tip)
             button.clicked.connect(slot)
-            actions.addWidget(button)
+            # Two rows of two keep the editor narrow enough for a laptop screen.
+            actions.addWidget(button, index // 2, index % 2)
 
         self._sum = QLabel()
         self._sum.setToolTip(
@@ -161,6 +162,7 @@ class KernelEditor(QWidget):
         top.addWidget(self._size)
         top.addWidget(self._preset, 1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._title)
         layout.addLayout(top)
         layout.addLayout(grid)

@@ -16,11 +16,12 @@ Signal:
 import threading
 
 import numpy as np
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -138,12 +139,11 @@ class PlaygroundPanel(QWidget):
         self.step = StepThroughView()
         self.step.step_changed.connect(self._on_step_step_changed)
 
-        maps = QHBoxLayout()
-        for view in (self.input_view, self.conv_view, self.relu_view, self.pool_view,
-                     self.pool_avg_view):
-            maps.addWidget(view, 1)
+        self._maps = QGridLayout()
+        self._map_columns = 0
+        self._reflow_maps(2)
         right = QVBoxLayout()
-        right.addLayout(maps, 3)
+        right.addLayout(self._maps, 3)
         step_box = QGroupBox("Step through the sliding window")
         step_layout = QVBoxLayout(step_box)
         step_layout.addWidget(self.step)
@@ -163,21 +163,45 @@ class PlaygroundPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(left_widget)
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(left_widget.sizeHint().width() + 24)
+        scroll.setMinimumWidth(left_widget.minimumSizeHint().width() + 24)
+        self._left = scroll
 
         layout = QHBoxLayout(self)
         layout.addWidget(scroll)
         layout.addLayout(right, 1)
         self._update_views()
 
+    def _map_views(self):
+        return (self.input_view, self.conv_view, self.relu_view, self.pool_view,
+                self.pool_avg_view)
+
+    def _reflow_maps(self, columns):
+        """Lay the maps out in rows of `columns`, in reading order of the pipeline."""
+        if columns == self._map_columns:
+            return
+        self._map_columns = columns
+        for view in self._map_views():
+            self._maps.removeWidget(view)
+        for i, view in enumerate(self._map_views()):
+            self._maps.addWidget(view, i // columns, i % columns)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        # A narrow window gets the maps in rows of two or three, not one long row.
+        free = event.size().width() - self._left.width()
+        self._reflow_maps(max(2, min(len(self._map_views()), free // 230)))
+
     def _build_controls(self):
         box = QGroupBox("Stride, padding, pooling")
         form = QFormLayout(box)
         self._input_size = QComboBox()
-        for text, factor in (("28 × 28: the digit", 1), ("14 × 14: 2×2 averages", 2),
-                             ("7 × 7: 4×4 averages", 4)):
+        for text, factor in (("28 × 28 (digit)", 1), ("14 × 14 (2×2 means)", 2),
+                             ("7 × 7 (4×4 means)", 4)):
             self._input_size.addItem(text, factor)
+        # Narrow combos: the full text still shows in the open list.
+        self._input_size.setSizeAdjustPolicy(
+            QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self._input_size.setMinimumContentsLength(8)
         self._input_size.setAccessibleName("Input size")
         self._input_size.setToolTip(
             "Shrink the digit by averaging blocks of pixels. A small input makes "
@@ -226,7 +250,7 @@ class PlaygroundPanel(QWidget):
             "the windows tile the map; smaller, they overlap; larger, cells are "
             "skipped."
         )
-        self._side_by_side = QCheckBox("Show max and average side by side")
+        self._side_by_side = QCheckBox("Compare max and average")
         self._side_by_side.setAccessibleName(
             "Show max and average pooling side by side")
         self._side_by_side.setToolTip(
@@ -443,23 +467,24 @@ class PlaygroundPanel(QWidget):
                                      probabilities(self._model, self._image))
 
     def _view_input(self):
-        """The 2-D picture the kernel slides over, and the bias to add."""
+        """The 2-D picture the kernel slides over, the bias to add, and a title."""
         image = self._image if self._image is not None else np.zeros((28, 28))
         if self._filter is not None:
             layer_index, filter_index, channel = self._filter
             _, bias = conv_filter(self._model, layer_index, filter_index)
             bias = 0.0 if bias is None else float(bias)
             if layer_index == 0:
-                return image, bias
+                return image, bias, "Padded input"
             # A deeper filter sees the feature maps of the layer below, not the digit.
             dtype = self._model.parameters()[0].data.dtype
             below = self._model.activations(image[None, None].astype(dtype))
-            return below[layer_index - 1][0, channel].astype(np.float64), bias
+            return (below[layer_index - 1][0, channel].astype(np.float64), bias,
+                    f"Padded input: channel {channel} of model layer {layer_index - 1}")
         factor = self._input_size.currentData()
         n = image.shape[0] // factor
         # (n, factor, n, factor): average each factor x factor block of pixels.
         small = image[:n * factor, :n * factor].reshape(n, factor, n, factor)
-        return small.mean(axis=(1, 3)), 0.0
+        return small.mean(axis=(1, 3)), 0.0, "Padded input"
 
     def _settings_problem(self, n, f):
         """(padding, None) for valid settings, else (None, explanation in words)."""
@@ -485,7 +510,7 @@ class PlaygroundPanel(QWidget):
     def _update_views(self):
         """Recompute every view; impossible settings keep the last valid views."""
         kernel = self.editor.kernel()
-        image, bias = self._view_input()
+        image, bias, input_title = self._view_input()
         n, f = image.shape[0], kernel.shape[0]
         stride = self._stride.value()
         padding, problem = self._settings_problem(n, f)
@@ -508,7 +533,8 @@ class PlaygroundPanel(QWidget):
         conv, _ = F.conv2d_forward(x, kernel[None, None], np.array([bias]), stride,
                                    padding)
         relu, _ = F.relu_forward(conv)
-        results = {"input": image, "padded": zero_pad(x, padding)[0, 0],
+        results = {"input": image, "input_title": input_title,
+                   "padded": zero_pad(x, padding)[0, 0],
                    "conv": conv[0, 0], "relu": relu[0, 0], "kernel": kernel,
                    "bias": bias, "stride": stride, "padding": padding,
                    "pool": pool, "pool_size": size, "pool_stride": pool_stride}
@@ -524,6 +550,7 @@ class PlaygroundPanel(QWidget):
         out_n = r["conv"].shape[0]
         padded_n = r["padded"].shape[0]
         covered = coverage(padded_n, f, s, out_n)
+        self.input_view.set_title(r["input_title"])
         self.input_view.set_map(r["padded"])
         self.input_view.set_overlay(region_overlay(r["padded"].shape, p, covered))
         self.input_view.set_texts(

@@ -11,9 +11,11 @@ from PyQt5.QtCore import QRect, QSize, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QPainter
 from PyQt5.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -66,7 +68,7 @@ class ArithmeticView(QWidget):
         super().__init__(parent)
         # Cells sized from the font, so "-0.525" fits whatever the desktop's font size.
         metrics = self.fontMetrics()
-        self._cell_w = metrics.horizontalAdvance("+0.0000") + 6
+        self._cell_w = metrics.horizontalAdvance("+0.000") + 8
         self._cell_h = metrics.height() + 4
         self._caption_h = metrics.height() + 2
         self._grids = []  # (caption, values (h, w), mark (h, w) or None, signed)
@@ -184,6 +186,7 @@ class StepThroughView(QWidget):
         self._timer.timeout.connect(self._on_timer_timeout)
 
         self._where = QLabel()
+        self._where.setWordWrap(True)
         self._maths = ArithmeticView()
         self._maths.setToolTip(
             "The numbers under the window, the kernel, their element-wise products and "
@@ -191,19 +194,29 @@ class StepThroughView(QWidget):
         )
 
         controls = QHBoxLayout()
-        for widget in (self._stage, self._back, self._play, self._forward):
+        for widget in (self._stage, self._back, self._play, self._forward,
+                       self._speed):
             controls.addWidget(widget)
-        controls.addWidget(self._slider, 1)
-        controls.addWidget(self._speed)
+        controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(controls)
+        layout.addWidget(self._slider)
         layout.addWidget(self._where)
-        layout.addWidget(self._maths)
+        # A 7x7 kernel's three grids are wide: scroll them rather than squeeze them.
+        scroll = QScrollArea()
+        scroll.setWidget(self._maths)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setSizeAdjustPolicy(QScrollArea.AdjustToContents)
+        layout.addWidget(scroll)
         layout.addStretch(1)
 
     def _button(self, text, name, tip, slot):
         button = QPushButton(text)
+        if len(text) == 1:
+            button.setFixedWidth(36)
         button.setAccessibleName(name)
         button.setToolTip(tip)
         button.clicked.connect(slot)

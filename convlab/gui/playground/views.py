@@ -99,6 +99,8 @@ class MapView(QWidget):
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground("w")
         self._graphics.setMinimumSize(150, 150)
+        # Maps are square: extra height would only add white space above and below.
+        self._graphics.setMaximumHeight(240)
         self._graphics.setToolTip(tooltip)
         self._graphics.setAccessibleName(title)
         self._box = self._graphics.addViewBox(lockAspect=True, invertY=True)
@@ -146,7 +148,10 @@ class MapView(QWidget):
             level = symmetric_level(self._map) if level is None else level
             low, high = -level, level
         else:
-            low, high = 0.0, 1.0
+            # Pixels live in 0..1; a deeper layer's feature map can exceed that.
+            finite = self._map[np.isfinite(self._map)]
+            low = min(0.0, float(finite.min())) if finite.size else 0.0
+            high = max(1.0, float(finite.max())) if finite.size else 1.0
         self._image.setImage(self._map, levels=(low, high), autoLevels=False)
         self._legend.set_levels(low, high, diverging=self._kind == "signed")
         self._note.setText(
