@@ -167,6 +167,7 @@ class PlaygroundPanel(QWidget):
         self._left = scroll
 
         layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(scroll)
         layout.addLayout(right, 1)
         self._update_views()
@@ -250,7 +251,7 @@ class PlaygroundPanel(QWidget):
             "the windows tile the map; smaller, they overlap; larger, cells are "
             "skipped."
         )
-        self._side_by_side = QCheckBox("Compare max and average")
+        self._side_by_side = QCheckBox("Max vs average")
         self._side_by_side.setAccessibleName(
             "Show max and average pooling side by side")
         self._side_by_side.setToolTip(

@@ -170,13 +170,14 @@ class StepThroughView(QWidget):
                                   "Slide the window automatically, one output cell "
                                   "per tick.", self._on_play_toggled)
         self._play.setCheckable(True)
+        self._play.setFixedWidth(70)
         self._forward = self._button("▶", "Step forward",
                                      "One window position forward.",
                                      self._on_forward_clicked)
         self._speed = QSpinBox()
         self._speed.setRange(1, 30)
         self._speed.setValue(4)
-        self._speed.setSuffix(" steps/s")
+        self._speed.setSuffix(" /s")
         self._speed.setAccessibleName("Step-through speed")
         self._speed.setToolTip("How many window positions per second while playing.")
         self._speed.valueChanged.connect(self._on_speed_value_changed)
