@@ -169,3 +169,14 @@ def test_measure_accuracy_compares_now_with_learned(panel, qtbot):
     text = panel.tools.accuracy_text()
     assert "0.0%</b> now" in text and "75.0% with the learned filter" in text
     assert accuracy_on(panel._model, x, y) == 0.0
+
+
+def test_refresh_model_follows_training_in_the_open_filter(panel, qtbot):
+    """After a snapshot changes the weights, refresh_model shows the new kernel."""
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.open_filter(0, 1)
+    panel._model.layers[0].weight.data[1, 0] += 0.5  # what a snapshot would do
+    panel.refresh_model()
+    np.testing.assert_allclose(panel.editor.kernel(),
+                               panel._model.layers[0].weight.data[1, 0])

@@ -4,6 +4,7 @@ Signals (intent, for whoever hosts the editor):
     kernel_edited(object)  the new kernel, a (size, size) float64 copy, after any
                            accepted change by the student (cell, size, preset, action)
 Setter slots: set_kernel(kernel), set_title(text), set_size_locked(bool).
+Queries: kernel(), editing(), message().
 """
 
 import math
@@ -179,6 +180,10 @@ class KernelEditor(QWidget):
     def cell(self, row, col):
         """The line edit of one weight (for tests and accessibility tools)."""
         return self._cells[row][col]
+
+    def editing(self):
+        """Whether the student is in the middle of typing into a cell."""
+        return any(cell.hasFocus() for line in self._cells for cell in line)
 
     def message(self):
         """The feedback line as shown (error, warning or hint)."""

@@ -8,6 +8,9 @@ Setter slots for the controller:
     open_filter(layer_index, filter_index)   edit a trained conv filter
                                 (layer_index indexes model.layers)
     set_test_data(x, y)         for "Measure test accuracy now"
+    refresh_model()             the set_model model's weights changed (training
+                                snapshot): re-read the open filter
+    shutdown()                  wait for a running accuracy measurement
 Signal:
     model_edited()              a filter tweak changed the model given in set_model:
                                 refresh the prediction and the feature maps
@@ -297,6 +300,31 @@ class PlaygroundPanel(QWidget):
         """runner(fn) applies fn(model) to the live model (TrainingSession.submit)."""
         self._runner = runner
 
+    def refresh_model(self):
+        """The shown model's weights changed: follow training in the open filter."""
+        # A hidden tab catches up in showEvent; no need to pay for it 20 times a second.
+        if self._filter is None or not self.isVisible():
+            return
+        self._follow_model()
+
+    def shutdown(self):
+        """Wait for a running accuracy measurement (the window is closing)."""
+        if self._measuring is not None:
+            self._measuring.join()
+            self._measuring = None
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._filter is not None:
+            self._follow_model()
+
+    def _follow_model(self):
+        # Reloading the kernel would wipe a weight the student is typing: wait for it.
+        if self.editor.editing():
+            return
+        self._show_open_channel()
+        self._update_probabilities()
+
     def set_test_data(self, x, y):
         """Test images x (N, 1, 28, 28) and labels y (N,) for measuring accuracy."""
         self._test_data = (x[:ACCURACY_IMAGES], y[:ACCURACY_IMAGES])
@@ -419,8 +447,7 @@ class PlaygroundPanel(QWidget):
 
     def _on_measurer_accuracy_measured(self, result):
         now, learned, count = result
-        self._measuring.join()
-        self._measuring = None
+        self.shutdown()
         self.tools.set_busy(False)
         self.tools.set_accuracy_text(
             f"Test accuracy on {count:,} images: <b>{now:.1%}</b> now, {learned:.1%} "
