@@ -53,6 +53,9 @@ class ColorLegendView(QWidget):
 
     def set_levels(self, low, high, diverging=True):
         """Show the scale low..high (diverging: blue-white-red, else black-white)."""
+        if (float(low), float(high), diverging) == (self._low, self._high,
+                                                    self._diverging):
+            return
         self._low, self._high, self._diverging = float(low), float(high), diverging
         self.setToolTip(
             f"Colour legend: {_fmt(self._low)} (left) to {_fmt(self._high)} (right)."
@@ -95,6 +98,8 @@ class MapView(QWidget):
         super().__init__(parent)
         self._kind = kind
         self._map = None
+        self._level = None
+        self._tint = None
         self._title = QLabel(f"<b>{title}</b>")
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground("w")
@@ -143,7 +148,13 @@ class MapView(QWidget):
 
     def set_map(self, values, level=None):
         """Show a 2-D array; signed maps use -level..+level (default: max |value|)."""
-        self._map = np.asarray(values)
+        values = np.asarray(values)
+        # Every redraw counts against the one-frame budget: skip what did not change.
+        if self._map is not None and self._map.shape == values.shape \
+                and np.array_equal(self._map, values) and level == self._level:
+            return
+        reshaped = self._map is None or self._map.shape != values.shape
+        self._map, self._level = values, level
         if self._kind == "signed":
             level = symmetric_level(self._map) if level is None else level
             low, high = -level, level
@@ -159,8 +170,9 @@ class MapView(QWidget):
             "differences now look flat."
             if high > LARGE_VALUE else ""
         )
-        self._box.setRange(QRectF(0, 0, self._map.shape[1], self._map.shape[0]),
-                           padding=0.02)
+        if reshaped:
+            self._box.setRange(QRectF(0, 0, self._map.shape[1], self._map.shape[0]),
+                               padding=0.02)
 
     def current_map(self):
         """The array on show (None before the first set_map)."""
@@ -189,6 +201,12 @@ class MapView(QWidget):
 
     def set_overlay(self, rgba):
         """Tint regions with an (H, W, 4) uint8 image over the map; None removes it."""
+        same = (rgba is None and self._tint is None) or (
+            rgba is not None and self._tint is not None
+            and rgba.shape == self._tint.shape and np.array_equal(rgba, self._tint))
+        if same:
+            return
+        self._tint = rgba
         if rgba is None:
             self._overlay.clear()
         else:
