@@ -1,0 +1,199 @@
+"""Tests for the My digits panel: adding, keeping, removing, bad files, fine-tuning."""
+
+import numpy as np
+import pytest
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QWidget
+
+from convlab import nn
+from convlab.data.my_digits import FILE_NAME, MyDigits
+from convlab.gui.my_digits_panel import MyDigitsPanel
+from convlab.gui.training_session import TrainingSession, clone_model
+
+
+def bar_digit(digit):
+    """A (28, 28) drawing that is easy to tell apart: a bar whose row is the digit."""
+    image = np.zeros((28, 28), np.float32)
+    row = 4 + 2 * digit
+    image[row:row + 2, 6:22] = 1.0
+    return image
+
+
+def tiny_model(seed=0):
+    """A network small enough to fine-tune in a test within seconds."""
+    rng = np.random.default_rng(seed)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(4 * 13 * 13, 10, rng=rng))
+    model.eval()
+    return model
+
+
+@pytest.fixture
+def make_panel(qtbot):
+    """Build MyDigitsPanels that join their background work when the test ends."""
+    panels = []
+
+    def make(folder, model=None):
+        panel = MyDigitsPanel(seed=0)
+        qtbot.addWidget(panel)
+        if model is not None:
+            panel.set_model(model)
+        panel.set_storage_folder(folder)
+        panels.append(panel)
+        return panel
+
+    yield make
+    for panel in panels:
+        panel.shutdown()
+
+
+def test_label_button_and_digit_key_add_and_survive_restart(make_panel, tmp_path,
+                                                            qtbot):
+    """A label click and a digit key add the drawing; a new panel reads them back."""
+    panel = make_panel(tmp_path)
+    changed = []
+    panel.my_digits_changed.connect(lambda: changed.append(True))
+    panel.set_current_input(bar_digit(3))
+    qtbot.mouseClick(panel.label_buttons[3], Qt.LeftButton)
+    panel.set_current_input(bar_digit(7))
+    panel.add_current_input(7)  # what the window's digit key 7 is wired to
+    assert panel.count() == 2 and len(changed) == 2
+    assert panel.gallery.count() == 2
+
+    again = make_panel(tmp_path)
+    assert again.count() == 2
+    assert again.gallery.count() == 2
+    store = MyDigits(tmp_path)
+    store.load()
+    assert store.labels.tolist() == [3, 7]
+    np.testing.assert_array_equal(store.images[0], bar_digit(3))
+
+
+def test_digit_key_in_gallery_reaches_the_window(tmp_path, qtbot):
+    """A digit key pressed in the gallery is passed on to the window, not swallowed."""
+    seen = []
+
+    class Host(QWidget):
+        def keyPressEvent(self, event):
+            seen.append(event.key())
+
+    host = Host()
+    qtbot.addWidget(host)
+    panel = MyDigitsPanel(host)
+    panel.set_storage_folder(tmp_path)
+    qtbot.keyClick(panel.gallery, Qt.Key_5)
+    assert seen == [Qt.Key_5]
+    assert panel.count() == 0  # the panel itself never adds on a key
+
+
+def test_remove_deletes_from_memory_and_file(make_panel, tmp_path, qtbot):
+    """Removing selected thumbnails (button or Delete key) also removes them on disk."""
+    panel = make_panel(tmp_path)
+    for digit in (1, 2, 3):
+        panel.set_current_input(bar_digit(digit))
+        panel.add_current_input(digit)
+    panel.gallery.item(1).setSelected(True)
+    assert panel.remove_button.isEnabled()
+    qtbot.mouseClick(panel.remove_button, Qt.LeftButton)
+    assert panel.count() == 2
+    panel.gallery.item(0).setSelected(True)
+    qtbot.keyClick(panel.gallery, Qt.Key_Delete)
+    assert panel.count() == 1
+
+    again = make_panel(tmp_path)
+    store = MyDigits(tmp_path)
+    store.load()
+    assert again.count() == 1 and store.labels.tolist() == [3]
+
+
+def test_corrupt_file_is_reported_kept_and_not_overwritten(make_panel, tmp_path,
+                                                           messages):
+    """A corrupt file gives a clear message, is never deleted or overwritten, and the
+    panel still works in memory until the student puts the file aside."""
+    path = tmp_path / FILE_NAME
+    garbage = b"this is not a zip file"
+    path.write_bytes(garbage)
+    panel = make_panel(tmp_path)
+    assert len(messages) == 1
+    kind, title, text = messages[0]
+    assert kind == "error" and "could not be read" in title
+    assert FILE_NAME in text and "not changed or deleted" in text
+    assert panel.warning.isVisibleTo(panel)
+
+    panel.set_current_input(bar_digit(4))
+    assert panel.add_current_input(4)
+    assert panel.count() == 1
+    assert path.read_bytes() == garbage  # not overwritten while the student decides
+
+    panel.start_new_button.click()
+    assert (tmp_path / "my_digits.unreadable-1.npz").read_bytes() == garbage
+    store = MyDigits(tmp_path)
+    store.load()
+    assert store.labels.tolist() == [4]
+    assert not panel.warning.isVisibleTo(panel)
+
+
+def test_unwritable_folder_keeps_drawings_in_memory(make_panel, tmp_path, messages):
+    """When the folder cannot be written, the student is told and drawings stay."""
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("a file where the folder should be")
+    panel = make_panel(not_a_folder)
+    for digit in (5, 6):
+        panel.set_current_input(bar_digit(digit))
+        assert panel.add_current_input(digit)
+    assert panel.count() == 2
+    assert [m[:2] for m in messages] == [("warning", "My digits not saved")]
+    assert panel.warning.isVisibleTo(panel)
+    assert "in memory only" in panel.add_status.text()
+
+
+def test_blank_input_adds_nothing(make_panel, tmp_path, qtbot):
+    """With nothing drawn, a label click says so and stores nothing."""
+    panel = make_panel(tmp_path)
+    panel.set_current_input(None)
+    qtbot.mouseClick(panel.label_buttons[2], Qt.LeftButton)
+    panel.set_current_input(np.zeros((28, 28), np.float32))
+    assert not panel.add_current_input(2)
+    assert panel.count() == 0
+    assert "Nothing drawn" in panel.add_status.text()
+    assert not (tmp_path / FILE_NAME).exists()
+
+
+def test_fine_tuning_raises_accuracy_on_my_digits(make_panel, tmp_path, qtbot,
+                                                  tiny_dataset):
+    """Fine-tuning through the real TrainingSession raises accuracy on My digits and
+    measures the test set before and after."""
+    live = tiny_model()
+    view = clone_model(live)
+    view.eval()
+    panel = make_panel(tmp_path, model=view)
+    panel.set_base_dataset(tiny_dataset)
+    for digit in range(10):
+        panel.set_current_input(bar_digit(digit))
+        panel.add_current_input(digit)
+
+    # Wired as the controller does it.
+    session = TrainingSession(seed=0)
+    session.set_model(live)
+    session.running_changed.connect(panel.set_training_running)
+    session.progress.connect(panel.set_training_progress)
+    session.finished.connect(lambda: view.load_state_dict(live.state_dict()))
+    panel.fine_tune_requested.connect(lambda request: session.start_trainer(
+        lambda: request.build_trainer(session.model)))
+
+    panel.epochs.setValue(30)
+    panel.step_size.setCurrentIndex(panel.step_size.count() - 1)
+    assert panel.fine_tune_button.isEnabled()
+    with qtbot.waitSignal(session.finished, timeout=120_000):
+        qtbot.mouseClick(panel.fine_tune_button, Qt.LeftButton)
+        assert not panel.fine_tune_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.result("mine", "after") != "—", timeout=10_000)
+    qtbot.waitUntil(lambda: not panel.is_measuring(), timeout=60_000)
+    session.shutdown()
+
+    before = float(panel.result("mine", "before").rstrip("%"))
+    after = float(panel.result("mine", "after").rstrip("%"))
+    assert after > before + 30
+    assert panel.result("test", "before").endswith("%")
+    assert panel.result("test", "after").endswith("%")
+    assert panel.fine_tune_button.isEnabled()
