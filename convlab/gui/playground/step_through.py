@@ -68,7 +68,7 @@ class ArithmeticView(QWidget):
         super().__init__(parent)
         # Cells sized from the font, so "-0.525" fits whatever the desktop's font size.
         metrics = self.fontMetrics()
-        self._cell_w = metrics.horizontalAdvance("+0.000") + 8
+        self._cell_w = metrics.horizontalAdvance("+0.0000") + 6
         self._cell_h = metrics.height() + 4
         self._caption_h = metrics.height() + 2
         self._grids = []  # (caption, values (h, w), mark (h, w) or None, signed)
@@ -205,7 +205,7 @@ class StepThroughView(QWidget):
         layout.addWidget(self._slider)
         layout.addWidget(self._where)
         # A 7x7 kernel's three grids are wide: scroll them rather than squeeze them.
-        scroll = QScrollArea()
+        scroll = self._maths_scroll = QScrollArea()
         scroll.setWidget(self._maths)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
@@ -320,6 +320,11 @@ class StepThroughView(QWidget):
             return
         self._slider.setValue(self._slider.value() + 1)
 
+    def _fit_maths_height(self):
+        """Room for the grids and a horizontal scroll bar: the footer stays visible."""
+        bar = self._maths_scroll.horizontalScrollBar().sizeHint().height()
+        self._maths_scroll.setMinimumHeight(self._maths.sizeHint().height() + bar)
+
     def _show_step(self):
         step = self.current_step()
         if step is None:
@@ -330,6 +335,7 @@ class StepThroughView(QWidget):
             self._show_conv(step)
         else:
             self._show_pool(step)
+        self._fit_maths_height()
         self.step_changed.emit(step)
 
     def _show_conv(self, step):

@@ -166,8 +166,7 @@ class MapView(QWidget):
         self._image.setImage(self._map, levels=(low, high), autoLevels=False)
         self._legend.set_levels(low, high, diverging=self._kind == "signed")
         self._note.setText(
-            f"Values reach {_fmt(high)}: the colour scale stretched to fit, so small "
-            "differences now look flat."
+            f"Values reach {_fmt(high)}: the colour scale stretched to fit."
             if high > LARGE_VALUE else ""
         )
         if reshaped:
