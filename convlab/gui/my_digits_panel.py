@@ -389,6 +389,7 @@ class MyDigitsPanel(QWidget):
             f"{'s' if count != 1 else ''}"
             + ("." if saved else ", in memory only (see the warning above)."))
         self._changed()
+        self.gallery.scrollToBottom()  # the new drawing is the last thumbnail
         return True
 
     def remove(self, indices):

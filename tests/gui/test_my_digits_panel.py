@@ -7,6 +7,7 @@ from PyQt5.QtWidgets import QWidget
 
 from convlab import nn
 from convlab.data.my_digits import FILE_NAME, MyDigits
+from convlab.gui import my_digits_fine_tune as fine_tune
 from convlab.gui.my_digits_panel import MyDigitsPanel
 from convlab.gui.training_session import TrainingSession, clone_model
 
@@ -197,3 +198,55 @@ def test_fine_tuning_raises_accuracy_on_my_digits(make_panel, tmp_path, qtbot,
     assert panel.result("test", "before").endswith("%")
     assert panel.result("test", "after").endswith("%")
     assert panel.fine_tune_button.isEnabled()
+
+
+def test_reading_a_repaired_file_keeps_digits_added_meanwhile(make_panel, tmp_path,
+                                                              messages):
+    """After the file is repaired, "Read the file again" adds its digits to the
+    ones drawn meanwhile and saves them all."""
+    path = tmp_path / FILE_NAME
+    path.write_bytes(b"PK\x03\x04 truncated")
+    panel = make_panel(tmp_path)
+    panel.set_current_input(bar_digit(8))
+    panel.add_current_input(8)
+    good = MyDigits(tmp_path)
+    good.add(bar_digit(1), 1)
+    good.save()  # the student restored a backup
+    panel.reload_button.click()
+    assert panel.count() == 2
+    store = MyDigits(tmp_path)
+    store.load()
+    assert store.labels.tolist() == [1, 8]
+    assert not panel.warning.isVisibleTo(panel)
+    assert len(messages) == 1  # only the first, corrupt-file message
+
+
+def test_fine_tune_without_a_dataset_mixes_in_generated_digits(make_panel, tmp_path,
+                                                               monkeypatch,
+                                                               tiny_dataset):
+    """With no dataset loaded, the request asks for the built-in digits (in the
+    training thread) and trains on them plus every drawing of the student's."""
+    asked = []
+
+    def fake_load_dataset(source):
+        asked.append(source)
+        return tiny_dataset
+
+    monkeypatch.setattr(fine_tune.sources, "load_dataset", fake_load_dataset)
+    panel = make_panel(tmp_path, model=tiny_model())
+    for digit in (2, 9):
+        panel.set_current_input(bar_digit(digit))
+        panel.add_current_input(digit)
+    requests = []
+    panel.fine_tune_requested.connect(requests.append)
+    panel.fine_tune_button.click()
+    assert asked == []  # nothing slow happens in the GUI thread
+    (request,) = requests
+    assert request.base is None
+    trainer = request.build_trainer(tiny_model())
+    assert asked == [fine_tune.sources.BUILTIN]
+    x, y = trainer.x_train, trainer.y_train
+    assert len(x) == len(tiny_dataset.x_train) + 13  # a quarter of the mix is mine
+    for digit in (2, 9):
+        mine = np.all(x[:, 0] == bar_digit(digit), axis=(1, 2))
+        assert mine.any() and np.all(y[mine] == digit)
