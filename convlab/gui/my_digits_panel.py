@@ -322,7 +322,8 @@ class MyDigitsPanel(QWidget):
         self._changed()
 
     def set_model(self, model):
-        """The network whose answers the gallery marks (the GUI's copy)."""
+        """The network whose answers the gallery marks (the GUI's copy); when only
+        its weights change in place, call refresh_predictions() instead."""
         if self._fine_tune is not None:
             # A new network replaced the one being fine-tuned: its "after" would
             # compare two different networks.
@@ -330,8 +331,7 @@ class MyDigitsPanel(QWidget):
             self._tune_message = ("The network was replaced, so the fine-tuning "
                                   "comparison was abandoned.")
         self._model = model
-        self._predict_all()
-        self._changed(stored=False)
+        self.refresh_predictions()
 
     def set_base_dataset(self, dataset):
         """The digits mixed in when fine-tuning and used for the test-set row."""
@@ -354,11 +354,16 @@ class MyDigitsPanel(QWidget):
         if running and self._fine_tune is not None:
             self.progress.setValue(0)
             self.progress.setFormat("starting…")
-        if not running and self._fine_tune is not None:
+        if not running:
             # The controller copies the final weights into the GUI's model in its own
-            # slot for the same event; measure once that has happened.
-            QTimer.singleShot(0, self._on_fine_tune_ended)
+            # slot for the same event; look at the model once that has happened.
+            QTimer.singleShot(0, self._on_training_ended)
         self._update()
+
+    def refresh_predictions(self):
+        """Mark the gallery again, after the model's weights changed in place."""
+        self._predict_all()
+        self._changed(stored=False)
 
     def set_training_progress(self, progress):
         """Show a TrainingProgress of our fine-tuning run in the progress bar."""
@@ -491,9 +496,10 @@ class MyDigitsPanel(QWidget):
                               f"{'generated' if base is None else 'base'} digits…")
         self._update()
 
-    def _on_fine_tune_ended(self):
+    def _on_training_ended(self):
         request, self._fine_tune = self._fine_tune, None
         if request is None or self._model is None:
+            self.refresh_predictions()
             return
         after = self._mine_accuracy(request.digits)
         self._show_result(("mine", "after"), after)
@@ -503,8 +509,7 @@ class MyDigitsPanel(QWidget):
         self._tune_message = (
             f"Fine-tuning ended. Your digits: {self.result('mine', 'before')} "
             f"before, {self.result('mine', 'after')} after.")
-        self._predict_all()
-        self._changed(stored=False)
+        self.refresh_predictions()
 
     # Helpers
 
