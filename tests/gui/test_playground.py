@@ -203,3 +203,34 @@ def test_every_control_teaches_and_is_named(panel):
     for widget in controls:
         assert widget.toolTip(), widget.accessibleName() or widget
         assert widget.accessibleName(), widget.toolTip()
+
+
+def test_filter_bank_shows_every_kernel_like_a_conv_layer(panel):
+    """Two kernels in the bank give conv2d_forward's two maps, side by side."""
+    panel.set_stride(2)
+    panel._add_kernel.click()
+    panel.editor.findChild(QComboBox).activated.emit(
+        panel.editor.findChild(QComboBox).findData("sobel_y"))
+    bank = np.stack(panel._bank)[:, None]  # (2, 1, 3, 3)
+    expected, _ = F.conv2d_forward(_digit()[None, None], bank, None, 2, 0)
+    out = expected.shape[-1]
+    mosaic = panel.bank_view.current_map()
+    np.testing.assert_allclose(mosaic[:, :out], expected[0, 0])
+    np.testing.assert_allclose(mosaic[:, out + 1:], expected[0, 1])
+    assert np.isnan(mosaic[:, out]).all()
+    assert "2 × 13×13" in panel.bank_view.shape_text()
+
+
+def test_filter_bank_tabs_switch_resize_and_close(panel):
+    """Tabs load their kernel; a new size resizes the bank; − removes one."""
+    first = panel.editor.kernel()
+    panel._add_kernel.click()
+    panel.editor.set_cell_text(0, 0, "9")
+    panel._bank_tabs.setCurrentIndex(0)
+    np.testing.assert_array_equal(panel.editor.kernel(), first)
+    panel.editor.findChild(QSpinBox).setValue(5)
+    assert [k.shape for k in panel._bank] == [(5, 5), (5, 5)]
+    assert panel._bank[1][1, 1] == 9
+    panel._bank_tabs.setCurrentIndex(1)
+    panel._remove_kernel.click()
+    assert len(panel._bank) == 1 and panel.bank_view.isHidden()

@@ -29,6 +29,7 @@ from convlab.gui.playground.presets import (
     PRESETS,
     make_preset,
     preset_size,
+    resize_centred,
 )
 from convlab.gui.playground.views import (
     LARGE_VALUE,
@@ -114,6 +115,11 @@ class KernelEditor(QWidget):
             for col in range(MAX_SIZE):
                 cell = QLineEdit()
                 cell.setFixedWidth(46)
+                # One point smaller than the UI font, so "-0.0625" fits the cell.
+                font = cell.font()
+                font.setPointSizeF(font.pointSizeF() - 1)
+                cell.setFont(font)
+                cell.setTextMargins(0, 0, 0, 0)
                 cell.setAccessibleName(f"Kernel weight row {row + 1} column {col + 1}")
                 cell.setToolTip(
                     "One weight of the kernel. The output is the sum of each weight "
@@ -236,16 +242,7 @@ class KernelEditor(QWidget):
         self._changed()
 
     def _on_size_value_changed(self, size):
-        # Keep the kernel centred: growing adds a zero border, shrinking trims one.
-        old = self._kernel
-        new = np.zeros((size, size))
-        offset = (size - 1) // 2 - (old.shape[0] - 1) // 2
-        for row in range(old.shape[0]):
-            for col in range(old.shape[1]):
-                r, c = row + offset, col + offset
-                if 0 <= r < size and 0 <= c < size:
-                    new[r, c] = old[row, col]
-        self._kernel = new
+        self._kernel = resize_centred(self._kernel, size)
         self._set_message("")
         self._changed()
 
@@ -311,6 +308,8 @@ class KernelEditor(QWidget):
                 cell.setVisible(visible)
                 if visible:
                     cell.setText(_cell_text(self._kernel[row, col]))
+                    # A number too long for the cell shows its start, not its end.
+                    cell.setCursorPosition(0)
                     self._paint_cell(row, col, level=level)
         self._legend.set_levels(-level, level)
         self._sum.setText(f"Sum of weights: {_cell_text(self._kernel.sum())}")

@@ -28,8 +28,10 @@ from PyQt5.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSpinBox,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -52,6 +54,7 @@ from convlab.gui.playground.kernel_editor import (
     ERROR_STYLE,
     KernelEditor,
 )
+from convlab.gui.playground.presets import resize_centred
 from convlab.gui.playground.step_through import CONV, StepThroughView
 from convlab.gui.playground.views import MapView, region_overlay, symmetric_level
 from convlab.nn import functional as F
@@ -59,6 +62,7 @@ from convlab.nn.layers import Conv2d
 from convlab.nn.reference import zero_pad
 
 SAME = "same"
+BANK_SIZE = 4
 POOL_NONE, POOL_MAX, POOL_AVERAGE = "none", "max", "average"
 
 
@@ -101,12 +105,39 @@ class PlaygroundPanel(QWidget):
         self._test_data = None
         self._filter = None  # (layer_index, filter_index, channel) when one is open
         self._learned = {}  # (layer_index, filter_index) -> (weight, bias) first seen
-        self._my_kernel = None  # the playground kernel, kept while a filter is open
         self._results = None  # the last valid computation, shown in every view
         self._measuring = None
 
         self.editor = KernelEditor(rng=rng)
         self.editor.kernel_edited.connect(self._on_editor_kernel_edited)
+        # The student's own kernels: a small filter bank, like one conv layer.
+        self._bank = [self.editor.kernel()]
+        self._bank_tabs = QTabBar()
+        self._bank_tabs.addTab("K1")
+        self._bank_tabs.setUsesScrollButtons(False)
+        self._bank_tabs.setDrawBase(False)
+        self._bank_tabs.setAccessibleName("Filter bank kernels")
+        self._bank_tabs.setToolTip(
+            "A conv layer is a bank of kernels, each making its own feature map. "
+            f"Keep up to {BANK_SIZE} kernels here; the 'Filter bank' view shows all "
+            "their outputs side by side, as a layer's output channels."
+        )
+        self._bank_tabs.currentChanged.connect(self._on_bank_tabs_current_changed)
+        self._add_kernel = QPushButton("+")
+        self._add_kernel.setFixedWidth(30)
+        self._add_kernel.setAccessibleName("Add a kernel to the filter bank")
+        self._add_kernel.setToolTip(
+            "Add a kernel to the bank (a copy of the one shown, ready to edit or to "
+            "replace with a preset). All kernels in a bank share one size."
+        )
+        self._add_kernel.clicked.connect(self._on_add_kernel_clicked)
+        self._remove_kernel = QPushButton("−")
+        self._remove_kernel.setFixedWidth(30)
+        self._remove_kernel.setEnabled(False)
+        self._remove_kernel.setAccessibleName("Remove the kernel from the filter bank")
+        self._remove_kernel.setToolTip(
+            "Remove the kernel shown from the bank (one kernel always stays).")
+        self._remove_kernel.clicked.connect(self._on_remove_kernel_clicked)
         self.tools = FilterToolsPanel()
         self.tools.switch_off_requested.connect(self._on_tools_switch_off_requested)
         self.tools.freeze_toggled.connect(self._on_tools_freeze_toggled)
@@ -135,6 +166,11 @@ class PlaygroundPanel(QWidget):
             "After max pooling",
             "Pooling keeps one number per window of the ReLU output: the largest "
             "(max) or the mean (average). The map shrinks, the strong responses stay.")
+        self.bank_view = MapView(
+            "Filter bank",
+            "Every kernel of the bank applied to the same input: one feature map per "
+            "kernel, side by side, exactly what a conv layer with that many filters "
+            "outputs. One shared colour scale.")
         self.pool_avg_view = MapView(
             "After average pooling",
             "Average pooling: the mean of each window, next to max pooling for "
@@ -154,7 +190,13 @@ class PlaygroundPanel(QWidget):
 
         left = QVBoxLayout()
         kernel_box = QGroupBox("Kernel editor")
-        QVBoxLayout(kernel_box).addWidget(self.editor)
+        kernel_layout = QVBoxLayout(kernel_box)
+        bank_row = QHBoxLayout()
+        bank_row.addWidget(self._bank_tabs, 1)
+        bank_row.addWidget(self._add_kernel)
+        bank_row.addWidget(self._remove_kernel)
+        kernel_layout.addLayout(bank_row)
+        kernel_layout.addWidget(self.editor)
         tools_box = QGroupBox("Network filter")
         QVBoxLayout(tools_box).addWidget(self.tools)
         left.addWidget(kernel_box)
@@ -177,7 +219,7 @@ class PlaygroundPanel(QWidget):
 
     def _map_views(self):
         return (self.input_view, self.conv_view, self.relu_view, self.pool_view,
-                self.pool_avg_view)
+                self.pool_avg_view, self.bank_view)
 
     def _reflow_maps(self, columns):
         """Lay the maps out in rows of `columns`, in reading order of the pipeline."""
@@ -365,8 +407,6 @@ class PlaygroundPanel(QWidget):
         """Open filter `filter_index` of the conv layer model.layers[layer_index]."""
         if self._model is None:
             return
-        if self._filter is None:
-            self._my_kernel = self.editor.kernel()
         key = (layer_index, filter_index)
         if key not in self._learned:
             self._learned[key] = conv_filter(self._model, layer_index, filter_index)
@@ -379,6 +419,7 @@ class PlaygroundPanel(QWidget):
         self.tools.show_filter(title, layer.in_channels, 0,
                                is_frozen(self._model, layer_index, filter_index))
         self.editor.set_size_locked(True)
+        self._show_bank_controls(False)
         self.editor.set_title(f"Network filter: {title}")
         self._show_open_channel()
         self._update_probabilities()
@@ -392,7 +433,41 @@ class PlaygroundPanel(QWidget):
         if self._filter is not None:
             layer_index, filter_index, channel = self._filter
             self._apply(set_channel_command(layer_index, filter_index, channel, kernel))
+        else:
+            # A new size applies to the whole bank, as in a real conv layer.
+            self._bank = [k if k.shape == kernel.shape
+                          else resize_centred(k, kernel.shape[0]) for k in self._bank]
+            self._bank[self._bank_tabs.currentIndex()] = kernel
         self._update_views()
+
+    def _on_bank_tabs_current_changed(self, index):
+        if index < 0 or self._filter is not None:
+            return
+        self.editor.set_kernel(self._bank[index])
+        self._update_views()
+
+    def _on_remove_kernel_clicked(self):
+        index = self._bank_tabs.currentIndex()
+        del self._bank[index]
+        self._bank_tabs.blockSignals(True)
+        self._bank_tabs.removeTab(index)
+        for i in range(len(self._bank)):
+            self._bank_tabs.setTabText(i, f"K{i + 1}")
+        self._bank_tabs.blockSignals(False)
+        self._on_bank_tabs_current_changed(self._bank_tabs.currentIndex())
+        self._add_kernel.setEnabled(True)
+        self._remove_kernel.setEnabled(len(self._bank) > 1)
+
+    def _on_add_kernel_clicked(self):
+        self._bank.append(self.editor.kernel())
+        self._bank_tabs.addTab(f"K{len(self._bank)}")
+        self._bank_tabs.setCurrentIndex(len(self._bank) - 1)
+        self._add_kernel.setEnabled(len(self._bank) < BANK_SIZE)
+        self._remove_kernel.setEnabled(True)
+
+    def _show_bank_controls(self, shown):
+        for widget in (self._bank_tabs, self._add_kernel, self._remove_kernel):
+            widget.setVisible(shown)
 
     def _on_tools_switch_off_requested(self):
         layer_index, filter_index, _ = self._filter
@@ -419,8 +494,8 @@ class PlaygroundPanel(QWidget):
         self.tools.show_no_filter()
         self.editor.set_size_locked(False)
         self.editor.set_title(DEFAULT_TITLE)
-        if self._my_kernel is not None:
-            self.editor.set_kernel(self._my_kernel)
+        self.editor.set_kernel(self._bank[self._bank_tabs.currentIndex()])
+        self._show_bank_controls(True)
         self._update_views()
 
     def _on_tools_accuracy_requested(self):
@@ -569,6 +644,9 @@ class PlaygroundPanel(QWidget):
         if pool != POOL_NONE:
             results["max"] = F.max_pool2d_forward(relu, size, pool_stride)[0][0, 0]
             results["average"] = F.avg_pool2d_forward(relu, size, pool_stride)[0][0, 0]
+        if self._filter is None and len(self._bank) > 1:
+            w = np.stack(self._bank)[:, None]  # (F, 1, f, f): a layer of F filters
+            results["bank"] = F.conv2d_forward(x, w, None, stride, padding)[0][0]
         self._results = results
         self._show(results)
 
@@ -627,4 +705,20 @@ class PlaygroundPanel(QWidget):
                                        "max" if first == POOL_MAX else "average",
                                        pool_n, pool_n)
         self.step.set_conv_problem(r["padded"], r["kernel"], r["bias"], s, out_n, out_n)
+        self._show_bank(r.get("bank"), conv_formula)
+
+    def _show_bank(self, bank, formula):
+        """The filter bank's maps side by side, or nothing for a single kernel."""
+        self.bank_view.setVisible(bank is not None)
+        if bank is None:
+            return
+        count, out_n = bank.shape[0], bank.shape[1]
+        # A NaN column between two maps is drawn transparent: it separates them.
+        mosaic = np.full((out_n, count * (out_n + 1) - 1), np.nan)
+        for i, fmap in enumerate(bank):
+            mosaic[:, i * (out_n + 1):i * (out_n + 1) + out_n] = fmap
+        self.bank_view.set_map(mosaic)
+        self.bank_view.set_texts(
+            f"<b>{count} × {out_n}×{out_n}</b>: one map per kernel, kernel 1 on the "
+            "left", formula)
 

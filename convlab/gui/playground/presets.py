@@ -74,3 +74,17 @@ def make_preset(key, size, rng):
         k[start:start + 3, start:start + 3] = _CLASSICS[key]
         return k
     raise KeyError(f"unknown kernel preset {key!r}")
+
+
+def resize_centred(kernel, size):
+    """A (size, size) copy of a square kernel, centred: growing adds a zero border,
+    shrinking trims one (a real conv layer's kernels all share one size)."""
+    old = kernel.shape[0]
+    new = np.zeros((size, size))
+    offset = (size - 1) // 2 - (old - 1) // 2
+    for row in range(old):
+        for col in range(old):
+            r, c = row + offset, col + offset
+            if 0 <= r < size and 0 <= c < size:
+                new[r, c] = kernel[row, col]
+    return new

@@ -151,7 +151,8 @@ class MapView(QWidget):
         values = np.asarray(values)
         # Every redraw counts against the one-frame budget: skip what did not change.
         if self._map is not None and self._map.shape == values.shape \
-                and np.array_equal(self._map, values) and level == self._level:
+                and np.array_equal(self._map, values, equal_nan=True) \
+                and level == self._level:
             return
         reshaped = self._map is None or self._map.shape != values.shape
         self._map, self._level = values, level
