@@ -76,19 +76,26 @@ def _offset(a, i, j, sh, sw, out_h, out_w):
     return a[i : i + sh * (out_h - 1) + 1 : sh, j : j + sw * (out_w - 1) + 1 : sw]
 
 
-def _im2col(x_pad, kh, kw, sh, sw, out_h, out_w):
+def _im2col(x_pad, kh, kw, sh, sw, out_h, out_w, ones_column):
     """Copy every window into one matrix so a convolution becomes one matmul.
 
-    x_pad (Hp, Wp, N, C) -> cols (out_h*out_w*N, kh*kw*C): one row per output pixel,
-    holding the kh*kw*C inputs its window sees. Filled one kernel offset at a time
-    (kh*kw slice copies of whole runs of N*C numbers), never one pixel at a time.
+    x_pad (Hp, Wp, N, C) -> cols (out_h*out_w*N, kh*kw*C [+ 1]): one row per output
+    pixel, holding the kh*kw*C inputs its window sees, plus a final 1 when
+    ones_column is set. Filled one kernel offset at a time (kh*kw slice copies of
+    whole runs of N*C numbers), never one pixel at a time.
     """
     _, _, N, C = x_pad.shape
-    cols = np.empty((out_h, out_w, N, kh, kw, C), dtype=x_pad.dtype)
+    K = kh * kw * C
+    cols = np.empty((out_h * out_w * N, K + ones_column), dtype=x_pad.dtype)
+    if ones_column:
+        # The bias becomes one more weight, multiplied by this constant input 1, so
+        # the matmul adds it and no extra pass over the output is needed.
+        cols[:, K] = 1
+    windows = cols[:, :K].reshape(out_h, out_w, N, kh, kw, C)  # a view into cols
     for i in range(kh):
         for j in range(kw):
-            cols[:, :, :, i, j, :] = _offset(x_pad, i, j, sh, sw, out_h, out_w)
-    return cols.reshape(out_h * out_w * N, kh * kw * C)  # (out_h*out_w*N, kh*kw*C)
+            windows[:, :, :, i, j, :] = _offset(x_pad, i, j, sh, sw, out_h, out_w)
+    return cols
 
 
 def _col2im(dcols, pad_shape, kh, kw, sh, sw, out_h, out_w):
@@ -130,15 +137,16 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     out_w = conv_output_size(W, kw, sw, pw)
 
     x_pad = _to_hwnc(x, ph, pw)  # (Hp, Wp, N, C)
-    cols = _im2col(x_pad, kh, kw, sh, sw, out_h, out_w)  # (out_h*out_w*N, kh*kw*C)
+    has_bias = b is not None
+    # (out_h*out_w*N, kh*kw*C [+ 1 for the bias])
+    cols = _im2col(x_pad, kh, kw, sh, sw, out_h, out_w, has_bias)
     # Weights in the same (kh, kw, C) order as a row of cols.
     w2 = w.transpose(0, 2, 3, 1).reshape(F, kh * kw * C)  # (F, kh*kw*C)
-    out = cols @ w2.T  # (out_h*out_w*N, F)
-    if b is not None:
-        out += b
+    w_cols = np.concatenate([w2, b[:, None]], axis=1) if has_bias else w2
+    out = cols @ w_cols.T  # (out_h*out_w*N, F)
     # (N, F, out_h, out_w) as a view of the (out_h, out_w, N, F) result: no copy.
     out = out.reshape(out_h, out_w, N, F).transpose(2, 3, 0, 1)
-    cache = (x_pad.shape, w.shape, w2, b is not None, cols, (sh, sw), (ph, pw))
+    cache = (x_pad.shape, w.shape, w2, has_bias, cols, (sh, sw), (ph, pw))
     return out, cache
 
 
@@ -154,11 +162,12 @@ def conv2d_backward(dout, cache, need_dx=True):
     _, C, kh, kw = w_shape
     # (out_h*out_w*N, F): free when dout has the layout conv2d_forward produced.
     dout2 = _to_hwnc(dout).reshape(out_h * out_w * N, F)
-    # dw[f, k] = sum over output pixels p of dout2[p, f] * cols[p, k].
-    dw = (cols.T @ dout2).T  # (F, kh*kw*C)
-    dw = dw.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)  # (F, C, kh, kw)
-    # A matrix-vector product sums the columns faster than dout2.sum(axis=0).
-    db = np.ones(len(dout2), dtype=dout2.dtype) @ dout2 if has_bias else None
+    # grads[k, f] = sum over output pixels p of cols[p, k] * dout2[p, f]; the row of
+    # the ones column is the bias gradient, the sum of dout2 over all pixels.
+    grads = cols.T @ dout2  # (kh*kw*C [+ 1], F)
+    K = kh * kw * C
+    dw = grads[:K].T.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)  # (F, C, kh, kw)
+    db = grads[K].copy() if has_bias else None
     dx = None
     if need_dx:
         dcols = dout2 @ w2  # (out_h*out_w*N, kh*kw*C)
@@ -249,9 +258,16 @@ def avg_pool2d_backward(dout, cache):
 
 def relu_forward(x):
     """ReLU: x (any shape) -> out = max(x, 0) (same shape), cache."""
-    # NumPy's maximum against the scalar 0 runs several times slower than against an
-    # array, so compare with a block of zeros broadcast over the first axis.
-    out = np.maximum(x, np.zeros_like(x[0]))
+    if x.ndim == 0:
+        out = np.maximum(x, 0)
+        return out, out
+    # NumPy's maximum against the scalar 0 runs ~3x slower than against an array of
+    # zeros. The zeros only need x's shape with its outermost axis in memory cut to
+    # length 1: broadcasting repeats them along that axis, and every other axis keeps
+    # x's memory order, so NumPy still sees long contiguous runs.
+    outer = int(np.argmax(x.strides))
+    zeros = np.zeros_like(x[(slice(None),) * outer + (slice(0, 1),)])
+    out = np.maximum(x, zeros)
     return out, out
 
 

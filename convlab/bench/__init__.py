@@ -1,0 +1,1 @@
+"""Benchmarks run by `python -m convlab bench ...` (engine: convlab.bench.engine)."""
