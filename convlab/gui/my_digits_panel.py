@@ -204,11 +204,10 @@ class MyDigitsPanel(QWidget):
 
         tune_box = QGroupBox("Fine-tune the network on My digits")
         explain = QLabel(
-            "Fine-tuning goes on training the current network for a few epochs, on "
-            f"your digits mixed with the base digits ({MY_SHARE:.0%} of the images "
-            "are yours). Small steps adjust what it knows instead of starting over; "
-            "the test-set row shows whether it forgot anything. Watch the curves in "
-            "the Training tab."
+            "Trains the current network a few more epochs on your digits mixed with "
+            f"base digits ({MY_SHARE:.0%} of the images are yours). Small steps adjust "
+            "what it knows instead of starting over; the test-set row shows whether "
+            "it forgot anything. The curves are in the Training tab."
         )
         explain.setWordWrap(True)
         self.epochs = QSpinBox()
@@ -592,7 +591,7 @@ class MyDigitsPanel(QWidget):
         if n == 0:
             self.summary.setText("No digits yet: draw one and press its key.")
         elif self._model is None or None in self._predictions:
-            self.summary.setText(f"{n} labelled drawings.")
+            self.summary.setText(f"{n} labelled drawing{'s' if n != 1 else ''}.")
         else:
             right = sum(p == label for p, label in
                         zip(self._predictions, self._store.labels, strict=True))
