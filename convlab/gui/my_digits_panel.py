@@ -17,6 +17,7 @@ The controller hosts it (see the wiring note in the team's requests)::
 Signals:
     fine_tune_requested(FineTuneRequest)   start it in the training session
     my_digits_changed()                    a digit was added or removed, or a file read
+    status_changed(str)                    what the last action did, for the status bar
 """
 
 import numpy as np
@@ -69,6 +70,7 @@ class MyDigitsPanel(QWidget):
 
     fine_tune_requested = pyqtSignal(object)
     my_digits_changed = pyqtSignal()
+    status_changed = pyqtSignal(str)
 
     def __init__(self, parent=None, seed=None):
         super().__init__(parent)
@@ -377,21 +379,21 @@ class MyDigitsPanel(QWidget):
     def add_current_input(self, label):
         """Add the current drawing as digit label; False (and says why) if not."""
         if self._input is None:
-            self.add_status.setText("Nothing drawn: draw a digit on the canvas first, "
-                                    "then press its key.")
+            self._tell("Nothing drawn: draw a digit on the canvas first, then "
+                       "press its key.")
             return False
         if self._store is None:
-            self.add_status.setText("My digits has no folder to live in yet.")
+            self._tell("My digits has no folder to live in yet.")
             return False
         self._store.add(self._input, label)
         self._predictions.append(self._read(self._input[None])[0]
                                  if self._model is not None else None)
         saved = self._save()
         count = len(self._store)
-        self.add_status.setText(
+        self._tell(
             f"Added your drawing as a {label}. My digits holds {count} drawing"
             f"{'s' if count != 1 else ''}"
-            + ("." if saved else ", in memory only (see the warning above)."))
+            + ("." if saved else ", in memory only (see the My digits tab)."))
         self._changed()
         self.gallery.scrollToBottom()  # the new drawing is the last thumbnail
         return True
@@ -435,11 +437,14 @@ class MyDigitsPanel(QWidget):
 
     def _on_start_new_button_clicked(self):
         # MyDigits.save() renames the unreadable file before writing a new one.
+        folder = self._store.folder
+        before = set(folder.glob("my_digits.unreadable-*.npz"))
         self._load_error = None
         if self._save():
-            self.add_status.setText("The damaged file was put aside (renamed "
-                                    "my_digits.unreadable-N.npz); My digits starts "
-                                    "anew with the drawings shown.")
+            aside = sorted(set(folder.glob("my_digits.unreadable-*.npz")) - before)
+            name = aside[0].name if aside else "my_digits.unreadable-N.npz"
+            self._tell(f"The damaged file was kept as {name}; My digits starts anew "
+                       "with the drawings shown.")
         self._update()
 
     def _on_reload_button_clicked(self):
@@ -511,6 +516,11 @@ class MyDigitsPanel(QWidget):
         self.refresh_predictions()
 
     # Helpers
+
+    def _tell(self, text):
+        """Say what happened here and to the window (digit keys work from any tab)."""
+        self.add_status.setText(text)
+        self.status_changed.emit(text)
 
     def _save(self):
         """Write the store; on failure say why once and keep the digits in memory."""

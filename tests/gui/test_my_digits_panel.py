@@ -126,8 +126,11 @@ def test_corrupt_file_is_reported_kept_and_not_overwritten(make_panel, tmp_path,
     assert panel.count() == 1
     assert path.read_bytes() == garbage  # not overwritten while the student decides
 
+    told = []
+    panel.status_changed.connect(told.append)
     panel.start_new_button.click()
     assert (tmp_path / "my_digits.unreadable-1.npz").read_bytes() == garbage
+    assert "my_digits.unreadable-1.npz" in told[-1]
     store = MyDigits(tmp_path)
     store.load()
     assert store.labels.tolist() == [4]
@@ -157,6 +160,10 @@ def test_blank_input_adds_nothing(make_panel, tmp_path, qtbot):
     assert not panel.add_current_input(2)
     assert panel.count() == 0
     assert "Nothing drawn" in panel.add_status.text()
+    told = []
+    panel.status_changed.connect(told.append)
+    panel.add_current_input(5)
+    assert told and "Nothing drawn" in told[0]  # also said in the status bar
     assert not (tmp_path / FILE_NAME).exists()
 
 
