@@ -14,6 +14,7 @@ from convlab.gui.playground.filter_tools import (
     probabilities,
 )
 from convlab.nn import functional as F
+from convlab.train import TrainConfig, Trainer
 
 
 def _digit():
@@ -180,3 +181,26 @@ def test_refresh_model_follows_training_in_the_open_filter(panel, qtbot):
     panel.refresh_model()
     np.testing.assert_allclose(panel.editor.kernel(),
                                panel._model.layers[0].weight.data[1, 0])
+
+
+def test_frozen_filter_is_unchanged_while_a_trainer_runs(panel):
+    """Freezing mid-run through Trainer.submit: later steps leave the filter alone."""
+    model = panel._model
+    rng = np.random.default_rng(3)
+    x = rng.random((64, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 64)
+    trainer = Trainer(model, train=(x, y), val=None,
+                      config=TrainConfig(epochs=2, batch_size=8, lr=1e-2))
+    # The same hand-over TrainingSession.submit does: fn(model) between two steps.
+    panel.set_command_runner(lambda fn: trainer.submit(lambda: fn(model)))
+    steps = trainer.steps()
+    next(steps)
+    panel.open_filter(0, 2)
+    panel.tools.findChild(QCheckBox).setChecked(True)
+    next(steps)
+    frozen = model.layers[0].weight.data[2].copy()
+    others = model.layers[0].weight.data[[0, 1, 3]].copy()
+    for _ in range(5):
+        next(steps)
+    np.testing.assert_array_equal(model.layers[0].weight.data[2], frozen)
+    assert not np.array_equal(model.layers[0].weight.data[[0, 1, 3]], others)
