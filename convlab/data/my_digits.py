@@ -134,6 +134,10 @@ def _read(path):
         return MyDigitsError(f"{path} is not a usable My digits file: {what}")
 
     try:
+        # Checked first: for a file that is not a zip, np.load's own message talks
+        # about unpickling, which is no advice to give about an untrusted file.
+        if not zipfile.is_zipfile(path):
+            raise bad("it is not a .npz (zip) archive: damaged, or another file")
         with np.load(path, allow_pickle=False) as data:
             missing = {"images", "labels", "format_version"} - set(data.files)
             if missing:
@@ -143,8 +147,9 @@ def _read(path):
     except MyDigitsError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        # np.load raises these for a truncated zip, a non-zip file or a damaged array.
-        raise bad(f"cannot read it ({err})") from err
+        # A damaged array inside the archive, or the file could not be read at all.
+        what = "an array holds Python objects" if "pickle" in str(err) else err
+        raise bad(f"cannot read it ({what})") from err
     if version.shape != () or int(version) != FORMAT_VERSION:
         raise bad(f"format version {version!r}, expected {FORMAT_VERSION}")
     if images.ndim != 3 or images.shape[1:] != SHAPE or images.dtype.kind != "f":

@@ -78,7 +78,22 @@ def test_refuses_garbage_file_and_keeps_it(tmp_path):
     with pytest.raises(MyDigitsError, match="not a usable My digits file") as info:
         s.load()
     assert str(path) in str(info.value)
+    assert "not a .npz (zip) archive" in str(info.value)
+    assert "pickle" not in str(info.value)
     assert path.read_bytes() == b"this is not a zip file"
+
+
+def test_refuses_object_arrays_without_unpickling(tmp_path):
+    """An archive holding pickled objects is refused without any advice to unpickle."""
+    np.savez(
+        tmp_path / FILE_NAME,
+        images=np.array([None], dtype=object),
+        labels=np.zeros(1, np.int64),
+        format_version=np.int64(1),
+    )
+    with pytest.raises(MyDigitsError, match="Python objects") as info:
+        MyDigits(tmp_path).load()
+    assert "allow_pickle" not in str(info.value)
 
 
 def test_refuses_truncated_file_and_keeps_it(store):
