@@ -61,6 +61,7 @@ STEP_SIZES = (("gentle (0.0001)", 1e-4), ("medium (0.0003)", 3e-4),
 DEFAULT_STEP = 1
 DEFAULT_EPOCHS = 3
 MAX_EPOCHS = 30
+MARK_DELAY_MS = 150  # calls to refresh_predictions within this become one
 ROWS = ("mine", "test")
 COLUMNS = ("before", "after")
 
@@ -88,6 +89,11 @@ class MyDigitsPanel(QWidget):
         self._run = 0  # counts fine-tunes: a late result of an old one is dropped
         self._tasks = []
         self._rng = np.random.default_rng(seed)
+        self._marks_stale = False  # the gallery's right/wrong marks need a new look
+        self._mark_timer = QTimer(self)
+        self._mark_timer.setSingleShot(True)
+        self._mark_timer.setInterval(MARK_DELAY_MS)
+        self._mark_timer.timeout.connect(self._on_mark_timer_timeout)
         self._build()
         app = QApplication.instance()
         if app is not None:
@@ -319,8 +325,9 @@ class MyDigitsPanel(QWidget):
             "My digits are one file in your user data folder, rewritten in one step "
             "each time you add or remove a drawing, so a crash never leaves half a "
             "file.")
-        self._predict_all()
+        self._predictions = [None] * len(self._store)
         self._changed()
+        self.refresh_predictions()
 
     def set_model(self, model):
         """The network whose answers the gallery marks (the GUI's copy); when only
@@ -362,9 +369,19 @@ class MyDigitsPanel(QWidget):
         self._update()
 
     def refresh_predictions(self):
-        """Mark the gallery again, after the model's weights changed in place."""
-        self._predict_all()
-        self._changed(stored=False)
+        """Mark the gallery again after the model's weights changed in place.
+
+        Reading every drawing costs a forward pass each, so it waits until the panel
+        is on screen and many calls in a row (kernel edits) become one.
+        """
+        self._marks_stale = True
+        if self.isVisible():
+            self._mark_timer.start()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._marks_stale:
+            self._mark_timer.start()
 
     def set_training_progress(self, progress):
         """Show a TrainingProgress of our fine-tuning run in the progress bar."""
@@ -463,8 +480,9 @@ class MyDigitsPanel(QWidget):
         self._store, self._load_error = fresh, None
         if added_meanwhile:
             self._save()
-        self._predict_all()
+        self._predictions = [None] * len(self._store)
         self._changed()
+        self.refresh_predictions()
 
     def _on_save_again_button_clicked(self):
         self._save()
@@ -543,12 +561,14 @@ class MyDigitsPanel(QWidget):
     def _read(self, images):
         return predict_digits(self._model, images).tolist()
 
-    def _predict_all(self):
-        n = 0 if self._store is None else len(self._store)
+    def _on_mark_timer_timeout(self):
+        self._marks_stale = False
+        n = self.count()
         if self._model is None or n == 0:
             self._predictions = [None] * n
         else:
             self._predictions = self._read(self._store.images)
+        self._changed(stored=False)
 
     def _mine_accuracy(self, digits):
         return share_right(predict_digits(self._model, digits.images), digits.labels)

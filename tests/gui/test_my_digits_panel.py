@@ -257,3 +257,26 @@ def test_fine_tune_without_a_dataset_mixes_in_generated_digits(make_panel, tmp_p
     for digit in (2, 9):
         mine = np.all(x[:, 0] == bar_digit(digit), axis=(1, 2))
         assert mine.any() and np.all(y[mine] == digit)
+
+
+def test_marks_follow_the_model_when_a_training_run_ends(make_panel, tmp_path, qtbot):
+    """While any run trains, fine-tuning is off; when it ends the marks are redone."""
+    model = tiny_model()
+    panel = make_panel(tmp_path, model=model)
+    panel.show()
+    qtbot.waitExposed(panel)
+    for digit in (3, 4):
+        panel.set_current_input(bar_digit(digit))
+        panel.add_current_input(digit)
+    panel.set_training_running(True)
+    assert not panel.fine_tune_button.isEnabled()
+    assert "Training is running" in panel.tune_status.text()
+
+    # The run taught the network to answer 3 whatever it sees.
+    model.layers[-1].bias.data[:] = 0.0
+    model.layers[-1].bias.data[3] = 1e3
+    panel.set_training_running(False)
+    qtbot.waitUntil(lambda: panel.gallery.item(0).text() == "3 → 3 ✓")
+    assert panel.gallery.item(1).text() == "4 → 3 ✗"
+    assert "1 of your 2" in panel.summary.text()
+    assert panel.fine_tune_button.isEnabled()
