@@ -204,3 +204,27 @@ def test_frozen_filter_is_unchanged_while_a_trainer_runs(panel):
         next(steps)
     np.testing.assert_array_equal(model.layers[0].weight.data[2], frozen)
     assert not np.array_equal(model.layers[0].weight.data[[0, 1, 3]], others)
+
+
+def test_deep_filter_slides_over_the_layer_below(qtbot):
+    """A deep filter slides over the layer below's map, with the layer's padding."""
+    rng = np.random.default_rng(4)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3, rng=rng), nn.ReLU(),
+                          nn.Conv2d(3, 2, 3, padding=1, rng=rng), nn.Flatten(),
+                          nn.Linear(2 * 26 * 26, 10, rng=rng))
+    panel = PlaygroundPanel(rng=rng)
+    qtbot.addWidget(panel)
+    panel.set_model(model)
+    panel.set_input_image(_digit())
+    panel.open_filter(2, 1)
+    panel.tools.channel_changed.emit(2)
+    below = model.activations(_digit()[None, None])[1][0, 2]
+    np.testing.assert_allclose(panel.results()["input"], below, rtol=1e-6)
+    kernel = model.layers[2].weight.data[1, 2].astype(np.float64)
+    bias = float(model.layers[2].bias.data[1])
+    # The views start from the layer's own padding of 1.
+    expected, _ = F.conv2d_forward(below[None, None].astype(np.float64),
+                                   kernel[None, None], np.array([bias]), 1, 1)
+    np.testing.assert_allclose(panel.conv_view.current_map(), expected[0, 0],
+                               rtol=1e-5, atol=1e-6)
+    assert panel.results()["conv_title"] == "Channel 2's share (+ bias)"

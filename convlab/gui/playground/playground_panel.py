@@ -107,6 +107,10 @@ class PlaygroundPanel(QWidget):
         self._learned = {}  # (layer_index, filter_index) -> (weight, bias) first seen
         self._results = None  # the last valid computation, shown in every view
         self._measuring = None
+        # Both depend on the input and on other layers only, not on the open filter:
+        # cached so that typing into a deep filter stays fast.
+        self._below = None  # the open filter's input channel, (H, W)
+        self._learned_probs = None  # probabilities with the open filter as learned
 
         self.editor = KernelEditor(rng=rng)
         self.editor.kernel_edited.connect(self._on_editor_kernel_edited)
@@ -326,6 +330,7 @@ class PlaygroundPanel(QWidget):
     def set_input_image(self, image):
         """The current input: a (28, 28) float array in [0, 1], or None (blank)."""
         self._image = None if image is None else np.asarray(image, dtype=np.float64)
+        self._forget_cached()
         self._update_views()
         self._update_probabilities()
 
@@ -335,6 +340,7 @@ class PlaygroundPanel(QWidget):
             return
         self._model = model
         self._learned = {}
+        self._forget_cached()
         if self._filter is not None:
             self._on_tools_close_requested()
 
@@ -354,6 +360,10 @@ class PlaygroundPanel(QWidget):
         if self._measuring is not None:
             self._measuring.join()
             self._measuring = None
+        # Both depend on the input and on other layers only, not on the open filter:
+        # cached so that typing into a deep filter stays fast.
+        self._below = None  # the open filter's input channel, (H, W)
+        self._learned_probs = None  # probabilities with the open filter as learned
 
     def showEvent(self, event):
         super().showEvent(event)
@@ -364,6 +374,7 @@ class PlaygroundPanel(QWidget):
         # Reloading the kernel would wipe a weight the student is typing: wait for it.
         if self.editor.editing():
             return
+        self._forget_cached()
         self._show_open_channel()
         self._update_probabilities()
 
@@ -405,8 +416,10 @@ class PlaygroundPanel(QWidget):
 
     def open_filter(self, layer_index, filter_index):
         """Open filter `filter_index` of the conv layer model.layers[layer_index]."""
-        if self._model is None:
+        if self._model is None or not isinstance(self._model.layers[layer_index],
+                                                 Conv2d):
             return
+        self._forget_cached()
         key = (layer_index, filter_index)
         if key not in self._learned:
             self._learned[key] = conv_filter(self._model, layer_index, filter_index)
@@ -421,6 +434,15 @@ class PlaygroundPanel(QWidget):
         self.editor.set_size_locked(True)
         self._show_bank_controls(False)
         self.editor.set_title(f"Network filter: {title}")
+        # Start from the layer's own stride and padding: the views then show what the
+        # network computes (the student may still change them to explore).
+        for control in (self._stride, self._padding):
+            control.blockSignals(True)
+        self._stride.setValue(min(layer.stride[0], self._stride.maximum()))
+        if self._padding.findData(layer.padding[0]) >= 0:
+            self._padding.setCurrentIndex(self._padding.findData(layer.padding[0]))
+        for control in (self._stride, self._padding):
+            control.blockSignals(False)
         self._show_open_channel()
         self._update_probabilities()
 
@@ -487,6 +509,7 @@ class PlaygroundPanel(QWidget):
     def _on_tools_channel_changed(self, channel):
         layer_index, filter_index, _ = self._filter
         self._filter = (layer_index, filter_index, channel)
+        self._forget_cached()
         self._show_open_channel()
 
     def _on_tools_close_requested(self):
@@ -531,9 +554,8 @@ class PlaygroundPanel(QWidget):
         )
 
     def _on_step_step_changed(self, step):
-        conv_size = self.editor.kernel().shape[0]
         if step.stage == CONV:
-            self.input_view.set_window(step.top, step.left, conv_size, conv_size)
+            self.input_view.set_window(step.top, step.left, step.size, step.size)
             self.conv_view.set_cell(step.out_row, step.out_col)
             self.relu_view.set_window(0, 0, 0, 0)
             self.pool_view.set_cell(0, 0, 0, 0)
@@ -560,13 +582,19 @@ class PlaygroundPanel(QWidget):
         self.editor.set_kernel(weight[channel])
         self._update_views()
 
+    def _forget_cached(self):
+        self._below = None
+        self._learned_probs = None
+
     def _update_probabilities(self):
         if self._filter is None or self._image is None or self._model is None:
             return
-        layer_index, filter_index, _ = self._filter
-        weight, bias = self._learned[(layer_index, filter_index)]
-        learned = with_filter(self._model, layer_index, filter_index, weight, bias)
-        self.tools.set_probabilities(probabilities(learned, self._image),
+        if self._learned_probs is None:
+            layer_index, filter_index, _ = self._filter
+            weight, bias = self._learned[(layer_index, filter_index)]
+            learned = with_filter(self._model, layer_index, filter_index, weight, bias)
+            self._learned_probs = probabilities(learned, self._image)
+        self.tools.set_probabilities(self._learned_probs,
                                      probabilities(self._model, self._image))
 
     def _view_input(self):
@@ -579,15 +607,25 @@ class PlaygroundPanel(QWidget):
             if layer_index == 0:
                 return image, bias, "Padded input"
             # A deeper filter sees the feature maps of the layer below, not the digit.
-            dtype = self._model.parameters()[0].data.dtype
-            below = self._model.activations(image[None, None].astype(dtype))
-            return (below[layer_index - 1][0, channel].astype(np.float64), bias,
+            if self._below is None:
+                dtype = self._model.parameters()[0].data.dtype
+                below = self._model.activations(image[None, None].astype(dtype))
+                self._below = below[layer_index - 1][0, channel].astype(np.float64)
+            return (self._below, bias,
                     f"Padded input: channel {channel} of model layer {layer_index - 1}")
         factor = self._input_size.currentData()
         n = image.shape[0] // factor
         # (n, factor, n, factor): average each factor x factor block of pixels.
         small = image[:n * factor, :n * factor].reshape(n, factor, n, factor)
         return small.mean(axis=(1, 3)), 0.0, "Padded input"
+
+    def _conv_title(self):
+        """A deep filter reads many channels; the view shows one channel's share."""
+        if self._filter is not None:
+            layer_index, _, channel = self._filter
+            if self._model.layers[layer_index].in_channels > 1:
+                return f"Channel {channel}'s share (+ bias)"
+        return "Convolution output"
 
     def _settings_problem(self, n, f):
         """(padding, None) for valid settings, else (None, explanation in words)."""
@@ -637,6 +675,7 @@ class PlaygroundPanel(QWidget):
                                    padding)
         relu, _ = F.relu_forward(conv)
         results = {"input": image, "input_title": input_title,
+                   "conv_title": self._conv_title(),
                    "padded": zero_pad(x, padding)[0, 0],
                    "conv": conv[0, 0], "relu": relu[0, 0], "kernel": kernel,
                    "bias": bias, "stride": stride, "padding": padding,
@@ -665,6 +704,7 @@ class PlaygroundPanel(QWidget):
             _unreached_note(covered, "padded input").removeprefix("<br>"))
         level = symmetric_level(r["conv"])
         conv_formula = formula_text(n, p, f, s, out_n)
+        self.conv_view.set_title(r["conv_title"])
         self.conv_view.set_map(r["conv"], level)
         self.conv_view.set_texts(
             f"<b>{out_n}×{out_n}</b> = floor((n + 2p − f) / s) + 1", conv_formula)
