@@ -526,11 +526,13 @@ class MyDigitsPanel(QWidget):
         after = self._mine_accuracy(request.digits)
         self._show_result(("mine", "after"), after)
         self._measure_test(clone_model(self._model), "after")
-        self.progress.setValue(1000)
-        self.progress.setFormat("done")
+        # The last progress report of a run that was stopped early is below 100%.
+        finished = self.progress.value() >= self.progress.maximum()
+        self.progress.setFormat("done" if finished else "stopped at %p%")
         self._tune_message = (
             f"Fine-tuning ended. Your digits: {self.result('mine', 'before')} "
             f"before, {self.result('mine', 'after')} after.")
+        self._update()
         self.refresh_predictions()
 
     # Helpers

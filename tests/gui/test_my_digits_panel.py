@@ -204,6 +204,7 @@ def test_fine_tuning_raises_accuracy_on_my_digits(make_panel, tmp_path, qtbot,
     assert after > before + 30
     assert panel.result("test", "before").endswith("%")
     assert panel.result("test", "after").endswith("%")
+    assert panel.progress.text() == "done"
     assert panel.fine_tune_button.isEnabled()
 
 
