@@ -231,7 +231,7 @@ class KernelEditor(QWidget):
         except ValueError as error:
             # Keep the old weight and say why; the red cell shows which one was refused.
             cell.setText(_cell_text(old))
-            self._paint_cell(row, col, refused=True)
+            cell.setStyleSheet("background: #ffb3b3; border: 2px solid #d00000;")
             self._set_message(
                 f"Row {row + 1}, column {col + 1}: {error}. Kept {_cell_text(old)}.",
                 ERROR_STYLE,
@@ -310,7 +310,7 @@ class KernelEditor(QWidget):
                     cell.setText(_cell_text(self._kernel[row, col]))
                     # A number too long for the cell shows its start, not its end.
                     cell.setCursorPosition(0)
-                    self._paint_cell(row, col, level=level)
+                    self._paint_cell(row, col, level)
         self._legend.set_levels(-level, level)
         self._sum.setText(f"Sum of weights: {_cell_text(self._kernel.sum())}")
         if level > LARGE_VALUE and not self._message.text():
@@ -319,13 +319,9 @@ class KernelEditor(QWidget):
                 "outputs grow just as large and every colour scale stretches to show "
                 "them.", WARNING_STYLE)
 
-    def _paint_cell(self, row, col, level=None, refused=False):
-        """Colour a cell by its weight on the legend's scale; refused cells turn red."""
+    def _paint_cell(self, row, col, level):
+        """Colour a cell by its weight on the legend's scale -level..+level."""
         cell = self._cells[row][col]
-        if refused:
-            cell.setStyleSheet("background: #ffb3b3; border: 2px solid #d00000;")
-            return
-        level = symmetric_level(self._kernel) if level is None else level
         color = diverging_qcolor(self._kernel[row, col], level)
         text = "white" if abs(self._kernel[row, col]) > 0.6 * level else "black"
         cell.setStyleSheet(f"background: {color.name()}; color: {text};")

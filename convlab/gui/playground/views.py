@@ -46,10 +46,11 @@ class ColorLegendView(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._low, self._high, self._diverging = -1.0, 1.0, True
+        self._low = self._high = self._diverging = None
         self.setMinimumHeight(30)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
         self.setAccessibleName("Colour legend")
+        self.set_levels(-1.0, 1.0)
 
     def set_levels(self, low, high, diverging=True):
         """Show the scale low..high (diverging: blue-white-red, else black-white)."""
@@ -91,7 +92,8 @@ class MapView(QWidget):
     """One 2-D array as an image, with title, colour legend, shape and formula lines.
 
     kind "signed" uses the diverging colours with symmetric levels (feature maps);
-    kind "pixels" uses black..white on 0..1 (the input digit).
+    kind "pixels" uses black..white on 0..1, stretched when the values go beyond
+    (the input digit, or a deeper layer's feature map).
     """
 
     def __init__(self, title, tooltip, kind="signed", parent=None):
@@ -188,11 +190,11 @@ class MapView(QWidget):
         self._formula.setText(formula_text)
 
     def shape_text(self):
-        """The shape line as shown (plain text)."""
+        """The shape line as set (rich text)."""
         return self._shape.text()
 
     def formula_text(self):
-        """The formula line as shown (plain text)."""
+        """The formula line as set (rich text)."""
         return self._formula.text()
 
     def legend_levels(self):
