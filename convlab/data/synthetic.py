@@ -77,13 +77,8 @@ def _zero(rng):
     """An oval started near the top, sometimes left open, sometimes overlapping."""
     rx, ry = rng.uniform(0.2, 0.6), rng.uniform(0.42, 0.5)
     start = rng.uniform(-130, -50)
-    sweep = rng.uniform(330, 400) * rng.choice([-1, 1])
-    oval = _arc(0.5, 0.5, rx, ry, start, start + sweep, n=28)
-    # A pointed top: pull the first and last points up a little, as many people do.
-    pinch = rng.uniform(0.0, 0.06)
-    near_top = (oval[:, 1] < 0.5) * np.exp(-(((oval[:, 0] - 0.5) / 0.1) ** 2))
-    oval[:, 1] -= pinch * near_top
-    return [oval]
+    sweep = rng.uniform(340, 370) * rng.choice([-1, 1])
+    return [_arc(0.5, 0.5, rx, ry, start, start + sweep, n=28)]
 
 
 def _one(rng):
@@ -92,11 +87,11 @@ def _one(rng):
     bottom = np.array([0.5 + rng.uniform(-0.1, 0.05), 1.0])
     bend = rng.uniform(-0.06, 0.06)
     stem = _bezier(top, (top + bottom) / 2 + [bend, 0], bottom, n=8)
-    style = rng.choice(3, p=[0.55, 0.33, 0.12])
+    style = rng.choice(3, p=[0.7, 0.22, 0.08])
     if style == 0:
         return [stem]
-    flag_len = rng.uniform(0.15, 0.35)
-    flag_angle = np.radians(rng.uniform(20, 60))  # below the horizontal, to the left
+    flag_len = rng.uniform(0.1, 0.3)
+    flag_angle = np.radians(rng.uniform(25, 70))  # below the horizontal, to the left
     flag = top + flag_len * np.array([-np.cos(flag_angle), np.sin(flag_angle)])
     strokes = [_join(_line(flag), stem)]
     if style == 2:
@@ -110,12 +105,12 @@ def _two(rng):
     """A hook over the top, a diagonal down to the left, a base; a loop or not."""
     cx, cy = rng.uniform(0.45, 0.55), rng.uniform(0.25, 0.32)
     rx, ry = rng.uniform(0.24, 0.32), rng.uniform(0.2, 0.27)
-    hook = _arc(cx, cy, rx, ry, rng.uniform(170, 210), rng.uniform(370, 400))
+    hook = _arc(cx, cy, rx, ry, rng.uniform(180, 225), rng.uniform(370, 400))
     corner = np.array([rng.uniform(0.12, 0.25), rng.uniform(0.9, 1.0)])
-    mid = (hook[-1] + corner) / 2 + [rng.uniform(-0.05, 0.08), rng.uniform(-0.05, 0.05)]
+    mid = (hook[-1] + corner) / 2 + [rng.uniform(-0.05, 0.12), rng.uniform(-0.02, 0.1)]
     diagonal = _bezier(hook[-1], mid, corner, n=10)
     end = np.array([rng.uniform(0.75, 0.95), corner[1] + rng.uniform(-0.08, 0.04)])
-    if rng.random() < 0.35:
+    if rng.random() < 0.45:
         # The loop: the pen curls up and round before it runs along the base.
         r = rng.uniform(0.08, 0.16)
         loop = _arc(corner[0] + 0.02, corner[1] - r, r * 1.2, r, 90, 420, n=14)
@@ -126,15 +121,15 @@ def _two(rng):
 def _three(rng):
     """Two bumps on the right, or a flat top with a diagonal and one bump."""
     waist = np.array([rng.uniform(0.28, 0.5), rng.uniform(0.4, 0.55)])
-    low_rx, low_ry = rng.uniform(0.25, 0.33), (1.0 - waist[1]) / 2
+    low_rx, low_ry = rng.uniform(0.28, 0.38), (1.0 - waist[1]) / 2
     low = _arc(
         waist[0] + rng.uniform(-0.02, 0.05), waist[1] + low_ry, low_rx, low_ry,
-        -90, rng.uniform(120, 160),
+        -90, rng.uniform(125, 175),
     )
     if rng.random() < 0.75:
         up_ry = waist[1] / 2
         up = _arc(
-            waist[0] + rng.uniform(-0.02, 0.04), up_ry, rng.uniform(0.2, 0.28), up_ry,
+            waist[0] + rng.uniform(-0.02, 0.04), up_ry, rng.uniform(0.22, 0.32), up_ry,
             rng.uniform(160, 230), 450,
         )
         return [_join(up, low)]
@@ -166,12 +161,12 @@ def _five(rng):
     corner = np.array([rng.uniform(0.2, 0.35), 0.02])
     belly_top = rng.uniform(0.38, 0.5)
     ry = (1.0 - belly_top) / 2
-    rx = rng.uniform(0.26, 0.34)
+    rx = rng.uniform(0.28, 0.42)
     belly = _arc(
         rng.uniform(0.45, 0.55), belly_top + ry, rx, ry, rng.uniform(210, 240),
         rng.uniform(480, 520),
     )
-    flag_end = (rng.uniform(0.7, 0.9), rng.uniform(-0.03, 0.04))
+    flag_end = (rng.uniform(0.75, 1.05), rng.uniform(-0.05, 0.04))
     stem = _line(corner, belly[0])
     if rng.random() < 0.6:
         return [_join(stem, belly), _line(corner, flag_end)]
@@ -179,15 +174,16 @@ def _five(rng):
 
 
 def _six(rng):
-    """A stroke down from the top right that rolls into a loop at the bottom."""
-    cy = rng.uniform(0.65, 0.8)
+    """A long stroke down from the top right that rolls into a loop at the bottom."""
+    cy = rng.uniform(0.66, 0.8)
     ry = 1.0 - cy
-    rx = ry * rng.uniform(0.7, 1.15)
+    rx = min(ry * rng.uniform(0.8, 1.2), 0.3)
     cx = rng.uniform(0.4, 0.55)
-    start = np.array([cx + rx * rng.uniform(0.0, 1.0), 0.0])
-    # The lead-in is a round sweep for some writers and nearly straight for others.
+    start = np.array([cx + rx * rng.uniform(0.2, 1.2), 0.0])
+    # The lead-in bulges to the left for some writers and is nearly straight for others.
     curl = rng.uniform(0.0, 1.0)
-    bend = (1 - curl) * (start + (cx - rx, cy)) / 2 + curl * np.array([cx - rx, 0.3])
+    sweep = np.array([cx - rx * rng.uniform(0.8, 1.3), rng.uniform(0.25, 0.5)])
+    bend = (1 - curl) * (start + (cx - rx, cy)) / 2 + curl * sweep
     lead = _bezier(start, bend, (cx - rx, cy), n=12)
     loop = _arc(cx, cy, rx, ry, 180, rng.uniform(-200, -140), n=20)
     return [_join(lead, loop)]
@@ -195,9 +191,9 @@ def _six(rng):
 
 def _seven(rng):
     """A top bar and a long stem; sometimes a bar across the stem, or a start hook."""
-    left = np.array([rng.uniform(0.05, 0.4), rng.uniform(0.0, 0.1)])
+    left = np.array([rng.uniform(0.0, 0.3), rng.uniform(0.0, 0.1)])
     corner = np.array([rng.uniform(0.8, 0.95), 0.0])
-    foot = np.array([rng.uniform(0.2, 0.6), 1.0])
+    foot = np.array([rng.uniform(0.35, 0.65), 1.0])
     bend = (corner + foot) / 2 + [rng.uniform(-0.08, 0.06), 0.0]
     stem = _bezier(corner, bend, foot, n=10)
     start = [_line(left + [0.0, rng.uniform(0.08, 0.18)])] if rng.random() < 0.2 else []
@@ -212,9 +208,9 @@ def _seven(rng):
 def _eight(rng):
     """One smooth stroke round both loops, crossing itself at the waist."""
     waist = np.array([rng.uniform(0.42, 0.58), rng.uniform(0.35, 0.52)])
-    up_w, low_w = rng.uniform(0.14, 0.26), rng.uniform(0.18, 0.32)
-    top = (waist[0] + rng.uniform(-0.05, 0.08), 0.0)
-    bottom = (waist[0] + rng.uniform(-0.08, 0.05), 1.0)
+    up_w, low_w = rng.uniform(0.16, 0.28), rng.uniform(0.2, 0.35)
+    top = (waist[0] + rng.uniform(-0.02, 0.12), 0.0)
+    bottom = (waist[0] + rng.uniform(-0.1, 0.02), 1.0)
     up_y, low_y = waist[1] * 0.45, (1 + waist[1]) / 2
     # Top, down its right side to the waist, round the bottom loop's left side, the
     # bottom, up its right side, back through the waist, up the top loop's left side.
@@ -254,7 +250,7 @@ def _warp(points, rng):
     # stay smooth, but the digit as a whole wobbles like a hand-drawn one.
     freq = rng.uniform(1.0, 3.0, size=(2, 2, 2))  # (axis, wave, xy)
     phase = rng.uniform(0, 2 * np.pi, size=(2, 2))  # (axis, wave)
-    amp = rng.uniform(0.0, 0.05, size=(2, 2))  # (axis, wave)
+    amp = rng.uniform(0.0, 0.06, size=(2, 2))  # (axis, wave)
     angle = points @ freq.reshape(4, 2).T * np.pi  # (k, 4)
     shift = np.sin(angle + phase.reshape(4)) * amp.reshape(4)  # (k, 4)
     return points + shift.reshape(-1, 2, 2).sum(axis=2)  # (k, 2)
@@ -263,8 +259,8 @@ def _warp(points, rng):
 def _affine(rng):
     """A random 2x2 map: width (aspect), slant (shear) and a small rotation."""
     aspect = np.exp(rng.normal(0.0, 0.2))
-    slant = rng.normal(0.2, 0.25)  # positive leans the top to the right, as most do
-    turn = np.radians(rng.normal(0.0, 6.0))
+    slant = rng.normal(0.25, 0.25)  # positive leans the top to the right, as most do
+    turn = np.radians(rng.normal(0.0, 8.0))
     scale = np.diag([aspect, 1.0])
     shear = np.array([[1.0, -slant], [0.0, 1.0]])  # y is down: -slant leans right
     rotate = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
@@ -341,7 +337,7 @@ def _render(labels, rng):
     skeletons = [_skeleton(label, rng) for label in labels]
     # Pen half width in render pixels: MNIST strokes are about 1.5 to 5 pixels wide,
     # thin ones more common than bold ones.
-    pen = (0.7 + 1.9 * rng.beta(1.5, 2.5, size=len(labels))) * RENDER_SIZE / 20
+    pen = (0.8 + 2.0 * rng.beta(1.5, 2.5, size=len(labels))) * RENDER_SIZE / 20
     # The margin keeps every segment's paint window inside its own image.
     soft = rng.uniform(1.0, 3.0, size=len(labels))
     margin = int(np.ceil(2 * (_PRESSURE[1] * pen.max() + soft.max()) + _SEGMENT_PX)) + 3
