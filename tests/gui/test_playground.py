@@ -234,3 +234,14 @@ def test_filter_bank_tabs_switch_resize_and_close(panel):
     panel._bank_tabs.setCurrentIndex(1)
     panel._remove_kernel.click()
     assert len(panel._bank) == 1 and panel.bank_view.isHidden()
+
+
+def test_new_walk_starts_at_the_first_window_with_ink(panel):
+    """After a stride change the walk skips the blank margin: earlier windows are 0."""
+    panel.set_stride(2)
+    padded = panel.results()["padded"]
+    step = panel.step.current_step()
+    positions = panel.step.positions()
+    assert np.any(padded[step.top:step.top + 3, step.left:step.left + 3])
+    for top, left in positions[:step.index]:
+        assert not np.any(padded[top:top + 3, left:left + 3])

@@ -7,6 +7,7 @@ Setter slots: set_conv_problem(...), set_pool_problem(...), clear_pool_problem()
 
 from typing import NamedTuple
 
+import numpy as np
 from PyQt5.QtCore import QRect, QSize, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QPainter
 from PyQt5.QtWidgets import (
@@ -225,14 +226,16 @@ class StepThroughView(QWidget):
 
     def set_conv_problem(self, padded, kernel, bias, stride, out_h, out_w):
         """The convolution to walk: padded input (Hp, Wp), kernel (f, f), bias."""
+        new_walk = self._conv is None or self._conv[3:] != (stride, out_h, out_w)
         self._conv = (padded, kernel, float(bias), stride, out_h, out_w)
-        self._refresh_range()
+        self._refresh_range(jump_for=CONV if new_walk else None)
 
     def set_pool_problem(self, x, size, stride, mode, out_h, out_w):
         """The pooling to walk: input (H, W), size, stride, "max" or "average"."""
+        new_walk = self._pool is None or self._pool[3:] != (stride, out_h, out_w)
         self._pool = (x, size, mode, stride, out_h, out_w)
         self._stage.model().item(1).setEnabled(True)
-        self._refresh_range()
+        self._refresh_range(jump_for=POOL if new_walk else None)
 
     def clear_pool_problem(self):
         """No pooling layer: only the convolution can be walked."""
@@ -281,15 +284,28 @@ class StepThroughView(QWidget):
     def _problem(self):
         return self._conv if self.stage() == CONV else self._pool
 
-    def _refresh_range(self):
+    def _refresh_range(self, jump_for=None):
+        """Fit the slider to the walk; a new walk of the shown stage starts on ink."""
         count = self.step_count()
         self._slider.blockSignals(True)
         self._slider.setRange(0, max(count - 1, 0))
+        if count and jump_for == self.stage():
+            self._slider.setValue(self._first_inked_step())
         self._slider.blockSignals(False)
         self._show_step()
 
+    def _first_inked_step(self):
+        """The first window holding a non-zero value: a walk over a digit's blank
+        margin would start with many all-zero sums."""
+        problem = self._problem()
+        size = problem[1].shape[0] if self.stage() == CONV else problem[1]
+        for index, (top, left) in enumerate(self.positions()):
+            if np.any(problem[0][top:top + size, left:left + size]):
+                return index
+        return 0
+
     def _on_stage_current_index_changed(self, _index):
-        self._refresh_range()
+        self._refresh_range(jump_for=self.stage())
 
     def _on_slider_value_changed(self, _value):
         self._show_step()
