@@ -374,19 +374,21 @@ class Trainer:
         self._epoch_loss_sum += float(loss) * len(yb)
         self._epoch_correct += correct
         self._epoch_seen += len(yb)
-        epoch_result = None
-        epoch = self._epoch + 1
-        batch = self._batch
-        if self._batch == self.batches_per_epoch:
-            epoch_result = self._finish_epoch()
-
         elapsed = time.perf_counter() - started
-        self._train_seconds += elapsed
         self._session_steps += 1
         # Exponential moving average: steady enough to read, quick to follow changes.
         rate = len(yb) / max(elapsed, 1e-9)
         self._images_per_sec = (rate if self._session_steps == 1
                                 else 0.9 * self._images_per_sec + 0.1 * rate)
+
+        epoch_result = None
+        epoch = self._epoch + 1
+        batch = self._batch
+        if self._batch == self.batches_per_epoch:
+            epoch_result = self._finish_epoch()
+        # Validation is not training throughput, but it does take time: count it in
+        # the ETA only.
+        self._train_seconds += time.perf_counter() - started
         seconds_per_step = self._train_seconds / self._session_steps
         return StepResult(
             step=self.step, epoch=epoch, batch=batch,

@@ -234,3 +234,31 @@ def test_bench_reports_a_missing_benchmark(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "convlab.gui.bench", None)
     assert cli.main(["bench", "gui"]) == 1
     assert "gui benchmark is not available" in capsys.readouterr().err
+
+
+def test_download_reports_progress_and_the_folder(monkeypatch, tmp_path, capsys):
+    """download passes a progress callback and prints where MNIST now is."""
+    from convlab.data import download
+
+    def fake_download(dest=None, progress=None, **kwargs):
+        progress("train-labels-idx1-ubyte.gz", 10, 20)
+        progress("train-labels-idx1-ubyte.gz", 20, 20)
+        return Path(dest)
+
+    monkeypatch.setattr(download, "download_mnist", fake_download)
+    assert cli.main(["download", "--dest", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert str(tmp_path) in captured.out
+    assert "train-labels-idx1-ubyte.gz" in captured.err   # the progress bar
+
+
+def test_download_failure_is_one_line(monkeypatch, capsys):
+    """A failed download exits 1 with the downloader's message."""
+    from convlab.data import download
+
+    def failing_download(**kwargs):
+        raise download.DownloadError("all mirrors failed; put the files in X")
+
+    monkeypatch.setattr(download, "download_mnist", failing_download)
+    assert cli.main(["download"]) == 1
+    assert "all mirrors failed" in capsys.readouterr().err
