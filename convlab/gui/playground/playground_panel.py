@@ -157,33 +157,40 @@ class PlaygroundPanel(QWidget):
             "Padded input",
             "The input with its zero border (blue). The kernel slides over this "
             "padded picture; padding lets it centre on the edge pixels too.",
-            kind="pixels")
+            kind="pixels", parent=self)
         self.conv_view = MapView(
             "Convolution output",
             "Each cell is the sum of kernel x window for one window position. Red: "
-            "positive, blue: negative, white: zero (see the legend).")
+            "positive, blue: negative, white: zero (see the legend).",
+            parent=self)
         self.relu_view = MapView(
             "After ReLU",
             "ReLU(x) = max(0, x): negative responses (blue) become 0, positive ones "
-            "pass unchanged. Same colour scale as the convolution output.")
+            "pass unchanged. Same colour scale as the convolution output.",
+            parent=self)
         self.pool_view = MapView(
             "After max pooling",
             "Pooling keeps one number per window of the ReLU output: the largest "
-            "(max) or the mean (average). The map shrinks, the strong responses stay.")
+            "(max) or the mean (average). The map shrinks, the strong responses stay.",
+            parent=self)
         self.bank_view = MapView(
             "Filter bank",
             "Every kernel of the bank applied to the same input: one feature map per "
             "kernel, side by side, exactly what a conv layer with that many filters "
-            "outputs. One shared colour scale.")
+            "outputs. One shared colour scale.",
+            parent=self)
         self.pool_avg_view = MapView(
             "After average pooling",
             "Average pooling: the mean of each window, next to max pooling for "
-            "comparison. Averages are softer, max keeps the strongest response.")
+            "comparison. Averages are softer, max keeps the strongest response.",
+            parent=self)
         self.step = StepThroughView()
         self.step.step_changed.connect(self._on_step_step_changed)
 
         self._maps = QGridLayout()
-        self._map_columns = 0
+        # Which maps the settings call for; _reflow_maps shows exactly these.
+        self._shown_maps = {self.input_view, self.conv_view, self.relu_view}
+        self._map_columns, self._map_shown = 0, ()
         self._reflow_maps(2)
         right = QVBoxLayout()
         right.addLayout(self._maps, 3)
@@ -225,21 +232,25 @@ class PlaygroundPanel(QWidget):
         return (self.input_view, self.conv_view, self.relu_view, self.pool_view,
                 self.pool_avg_view, self.bank_view)
 
-    def _reflow_maps(self, columns):
-        """Lay the maps out in rows of `columns`, in reading order of the pipeline."""
-        if columns == self._map_columns:
+    def _reflow_maps(self, columns=None):
+        """Lay the shown maps out in rows of `columns`, in pipeline order."""
+        columns = columns or self._map_columns
+        shown = tuple(view in self._shown_maps for view in self._map_views())
+        if (columns, shown) == (self._map_columns, self._map_shown):
             return
-        self._map_columns = columns
+        self._map_columns, self._map_shown = columns, shown
         for view in self._map_views():
             self._maps.removeWidget(view)
-        for i, view in enumerate(self._map_views()):
+            view.setVisible(view in self._shown_maps)
+        visible = [view for view in self._map_views() if view in self._shown_maps]
+        for i, view in enumerate(visible):
             self._maps.addWidget(view, i // columns, i % columns)
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
         # A narrow window gets the maps in rows of two or three, not one long row.
         free = event.size().width() - self._left.width()
-        self._reflow_maps(max(2, min(len(self._map_views()), free // 230)))
+        self._reflow_maps(max(2, min(len(self._map_views()), free // 200)))
 
     def _build_controls(self):
         box = QGroupBox("Stride, padding, pooling")
@@ -713,9 +724,9 @@ class PlaygroundPanel(QWidget):
             f"<b>{out_n}×{out_n}</b>: ReLU keeps the shape",
             "max(0, x) cell by cell: the blue (negative) cells turn white (0).")
         pool = r["pool"]
-        self.pool_view.setVisible(pool != POOL_NONE)
-        self.pool_avg_view.setVisible(pool != POOL_NONE
-                                      and self._side_by_side.isChecked())
+        self._set_map_shown(self.pool_view, pool != POOL_NONE)
+        self._set_map_shown(self.pool_avg_view,
+                            pool != POOL_NONE and self._side_by_side.isChecked())
         if pool == POOL_NONE:
             self.relu_view.set_overlay(None)
             self.step.clear_pool_problem()
@@ -746,10 +757,17 @@ class PlaygroundPanel(QWidget):
                                        pool_n, pool_n)
         self.step.set_conv_problem(r["padded"], r["kernel"], r["bias"], s, out_n, out_n)
         self._show_bank(r.get("bank"), conv_formula)
+        self._reflow_maps()
+
+    def _set_map_shown(self, view, shown):
+        if shown:
+            self._shown_maps.add(view)
+        else:
+            self._shown_maps.discard(view)
 
     def _show_bank(self, bank, formula):
         """The filter bank's maps side by side, or nothing for a single kernel."""
-        self.bank_view.setVisible(bank is not None)
+        self._set_map_shown(self.bank_view, bank is not None)
         if bank is None:
             return
         count, out_n = bank.shape[0], bank.shape[1]
