@@ -68,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", required=True, metavar="FILE",
                        help="where to save the trained model (.npz)")
     train.add_argument("--checkpoint", default=None, metavar="FILE",
-                       help="where Ctrl+C saves a resumable checkpoint "
-                            "(default: OUT with .checkpoint.npz)")
+                       help="where Ctrl+C saves a resumable checkpoint (default: "
+                            "OUT with .checkpoint.npz); when given, it is also "
+                            "saved after every epoch")
     train.add_argument("--resume", default=None, metavar="FILE",
                        help="continue the run saved in this checkpoint, with its "
                             "settings (--epochs may extend it)")
@@ -176,7 +177,7 @@ def cmd_train(args) -> int:
           + f"; {trainer.total_steps} steps. Ctrl+C saves a checkpoint.", flush=True)
     started = time.perf_counter()
     try:
-        _run_with_progress(trainer)
+        _run_with_progress(trainer, checkpoint_path if args.checkpoint else None)
     except TrainingDiverged as exc:
         raise CliError(str(exc), EXIT_FAILED) from exc
     finally:
@@ -192,8 +193,9 @@ def cmd_train(args) -> int:
 
     record = {
         "config": trainer.config.__dict__,
-        "data": dataset.name,
+        # Image counts only: the data folder is a path on the trainer's machine.
         "train_images": len(train[0]),
+        "val_images": len(val[0]) if val else 0,
         "seconds": round(seconds, 1),
         "epochs": [r.__dict__ for r in trainer.epoch_results],
     }
@@ -204,7 +206,9 @@ def cmd_train(args) -> int:
     return EXIT_OK
 
 
-def _run_with_progress(trainer):
+def _run_with_progress(trainer, checkpoint_path=None):
+    """Consume trainer.steps() with a progress bar per epoch and a line after each;
+    with checkpoint_path, also save a checkpoint at the end of every epoch."""
     from tqdm import tqdm
 
     bar = None
@@ -227,6 +231,9 @@ def _run_with_progress(trainer):
             loss_sum = correct = seen = 0.0
             print(_epoch_line(result.epoch_result, trainer.config.epochs,
                               result.images_per_sec, result.lr), flush=True)
+            if checkpoint_path is not None:
+                _save(lambda: trainer.save_checkpoint(checkpoint_path),
+                      checkpoint_path)
     if bar is not None:
         bar.close()
 

@@ -132,6 +132,16 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(data_dir, tmp_path):
     assert nn.load_model(model).model is not None
 
 
+def test_explicit_checkpoint_is_saved_after_every_epoch(data_dir, tmp_path):
+    """With --checkpoint, the checkpoint after the last epoch holds every step."""
+    checkpoint = tmp_path / "run.npz"
+    run(*train_args(data_dir, tmp_path / "model.npz", "--checkpoint", checkpoint),
+        check_rc=0)
+    saved = nn.load_model(checkpoint)
+    assert saved.step == 2 * (180 // 20)
+    assert saved.optimizer_state is not None
+
+
 def test_missing_data_folder_is_a_usage_error(tmp_path):
     """A --data folder that does not exist: exit 2, one line, nothing written."""
     proc = run("train", "--data", tmp_path / "nowhere", "--out", tmp_path / "m.npz")
