@@ -226,13 +226,16 @@ class StepThroughView(QWidget):
 
     def set_conv_problem(self, padded, kernel, bias, stride, out_h, out_w):
         """The convolution to walk: padded input (Hp, Wp), kernel (f, f), bias."""
-        new_walk = self._conv is None or self._conv[3:] != (stride, out_h, out_w)
+        # A new shape, or ink after a blank input, starts the walk afresh.
+        new_walk = (self._conv is None or self._conv[3:] != (stride, out_h, out_w)
+                    or not np.any(self._conv[0]))
         self._conv = (padded, kernel, float(bias), stride, out_h, out_w)
         self._refresh_range(jump_for=CONV if new_walk else None)
 
     def set_pool_problem(self, x, size, stride, mode, out_h, out_w):
         """The pooling to walk: input (H, W), size, stride, "max" or "average"."""
-        new_walk = self._pool is None or self._pool[3:] != (stride, out_h, out_w)
+        new_walk = (self._pool is None or self._pool[3:] != (stride, out_h, out_w)
+                    or not np.any(self._pool[0]))
         self._pool = (x, size, mode, stride, out_h, out_w)
         self._stage.model().item(1).setEnabled(True)
         self._refresh_range(jump_for=POOL if new_walk else None)
