@@ -125,9 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-# ---- train ----
-
 def cmd_train(args) -> int:
+    """`train`: build (or resume) a run, train it with progress, save the model."""
     from convlab import nn
     from convlab.train import TrainConfig, Trainer, TrainingDiverged
 
@@ -284,9 +283,8 @@ def _checkpoint_config(checkpoint, path):
         raise CliError(f"cannot resume from {path}: {exc}") from exc
 
 
-# ---- evaluate ----
-
 def cmd_evaluate(args) -> int:
+    """`evaluate`: accuracy, per-class accuracy and confusion matrix of a model."""
     from convlab.train import evaluate
 
     checkpoint = _load_model_file(args.model)
@@ -339,9 +337,8 @@ def _confusion_table(confusion):
     return "\n".join(rows)
 
 
-# ---- download ----
-
 def cmd_download(args) -> int:
+    """`download`: MNIST into the cache (or --dest), with a progress bar per file."""
     from tqdm import tqdm
 
     from convlab.data.download import DownloadError, download_mnist
@@ -368,9 +365,8 @@ def cmd_download(args) -> int:
     return EXIT_OK
 
 
-# ---- export ----
-
 def cmd_export(args) -> int:
+    """`export`: write the model as a self-contained PyTorch file."""
     from convlab.export import ExportError, export_pytorch
 
     checkpoint = _load_model_file(args.model)
@@ -387,9 +383,8 @@ def cmd_export(args) -> int:
     return EXIT_OK
 
 
-# ---- bench ----
-
 def cmd_bench(args) -> int:
+    """`bench engine|gui ARGS`: hand ARGS to the benchmark module's main()."""
     # Imported only when asked for, so the command line never loads Qt otherwise.
     module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench"}
     name = module_name[args.target]
@@ -402,8 +397,6 @@ def cmd_bench(args) -> int:
                        EXIT_FAILED) from exc
     return int(module.main(args.args) or 0)
 
-
-# ---- shared helpers ----
 
 def _positive_int(text):
     try:

@@ -212,7 +212,8 @@ class Trainer:
         if len(self.x_train) == 0:
             raise ValueError("the training set is empty")
         self.val = None if val is None else _check_data(*val, "validation")
-        self.optimizer = optimizer or make_optimizer(model, self.config)
+        self.optimizer = (make_optimizer(model, self.config) if optimizer is None
+                          else optimizer)
         self.rng = rng if rng is not None else np.random.default_rng(self.config.seed)
         _share_rng_with_dropout(model, self.rng)
         self.base_lr = self.config.lr
@@ -243,8 +244,6 @@ class Trainer:
         self._train_seconds = 0.0
         self._session_steps = 0
         self._images_per_sec = 0.0
-
-    # ---- controls (safe to call from any thread) ----
 
     def pause(self):
         """Pause before the next step."""
@@ -290,8 +289,6 @@ class Trainer:
         """The learning rate the next step will use."""
         return scheduled_lr(self.base_lr, self.config.schedule, self.step,
                             self.total_steps)
-
-    # ---- the loop ----
 
     def steps(self) -> Iterator[StepResult]:
         """Train until done or stopped, yielding a StepResult after every step.
@@ -435,8 +432,6 @@ class Trainer:
             "Try a smaller learning rate.",
             step=self.step + 1, loss=float(loss),
         )
-
-    # ---- checkpoints ----
 
     def save_checkpoint(self, path):
         """Write weights, optimizer state, step, RNG state and position atomically."""
