@@ -628,7 +628,9 @@ class PlaygroundPanel(QWidget):
         n = image.shape[0] // factor
         # (n, factor, n, factor): average each factor x factor block of pixels.
         small = image[:n * factor, :n * factor].reshape(n, factor, n, factor)
-        return small.mean(axis=(1, 3)), 0.0, "Padded input"
+        title = ("Padded input" if self._image is not None
+                 else "Padded input: nothing drawn yet, draw a digit")
+        return small.mean(axis=(1, 3)), 0.0, title
 
     def _conv_title(self):
         """A deep filter reads many channels; the view shows one channel's share."""
