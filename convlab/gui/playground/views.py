@@ -103,6 +103,7 @@ class MapView(QWidget):
         self._level = None
         self._tint = None
         self._title = QLabel(f"<b>{title}</b>")
+        self._title.setWordWrap(True)
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground("w")
         self._graphics.setMinimumSize(150, 150)
