@@ -11,6 +11,12 @@ from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 DIVERGING_COLORS = ((33, 102, 172), (247, 247, 247), (178, 24, 43))
 DIVERGING = pg.ColorMap(pos=[0.0, 0.5, 1.0], color=DIVERGING_COLORS)
 GRAY = pg.ColorMap(pos=[0.0, 1.0], color=[(0, 0, 0), (255, 255, 255)])
+# Colours looked up once: asking the colormap on every repaint cost a millisecond.
+_DIVERGING_QCOLORS = [DIVERGING.mapToQColor(t) for t in np.linspace(0, 1, 257)]
+_GRADIENT_STOPS = {
+    diverging: [(t, cmap.mapToQColor(t)) for t in np.linspace(0.0, 1.0, 9)]
+    for diverging, cmap in ((True, DIVERGING), (False, GRAY))
+}
 
 # Overlay colours (RGBA): the zero border, and rows/columns the window never reaches.
 PADDING_TINT = (70, 140, 255, 120)
@@ -33,7 +39,7 @@ def symmetric_level(values):
 def diverging_qcolor(value, level):
     """The diverging colour of `value` on the scale -level..+level."""
     t = 0.5 + 0.5 * float(np.clip(value / level, -1.0, 1.0))
-    return DIVERGING.mapToQColor(t)
+    return _DIVERGING_QCOLORS[round(t * 256)]
 
 
 def _fmt(value):
@@ -71,9 +77,8 @@ class ColorLegendView(QWidget):
         painter = QPainter(self)
         bar = QRectF(4, 2, self.width() - 8, 12)
         gradient = QLinearGradient(bar.left(), 0, bar.right(), 0)
-        cmap = DIVERGING if self._diverging else GRAY
-        for t in np.linspace(0.0, 1.0, 9):
-            gradient.setColorAt(t, cmap.mapToQColor(t))
+        for t, color in _GRADIENT_STOPS[self._diverging]:
+            gradient.setColorAt(t, color)
         painter.fillRect(bar, gradient)
         painter.setPen(QPen(QColor(90, 90, 90)))
         painter.drawRect(bar)
