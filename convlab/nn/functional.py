@@ -216,7 +216,9 @@ def max_pool2d_backward(dout, cache):
     """Gradient of max_pool2d_forward: dout (N, C, out_h, out_w) -> dx (N, C, H, W)."""
     (N, C, H, W), arg, (kh, kw), (sh, sw) = cache
     out_h, out_w = arg.shape[:2]
-    dout_t = dout.transpose(2, 3, 0, 1)  # (out_h, out_w, N, C)
+    # (out_h, out_w, N, C); a copy only when dout comes in another layout (after
+    # Flatten), so the kh*kw passes below read contiguous memory.
+    dout_t = _to_hwnc(dout)
     dx = np.zeros((H, W, N, C), dtype=dout.dtype)
     overlapping = sh < kh or sw < kw
     for k in range(kh * kw):
