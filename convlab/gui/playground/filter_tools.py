@@ -28,6 +28,8 @@ from PyQt5.QtWidgets import (
 from convlab.nn import functional as F
 
 ACCURACY_IMAGES = 2000
+LEARNED_COLOR = (170, 170, 170)
+NOW_COLOR = (33, 102, 172)
 
 
 def conv_filter(model, layer_index, filter_index):
@@ -197,17 +199,17 @@ class FilterToolsPanel(QWidget):
             "filter as it is now. The gap is what your change did to the decision."
         )
         self._plot.setAccessibleName("Probabilities, learned filter versus now")
-        legend = self._plot.addLegend(offset=(-5, 5))
         digits = np.arange(10)
         self._learned_bars = pg.BarGraphItem(x=digits - 0.2, height=np.zeros(10),
-                                             width=0.4, brush=(170, 170, 170),
-                                             name="learned filter")
+                                             width=0.4, brush=LEARNED_COLOR)
         self._now_bars = pg.BarGraphItem(x=digits + 0.2, height=np.zeros(10),
-                                         width=0.4, brush=(33, 102, 172), name="now")
+                                         width=0.4, brush=NOW_COLOR)
         self._plot.addItem(self._learned_bars)
         self._plot.addItem(self._now_bars)
-        legend.addItem(self._learned_bars, "learned filter")
-        legend.addItem(self._now_bars, "now")
+        # The legend sits under the plot: inside it would hide the bars.
+        self._legend = QLabel(
+            f"<span style='color:rgb{LEARNED_COLOR}'>■</span> learned filter "
+            f"&nbsp; <span style='color:rgb{NOW_COLOR}'>■</span> now")
         self._prediction = QLabel()
         self._prediction.setWordWrap(True)
 
@@ -234,6 +236,7 @@ class FilterToolsPanel(QWidget):
         layout.addWidget(self._channel)
         layout.addLayout(buttons)
         layout.addWidget(self._plot)
+        layout.addWidget(self._legend)
         layout.addWidget(self._prediction)
         layout.addWidget(self._measure)
         layout.addWidget(self._accuracy)
@@ -251,7 +254,7 @@ class FilterToolsPanel(QWidget):
         self._freeze.setChecked(frozen)
         self._freeze.blockSignals(False)
         self._accuracy.setText("")
-        for widget in (self._off, self._freeze, self._reset, self._plot,
+        for widget in (self._off, self._freeze, self._reset, self._plot, self._legend,
                        self._prediction, self._measure, self._close):
             widget.setVisible(True)
 
@@ -262,7 +265,7 @@ class FilterToolsPanel(QWidget):
             "off, freeze it or edit it and see what the network makes of your digit."
         )
         self._channel.setVisible(False)
-        for widget in (self._off, self._freeze, self._reset, self._plot,
+        for widget in (self._off, self._freeze, self._reset, self._plot, self._legend,
                        self._prediction, self._measure, self._accuracy, self._close):
             widget.setVisible(False)
 

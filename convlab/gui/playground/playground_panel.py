@@ -560,8 +560,8 @@ class PlaygroundPanel(QWidget):
         self.tools.set_busy(False)
         self.tools.set_accuracy_text(
             f"Test accuracy on {count:,} images: <b>{now:.1%}</b> now, {learned:.1%} "
-            f"with the learned filter: this change costs {100 * (learned - now):+.1f} "
-            "points."
+            f"with the learned filter (now − learned = {100 * (now - learned):+.1f} "
+            "points)."
         )
 
     def _on_step_step_changed(self, step):
