@@ -169,7 +169,7 @@ class PlaygroundPanel(QWidget):
             "pass unchanged. Same colour scale as the convolution output.",
             parent=self)
         self.pool_view = MapView(
-            "After max pooling",
+            "Max pooling",
             "Pooling keeps one number per window of the ReLU output: the largest "
             "(max) or the mean (average). The map shrinks, the strong responses stay.",
             parent=self)
@@ -180,7 +180,7 @@ class PlaygroundPanel(QWidget):
             "outputs. One shared colour scale.",
             parent=self)
         self.pool_avg_view = MapView(
-            "After average pooling",
+            "Average pooling",
             "Average pooling: the mean of each window, next to max pooling for "
             "comparison. Averages are softer, max keeps the strongest response.",
             parent=self)
@@ -749,7 +749,7 @@ class PlaygroundPanel(QWidget):
             formula = formula_text(out_n, 0, size, ps, pool_n)
             self.pool_view.set_map(pooled, level)
             self.pool_view.set_title(
-                f"After {'max' if first == POOL_MAX else 'average'} pooling")
+                "Max pooling" if first == POOL_MAX else "Average pooling")
             self.pool_view.set_texts(text, formula)
             if self._side_by_side.isChecked():
                 self.pool_avg_view.set_map(r["average"], level)

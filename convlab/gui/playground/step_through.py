@@ -189,6 +189,12 @@ class StepThroughView(QWidget):
 
         self._where = QLabel()
         self._where.setWordWrap(True)
+        # The frames drawn on the maps need a key like any other colour.
+        key = QLabel(
+            "<span style='color:#e0a800'>■</span> yellow frame: the window on its "
+            "input &nbsp; <span style='color:#14c83c'>■</span> green frame: the "
+            "output cell it produces")
+        key.setWordWrap(True)
         self._maths = ArithmeticView()
         self._maths.setToolTip(
             "The numbers under the window, the kernel, their element-wise products and "
@@ -204,6 +210,7 @@ class StepThroughView(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(controls)
         layout.addWidget(self._slider)
+        layout.addWidget(key)
         layout.addWidget(self._where)
         # A 7x7 kernel's three grids are wide: scroll them rather than squeeze them.
         scroll = self._maths_scroll = QScrollArea()
