@@ -172,22 +172,40 @@ class Adam(Optimizer):
         self.eps = eps
         self.weight_decay = weight_decay
         super().__init__(params, lr)
+        self._scratches = {}
 
     @property
     def betas(self):
         return (self.beta1, self.beta2)
 
     def _update(self, i, grad, free):
+        # Every step works in place in one scratch array per parameter: a training
+        # step runs this for every weight, and fresh temporaries cost more than maths.
         m = self._buffer("exp_avg", i)
         v = self._buffer("exp_avg_sq", i)
+        scratch = self._scratch(i)
         np.multiply(m, self.beta1, out=m, where=free)
-        np.add(m, (1 - self.beta1) * grad, out=m, where=free)
+        np.multiply(grad, 1 - self.beta1, out=scratch)
+        np.add(m, scratch, out=m, where=free)
         np.multiply(v, self.beta2, out=v, where=free)
-        np.add(v, (1 - self.beta2) * grad * grad, out=v, where=free)
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1 - self.beta2
+        np.add(v, scratch, out=v, where=free)
         t = self.step_count
         step_size = self.lr / (1 - self.beta1 ** t)
-        denom = np.sqrt(v) / np.sqrt(1 - self.beta2 ** t) + self.eps
-        return step_size * m / denom
+        np.sqrt(v, out=scratch)  # denom, in torch's order of operations
+        scratch /= np.sqrt(1 - self.beta2 ** t)
+        scratch += self.eps
+        np.divide(m, scratch, out=scratch)
+        scratch *= step_size
+        return scratch
+
+    def _scratch(self, i):
+        """A work array shaped like parameter ``i``; not state, so never saved."""
+        scratch = self._scratches.get(i)
+        if scratch is None or scratch.dtype != self.params[i].data.dtype:
+            scratch = self._scratches[i] = np.empty_like(self.params[i].data)
+        return scratch
 
     def hyperparameters(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2,
