@@ -238,3 +238,14 @@ def test_linear_shape_mismatch_raises():
     """linear_forward refuses weights whose D_in does not match x."""
     with pytest.raises(ValueError, match="D_in"):
         F.linear_forward(np.zeros((2, 3)), np.zeros((4, 5)), None)
+
+
+def test_keep_freed_memory_reports_whether_it_applied():
+    """The allocator tweak returns True on glibc Linux, else False; never raises."""
+    import platform
+
+    from convlab.nn._malloc import keep_freed_memory
+
+    applied = keep_freed_memory()
+    on_glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert applied is on_glibc

@@ -1,0 +1,31 @@
+"""Keep freed array memory in the process so new arrays skip page faults (glibc)."""
+
+import ctypes
+import ctypes.util
+import platform
+
+# glibc's mallopt() parameter numbers, from <malloc.h>.
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def keep_freed_memory(mmap_threshold=64 << 20, trim_threshold=128 << 20):
+    """Ask glibc to reuse freed blocks instead of handing them back to the OS.
+
+    Every layer allocates fresh arrays each training step (im2col columns alone are
+    ~9 MB). By default glibc gives large freed blocks back to the operating system,
+    so the next array of that size starts as untouched memory and costs one page
+    fault per 4 KB when first written: ~1,900 faults and 1-2 ms of a ~15 ms step on
+    the sample network. Raising the two thresholds keeps up to trim_threshold bytes
+    of freed memory for reuse. Returns True when the setting was applied; on other C
+    libraries (macOS, Windows, musl) it does nothing and returns False.
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        ok = libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
+        ok &= libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
+    except (OSError, AttributeError):
+        return False
+    return bool(ok)
