@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QWidget
+from PyQt5.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QListWidget,
+    QProgressBar,
+    QWidget,
+)
 
 from convlab import nn
 from convlab.data.my_digits import FILE_NAME, MyDigits
@@ -281,3 +288,15 @@ def test_marks_follow_the_model_when_a_training_run_ends(make_panel, tmp_path, q
     assert panel.gallery.item(1).text() == "4 → 3 ✗"
     assert "1 of your 2" in panel.summary.text()
     assert panel.fine_tune_button.isEnabled()
+
+
+def test_every_control_has_a_tooltip_and_an_accessible_name(make_panel, tmp_path):
+    """Each interactive control explains itself and can be found by a screen reader."""
+    panel = make_panel(tmp_path)
+    controls = panel.findChildren((QAbstractButton, QAbstractSpinBox, QComboBox,
+                                   QListWidget, QProgressBar))
+    assert len(controls) >= 17  # ten labels, three file fixes, remove, tune, ...
+    for control in controls:
+        assert control.accessibleName(), control
+        if not isinstance(control, QProgressBar):
+            assert len(control.toolTip()) > 40, control.accessibleName()
