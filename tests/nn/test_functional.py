@@ -249,3 +249,30 @@ def test_keep_freed_memory_reports_whether_it_applied():
     applied = keep_freed_memory()
     on_glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
     assert applied is on_glibc
+
+
+@pytest.mark.parametrize("order", ["nchw", "hwnc", "fortran"])
+def test_results_do_not_depend_on_memory_layout(order):
+    """Conv, pooling and ReLU give identical results for any input memory order."""
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 2, 7, 8))
+    w = rng.standard_normal((4, 2, 3, 2))
+    if order == "hwnc":
+        xs = np.ascontiguousarray(x.transpose(2, 3, 0, 1)).transpose(2, 3, 0, 1)
+    elif order == "fortran":
+        xs = np.asfortranarray(x)
+    else:
+        xs = x
+    for fn, args in [
+        (F.conv2d_forward, (w, None, 2, 1)),
+        (F.max_pool2d_forward, (3, 2)),
+        (F.avg_pool2d_forward, (2,)),
+        (F.relu_forward, ()),
+    ]:
+        expected, cache = fn(x, *args)
+        got, cache_s = fn(xs, *args)
+        np.testing.assert_array_equal(got, expected)
+    dout = rng.standard_normal(expected.shape)
+    np.testing.assert_array_equal(
+        F.relu_backward(dout, cache_s), F.relu_backward(dout, cache)
+    )
