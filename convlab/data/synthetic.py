@@ -17,6 +17,7 @@ from convlab.data.preprocess import to_mnist
 #      same MNIST normalization as a drawing on the canvas (to_mnist).
 
 RENDER_SIZE = 40  # longer side of the digit's skeleton in render pixels (2x MNIST's 20)
+MAX_WIDTH = 1.15  # widest digit allowed, as a multiple of its height
 _SEGMENT_PX = 3.0  # strokes are cut into pieces at most this long before painting
 _CHUNK = 256  # digits painted together; bounds the size of the temporary arrays
 _PRESSURE = (0.9, 1.1)  # range of the pen width's random change from segment to segment
@@ -110,9 +111,9 @@ def _two(rng):
     mid = (hook[-1] + corner) / 2 + [rng.uniform(-0.05, 0.12), rng.uniform(-0.02, 0.1)]
     diagonal = _bezier(hook[-1], mid, corner, n=10)
     end = np.array([rng.uniform(0.75, 0.95), corner[1] + rng.uniform(-0.08, 0.04)])
-    if rng.random() < 0.45:
+    if rng.random() < 0.35:
         # The loop: the pen curls up and round before it runs along the base.
-        r = rng.uniform(0.08, 0.16)
+        r = rng.uniform(0.05, 0.1)
         loop = _arc(corner[0] + 0.02, corner[1] - r, r * 1.2, r, 90, 420, n=14)
         return [_join(hook, diagonal, loop, _line(end))]
     return [_join(hook, diagonal, _line(end))]
@@ -175,17 +176,21 @@ def _five(rng):
 
 def _six(rng):
     """A long stroke down from the top right that rolls into a loop at the bottom."""
-    cy = rng.uniform(0.66, 0.8)
+    cy = rng.uniform(0.68, 0.8)
     ry = 1.0 - cy
     rx = min(ry * rng.uniform(0.8, 1.2), 0.3)
     cx = rng.uniform(0.4, 0.55)
-    start = np.array([cx + rx * rng.uniform(0.2, 1.2), 0.0])
-    # The lead-in bulges to the left for some writers and is nearly straight for others.
-    curl = rng.uniform(0.0, 1.0)
-    sweep = np.array([cx - rx * rng.uniform(0.8, 1.3), rng.uniform(0.25, 0.5)])
-    bend = (1 - curl) * (start + (cx - rx, cy)) / 2 + curl * sweep
-    lead = _bezier(start, bend, (cx - rx, cy), n=12)
+    start = np.array([cx + rx * rng.uniform(-0.5, 1.0), 0.0])
+    # The lead-in comes down into the loop's left side from above (a 6, not a sigma);
+    # how far its top leans right and how much it bulges differ from writer to writer.
+    first = start + [-rng.uniform(0.0, 0.15), rng.uniform(0.1, 0.3)]
+    second = (cx - rx * rng.uniform(0.9, 1.2), cy - ry * rng.uniform(0.3, 0.9))
+    lead = _bezier(start, first, second, (cx - rx, cy), n=12)
     loop = _arc(cx, cy, rx, ry, 180, rng.uniform(-200, -140), n=20)
+    if rng.random() < 0.3:
+        # The pen runs on past the closed loop, across the lead-in, to the left.
+        tail = loop[-1] + [-rng.uniform(0.08, 0.25), rng.uniform(-0.03, 0.1)]
+        return [_join(lead, loop, _line(tail))]
     return [_join(lead, loop)]
 
 
@@ -196,8 +201,13 @@ def _seven(rng):
     foot = np.array([rng.uniform(0.35, 0.65), 1.0])
     bend = (corner + foot) / 2 + [rng.uniform(-0.08, 0.06), 0.0]
     stem = _bezier(corner, bend, foot, n=10)
-    start = [_line(left + [0.0, rng.uniform(0.08, 0.18)])] if rng.random() < 0.2 else []
-    strokes = [_join(*start, _line(left), stem)]
+    # The bar often bows up a little, and many writers start it with a short tick
+    # coming up from below its left end.
+    bow = (left + corner) / 2 - [0.0, rng.uniform(0.0, 0.08)]
+    bar = _bezier(left, bow, corner, n=8)
+    tick = rng.uniform(0.08, 0.3)
+    start = [_line(left + [0.0, tick])] if rng.random() < 0.35 else []
+    strokes = [_join(*start, bar, stem)]
     if rng.random() < 0.25:
         mid = stem[len(stem) // 2]
         left_end, right_end = rng.uniform(0.12, 0.2), rng.uniform(0.1, 0.2)
@@ -206,12 +216,17 @@ def _seven(rng):
 
 
 def _eight(rng):
-    """One smooth stroke round both loops, crossing itself at the waist."""
+    """One smooth stroke round both loops crossing at the waist, or two loops."""
     waist = np.array([rng.uniform(0.42, 0.58), rng.uniform(0.35, 0.52)])
     up_w, low_w = rng.uniform(0.16, 0.28), rng.uniform(0.2, 0.35)
     top = (waist[0] + rng.uniform(-0.02, 0.12), 0.0)
     bottom = (waist[0] + rng.uniform(-0.1, 0.02), 1.0)
     up_y, low_y = waist[1] * 0.45, (1 + waist[1]) / 2
+    if rng.random() < 0.2:
+        # Two separate loops, one stacked on the other.
+        up = _arc(top[0], waist[1] / 2, up_w, waist[1] / 2, -90, 270, n=20)
+        low = _arc(bottom[0], low_y, low_w, (1 - waist[1]) / 2, -90, 270, n=22)
+        return [up, low]
     # Top, down its right side to the waist, round the bottom loop's left side, the
     # bottom, up its right side, back through the waist, up the top loop's left side.
     points = np.array([
@@ -220,9 +235,9 @@ def _eight(rng):
     ])
     points += rng.normal(0.0, 0.025, size=points.shape)
     shape = _spline(*points, closed=True)
-    if rng.random() < 0.3:
-        # Some writers stop short of the starting point, leaving a gap at the top.
-        shape = shape[: -rng.integers(2, 6)]
+    if rng.random() < 0.4:
+        # Many writers stop short of the starting point, leaving the top loop open.
+        shape = shape[: -rng.integers(3, 12)]
     return [shape]
 
 
@@ -273,6 +288,9 @@ def _skeleton(label, rng):
     sizes = [len(s) for s in strokes]
     points = _warp(np.concatenate(strokes), rng) @ _affine(rng).T  # (k, 2)
     points -= points.min(axis=0)
+    # Handwritten digits are rarely much wider than tall: squeeze the ones that are.
+    width, height = points.max(axis=0)
+    points[:, 0] *= min(1.0, MAX_WIDTH * height / max(width, 1e-6))
     points *= RENDER_SIZE / max(points.max(), 1e-6)
     # Consecutive points of the same stroke make the segments; strokes are not joined.
     ends = np.cumsum(sizes)
@@ -339,7 +357,7 @@ def _render(labels, rng):
     # thin ones more common than bold ones.
     pen = (0.8 + 2.0 * rng.beta(1.5, 2.5, size=len(labels))) * RENDER_SIZE / 20
     # The margin keeps every segment's paint window inside its own image.
-    soft = rng.uniform(1.0, 3.0, size=len(labels))
+    soft = rng.uniform(0.5, 1.5, size=len(labels))
     margin = int(np.ceil(2 * (_PRESSURE[1] * pen.max() + soft.max()) + _SEGMENT_PX)) + 3
     size = RENDER_SIZE + 2 * margin
     pieces = [_split(s + margin, _SEGMENT_PX) for s in skeletons]
