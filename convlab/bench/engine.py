@@ -38,6 +38,8 @@ def parse_args(argv):
     parser.add_argument("--latency-runs", type=int, default=200,
                         help="one-image forward passes timed (default 200)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--settle", type=float, default=0.3,
+                        help="seconds of pause before each timed block (default 0.3)")
     parser.add_argument("--no-torch", action="store_true",
                         help="leave PyTorch out even when it is installed")
     args = parser.parse_args(argv)
@@ -228,6 +230,12 @@ def run(args):
         # hit every engine alike.
         for name in names[r % len(names):] + names[: r % len(names)]:
             step, steps, images = engines[name]
+            # OpenBLAS and PyTorch keep their worker threads spinning for a while
+            # after each call; a pause lets the previous engine's threads go to sleep
+            # so they do not steal the cores from the engine being timed.
+            time.sleep(args.settle)
+            if name != "reference":
+                step()  # wake this engine's own threads up, untimed
             rates[name].append(steps * images / time_steps(step, steps))
 
     result = {
@@ -237,6 +245,7 @@ def run(args):
         "optimizer": "Adam",
         "repeats": args.repeats,
         "steps_per_repeat": args.steps,
+        "settle_s": args.settle,
         "reference_images_per_step": n_ref,
         "blas": blas,
         "blas_threads": threads,

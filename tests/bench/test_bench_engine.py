@@ -7,7 +7,7 @@ import pytest
 from convlab.bench import engine
 
 TINY = ["--repeats", "1", "--steps", "1", "--batch-size", "4",
-        "--reference-images", "1", "--latency-runs", "2"]
+        "--reference-images", "1", "--latency-runs", "2", "--settle", "0"]
 
 
 def test_json_report_is_well_formed(capsys):
