@@ -317,6 +317,15 @@ def linear_backward(dout, cache):
     return dx, dw, db
 
 
+def _channel_sum(rows, N, C):
+    """Per-channel sum of an (H*W, N*C) view of an (H, W, N, C) array -> (C,).
+
+    Adding whole rows of N*C numbers first keeps NumPy's inner loop long; the last
+    step adds the N per-image sums of each channel.
+    """
+    return rows.sum(axis=0).reshape(N, C).sum(axis=0)
+
+
 def batch_norm2d_forward(
     x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5
 ):
@@ -331,6 +340,9 @@ def batch_norm2d_forward(
     N, C, H, W = x.shape
     if gamma.shape != (C,):
         raise ValueError(f"gamma must have shape ({C},), got {gamma.shape}")
+    # Work on (H*W, N*C) rows of the (H, W, N, C) layout; a per-channel vector v is
+    # repeated N times, np.tile(v, N), to line up with one row.
+    rows = _to_hwnc(x).reshape(H * W, N * C)  # (H*W, N*C)
     if training:
         m = N * H * W
         if m < 2:
@@ -338,20 +350,20 @@ def batch_norm2d_forward(
                 f"batch norm in training needs more than one value per channel, "
                 f"got N*H*W = {N}*{H}*{W} = {m}"
             )
-        mean = x.mean(axis=(0, 2, 3))  # (C,)
-        xc = x - mean[:, None, None]  # (N, C, H, W)
-        var = np.mean(xc * xc, axis=(0, 2, 3))  # (C,) biased, used to normalize
+        mean = _channel_sum(rows, N, C) / m  # (C,)
+        xc = rows - np.tile(mean, N)  # (H*W, N*C)
+        var = _channel_sum(xc * xc, N, C) / m  # (C,) biased, used to normalize
         running_mean *= 1 - momentum
         running_mean += momentum * mean
         running_var *= 1 - momentum
         running_var += momentum * var * (m / (m - 1))
     else:
-        mean = running_mean.astype(x.dtype, copy=False)
         var = running_var.astype(x.dtype, copy=False)
-        xc = x - mean[:, None, None]
+        xc = rows - np.tile(running_mean.astype(x.dtype, copy=False), N)
     inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)  # (C,)
-    x_hat = xc * inv_std[:, None, None]  # (N, C, H, W)
-    out = x_hat * gamma[:, None, None] + beta[:, None, None]
+    x_hat = xc * np.tile(inv_std, N)  # (H*W, N*C)
+    out = x_hat * np.tile(gamma, N) + np.tile(beta, N)  # (H*W, N*C)
+    out = out.reshape(H, W, N, C).transpose(2, 3, 0, 1)  # (N, C, H, W) view
     return out, (x_hat, gamma, inv_std, training)
 
 
@@ -362,18 +374,18 @@ def batch_norm2d_backward(dout, cache):
     """
     x_hat, gamma, inv_std, training = cache
     N, C, H, W = dout.shape
-    dbeta = dout.sum(axis=(0, 2, 3))
-    dgamma = (dout * x_hat).sum(axis=(0, 2, 3))
-    scale = (gamma * inv_std)[:, None, None]  # (C, 1, 1)
-    if not training:
-        # Running statistics are constants, so the layer is a per-channel affine map.
-        return dout * scale, dgamma, dbeta
-    m = N * H * W
-    # The batch mean and variance depend on every x, which adds the two centring terms.
-    dx = scale * (
-        dout - (dbeta / m)[:, None, None] - x_hat * (dgamma / m)[:, None, None]
-    )
-    return dx, dgamma, dbeta
+    d = _to_hwnc(dout).reshape(H * W, N * C)  # (H*W, N*C), like x_hat
+    dbeta = _channel_sum(d, N, C)
+    dgamma = _channel_sum(d * x_hat, N, C)
+    scale = np.tile(gamma * inv_std, N)  # (N*C,)
+    if training:
+        m = N * H * W
+        # The batch mean and variance depend on every x, which adds the two
+        # centring terms.
+        d = d - np.tile(dbeta / m, N) - x_hat * np.tile(dgamma / m, N)
+    # In eval the running statistics are constants: a per-channel affine map.
+    dx = d * scale  # (H*W, N*C)
+    return dx.reshape(H, W, N, C).transpose(2, 3, 0, 1), dgamma, dbeta
 
 
 def dropout_forward(x, p, training, rng):
