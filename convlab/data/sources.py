@@ -26,8 +26,10 @@ __all__ = [
 ENV_VAR = "CONVLAB_DATA"
 BUILTIN = "builtin"
 # Sizes and seeds of the generated ("builtin") digits; different seeds keep the
-# test digits out of the training set.
-BUILTIN_TRAIN, BUILTIN_TRAIN_SEED = 10000, 0
+# test digits out of the training set. 30,000 training digits (about 10 s to draw)
+# is what it took for the sample network trained on them alone to pass 90% on real
+# MNIST; 10,000 stopped near 88%.
+BUILTIN_TRAIN, BUILTIN_TRAIN_SEED = 30000, 0
 BUILTIN_TEST, BUILTIN_TEST_SEED = 2000, 1
 
 

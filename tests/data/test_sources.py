@@ -107,7 +107,7 @@ def test_load_dataset_damaged(no_env, tmp_path):
 
 
 def test_builtin_uses_generator(monkeypatch):
-    """"builtin" asks the generator for 10000 + 2000 digits with seeds 0 and 1."""
+    """"builtin" asks the generator for 30000 + 2000 digits with seeds 0 and 1."""
     import convlab.data.synthetic as synthetic
 
     calls = []
@@ -118,8 +118,8 @@ def test_builtin_uses_generator(monkeypatch):
 
     monkeypatch.setattr(synthetic, "generate_digits", fake_generate)
     data = load_dataset(sources.BUILTIN)
-    assert calls == [(10000, 0), (2000, 1)]
-    assert data.x_train.shape == (10000, 1, 28, 28) and data.y_test.shape == (2000,)
+    assert calls == [(30000, 0), (2000, 1)]
+    assert data.x_train.shape == (30000, 1, 28, 28) and data.y_test.shape == (2000,)
     assert data.x_test.dtype == np.float32 and data.y_train.dtype == np.int64
     assert "generated" in data.name
 
