@@ -514,8 +514,11 @@ class MyDigitsPanel(QWidget):
             self._update()
             return
         self._measure_test(before, "before")
-        self._tune_message = (f"Fine-tuning on {len(digits)} digits of yours and "
-                              f"{'generated' if base is None else 'base'} digits…")
+        self._tune_message = (
+            f"Fine-tuning on {len(digits)} digits of yours and base digits…"
+            if base is not None else
+            f"Fine-tuning on {len(digits)} digits of yours and generated digits "
+            "(generating them first takes several seconds)…")
         self._update()
 
     def _on_training_ended(self):
