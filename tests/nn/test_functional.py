@@ -253,7 +253,7 @@ def test_keep_freed_memory_reports_whether_it_applied():
 
 @pytest.mark.parametrize("order", ["nchw", "hwnc", "fortran"])
 def test_results_do_not_depend_on_memory_layout(order):
-    """Conv, pooling and ReLU give identical results for any input memory order."""
+    """Conv, pooling, ReLU and batch norm give the same results for any memory order."""
     rng = np.random.default_rng(6)
     x = rng.standard_normal((3, 2, 7, 8))
     w = rng.standard_normal((4, 2, 3, 2))
@@ -276,3 +276,13 @@ def test_results_do_not_depend_on_memory_layout(order):
     np.testing.assert_array_equal(
         F.relu_backward(dout, cache_s), F.relu_backward(dout, cache)
     )
+    gamma, beta = rng.standard_normal(2), rng.standard_normal(2)
+    stats = [np.zeros(2), np.ones(2)]
+    expected, cache = F.batch_norm2d_forward(x, gamma, beta, *stats, True)
+    got, cache_s = F.batch_norm2d_forward(xs, gamma, beta, *stats, True)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(x.shape)
+    grads_s = F.batch_norm2d_backward(dout, cache_s)
+    grads = F.batch_norm2d_backward(dout, cache)
+    for ours, theirs in zip(grads_s, grads, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
