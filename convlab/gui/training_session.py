@@ -1,0 +1,292 @@
+"""Training from the GUI: owns the QThread and TrainingWorker of one run at a time.
+
+The controller hosts it (a few lines)::
+
+    session = TrainingSession(panel, parent=controller)   # wires the TrainingPanel
+    session.set_model(model)        # whenever the current model changes
+    session.set_dataset(ds)         # a loaded convlab.data.sources.Dataset, or None
+    session.set_probe(x)            # current input (28, 28) for live activations
+    session.weights_updated.connect(...)   # WeightSnapshot, <= 20/s while training
+    session.model_changed.connect(...)     # a new model (architecture / New weights)
+    window.closeEvent: session.shutdown()  # stop and join the worker thread (closing
+                                           # the panel's window does it too)
+
+Signals:
+    weights_updated(WeightSnapshot)   copies of the live weights (+ probe activations);
+                                      ``snapshot.apply_to(view_model)`` shows them
+    model_changed(object)             the session built a new nn.Sequential
+    state_changed(str)                "idle" | "running" | "paused" | "stopping"
+    running_changed(bool)             a run started (True) or ended (False)
+    progress(TrainingProgress), epoch_finished(EpochProgress)
+    failed(str)                       the panel shows the dialog; just keep going
+    finished()                        the thread has ended; the model is the GUI's again
+
+While a run is going, the worker thread is the only one that writes the live model
+or calls its forward() (layers keep caches). The GUI draws from a copy of it
+(``clone_model``) refreshed with ``snapshot.apply_to``; edits to the live model go
+through ``submit(fn)``, which runs ``fn(model)`` between two steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PyQt5 import sip
+from PyQt5.QtCore import QEvent, QObject, Qt, QThread, pyqtSignal, pyqtSlot
+from PyQt5.QtWidgets import QApplication
+
+from convlab import nn
+from convlab.data import sources
+from convlab.gui.training_panel import BUILTIN_SOURCE, LOADED_SOURCE, TrainingRequest
+from convlab.gui.worker import TrainingWorker
+from convlab.nn.architectures import ArchSpec, build
+from convlab.train import TrainConfig, Trainer
+
+VAL_FRACTION = 0.1
+
+
+def clone_model(model):
+    """An independent copy of ``model`` (same architecture and weights) for the GUI."""
+    clone = nn.from_config(model.get_config())
+    clone.load_state_dict(model.state_dict())
+    return clone
+
+
+def split_validation(x, y, fraction: float, rng: np.random.Generator):
+    """Hold out ``fraction`` of (x, y), chosen at random, to measure overfitting."""
+    order = rng.permutation(len(x))
+    n_val = int(round(fraction * len(x)))
+    val, train = order[:n_val], order[n_val:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+class TrainingSession(QObject):
+    """Start, pause, step, stop and join training runs; relay their reports."""
+
+    weights_updated = pyqtSignal(object)
+    model_changed = pyqtSignal(object)
+    state_changed = pyqtSignal(str)
+    running_changed = pyqtSignal(bool)
+    progress = pyqtSignal(object)
+    epoch_finished = pyqtSignal(object)
+    failed = pyqtSignal(str)
+    finished = pyqtSignal()
+
+    def __init__(self, panel=None, parent=None, seed: int | None = None):
+        super().__init__(parent)
+        self.model = None
+        self._dataset: sources.Dataset | None = None
+        self._probe = None
+        self._rng = np.random.default_rng(seed)
+        self._thread: QThread | None = None
+        self._worker: TrainingWorker | None = None
+        self._panel = None
+        self._watched = None                # the window whose closing ends the run
+        self.state = "idle"
+        app = QApplication.instance()
+        if app is not None:
+            # A last line of defence: never let Qt destroy a running thread at exit.
+            app.aboutToQuit.connect(self.shutdown)
+        if panel is not None:
+            self.bind_panel(panel)
+
+    def bind_panel(self, panel) -> None:
+        """Connect a TrainingPanel's intents to this session and its reports back."""
+        panel.start_requested.connect(self.start)
+        panel.step_requested.connect(self._on_panel_step_requested)
+        panel.pause_requested.connect(self.pause)
+        panel.resume_requested.connect(self.resume)
+        panel.stop_requested.connect(self.stop)
+        panel.lr_changed.connect(self.set_lr)
+        panel.reinit_requested.connect(self.new_random_weights)
+        self.state_changed.connect(panel.set_state)
+        self.progress.connect(panel.add_progress)
+        self.epoch_finished.connect(panel.add_epoch)
+        self.failed.connect(panel.show_failure)
+        self._panel = panel
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The running Trainer (None before its data is loaded or when idle)."""
+        return None if self._worker is None else self._worker.trainer
+
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def set_model(self, model) -> None:
+        """The model the next run trains (stops a run first: it trains another one)."""
+        if model is not self.model:
+            self.shutdown()
+        self.model = model
+
+    def set_dataset(self, dataset: sources.Dataset | None) -> None:
+        """A dataset the window loaded; the panel offers it as a data choice."""
+        self._dataset = dataset
+        if self._panel is not None:
+            self._panel.set_loaded_dataset(None if dataset is None else dataset.name)
+
+    def set_probe(self, x) -> None:
+        """The input whose activations snapshots carry: (28, 28) array or None."""
+        self._probe = x
+        if self._worker is not None:
+            self._worker.set_probe(x)
+
+    def new_random_weights(self, arch: ArchSpec) -> None:
+        """Replace the model by ``arch`` with fresh random weights."""
+        self.shutdown()
+        self.model = build(arch, self._rng)
+        self.model_changed.emit(self.model)
+
+    def start(self, request: TrainingRequest, paused: bool = False) -> None:
+        """Begin a run in a new thread; no-op while one is going."""
+        if self._thread is not None:
+            return
+        self._ensure_model(request.arch)
+        config = TrainConfig(
+            epochs=request.epochs, batch_size=request.batch_size, lr=request.lr,
+            optimizer=request.optimizer, augment=request.augment,
+            val_fraction=VAL_FRACTION,
+            seed=int(self._rng.integers(2**31)),
+        )
+        model = self.model
+        load = self._loader(request.data_source)
+
+        def prepare() -> Trainer:
+            rng = np.random.default_rng(config.seed)
+            x, y = load()
+            train, val = split_validation(x, y, config.val_fraction, rng)
+            return Trainer(model, train, val, config, rng=rng)
+
+        self._launch(prepare, paused)
+
+    def _ensure_model(self, arch: ArchSpec) -> None:
+        """Keep the current model if it already is ``arch``, else build one."""
+        candidate = build(arch, self._rng)
+        if self.model is None or self.model.get_config() != candidate.get_config():
+            self.model = candidate
+            self.model_changed.emit(self.model)
+
+    def _loader(self, source) -> Callable:
+        """A function that returns (x_train, y_train) for a data choice."""
+        if source == LOADED_SOURCE and self._dataset is not None:
+            dataset = self._dataset
+            return lambda: (dataset.x_train, dataset.y_train)
+
+        def load():
+            dataset = sources.load_dataset(
+                sources.BUILTIN if source == BUILTIN_SOURCE else source)
+            return dataset.x_train, dataset.y_train
+
+        return load
+
+    def start_trainer(self, trainer_factory: Callable[[], Trainer]) -> None:
+        """Run a Trainer the caller builds (the bench and tests use this)."""
+        if self._thread is None:
+            self._launch(trainer_factory, paused=False)
+
+    def _launch(self, prepare: Callable[[], Trainer], paused: bool) -> None:
+        thread = QThread()
+        worker = TrainingWorker(self.model, prepare)
+        worker.set_probe(self._probe)
+        if paused:
+            worker.pause()
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # Direct: QThread.quit is thread-safe, and a queued call would wait for the
+        # GUI thread, which may itself be blocked in shutdown()'s wait().
+        worker.finished.connect(thread.quit, Qt.DirectConnection)
+        worker.finished.connect(worker.deleteLater)
+        thread.finished.connect(thread.deleteLater)
+        thread.finished.connect(self._on_thread_finished)
+        worker.progress.connect(self.progress)
+        worker.epoch_finished.connect(self.epoch_finished)
+        worker.snapshot_ready.connect(self.weights_updated)
+        worker.failed.connect(self.failed)
+        self._thread, self._worker = thread, worker
+        if self._panel is not None:
+            # Whatever window the panel ends up in, closing it joins the thread.
+            self._watched = self._panel.window()
+            self._watched.installEventFilter(self)
+        thread.start()
+        self._set_state("paused" if paused else "running")
+        self.running_changed.emit(True)
+
+    def pause(self) -> None:
+        if self._worker is not None and self.state == "running":
+            self._worker.pause()
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        if self._worker is not None and self.state == "paused":
+            self._worker.resume()
+            self._set_state("running")
+
+    def stop(self) -> None:
+        """Ask the run to end after its current step (returns at once)."""
+        if self._worker is not None and self.state != "stopping":
+            self._worker.stop()
+            self._set_state("stopping")
+
+    def step_once(self) -> None:
+        """Train exactly one batch, then stay paused."""
+        if self._worker is not None and self.state in ("running", "paused"):
+            self._worker.step_once()
+            self._set_state("paused")
+
+    def set_lr(self, lr: float) -> None:
+        """A new learning rate; a running trainer uses it from its next step."""
+        if self._worker is not None:
+            self._worker.set_lr(lr)
+
+    def submit(self, fn: Callable) -> None:
+        """Apply ``fn(model)`` to the live model: between steps while a run is going,
+        at once (in this thread) otherwise."""
+        if self._worker is not None and self.state != "stopping":
+            self._worker.submit(fn)
+        elif self.model is not None:
+            fn(self.model)
+
+    def shutdown(self) -> None:
+        """Stop a run and wait for its thread to end (window closing, model swap)."""
+        thread, worker = self._thread, self._worker
+        if thread is None:
+            return
+        worker.stop()
+        # Waiting without a limit is deliberate: a step or a data load ends in
+        # seconds, and Qt aborts if a QThread object dies while its thread runs.
+        thread.wait()
+        self._end_run()
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self._watched and event.type() == QEvent.Close:
+            self.shutdown()
+        return False
+
+    def _on_panel_step_requested(self, request: TrainingRequest) -> None:
+        if self._thread is None:
+            self.start(request, paused=True)
+        self.step_once()
+
+    @pyqtSlot()
+    def _on_thread_finished(self) -> None:
+        thread = self._thread
+        # The "finished" of a thread that shutdown() already joined can arrive after
+        # the next run has started; that run's thread is still going, so wait.
+        if thread is None or not (sip.isdeleted(thread) or thread.isFinished()):
+            return
+        self._end_run()
+
+    def _end_run(self) -> None:
+        self._thread = self._worker = None
+        if self._watched is not None:
+            self._watched.removeEventFilter(self)
+            self._watched = None
+        self._set_state("idle")
+        self.running_changed.emit(False)
+        self.finished.emit()
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)

@@ -1,0 +1,244 @@
+"""The training worker: a QObject that runs a Trainer on its own QThread.
+
+It never touches a widget. Everything the GUI shows leaves it as copies, at most
+``1 / interval`` times a second (20/s by default), never once per step:
+
+Signals:
+    progress(TrainingProgress)    the per-step loss/accuracy points since the last one,
+                                  speed, progress and time left
+    epoch_finished(EpochProgress) an epoch's training and validation metrics
+    snapshot_ready(WeightSnapshot) copies of the weights, and the activations for the
+                                  probe image when one is set
+    failed(str)                   an exception or a diverged loss, explained; the model
+                                  keeps its last good weights
+    finished()                    run() has returned (always emitted, also on failure)
+
+Thread-safe controls (call them from the GUI thread; they act between two steps):
+    pause(), resume(), stop(), step_once(), set_lr(lr), submit(fn), set_probe(x)
+
+``run()`` first calls ``prepare()`` (loading data can take seconds, so it happens here
+and not in the GUI thread), which returns the Trainer. Controls that arrive before the
+Trainer exists are kept and replayed on it in order.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
+
+from convlab.train import Trainer, TrainingDiverged
+
+EMIT_INTERVAL = 0.05  # seconds between GUI updates: 20/s looks live, costs little
+
+
+@dataclass
+class TrainingProgress:
+    """Per-step points since the previous report, plus where the run stands."""
+
+    steps: np.ndarray          # (k,) step numbers, 1-based
+    losses: np.ndarray         # (k,) batch losses
+    accuracies: np.ndarray     # (k,) batch accuracies, 0..1
+    step: int
+    total_steps: int
+    epoch: int
+    lr: float
+    images_per_s: float
+    fraction: float            # of the whole run, 0..1
+    seconds_left: float
+
+
+@dataclass
+class EpochProgress:
+    """One finished epoch; ``step`` places it on the curves' step axis."""
+
+    epoch: int
+    step: int
+    train_loss: float
+    train_acc: float
+    val_loss: float | None
+    val_acc: float | None
+
+
+@dataclass
+class WeightSnapshot:
+    """Copies of the live model's state, safe to keep while training goes on.
+
+    params: one array per model.parameters() entry, in that order.
+    buffers: BatchNorm running statistics, in model.named_buffers() order.
+    activations: every layer's output for the probe, each (1, ...), or None.
+    probs: (K,) class probabilities for the probe, or None.
+    """
+
+    step: int
+    params: list
+    buffers: list
+    activations: list | None
+    probs: np.ndarray | None
+
+    def apply_to(self, model) -> None:
+        """Copy these weights into ``model``, which must have the same architecture."""
+        for p, data in zip(model.parameters(), self.params, strict=True):
+            p.data[...] = data
+        for (_, target), data in zip(model.named_buffers(), self.buffers,
+                                     strict=True):
+            target[...] = data
+
+
+def take_snapshot(model, step: int, probe: np.ndarray | None) -> WeightSnapshot:
+    """Copy the model's state and, for a probe (1, 1, H, W), its activations."""
+    activations = probs = None
+    if probe is not None:
+        # activations() runs in evaluation mode and caches nothing, so it leaves the
+        # training state alone; its outputs are fresh arrays the GUI may keep.
+        activations = model.activations(probe)
+        logits = activations[-1][0].astype(np.float64)     # (K,)
+        e = np.exp(logits - logits.max())
+        probs = e / e.sum()
+    return WeightSnapshot(
+        step=step,
+        params=[p.data.copy() for p in model.parameters()],
+        buffers=[value.copy() for _, value in model.named_buffers()],
+        activations=activations,
+        probs=probs,
+    )
+
+
+class TrainingWorker(QObject):
+    """Runs ``prepare()``'s Trainer to the end, reporting throttled copies."""
+
+    progress = pyqtSignal(object)
+    epoch_finished = pyqtSignal(object)
+    snapshot_ready = pyqtSignal(object)
+    failed = pyqtSignal(str)
+    finished = pyqtSignal()
+
+    def __init__(self, model, prepare: Callable[[], Trainer],
+                 interval: float = EMIT_INTERVAL):
+        super().__init__()
+        self.model = model
+        self._prepare = prepare
+        self._interval = interval
+        self._lock = threading.Lock()
+        self._trainer: Trainer | None = None
+        self._pending: list = []            # controls sent before the Trainer existed
+        self._probe: np.ndarray | None = None
+        self._points: list = []             # (step, loss, accuracy) not yet reported
+        self._last = None                   # latest StepResult
+
+    @property
+    def trainer(self) -> Trainer | None:
+        return self._trainer
+
+    def _control(self, name: str, *args) -> None:
+        with self._lock:
+            if self._trainer is None:
+                self._pending.append((name, args))
+                return
+            trainer = self._trainer
+        getattr(trainer, name)(*args)
+
+    def pause(self) -> None:
+        self._control("pause")
+
+    def resume(self) -> None:
+        self._control("resume")
+
+    def stop(self) -> None:
+        self._control("stop")
+
+    def step_once(self) -> None:
+        self._control("step_once")
+
+    def set_lr(self, lr: float) -> None:
+        self._control("set_lr", lr)
+
+    def submit(self, fn: Callable) -> None:
+        """Run ``fn(model)`` between steps in the training thread, then show the result.
+
+        An exception in ``fn`` becomes ``failed``; training goes on.
+        """
+        self._control("submit", lambda: self._run_command(fn))
+
+    def set_probe(self, x: np.ndarray | None) -> None:
+        """The image whose activations snapshots carry: (H, W), (1, H, W) or None."""
+        # Replacing one reference is atomic, so no lock is needed; the worker reads
+        # whichever image is current when it next takes a snapshot.
+        self._probe = None if x is None else np.asarray(
+            x, dtype=np.float32).reshape(1, 1, *np.shape(x)[-2:]).copy()
+
+    def _run_command(self, fn: Callable) -> None:
+        try:
+            fn(self.model)
+        except Exception as exc:
+            self.failed.emit(f"A change to the live model failed: {exc}")
+            return
+        # While paused no step will follow, so show the edit now.
+        self.snapshot_ready.emit(self._snapshot())
+
+    def _snapshot(self) -> WeightSnapshot:
+        step = self._last.step if self._last is not None else 0
+        return take_snapshot(self.model, step, self._probe)
+
+    @pyqtSlot()
+    def run(self) -> None:
+        """Prepare the Trainer and train until done, stopped, diverged or failed."""
+        try:
+            trainer = self._prepare()
+            with self._lock:
+                self._trainer = trainer
+                pending, self._pending = self._pending, []
+            for name, args in pending:
+                getattr(trainer, name)(*args)
+            last_emit = time.perf_counter()
+            for result in trainer.steps():
+                self._last = result
+                self._points.append((result.step, result.loss, result.accuracy))
+                now = time.perf_counter()
+                # Report at most every interval, but at once when an epoch ends or
+                # training is about to wait (pause, step one batch), so the student
+                # sees the state the network is stopped in.
+                if (result.epoch_result is not None or trainer.paused
+                        or now - last_emit >= self._interval):
+                    self._emit(result)
+                    last_emit = now
+        except TrainingDiverged as exc:
+            # Show the restored weights; the epoch, if any, was reported already.
+            self._emit(self._last, with_epoch=False)
+            self.failed.emit(str(exc))
+        except Exception as exc:
+            self.failed.emit(
+                f"Training failed: {type(exc).__name__}: {exc}\n\n"
+                + "".join(traceback.format_exception(exc)[-3:])
+            )
+        else:
+            if self._points:
+                self._emit(self._last, with_epoch=False)
+        finally:
+            self.finished.emit()
+
+    def _emit(self, result, with_epoch: bool = True) -> None:
+        if result is None:
+            return
+        if self._points:
+            steps, losses, accs = (np.array(c) for c in zip(*self._points, strict=True))
+            self._points = []
+            self.progress.emit(TrainingProgress(
+                steps=steps, losses=losses, accuracies=accs,
+                step=result.step, total_steps=self._trainer.total_steps,
+                epoch=result.epoch, lr=result.lr,
+                images_per_s=result.images_per_sec, fraction=result.progress,
+                seconds_left=result.eta_seconds,
+            ))
+        if with_epoch and result.epoch_result is not None:
+            e = result.epoch_result
+            self.epoch_finished.emit(EpochProgress(
+                epoch=e.epoch, step=result.step, train_loss=e.train_loss,
+                train_acc=e.train_acc, val_loss=e.val_loss, val_acc=e.val_acc,
+            ))
+        self.snapshot_ready.emit(self._snapshot())

@@ -1,0 +1,267 @@
+"""The Training tab with a real session: editor, controls, curves, threads, failures."""
+
+import threading
+
+import numpy as np
+import pytest
+from PyQt5.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox
+
+from convlab.data.sources import Dataset
+from convlab.gui import training_panel
+from convlab.gui.training_panel import LOADED_SOURCE, TrainingPanel
+from convlab.gui.training_session import TrainingSession
+from convlab.nn.architectures import ArchSpec, ConvBlock
+
+TINY = ArchSpec(blocks=[ConvBlock(4, 3, pool="max", pool_size=2)], dense=16)
+
+
+def tiny_dataset(n=100, seed=0):
+    """Random images and labels: nothing to learn, but every code path runs."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    return Dataset("tiny random", x, y, x[:16], y[:16])
+
+
+@pytest.fixture
+def errors(monkeypatch):
+    """Dialogs the panel would have shown, as (title, text) pairs."""
+    shown = []
+    monkeypatch.setattr(training_panel, "show_error_dialog",
+                        lambda parent, title, text: shown.append((title, text)))
+    return shown
+
+
+@pytest.fixture
+def tab(qtbot, errors):
+    """A panel wired to a session on the tiny dataset; the thread is joined after."""
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    session = TrainingSession(panel, seed=0)
+    # Enough batches that 100 epochs outlast every test that needs a running run.
+    session.set_dataset(tiny_dataset(2000))
+    panel.set_arch(TINY)
+    panel.batch_size.setValue(16)
+    yield panel, session
+    session.shutdown()
+    assert not session.is_running()
+
+
+def test_loaded_dataset_is_offered_and_selected(tab):
+    """set_dataset on the session offers the window's dataset in the panel."""
+    panel, _ = tab
+    assert panel.data_source.currentData() == LOADED_SOURCE
+    assert "tiny random" in panel.data_source.currentText()
+
+
+def test_impossible_architecture_disables_start_and_explains(tab):
+    """A kernel bigger than its input disables Start and says why, inline."""
+    panel, _ = tab
+    assert panel.start.isEnabled()
+    panel.block_count.setValue(3)
+    for block in panel.blocks:
+        block.kernel.setValue(7)
+    assert not panel.start.isEnabled()
+    assert not panel.arch_error.isHidden()
+    assert "does not fit" in panel.arch_error.text()
+    assert panel.architecture() is None
+    panel.block_count.setValue(1)
+    assert panel.start.isEnabled()
+    assert panel.arch_error.isHidden()
+
+
+def test_shapes_follow_the_editor(tab):
+    """Every layer's output shape is listed and follows an edit at once."""
+    panel, _ = tab
+    assert "4 x 26 x 26" in panel.shapes_label.text()
+    panel.blocks[0].padding.setValue(1)
+    assert "4 x 28 x 28" in panel.shapes_label.text()
+    panel.blocks[0].pool.setCurrentIndex(panel.blocks[0].pool.findData("none"))
+    assert "pool" not in panel.shapes_label.text()
+    assert not panel.blocks[0].pool_size.isEnabled()
+
+
+def test_every_control_teaches_and_is_named(tab):
+    """Every interactive control has a tooltip and an accessible name."""
+    panel, _ = tab
+    controls = panel.findChildren((QAbstractButton, QAbstractSpinBox, QComboBox))
+    assert len(controls) > 20
+    for control in controls:
+        assert control.toolTip(), control
+        assert control.accessibleName(), control
+
+
+def test_training_adds_curve_points_and_snapshots_then_finishes(qtbot, tab):
+    """A short run fills the step and epoch curves, sends weights, ends its thread."""
+    panel, session = tab
+    session.set_dataset(tiny_dataset(100))
+    panel.epochs.setValue(2)
+    snapshots = []
+    session.weights_updated.connect(snapshots.append)
+    with qtbot.waitSignal(session.finished, timeout=60000):
+        panel.start.click()
+        assert session.is_running()
+    # 90 training images after holding out 10% for validation: 6 batches of 16.
+    assert panel.curve_points("loss", "step") == 2 * 6
+    assert panel.curve_points("acc", "train") == 2
+    assert panel.curve_points("loss", "val") == 2
+    assert snapshots
+    assert [p.shape for p in snapshots[-1].params] == [
+        p.shape for p in session.model.parameters()]
+    assert not session.is_running()
+    assert session.state == "idle"
+    assert panel.start.isEnabled()
+
+
+def test_stop_ends_the_thread(qtbot, tab):
+    """Stop during a long run ends the worker thread and re-enables Start."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        panel.start.click()
+    assert panel.stop.isEnabled()
+    with qtbot.waitSignal(session.finished, timeout=60000):
+        panel.stop.click()
+    assert not session.is_running()
+    assert panel.start.isEnabled()
+
+
+def test_probe_snapshots_carry_activations(qtbot, tab):
+    """With a probe image set, snapshots carry every layer's activation and probs."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    session.set_probe(np.zeros((28, 28), np.float32))
+    panel.start.click()
+    with qtbot.waitSignal(session.weights_updated, timeout=60000) as blocker:
+        pass
+    snapshot = blocker.args[0]
+    assert len(snapshot.activations) == len(session.model.layers)
+    assert snapshot.probs.shape == (10,)
+    assert np.isclose(snapshot.probs.sum(), 1.0)
+
+
+def test_closing_the_window_during_training_joins_the_thread(qtbot, qtlog, tab):
+    """Closing the panel's window mid-run stops and joins the worker, no Qt warning."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    panel.show()
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        panel.start.click()
+    thread = session._thread
+    panel.close()
+    assert not session.is_running()
+    assert thread.isFinished()
+    assert session.state == "idle"
+    qtbot.wait(50)                          # let queued signals of the run arrive
+    assert not [r.message for r in qtlog.records if "thread" in r.message.lower()]
+
+
+def test_learning_rate_change_mid_run_takes_effect(qtbot, tab):
+    """A new learning rate typed during a run is used by the following steps."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        panel.start.click()
+    panel.lr.setValue(0.0123)
+    assert session.trainer.base_lr == pytest.approx(0.0123)
+
+    def uses_new_lr(progress):
+        return progress.lr == pytest.approx(0.0123)
+
+    with qtbot.waitSignal(session.progress, timeout=60000,
+                          check_params_cb=uses_new_lr):
+        pass
+
+
+def test_pause_then_step_one_batch_advances_exactly_one_step(qtbot, tab):
+    """While paused, Step one batch trains one batch and stays paused."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        panel.start.click()
+    panel.pause.click()
+    assert panel.pause.text() == "Resume"
+    qtbot.waitUntil(lambda: session.trainer.state == "paused", timeout=60000)
+    before = session.trainer.step
+    with qtbot.waitSignal(session.progress, timeout=60000) as blocker:
+        panel.step.click()
+    assert blocker.args[0].step == before + 1
+    qtbot.waitUntil(lambda: session.trainer.state == "paused", timeout=60000)
+    qtbot.wait(200)
+    assert session.trainer.step == before + 1
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        panel.pause.click()                                  # Resume
+    assert session.trainer.step > before + 1
+
+
+def test_step_one_batch_from_idle_trains_one_batch(qtbot, tab):
+    """Step one batch with nothing running starts a paused run and does one step."""
+    panel, session = tab
+    with qtbot.waitSignal(session.progress, timeout=60000) as blocker:
+        panel.step.click()
+    assert blocker.args[0].step == 1
+    assert session.state == "paused"
+    assert panel.pause.text() == "Resume"
+
+
+def test_worker_exception_emits_failed_and_the_app_survives(qtbot, tab, errors):
+    """An exception in the worker becomes failed(str) and a dialog; training still
+    works afterwards."""
+    panel, session = tab
+
+    def broken():
+        raise RuntimeError("disk on fire")
+
+    with qtbot.waitSignal(session.failed, timeout=60000) as blocker:
+        session.start_trainer(broken)
+    assert "disk on fire" in blocker.args[0]
+    qtbot.waitUntil(lambda: not session.is_running(), timeout=60000)
+    assert errors and "disk on fire" in errors[0][1]
+    with qtbot.waitSignal(session.finished, timeout=60000):
+        panel.start.click()
+    assert panel.curve_points("loss", "step") > 0
+
+
+def test_divergence_is_explained_and_last_good_weights_kept(qtbot, tab, errors):
+    """A weight made infinite mid-run stops training with a message; weights stay
+    finite."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        panel.start.click()
+
+    def poison(model):
+        model.parameters()[0].data[...] = np.inf
+
+    with qtbot.waitSignal(session.finished, timeout=60000):
+        session.submit(poison)
+    assert errors and "restored" in errors[-1][1]
+    assert all(np.isfinite(p.data).all() for p in session.model.parameters())
+
+
+def test_submit_runs_in_the_training_thread_between_steps(qtbot, tab):
+    """submit(fn) runs fn(model) on the worker thread during a run, at once when
+    idle."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        panel.start.click()
+    ran = []
+    with qtbot.waitSignal(session.weights_updated, timeout=60000):
+        session.submit(lambda model: ran.append(threading.get_ident()))
+    qtbot.waitUntil(lambda: bool(ran), timeout=60000)
+    assert ran[0] != threading.get_ident()
+    session.shutdown()
+    session.submit(lambda model: ran.append(threading.get_ident()))
+    assert ran[-1] == threading.get_ident()
+
+
+def test_new_random_weights_builds_the_edited_architecture(qtbot, tab):
+    """New random weights replaces the model with the editor's architecture."""
+    panel, session = tab
+    with qtbot.waitSignal(session.model_changed, timeout=5000) as blocker:
+        panel.reinit.click()
+    model = blocker.args[0]
+    assert model is session.model
+    assert model.layers[0].weight.data.shape == (4, 1, 3, 3)
+
