@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from PyQt5.QtCore import QPointF
 from PyQt5.QtWidgets import QCheckBox, QComboBox, QPushButton, QSlider, QSpinBox
 
 from convlab.gui.playground import PlaygroundPanel
@@ -245,3 +246,24 @@ def test_new_walk_starts_at_the_first_window_with_ink(panel):
     assert np.any(padded[step.top:step.top + 3, step.left:step.left + 3])
     for top, left in positions[:step.index]:
         assert not np.any(padded[top:top + 3, left:left + 3])
+
+
+def test_clicking_an_output_cell_walks_to_its_window(panel):
+    """A click on conv cell (4, 7) or pool cell (2, 3) moves the step-through there."""
+    panel.conv_view.cell_clicked.emit(4, 7)
+    step = panel.step.current_step()
+    assert (step.stage, step.out_row, step.out_col) == ("conv", 4, 7)
+    assert (step.top, step.left) == (4, 7)
+    panel.pool_view.cell_clicked.emit(2, 3)
+    step = panel.step.current_step()
+    assert (step.stage, step.out_row, step.out_col) == ("pool", 2, 3)
+    assert (step.top, step.left) == (4, 6)
+
+
+def test_hovering_a_cell_reads_its_value(panel):
+    """The readout under a map names the hovered cell and its exact value."""
+    view = panel.conv_view
+    scene_pos = view._box.mapViewToScene(QPointF(7.5, 9.5))
+    assert view.cell_at(scene_pos) == (9, 7)
+    view._on_scene_mouse_moved(scene_pos)
+    assert view.readout() == f"row 9, col 7: {panel.results()['conv'][9, 7]:.4g}"

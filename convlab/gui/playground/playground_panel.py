@@ -55,13 +55,14 @@ from convlab.gui.playground.kernel_editor import (
     KernelEditor,
 )
 from convlab.gui.playground.presets import resize_centred
-from convlab.gui.playground.step_through import CONV, StepThroughView
+from convlab.gui.playground.step_through import CONV, POOL, StepThroughView
 from convlab.gui.playground.views import MapView, region_overlay, symmetric_level
 from convlab.nn import functional as F
 from convlab.nn.layers import Conv2d
 from convlab.nn.reference import zero_pad
 
 SAME = "same"
+CLICK_HINT = "Hover: value. Click: step there."
 BANK_SIZE = 4
 POOL_NONE, POOL_MAX, POOL_AVERAGE = "none", "max", "average"
 
@@ -162,17 +163,17 @@ class PlaygroundPanel(QWidget):
             "Convolution output",
             "Each cell is the sum of kernel x window for one window position. Red: "
             "positive, blue: negative, white: zero (see the legend).",
-            parent=self)
+            hint=CLICK_HINT, parent=self)
         self.relu_view = MapView(
             "After ReLU",
             "ReLU(x) = max(0, x): negative responses (blue) become 0, positive ones "
             "pass unchanged. Same colour scale as the convolution output.",
-            parent=self)
+            hint=CLICK_HINT, parent=self)
         self.pool_view = MapView(
             "Max pooling",
             "Pooling keeps one number per window of the ReLU output: the largest "
             "(max) or the mean (average). The map shrinks, the strong responses stay.",
-            parent=self)
+            hint=CLICK_HINT, parent=self)
         self.bank_view = MapView(
             "Filter bank",
             "Every kernel of the bank applied to the same input: one feature map per "
@@ -186,6 +187,10 @@ class PlaygroundPanel(QWidget):
             parent=self)
         self.step = StepThroughView()
         self.step.step_changed.connect(self._on_step_step_changed)
+        # Clicking an output cell walks the step-through to the window that made it.
+        self.conv_view.cell_clicked.connect(self._on_conv_view_cell_clicked)
+        self.relu_view.cell_clicked.connect(self._on_relu_view_cell_clicked)
+        self.pool_view.cell_clicked.connect(self._on_pool_view_cell_clicked)
 
         self._maps = QGridLayout()
         # Which maps the settings call for; _reflow_maps shows exactly these.
@@ -563,6 +568,15 @@ class PlaygroundPanel(QWidget):
             f"with the learned filter (now − learned = {100 * (now - learned):+.1f} "
             "points)."
         )
+
+    def _on_conv_view_cell_clicked(self, row, col):
+        self.step.show_output_cell(CONV, row, col)
+
+    def _on_relu_view_cell_clicked(self, row, col):
+        self.step.show_output_cell(CONV, row, col)
+
+    def _on_pool_view_cell_clicked(self, row, col):
+        self.step.show_output_cell(POOL, row, col)
 
     def _on_step_step_changed(self, step):
         if step.stage == CONV:

@@ -279,6 +279,13 @@ class StepThroughView(QWidget):
         """Move the window to step `index` (clamped to the walk)."""
         self._slider.setValue(index)
 
+    def show_output_cell(self, stage, row, col):
+        """Walk to the window that makes output cell (row, col) of "conv" or "pool"."""
+        self.set_stage(stage)
+        problem = self._problem()
+        if problem is not None and row < problem[4] and col < problem[5]:
+            self.set_step(row * problem[5] + col)
+
     def current_step(self):
         """The WindowStep on show, or None when there is nothing to walk."""
         problem = self._problem()

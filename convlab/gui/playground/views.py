@@ -2,7 +2,7 @@
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import QRectF, Qt
+from PyQt5.QtCore import QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QLinearGradient, QPainter, QPen
 from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -27,6 +27,8 @@ CELL_PEN = QColor(20, 200, 60)
 # Above this size a weight or output is "absurd" for 0..1 digit pixels: still shown,
 # but the legends say the colour scale had to stretch.
 LARGE_VALUE = 100.0
+
+HOVER_HINT = "Hover a cell: its value."
 
 
 def symmetric_level(values):
@@ -99,10 +101,15 @@ class MapView(QWidget):
     kind "signed" uses the diverging colours with symmetric levels (feature maps);
     kind "pixels" uses black..white on 0..1, stretched when the values go beyond
     (the input digit, or a deeper layer's feature map).
+
+    Signal: cell_clicked(int, int) — the student clicked the cell (row, col).
     """
 
-    def __init__(self, title, tooltip, kind="signed", parent=None):
+    cell_clicked = pyqtSignal(int, int)
+
+    def __init__(self, title, tooltip, kind="signed", hint=HOVER_HINT, parent=None):
         super().__init__(parent)
+        self._hint = hint
         self._kind = kind
         self._map = None
         self._level = None
@@ -136,12 +143,44 @@ class MapView(QWidget):
         self._note = QLabel()
         self._note.setWordWrap(True)
         self._note.setStyleSheet("color: #a05a00;")
+        # Colours give the picture; hovering gives the exact number of one cell.
+        self._readout = QLabel(hint)
+        self._readout.setWordWrap(True)
+        self._readout.setStyleSheet("color: #555555;")
+        self._graphics.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self._graphics.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        for widget in (self._title, self._graphics, self._legend, self._shape,
-                       self._formula, self._note):
+        for widget in (self._title, self._graphics, self._legend, self._readout,
+                       self._shape, self._formula, self._note):
             layout.addWidget(widget)
         layout.addStretch(1)
+
+    def cell_at(self, scene_pos):
+        """The (row, col) of the map under a scene position, or None outside it."""
+        if self._map is None:
+            return None
+        point = self._box.mapSceneToView(scene_pos)
+        row, col = int(np.floor(point.y())), int(np.floor(point.x()))
+        if 0 <= row < self._map.shape[0] and 0 <= col < self._map.shape[1]:
+            return row, col
+        return None
+
+    def readout(self):
+        """The hover line as shown."""
+        return self._readout.text()
+
+    def _on_scene_mouse_moved(self, scene_pos):
+        cell = self.cell_at(scene_pos)
+        if cell is None or not np.isfinite(self._map[cell]):
+            self._readout.setText(self._hint)
+            return
+        self._readout.setText(f"row {cell[0]}, col {cell[1]}: {self._map[cell]:.4g}")
+
+    def _on_scene_mouse_clicked(self, event):
+        cell = self.cell_at(event.scenePos())
+        if cell is not None and event.button() == Qt.LeftButton:
+            self.cell_clicked.emit(*cell)
 
     def _make_rect(self, color):
         """A hidden outline rectangle drawn over the image (window or output cell)."""
