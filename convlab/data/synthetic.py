@@ -17,7 +17,7 @@ from convlab.data.preprocess import to_mnist
 #      same MNIST normalization as a drawing on the canvas (to_mnist).
 
 RENDER_SIZE = 40  # longer side of the digit's skeleton in render pixels (2x MNIST's 20)
-MAX_WIDTH = 1.15  # widest digit allowed, as a multiple of its height
+MAX_WIDTH = 1.4  # widest digit allowed, as a multiple of its height
 _SEGMENT_PX = 3.0  # strokes are cut into pieces at most this long before painting
 _CHUNK = 256  # digits painted together; bounds the size of the temporary arrays
 _PRESSURE = (0.9, 1.1)  # range of the pen width's random change from segment to segment
@@ -39,16 +39,12 @@ def _bezier(*control, n=16):
     return sum(w * q for w, q in zip(weights, p, strict=True))
 
 
-def _spline(*points, closed=False, n=8):
-    """A smooth curve (k, 2) through the points (Catmull-Rom), optionally closed."""
+def _closed_spline(*points, n=8):
+    """A smooth closed curve (k, 2) through the points and back (Catmull-Rom)."""
     p = np.asarray(points, dtype=np.float64)  # (s, 2)
     # Each piece from p[i] to p[i + 1] also looks at p[i - 1] and p[i + 2] for its
-    # direction, so the ends need one extra point each: the wrapped-around neighbour
-    # for a closed curve, a mirrored one for an open curve.
-    if closed:
-        p = np.concatenate([p[-1:], p, p[:2]])
-    else:
-        p = np.concatenate([2 * p[:1] - p[1:2], p, 2 * p[-1:] - p[-2:-1]])
+    # direction; wrapping the list around gives every piece those neighbours.
+    p = np.concatenate([p[-1:], p, p[:2]])  # (s + 3, 2)
     t = np.linspace(0.0, 1.0, n, endpoint=False)[None, :, None]  # (1, n, 1)
     p0, p1, p2, p3 = (p[i : len(p) - 3 + i, None] for i in range(4))  # (pieces, 1, 2)
     curve = 0.5 * (
@@ -113,7 +109,7 @@ def _two(rng):
     end = np.array([rng.uniform(0.75, 0.95), corner[1] + rng.uniform(-0.08, 0.04)])
     if rng.random() < 0.35:
         # The loop: the pen curls up and round before it runs along the base.
-        r = rng.uniform(0.05, 0.1)
+        r = rng.uniform(0.07, 0.14)
         loop = _arc(corner[0] + 0.02, corner[1] - r, r * 1.2, r, 90, 420, n=14)
         return [_join(hook, diagonal, loop, _line(end))]
     return [_join(hook, diagonal, _line(end))]
@@ -162,10 +158,10 @@ def _five(rng):
     corner = np.array([rng.uniform(0.2, 0.35), 0.02])
     belly_top = rng.uniform(0.38, 0.5)
     ry = (1.0 - belly_top) / 2
-    rx = rng.uniform(0.28, 0.42)
+    rx = rng.uniform(0.26, 0.38)
     belly = _arc(
         rng.uniform(0.45, 0.55), belly_top + ry, rx, ry, rng.uniform(210, 240),
-        rng.uniform(480, 520),
+        rng.uniform(460, 510),
     )
     flag_end = (rng.uniform(0.75, 1.05), rng.uniform(-0.05, 0.04))
     stem = _line(corner, belly[0])
@@ -180,7 +176,7 @@ def _six(rng):
     ry = 1.0 - cy
     rx = min(ry * rng.uniform(0.8, 1.2), 0.3)
     cx = rng.uniform(0.4, 0.55)
-    start = np.array([cx + rx * rng.uniform(-0.5, 1.0), 0.0])
+    start = np.array([cx + rx * rng.uniform(-0.3, 1.5), 0.0])
     # The lead-in comes down into the loop's left side from above (a 6, not a sigma);
     # how far its top leans right and how much it bulges differ from writer to writer.
     first = start + [-rng.uniform(0.0, 0.15), rng.uniform(0.1, 0.3)]
@@ -195,10 +191,10 @@ def _six(rng):
 
 
 def _seven(rng):
-    """A top bar and a long stem; sometimes a bar across the stem, or a start hook."""
+    """A top bar and a long stem; sometimes a tick before the bar, a bar across."""
     left = np.array([rng.uniform(0.0, 0.3), rng.uniform(0.0, 0.1)])
     corner = np.array([rng.uniform(0.8, 0.95), 0.0])
-    foot = np.array([rng.uniform(0.35, 0.65), 1.0])
+    foot = np.array([rng.uniform(0.4, 0.7), 1.0])
     bend = (corner + foot) / 2 + [rng.uniform(-0.08, 0.06), 0.0]
     stem = _bezier(corner, bend, foot, n=10)
     # The bar often bows up a little, and many writers start it with a short tick
@@ -218,9 +214,9 @@ def _seven(rng):
 def _eight(rng):
     """One smooth stroke round both loops crossing at the waist, or two loops."""
     waist = np.array([rng.uniform(0.42, 0.58), rng.uniform(0.35, 0.52)])
-    up_w, low_w = rng.uniform(0.16, 0.28), rng.uniform(0.2, 0.35)
-    top = (waist[0] + rng.uniform(-0.02, 0.12), 0.0)
-    bottom = (waist[0] + rng.uniform(-0.1, 0.02), 1.0)
+    up_w, low_w = rng.uniform(0.12, 0.28), rng.uniform(0.1, 0.35)
+    top = (waist[0] + rng.uniform(0.0, 0.18), 0.0)
+    bottom = (waist[0] + rng.uniform(-0.15, 0.0), 1.0)
     up_y, low_y = waist[1] * 0.45, (1 + waist[1]) / 2
     if rng.random() < 0.2:
         # Two separate loops, one stacked on the other.
@@ -234,7 +230,7 @@ def _eight(rng):
         (bottom[0] + low_w, low_y), waist, (top[0] - up_w, up_y),
     ])
     points += rng.normal(0.0, 0.025, size=points.shape)
-    shape = _spline(*points, closed=True)
+    shape = _closed_spline(*points)
     if rng.random() < 0.4:
         # Many writers stop short of the starting point, leaving the top loop open.
         shape = shape[: -rng.integers(3, 12)]
@@ -247,7 +243,7 @@ def _nine(rng):
     rx, ry = rng.uniform(0.18, 0.32), cy
     loop = _arc(cx, cy, rx, ry, rng.uniform(10, 30), rng.uniform(-340, -320), n=20)
     stem_top = np.array([cx + rx, cy + rng.uniform(-0.1, 0.05)])
-    foot = np.array([stem_top[0] + rng.uniform(-0.25, 0.05), 1.0])
+    foot = np.array([stem_top[0] + rng.uniform(-0.35, 0.0), 1.0])
     if rng.random() < 0.7:
         bend = (stem_top + foot) / 2 + [rng.uniform(-0.04, 0.04), 0.0]
         stem = _bezier(stem_top, bend, foot)
@@ -274,7 +270,7 @@ def _warp(points, rng):
 def _affine(rng):
     """A random 2x2 map: width (aspect), slant (shear) and a small rotation."""
     aspect = np.exp(rng.normal(0.0, 0.2))
-    slant = rng.normal(0.25, 0.25)  # positive leans the top to the right, as most do
+    slant = rng.normal(0.28, 0.3)  # positive leans the top to the right, as most do
     turn = np.radians(rng.normal(0.0, 8.0))
     scale = np.diag([aspect, 1.0])
     shear = np.array([[1.0, -slant], [0.0, 1.0]])  # y is down: -slant leans right
