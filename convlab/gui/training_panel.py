@@ -36,7 +36,6 @@ from PyQt5.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -125,12 +124,15 @@ class _GrowingSeries:
         return self._x[: self.n], self._y[: self.n]
 
 
-class _BlockEditor(QWidget):
-    """One row of the architecture editor: a conv layer, ReLU and an optional pool."""
+class _BlockEditor:
+    """One row of the architecture editor's grid: a conv layer, ReLU, optional pool."""
 
-    def __init__(self, index: int, parent=None):
-        super().__init__(parent)
+    HEADERS = ("filters", "kernel", "stride", "pad", "pool", "size")
+
+    def __init__(self, index: int):
         n = index + 1
+        self.label = QLabel(f"Block {n}")
+        self.label.setToolTip("Convolution, then ReLU, then optional pooling.")
         self.filters = _spin(
             1, 128, 8, f"Block {n} filters",
             "How many filters (kernels) this conv layer learns. Each filter looks for "
@@ -165,18 +167,22 @@ class _BlockEditor(QWidget):
             "Side of the pooling window; it also moves by this much, so pool size 2 "
             "halves the height and width.",
         )
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel(f"Conv {n}"))
-        for label, box in (
-            ("filters", self.filters), ("kernel", self.kernel),
-            ("stride", self.stride), ("pad", self.padding),
-            ("pool", self.pool), ("size", self.pool_size),
-        ):
-            row.addWidget(QLabel(label))
-            row.addWidget(box)
-        row.addStretch(1)
         self.pool.currentIndexChanged.connect(self._on_pool_currentIndexChanged)
+
+    def _widgets(self):
+        return (self.label, self.filters, self.kernel, self.stride, self.padding,
+                self.pool, self.pool_size)
+
+    def place(self, grid: QGridLayout, row: int) -> None:
+        for column, widget in enumerate(self._widgets()):
+            if column:
+                # Two-digit numbers need little room; the tab must stay narrow.
+                widget.setMaximumWidth(64 if widget is self.pool else 52)
+            grid.addWidget(widget, row, column)
+
+    def set_visible(self, visible: bool) -> None:
+        for widget in self._widgets():
+            widget.setVisible(visible)
 
     def _on_pool_currentIndexChanged(self, _index: int) -> None:
         self.pool_size.setEnabled(self.pool.currentData() != "none")
@@ -193,19 +199,14 @@ class _BlockEditor(QWidget):
 
     def set_block(self, block: ConvBlock) -> None:
         self.filters.setValue(block.filters)
-        self.kernel.setValue(_side(block.kernel_size))
-        self.stride.setValue(_side(block.stride))
-        self.padding.setValue(_side(block.padding))
+        self.kernel.setValue(block.kernel_size)
+        self.stride.setValue(block.stride)
+        self.padding.setValue(block.padding)
         self.pool.setCurrentIndex(max(0, self.pool.findData(block.pool)))
-        self.pool_size.setValue(_side(block.pool_size))
+        self.pool_size.setValue(block.pool_size)
 
     def value_widgets(self):
         return (self.filters, self.kernel, self.stride, self.padding, self.pool_size)
-
-
-def _side(value) -> int:
-    """The editor shows square settings; an (h, w) pair is shown by its height."""
-    return int(value[0]) if isinstance(value, (tuple, list)) else int(value)
 
 
 class TrainingPanel(QWidget):
@@ -229,13 +230,14 @@ class TrainingPanel(QWidget):
         self._build_controls()
         self._build_curves()
 
-        left = QVBoxLayout()
-        left.addWidget(self.arch_group)
-        left.addWidget(self.settings_group)
-        left.addWidget(self.controls_group)
-        left.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 0)
+        # Stacked so the tab fits beside the window's input and prediction columns
+        # (about 725 px wide).
+        middle = QHBoxLayout()
+        middle.addWidget(self.settings_group, 1)
+        middle.addWidget(self.controls_group, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.arch_group)
+        layout.addLayout(middle)
         layout.addWidget(self.curves_group, 1)
 
         self.set_arch(NAMED_ARCHS["sample"])
@@ -273,7 +275,7 @@ class TrainingPanel(QWidget):
             "worked out as you edit.",
         )
         self.shapes_label.setTextFormat(Qt.PlainText)
-        self.shapes_label.setStyleSheet("font-family: monospace;")
+        self.shapes_label.setStyleSheet("font-family: monospace; font-size: 8pt;")
         self.arch_error = _teach(
             QLabel(), "Architecture problem",
             "Why this architecture cannot work; Start stays disabled until it can.",
@@ -288,18 +290,25 @@ class TrainingPanel(QWidget):
         top.addWidget(QLabel("Conv blocks"))
         top.addWidget(self.block_count)
         top.addStretch(1)
+        grid = QGridLayout()
+        for column, header in enumerate(_BlockEditor.HEADERS, start=1):
+            grid.addWidget(QLabel(header), 0, column)
+        for row, block in enumerate(self.blocks, start=1):
+            block.place(grid, row)
         bottom = QHBoxLayout()
         bottom.addWidget(self.batch_norm)
         bottom.addWidget(QLabel("Dense width"))
         bottom.addWidget(self.dense)
         bottom.addStretch(1)
-        box = QVBoxLayout(self.arch_group)
-        box.addLayout(top)
-        for block in self.blocks:
-            box.addWidget(block)
-        box.addLayout(bottom)
+        editor = QVBoxLayout()
+        editor.addLayout(top)
+        editor.addLayout(grid)
+        editor.addLayout(bottom)
+        editor.addWidget(self.arch_error)
+        editor.addStretch(1)
+        box = QHBoxLayout(self.arch_group)
+        box.addLayout(editor, 1)
         box.addWidget(self.shapes_label)
-        box.addWidget(self.arch_error)
 
         self.preset.activated.connect(self._on_preset_activated)
         self.block_count.valueChanged.connect(self._on_arch_edited)
@@ -314,12 +323,12 @@ class TrainingPanel(QWidget):
         self.settings_group = QGroupBox("Training settings")
         self.optimizer = _teach(
             QComboBox(), "Optimizer",
-            "How the weights move downhill on the loss. SGD with momentum steps "
+            "How the weights move downhill on the loss. SGD (with momentum 0.9) steps "
             "along the gradient and keeps some speed; Adam adapts a step size for "
             "every weight and is forgiving of the learning rate.",
         )
         self.optimizer.addItem("Adam", "adam")
-        self.optimizer.addItem("SGD + momentum", "sgd")
+        self.optimizer.addItem("SGD", "sgd")
         self.lr = _teach(
             QDoubleSpinBox(), "Learning rate",
             "How big each weight update is. Too small: slow learning; too big: the "
@@ -363,18 +372,24 @@ class TrainingPanel(QWidget):
         )
         with contextlib.suppress(FileNotFoundError):
             self.add_data_source(sources.find_mnist())
-        data_row = QHBoxLayout()
-        data_row.addWidget(self.data_source, 1)
-        data_row.addWidget(self.open_folder)
-        data_row.addWidget(self.download)
-
-        form = QFormLayout(self.settings_group)
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow("Epochs", self.epochs)
-        form.addRow("", self.augment)
-        form.addRow("Data", data_row)
+        # A long folder path must not widen the whole tab.
+        self.data_source.setSizeAdjustPolicy(
+            QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.data_source.setMinimumContentsLength(16)
+        grid = QGridLayout(self.settings_group)
+        for row, column, label, widget in (
+            (0, 0, "Optimizer", self.optimizer), (0, 2, "Learning rate", self.lr),
+            (1, 0, "Batch size", self.batch_size), (1, 2, "Epochs", self.epochs),
+        ):
+            grid.addWidget(QLabel(label), row, column)
+            grid.addWidget(widget, row, column + 1)
+        grid.addWidget(self.augment, 2, 0, 1, 4)
+        grid.addWidget(QLabel("Data"), 3, 0)
+        grid.addWidget(self.data_source, 3, 1, 1, 3)
+        data_buttons = QHBoxLayout()
+        data_buttons.addWidget(self.open_folder)
+        data_buttons.addWidget(self.download)
+        grid.addLayout(data_buttons, 4, 0, 1, 4)
 
         self.lr.valueChanged.connect(self._on_lr_valueChanged)
         self.open_folder.clicked.connect(self._on_open_folder_clicked)
@@ -421,10 +436,10 @@ class TrainingPanel(QWidget):
         grid.addWidget(self.start, 0, 0)
         grid.addWidget(self.pause, 0, 1)
         grid.addWidget(self.stop, 0, 2)
-        grid.addWidget(self.step, 1, 0)
-        grid.addWidget(self.reinit, 1, 1, 1, 2)
-        grid.addWidget(self.progress, 2, 0, 1, 2)
-        grid.addWidget(self.speed_label, 2, 2)
+        grid.addWidget(self.step, 1, 0, 1, 3)
+        grid.addWidget(self.reinit, 2, 0, 1, 3)
+        grid.addWidget(self.progress, 3, 0, 1, 3)
+        grid.addWidget(self.speed_label, 4, 0, 1, 3)
 
         self.start.clicked.connect(self._on_start_clicked)
         self.pause.clicked.connect(self._on_pause_clicked)
@@ -475,7 +490,7 @@ class TrainingPanel(QWidget):
         self.acc_plot.setYRange(0.0, 1.0)
         self._curves = curves
         self._series = {key: _GrowingSeries() for key in curves}
-        box = QVBoxLayout(self.curves_group)
+        box = QHBoxLayout(self.curves_group)
         box.addWidget(self.loss_plot, 1)
         box.addWidget(self.acc_plot, 1)
 
@@ -586,7 +601,7 @@ class TrainingPanel(QWidget):
     def _on_arch_edited(self, *_args) -> None:
         count = self.block_count.value()
         for i, editor in enumerate(self.blocks):
-            editor.setVisible(i < count)
+            editor.set_visible(i < count)
         base = getattr(self, "_base", NAMED_ARCHS["sample"])
         self._arch = ArchSpec(
             blocks=[editor.block() for editor in self.blocks[:count]],
@@ -607,9 +622,10 @@ class TrainingPanel(QWidget):
         else:
             self._arch_valid = True
             self.arch_error.hide()
+            width = max(len(label) for label, _ in shapes)
             self.shapes_label.setText(
                 "\n".join(
-                    f"{label:<14} {' x '.join(str(d) for d in shape)}"
+                    f"{label:<{width}} {'x'.join(str(d) for d in shape)}"
                     for label, shape in shapes
                 )
             )
