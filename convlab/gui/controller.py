@@ -1,0 +1,610 @@
+"""Controller: owns the model and the dataset and wires every widget of the window.
+
+Widgets only emit intents and show what they are given; all decisions live here.
+Two copies of the network exist: ``model`` is the live one (trained by the
+TrainingSession's worker thread, saved to files) and ``view_model`` is the GUI's copy
+that draws feature maps and predictions. While training runs, snapshots of the live
+weights are copied into ``view_model`` at most ~20 times a second.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PyQt5.QtCore import QObject, QSettings, QTimer, pyqtSignal
+from PyQt5.QtWidgets import QProgressDialog
+
+from convlab import nn
+from convlab.data import sources
+from convlab.data.download import download_mnist
+from convlab.data.mnist import EXPECTED_FILES, MnistFormatError
+from convlab.data.preprocess import to_mnist
+from convlab.export import ExportError, export_pytorch
+from convlab.nn.architectures import NAMED_ARCHS, build
+from convlab.nn.functional import softmax
+from convlab.train import evaluate
+
+from . import dialogs
+from .network_view import GREY_CMAP, PROB_CMAP, SIGNED_CMAP, vector_grid
+from .tasks import BackgroundTask
+from .training_session import TrainingSession, clone_model
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_MODEL = REPO / "resources" / "models" / "default.npz"
+REFRESH_MS = 40  # at most 25 redraws a second while drawing or training
+MAX_RECENT = 6
+GALLERY_LIMIT = 120  # thumbnails per confusion-matrix cell
+MISTAKES = 24
+
+
+def app_settings():
+    """The one QSettings store (an INI file in the user's config folder)."""
+    return QSettings(QSettings.IniFormat, QSettings.UserScope, "ConvLab", "ConvLab")
+
+
+class _DownloadCancelled(Exception):
+    """Raised from the progress callback to abandon a download the student cancelled."""
+
+
+class Controller(QObject):
+    """Keeps model, dataset and current input, and tells every view what to show."""
+
+    model_replaced = pyqtSignal(object)  # the new view model (tests, bench)
+    views_refreshed = pyqtSignal()  # feature maps and prediction were redrawn
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.settings = app_settings()
+        self.model = None
+        self.view_model = None
+        self.model_path = None
+        self.model_note = ""
+        self.dataset = None
+        self.current_input = None  # (28, 28) float32 in [0, 1], or None
+        self.current_label = None  # true digit when the input is a test image
+        self.evaluation = None  # the last evaluate() result
+        self._pending_canvas = None
+        self._weights_changed = False
+        self._tasks = []
+        self._rng = np.random.default_rng()
+
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_MS)
+        self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
+
+        self.session = TrainingSession(window.training_panel, parent=self)
+        self._wire()
+
+    def _wire(self):
+        w = self.window
+        w.input_panel.image_changed.connect(self._on_input_panel_image_changed)
+        w.input_panel.sample_requested.connect(self.show_test_image)
+        w.input_panel.random_sample_requested.connect(
+            self._on_input_panel_random_sample_requested)
+        w.network_view.map_clicked.connect(self._on_network_view_map_clicked)
+        w.network_view.filter_clicked.connect(self._on_network_view_filter_clicked)
+        w.detail_view.edit_filter_requested.connect(
+            self._on_detail_view_edit_filter_requested)
+        w.evaluation_panel.evaluate_requested.connect(self.evaluate_test_set)
+        w.evaluation_panel.cell_selected.connect(self._on_evaluation_panel_cell_selected)
+        w.evaluation_panel.example_selected.connect(self.show_test_image)
+        w.closing.connect(self.shutdown)
+
+        w.new_action.triggered.connect(self.new_model)
+        w.open_action.triggered.connect(self._on_open_action_triggered)
+        w.save_action.triggered.connect(self.save_model)
+        w.save_as_action.triggered.connect(self._on_save_as_action_triggered)
+        w.recent_model_chosen.connect(self.open_model)
+        w.open_data_action.triggered.connect(self._on_open_data_action_triggered)
+        w.download_action.triggered.connect(self.download_mnist)
+        w.export_action.triggered.connect(self._on_export_action_triggered)
+        w.clear_action.triggered.connect(w.input_panel.canvas.clear)
+        w.undo_action.triggered.connect(w.input_panel.canvas.undo_stroke)
+        w.training_panel.download_requested.connect(self.download_mnist)
+
+        s = self.session
+        s.weights_updated.connect(self._on_session_weights_updated)
+        s.model_changed.connect(self._on_session_model_changed)
+        s.running_changed.connect(self._on_session_running_changed)
+        s.finished.connect(self._on_session_finished)
+
+        p = w.playground_panel
+        if p is not None:
+            p.set_command_runner(self.session.submit)
+            p.model_edited.connect(self._on_playground_model_edited)
+
+    # Start-up and shutdown
+
+    def load_startup(self, model_path=None, data_dir=None, restore=True):
+        """Load the model and data the app starts with.
+
+        model_path: --model; otherwise the last model (when restore) or the bundled
+        one, or fresh random weights if neither loads. data_dir: --data; otherwise
+        the last folder, $CONVLAB_DATA or the download cache, quietly when absent.
+        """
+        last = self.settings.value("lastModel", "", str) if restore else ""
+        candidates = [p for p in (model_path, last, str(DEFAULT_MODEL)) if p]
+        for path in candidates:
+            loud = path == model_path  # only an explicit choice deserves a dialog
+            if Path(path).is_file() and self.open_model(path, report=loud):
+                break
+            if loud and not Path(path).is_file():
+                self._message("error", "Model not found",
+                              f"There is no model file at\n{path}\n\nStarting with "
+                              "the bundled model instead.")
+        else:
+            self.new_model(note="untrained weights: the bundled model was not found")
+        if data_dir:
+            self.open_dataset(data_dir)
+        else:
+            folder = self.settings.value("dataFolder", "", str) if restore else ""
+            self.open_dataset(folder or None, report=False)
+        self.refresh_now()
+
+    def shutdown(self):
+        """Stop training and background work and join their threads (window closing)."""
+        self._refresh_timer.stop()
+        self.session.shutdown()
+        for task in list(self._tasks):
+            cancel = getattr(task, "cancel", None)
+            if cancel is not None:
+                cancel()
+            task.wait()
+        self._tasks.clear()
+        self.window.detail_view.close()
+
+    # The model
+
+    def open_model(self, path, report=True):
+        """Load a model file; on any problem show why and keep the current model."""
+        try:
+            model = nn.load_model(path).model
+            _check_fits_mnist(model)
+        except (nn.ModelFileError, OSError, ValueError) as exc:
+            if report:
+                self._message("error", "Could not open the model",
+                              f"{path}\n\n{exc}\n\nThe current model is unchanged.")
+            return False
+        bundled = Path(path).resolve() == DEFAULT_MODEL.resolve()
+        note = "bundled trained model" if bundled else Path(path).name
+        self._set_model(model, path=None if bundled else str(path), note=note)
+        if not bundled:
+            self._remember_model(str(path))
+        self._status(f"Opened {path}")
+        return True
+
+    def new_model(self, checked=False, note="untrained weights"):
+        """Replace the model by the sample architecture with fresh random weights."""
+        self._set_model(build(NAMED_ARCHS["sample"], self._rng), path=None, note=note)
+        self._status("New network with random weights: train it in the Training tab.")
+
+    def save_model(self, checked=False, path=None):
+        """Save the model's current weights (to its own file unless a path is given)."""
+        path = path or self.model_path
+        if not path:
+            return self._on_save_as_action_triggered()
+        try:
+            # The GUI copy holds the latest weights, and reading it cannot race with
+            # the training thread writing the live model.
+            nn.save_model(path, self.view_model)
+        except (OSError, ValueError) as exc:
+            self._message("error", "Could not save the model", f"{path}\n\n{exc}")
+            return False
+        self.model_path = str(path)
+        self.model_note = Path(path).name
+        self._remember_model(self.model_path)
+        self._update_title()
+        self._status(f"Saved {path}")
+        return True
+
+    def export_pytorch(self, path):
+        """Write the model as a self-contained PyTorch .py file."""
+        try:
+            text = export_pytorch(self.view_model, module=Path(path).stem,
+                                  source=self.model_note)
+            _write_atomically(path, text)
+        except (OSError, ExportError) as exc:
+            self._message("error", "Could not export", f"{path}\n\n{exc}")
+            return False
+        self._status(f"Exported to {path}: `from {Path(path).stem} import build`")
+        return True
+
+    def _set_model(self, model, path, note):
+        self.model = model
+        self.view_model = clone_model(model)
+        self.view_model.eval()
+        self.model_path = path
+        self.model_note = note
+        self.evaluation = None
+        self.session.set_model(model)
+        probe = np.zeros((1, 1, 28, 28), np.float32)
+        shapes = [a.shape for a in self.view_model.activations(probe)]
+        self.window.network_view.set_layers(self.view_model.layers, shapes)
+        self._weights_changed = True
+        if self.window.playground_panel is not None:
+            self.window.playground_panel.set_model(self.view_model)
+        self.window.evaluation_panel.set_confusion(None)
+        self._update_title()
+        self.model_replaced.emit(self.view_model)
+        self.request_refresh()
+
+    def _remember_model(self, path):
+        recent = [p for p in self.settings.value("recentModels", [], list) if p != path]
+        recent = [path] + recent[: MAX_RECENT - 1]
+        self.settings.setValue("recentModels", recent)
+        self.settings.setValue("lastModel", path)
+        self.window.set_recent_models(recent)
+
+    def _update_title(self):
+        name = Path(self.model_path).name if self.model_path else "unsaved network"
+        self.window.setWindowTitle(f"ConvLab — {name}")
+        self.window.set_model_note(self.model_note)
+        untrained = self.model_note.startswith("untrained")
+        self.window.prediction_panel.set_note(
+            "Untrained weights: these answers are guesses. Train the network in the "
+            "Training tab or open a trained model." if untrained else "")
+
+    # The data
+
+    def open_dataset(self, folder, report=True):
+        """Load MNIST from a folder (None: $CONVLAB_DATA or the download cache)."""
+        try:
+            dataset = sources.load_dataset(folder)
+        except (sources.DataNotFoundError, MnistFormatError, OSError) as exc:
+            if report:
+                names = "\n".join(f"  {n}" for n in EXPECTED_FILES)
+                text = str(exc)
+                if not all(n in text for n in EXPECTED_FILES):
+                    text += f"\n\nMNIST is these four files:\n{names}"
+                self._message("error", "No MNIST in that folder", text)
+            else:
+                self._status("No dataset yet: File > Open dataset folder or "
+                             "File > Download MNIST.")
+            if self.dataset is None:
+                self.set_dataset(None)  # still say in every panel that data is missing
+            return False
+        if folder:
+            self.settings.setValue("dataFolder", str(folder))
+        self.set_dataset(dataset)
+        self._status(f"Loaded {dataset.name.split(' from ')[0]}")
+        return True
+
+    def set_dataset(self, dataset):
+        """Use a loaded Dataset (or None) for test images, evaluation and training."""
+        self.dataset = dataset
+        self.session.set_dataset(dataset)
+        count = 0 if dataset is None else len(dataset.x_test)
+        self.window.input_panel.set_sample_count(count)
+        self.window.evaluation_panel.set_available(
+            dataset is not None,
+            "Load MNIST first (File > Open dataset folder or Download MNIST).")
+        if dataset is not None and self.window.playground_panel is not None:
+            self.window.playground_panel.set_test_data(dataset.x_test, dataset.y_test)
+        self.window.set_dataset_note(None if dataset is None else dataset.name)
+
+    def download_mnist(self, checked=False, dest=None, mirrors=None):
+        """Download MNIST in the background with a progress dialog, then load it."""
+        if any(getattr(t, "cancel", None) for t in self._tasks):
+            return None
+        cancelled = []
+
+        def work(report):
+            def progress(name, done, total):
+                if cancelled:
+                    raise _DownloadCancelled("download cancelled")
+                report((name, done, total))
+
+            return download_mnist(dest=dest, mirrors=mirrors, progress=progress)
+
+        dialog = QProgressDialog("Downloading MNIST…", "Cancel", 0, 100, self.window)
+        dialog.setWindowTitle("Download MNIST")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(lambda: cancelled.append(True))
+        task = BackgroundTask(work, self)
+        task.cancel = lambda: cancelled.append(True)
+
+        def on_progress(value):
+            name, done, total = value
+            dialog.setLabelText(f"Downloading {name}: {done / 1e6:.1f} of "
+                                f"{total / 1e6:.1f} MB")
+            dialog.setValue(int(100 * done / max(total, 1)))
+
+        def on_failed(message):
+            if not cancelled:
+                self._message("error", "Download failed",
+                              f"{message}\n\nNothing half-written was kept.")
+
+        def on_finished():
+            dialog.close()
+            self._forget(task)
+
+        task.progressed.connect(on_progress)
+        task.succeeded.connect(lambda folder: self.open_dataset(str(folder)))
+        task.failed.connect(on_failed)
+        task.finished.connect(on_finished)
+        self._tasks.append(task)
+        dialog.show()
+        task.start()
+        return task
+
+    # The input
+
+    def show_test_image(self, index):
+        """Make test image number index the input."""
+        if self.dataset is None or not 0 <= index < len(self.dataset.x_test):
+            return
+        image = self.dataset.x_test[index, 0]  # (28, 28)
+        self.current_label = int(self.dataset.y_test[index])
+        panel = self.window.input_panel
+        panel.canvas.set_background(image)
+        panel.show_sample_index(index)
+        self._pending_canvas = None
+        self._set_input(image.copy(),
+                        f"Test image {index}\ntrue digit: {self.current_label}")
+
+    def _set_input(self, image, text):
+        self.current_input = image
+        self.window.input_panel.set_source_text(text)
+        self.session.set_probe(image)
+        if self.window.playground_panel is not None:
+            self.window.playground_panel.set_input_image(image)
+        self.request_refresh()
+
+    # Drawing the views
+
+    def request_refresh(self):
+        """Redraw soon; many requests within REFRESH_MS become one redraw."""
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def refresh_now(self):
+        """Redraw at once (start-up, screenshots, tests)."""
+        self._refresh_timer.stop()
+        self._on_refresh_timer_timeout()
+
+    def _on_refresh_timer_timeout(self):
+        if self._pending_canvas is not None:
+            canvas, self._pending_canvas = self._pending_canvas, None
+            self.current_label = None
+            image = to_mnist(canvas)
+            self._set_input(image, "Your drawing" if image is not None
+                            else "Nothing drawn yet")
+            self._refresh_timer.stop()  # _set_input asked again; we draw right now
+        if self.view_model is None:
+            return
+        w = self.window
+        if self._weights_changed:
+            self._weights_changed = False
+            weights = {i + 1: layer.weight.data for i, layer in
+                       enumerate(self.view_model.layers) if type(layer).__name__ ==
+                       "Conv2d"}
+            w.network_view.set_filters(weights)
+        x = self.current_input
+        probe = np.zeros((1, 1, 28, 28), np.float32) if x is None else \
+            x[None, None].astype(np.float32)  # (1, 1, 28, 28)
+        outputs = self.view_model.activations(probe)
+        probs = softmax(outputs[-1].astype(np.float64))  # (1, 10)
+        w.input_panel.set_preview(x)
+        w.prediction_panel.set_probabilities(None if x is None else probs[0])
+        w.network_view.set_activations(probe, outputs, probs)
+        self.views_refreshed.emit()
+
+    # Evaluation
+
+    def evaluate_test_set(self):
+        """Evaluate a copy of the current network on the test set, in the background."""
+        if self.dataset is None:
+            return None
+        model, dataset = clone_model(self.view_model), self.dataset
+        task = BackgroundTask(
+            lambda report: evaluate(model, dataset.x_test, dataset.y_test), self)
+        panel = self.window.evaluation_panel
+        panel.set_running(True, f"Evaluating {len(dataset.x_test)} test images…")
+        task.succeeded.connect(lambda result: self._on_evaluation_succeeded(
+            result, dataset))
+        task.failed.connect(lambda message: self._message(
+            "error", "Evaluation failed", message))
+        task.finished.connect(lambda: (panel.set_running(False), self._forget(task)))
+        self._tasks.append(task)
+        task.start()
+        return task
+
+    def _on_evaluation_succeeded(self, result, dataset):
+        if dataset is not self.dataset:
+            return
+        self.evaluation = result
+        panel = self.window.evaluation_panel
+        panel.set_results(result["accuracy"], result["per_class"], result["confusion"],
+                          dataset.name.split(" from ")[0])
+        y, pred = dataset.y_test, result["predictions"]
+        confidence = result["probabilities"][np.arange(len(y)), pred]
+        wrong = np.flatnonzero(pred != y)
+        worst = wrong[np.argsort(-confidence[wrong])][:MISTAKES]
+        panel.show_mistakes(
+            dataset.x_test[worst, 0], worst,
+            [f"{y[i]} → {pred[i]} ({confidence[i]:.0%})" for i in worst])
+        self._status(f"Test accuracy {result['accuracy']:.2%}")
+
+    def _on_evaluation_panel_cell_selected(self, true_digit, predicted):
+        if self.evaluation is None or self.dataset is None:
+            return
+        y, pred = self.dataset.y_test, self.evaluation["predictions"]
+        hits = np.flatnonzero((y == true_digit) & (pred == predicted))
+        shown = hits[:GALLERY_LIMIT]
+        kind = "right" if true_digit == predicted else "wrong"
+        title = (f"True {true_digit}, answered {predicted} ({kind}): {len(hits)} "
+                 f"images" + (f", first {len(shown)} shown" if len(hits) > len(shown)
+                              else ""))
+        probs = self.evaluation["probabilities"]
+        self.window.evaluation_panel.show_gallery(
+            title, self.dataset.x_test[shown, 0], shown,
+            [f"#{i} {probs[i, predicted]:.0%}" for i in shown])
+
+    # Slots
+
+    def _on_input_panel_image_changed(self, canvas_image):
+        # Preprocessing waits for the refresh timer, so a fast stroke costs one
+        # preprocessing per redraw rather than one per mouse event.
+        self._pending_canvas = canvas_image
+        self.request_refresh()
+
+    def _on_input_panel_random_sample_requested(self):
+        if self.dataset is not None:
+            self.show_test_image(int(self._rng.integers(len(self.dataset.x_test))))
+
+    def _on_network_view_map_clicked(self, column, index):
+        view = self.window.network_view
+        a = view.activation(column)
+        if a is None:
+            return
+        titles = view.columns()
+        name = titles[column].replace("\n", ", ")
+        if index < 0:
+            values = a[0]
+            heading = f"{name}: all {values.size} numbers"
+            explanation = ("A dense layer's output is a list of numbers, one per "
+                           "neuron; here they are in reading order.")
+            rows, cols = vector_grid(values.size)
+            grid = np.full(rows * cols, np.nan)
+            grid[:values.size] = values
+            values = grid.reshape(rows, cols)  # (rows, cols)
+        else:
+            values = a[0, index]
+            heading = f"{name}: map {index} of {a.shape[1]} ({values.shape[0]} × " \
+                      f"{values.shape[1]})"
+            explanation = (
+                "One feature map: each number is how strongly one filter matched the "
+                "patch of the previous column under that position. Red means a strong "
+                "match, blue an opposite pattern, white nothing."
+                if column > 0 else "The 28x28 input: 0 is black, 1 is white ink.")
+        levels = (0.0, 1.0) if column in (0, len(titles) - 1) else None
+        cmap = GREY_CMAP if column == 0 else PROB_CMAP if column == len(titles) - 1 \
+            else SIGNED_CMAP
+        self.window.detail_view.show_array(heading, explanation, values, levels, cmap)
+
+    def _on_network_view_filter_clicked(self, column, index):
+        w = self.window.network_view.filter_weights(column)
+        if w is None:
+            return
+        f = w[index]  # (C, kh, kw)
+        if f.shape[0] == 1:
+            values = f[0]
+        else:
+            # Channels side by side, separated by a NaN column, like the mosaic.
+            c, kh, kw = f.shape
+            values = np.full((kh, c * (kw + 1) - 1), np.nan)
+            for i in range(c):
+                values[:, i * (kw + 1):i * (kw + 1) + kw] = f[i]
+        name = self.window.network_view.columns()[column].replace("\n", ", ")
+        self.window.detail_view.show_array(
+            f"{name}: filter {index} ({' × '.join(map(str, f.shape))})",
+            "A filter's weights. The layer slides it over its input and at every "
+            "position multiplies these numbers with the pixels under them and adds "
+            "the products: big where the input looks like the red pattern."
+            + (" One 3-D filter reads all input channels; they are shown side by side."
+               if f.shape[0] > 1 else ""),
+            values, filter_ref=(column, index))
+
+    def _on_detail_view_edit_filter_requested(self, column, index):
+        panel = self.window.playground_panel
+        if panel is None:
+            return
+        panel.open_filter(column - 1, index)
+        self.window.show_tab("playground")
+
+    def _on_playground_model_edited(self):
+        self._weights_changed = True
+        self.request_refresh()
+
+    def _on_session_weights_updated(self, snapshot):
+        snapshot.apply_to(self.view_model)
+        self._weights_changed = True
+        self.request_refresh()
+
+    def _on_session_model_changed(self, model):
+        self._set_model(model, path=None, note="untrained weights")
+
+    def _on_session_running_changed(self, running):
+        self.window.set_training_note("training…" if running else "")
+
+    def _on_session_finished(self):
+        # The run is over, so reading the live model is safe again.
+        self.view_model.load_state_dict(self.model.state_dict())
+        self.model_note = "trained in this session" if self.model_path is None \
+            else self.model_note
+        self._update_title()
+        self._weights_changed = True
+        self.request_refresh()
+
+    def _on_open_action_triggered(self):
+        path = dialogs.ask_open_file(self.window, "Open model", self._last_folder(),
+                                     "ConvLab models (*.npz)")
+        if path:
+            self.open_model(path)
+
+    def _on_save_as_action_triggered(self):
+        path = dialogs.ask_save_file(self.window, "Save model as", self._last_folder(),
+                                     "ConvLab models (*.npz)")
+        if not path:
+            return False
+        if not path.endswith(".npz"):
+            path += ".npz"
+        return self.save_model(path=path)
+
+    def _on_open_data_action_triggered(self):
+        folder = dialogs.ask_directory(self.window, "Open MNIST folder",
+                                       self.settings.value("dataFolder", "", str))
+        if folder:
+            self.open_dataset(folder)
+
+    def _on_export_action_triggered(self):
+        path = dialogs.ask_save_file(self.window, "Export to PyTorch",
+                                     self._last_folder(), "Python files (*.py)")
+        if path:
+            self.export_pytorch(path if path.endswith(".py") else path + ".py")
+
+    # Helpers
+
+    def _forget(self, task):
+        task.wait()
+        if task in self._tasks:
+            self._tasks.remove(task)
+
+    def _last_folder(self):
+        return str(Path(self.model_path).parent) if self.model_path else ""
+
+    def _message(self, kind, title, text):
+        dialogs.show_message(self.window, kind, title, text)
+        self._status(title)
+
+    def _status(self, text):
+        self.window.statusBar().showMessage(text, 8000)
+
+
+def _check_fits_mnist(model):
+    """Raise ValueError unless model maps (1, 1, 28, 28) images to 10 class scores."""
+    try:
+        out = model.activations(np.zeros((1, 1, 28, 28), np.float32))[-1]
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"this network cannot read 28x28 digits: {exc}") from exc
+    if out.shape != (1, 10):
+        raise ValueError(f"this network gives {out.shape[1:]} outputs, not 10 digit "
+                         "scores")
+
+
+def _write_atomically(path, text):
+    """Write text to path via a temporary file, so a failure leaves no half file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,131 @@
+"""DetailView: one feature map or filter, enlarged, with its numbers and a legend."""
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtGui import QColor
+from PyQt5.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from .network_view import SIGNED_CMAP, symmetric_levels
+
+MAX_TABLE = 32  # larger arrays would make the table of numbers unreadable anyway
+
+
+class DetailView(QDialog):
+    """A non-modal window showing a 2-D array as a picture and as a table of numbers."""
+
+    edit_filter_requested = pyqtSignal(int, int)  # column, filter index
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Enlarged view")
+        self.setModal(False)
+        self.resize(760, 460)
+        self._array = None
+        self._filter = None
+
+        self.heading = QLabel()
+        self.heading.setObjectName("DetailHeading")
+        self.heading.setWordWrap(True)
+        self.explanation = QLabel()
+        self.explanation.setWordWrap(True)
+        self.explanation.setObjectName("Caption")
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#fbfbfd")
+        self.graphics.setAccessibleName("Enlarged picture")
+        self.graphics.setToolTip("The same numbers as the table, as colours.")
+        view = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True,
+                                        enableMouse=False, enableMenu=False)
+        self.image = pg.ImageItem()
+        self.image.setColorMap(SIGNED_CMAP)
+        view.addItem(self.image)
+        self.legend = pg.ColorBarItem(values=(-1, 1), colorMap=SIGNED_CMAP,
+                                      interactive=False, width=14, pen="#888")
+        self.graphics.addItem(self.legend, row=0, col=1)
+
+        self.table = QTableWidget()
+        self.table.setAccessibleName("Values")
+        self.table.setToolTip(
+            "Every number of this array. The colour of each cell is the colour in the "
+            "picture: blue negative, white zero, red positive."
+        )
+        self.table.horizontalHeader().setDefaultSectionSize(44)
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+
+        self.edit_button = QPushButton("Edit this filter in the Playground")
+        self.edit_button.setAccessibleName("Edit filter in Playground")
+        self.edit_button.setToolTip(
+            "Open this filter in the kernel editor: change its numbers and watch the "
+            "feature maps and the prediction react."
+        )
+        self.edit_button.clicked.connect(self._on_edit_button_clicked)
+        self.close_button = QPushButton("Close")
+        self.close_button.setAccessibleName("Close enlarged view")
+        self.close_button.setToolTip("Close this window.")
+        self.close_button.clicked.connect(self.close)
+
+        body = QHBoxLayout()
+        body.addWidget(self.graphics, 1)
+        body.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.edit_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.explanation)
+        layout.addLayout(body, 1)
+        layout.addLayout(buttons)
+
+    def array(self):
+        """The 2-D array on show, or None."""
+        return None if self._array is None else self._array.copy()
+
+    def show_array(self, heading, explanation, array, levels=None, cmap=SIGNED_CMAP,
+                   filter_ref=None):
+        """Show a 2-D array; filter_ref = (column, filter) offers editing it."""
+        a = np.asarray(array, dtype=np.float64)
+        self._array = a.copy()
+        self._filter = filter_ref
+        self.heading.setText(heading)
+        self.explanation.setText(explanation)
+        levels = symmetric_levels(a) if levels is None else levels
+        self.image.setColorMap(cmap)
+        self.image.setImage(a, levels=levels, autoLevels=False)
+        self.legend.setColorMap(cmap)
+        self.legend.setLevels(levels)
+        self._fill_table(a, levels, cmap)
+        self.edit_button.setVisible(filter_ref is not None)
+        self.show()
+        self.raise_()
+
+    def _fill_table(self, a, levels, cmap):
+        shown = a[:MAX_TABLE, :MAX_TABLE]
+        self.table.clear()
+        self.table.setRowCount(shown.shape[0])
+        self.table.setColumnCount(shown.shape[1])
+        lo, hi = levels
+        span = hi - lo if hi > lo else 1.0
+        colours = cmap.map(np.clip((shown - lo) / span, 0, 1).ravel(), mode="qcolor")
+        for (r, c), value in np.ndenumerate(shown):
+            cell = QTableWidgetItem(f"{value:.2f}")
+            cell.setTextAlignment(Qt.AlignCenter)
+            colour = colours[r * shown.shape[1] + c]
+            cell.setBackground(colour)
+            # Dark text on pale cells, white text on strong colours.
+            cell.setForeground(QColor("white" if colour.lightness() < 120 else "black"))
+            self.table.setItem(r, c, cell)
+
+    def _on_edit_button_clicked(self):
+        if self._filter is not None:
+            self.edit_filter_requested.emit(*self._filter)

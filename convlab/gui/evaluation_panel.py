@@ -1,0 +1,228 @@
+"""EvaluationPanel: how well the network does on the test set, and where it fails."""
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtCore import QSize, Qt, pyqtSignal
+from PyQt5.QtGui import QColor, QIcon
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .qimage import array_to_pixmap
+
+THUMB = 56  # gallery thumbnails: 28x28 digits at twice their size
+CONFUSION_CMAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (8, 81, 156)])
+
+
+class EvaluationPanel(QWidget):
+    """Test accuracy, per-class accuracy, confusion matrix, galleries of examples."""
+
+    evaluate_requested = pyqtSignal()
+    cell_selected = pyqtSignal(int, int)  # true digit, predicted digit
+    example_selected = pyqtSignal(int)  # index into the test set
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("EvaluationPanel")
+
+        self.evaluate_button = QPushButton("Evaluate on the test set")
+        self.evaluate_button.setAccessibleName("Evaluate on the test set")
+        self.evaluate_button.setToolTip(
+            "Run every test image through the current network and count how many it "
+            "gets right. The test images were never used for training, so this "
+            "measures how well the network generalises to new handwriting."
+        )
+        self.evaluate_button.clicked.connect(self.evaluate_requested)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(160)
+        self.progress.setAccessibleName("Evaluation running")
+        self.progress.setVisible(False)
+        self.summary = QLabel("Not evaluated yet.")
+        self.summary.setObjectName("Summary")
+        self.summary.setAccessibleName("Test accuracy")
+
+        self.per_class = pg.PlotWidget()
+        self.per_class.setBackground("#fbfbfd")
+        self.per_class.setAccessibleName("Accuracy per digit")
+        self.per_class.setToolTip(
+            "For each true digit, the share of its test images the network got right. "
+            "Low bars show which digits the network finds hard."
+        )
+        self.per_class.setMouseEnabled(False, False)
+        self.per_class.setMenuEnabled(False)
+        self.per_class.setYRange(0, 1, padding=0)
+        self.per_class.setLabel("left", "accuracy")
+        self.per_class.setLabel("bottom", "true digit")
+        self.per_class.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
+        self._bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
+                                     brush=(8, 81, 156))
+        self.per_class.addItem(self._bars)
+
+        self.confusion = QTableWidget(10, 10)
+        self.confusion.setAccessibleName("Confusion matrix")
+        self.confusion.setToolTip(
+            "Row = the true digit, column = what the network answered. The diagonal "
+            "holds the correct answers; every other cell is a kind of mistake. Click a "
+            "cell to see its images."
+        )
+        labels = [str(d) for d in range(10)]
+        self.confusion.setHorizontalHeaderLabels(labels)
+        self.confusion.setVerticalHeaderLabels(labels)
+        self.confusion.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.confusion.setSelectionMode(QAbstractItemView.SingleSelection)
+        for header in (self.confusion.horizontalHeader(),
+                       self.confusion.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.Stretch)
+        self.confusion.cellClicked.connect(self._on_confusion_cell_clicked)
+        legend = QLabel("fewer images  ▕  darker = a larger share of that row  ▏  more")
+        legend.setObjectName("ConfusionLegend")
+        legend.setAlignment(Qt.AlignCenter)
+        legend.setToolTip("Colour legend: each cell's shade is its count divided by "
+                          "the number of test images of that true digit.")
+
+        self.gallery_title = QLabel("Click a cell of the confusion matrix.")
+        self.gallery_title.setWordWrap(True)
+        self.gallery = self._make_gallery("Gallery of the chosen cell")
+        self.mistakes = self._make_gallery("Most confidently wrong test images")
+        self.mistakes.setToolTip(
+            "The test images the network got wrong while being most sure of itself. "
+            "Some are badly written; some show what the network has not learned. "
+            "Click one to make it the input and see its feature maps."
+        )
+
+        top = QHBoxLayout()
+        top.addWidget(self.evaluate_button)
+        top.addWidget(self.progress)
+        top.addWidget(self.summary, 1)
+        matrix_box = QGroupBox("Confusion matrix (rows: true digit, columns: answer)")
+        matrix = QVBoxLayout(matrix_box)
+        matrix.addWidget(self.confusion, 1)
+        matrix.addWidget(legend)
+        class_box = QGroupBox("Accuracy per digit")
+        QVBoxLayout(class_box).addWidget(self.per_class)
+        gallery_box = QGroupBox("Images in the chosen cell")
+        gallery = QVBoxLayout(gallery_box)
+        gallery.addWidget(self.gallery_title)
+        gallery.addWidget(self.gallery, 1)
+        mistakes_box = QGroupBox("Most confidently wrong")
+        QVBoxLayout(mistakes_box).addWidget(self.mistakes)
+
+        grid = QGridLayout()
+        grid.addWidget(matrix_box, 0, 0, 2, 1)
+        grid.addWidget(class_box, 0, 1)
+        grid.addWidget(gallery_box, 1, 1)
+        grid.addWidget(mistakes_box, 2, 0, 1, 2)
+        grid.setColumnStretch(0, 5)
+        grid.setColumnStretch(1, 4)
+        grid.setRowStretch(0, 2)
+        grid.setRowStretch(1, 3)
+        grid.setRowStretch(2, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(grid, 1)
+        self.set_confusion(None)
+
+    def _make_gallery(self, name):
+        gallery = QListWidget()
+        gallery.setViewMode(QListWidget.IconMode)
+        gallery.setIconSize(QSize(THUMB, THUMB))
+        gallery.setResizeMode(QListWidget.Adjust)
+        gallery.setMovement(QListWidget.Static)
+        gallery.setSpacing(4)
+        gallery.setAccessibleName(name)
+        gallery.setToolTip(
+            "Click an image to make it the input and see its feature maps.")
+        gallery.itemClicked.connect(self._on_gallery_item_clicked)
+        return gallery
+
+    def confusion_counts(self):
+        """The confusion matrix on show (10, 10), or None."""
+        return None if self._counts is None else self._counts.copy()
+
+    def gallery_indices(self):
+        """Test-set indices of the images in the cell gallery, in order."""
+        return [self.gallery.item(i).data(Qt.UserRole)
+                for i in range(self.gallery.count())]
+
+    def set_running(self, running, message=""):
+        """Show that an evaluation is (not) in progress."""
+        self.progress.setVisible(running)
+        self.evaluate_button.setEnabled(not running)
+        if message:
+            self.summary.setText(message)
+
+    def set_available(self, available, reason=""):
+        """Enable Evaluate only when there is a test set."""
+        self.evaluate_button.setEnabled(available)
+        if not available:
+            self.summary.setText(reason)
+
+    def set_results(self, accuracy, per_class, confusion, dataset_name):
+        """Show the numbers of one evaluation run."""
+        n = int(np.sum(confusion))
+        self.summary.setText(
+            f"Test accuracy: {accuracy:.2%} ({int(np.trace(confusion))} of {n} right) "
+            f"on {dataset_name}"
+        )
+        self._bars.setOpts(height=np.nan_to_num(per_class))
+        self.set_confusion(confusion)
+
+    def set_confusion(self, confusion):
+        """Fill the matrix; None empties it."""
+        self._counts = None if confusion is None else np.asarray(confusion)
+        totals = None if confusion is None else np.maximum(self._counts.sum(1), 1)
+        for r in range(10):
+            for c in range(10):
+                text = "" if confusion is None else str(self._counts[r, c])
+                cell = QTableWidgetItem(text)
+                cell.setTextAlignment(Qt.AlignCenter)
+                if confusion is not None:
+                    share = self._counts[r, c] / totals[r]
+                    colour = CONFUSION_CMAP.map(share, mode="qcolor")
+                    cell.setBackground(colour)
+                    cell.setForeground(QColor("white" if share > 0.5 else "black"))
+                    cell.setToolTip(
+                        f"{self._counts[r, c]} test images of a {r} were answered "
+                        f"{c} ({share:.1%} of the {r}s)."
+                    )
+                self.confusion.setItem(r, c, cell)
+
+    def show_gallery(self, title, images, indices, captions):
+        """Fill the cell gallery with (N, 28, 28) images and their test indices."""
+        self.gallery_title.setText(title)
+        self._fill(self.gallery, images, indices, captions)
+
+    def show_mistakes(self, images, indices, captions):
+        """Fill the most-confidently-wrong gallery."""
+        self._fill(self.mistakes, images, indices, captions)
+
+    @staticmethod
+    def _fill(gallery, images, indices, captions):
+        gallery.clear()
+        for image, index, caption in zip(images, indices, captions, strict=True):
+            item = QListWidgetItem(QIcon(array_to_pixmap(image, THUMB)), caption)
+            item.setData(Qt.UserRole, int(index))
+            item.setToolTip(
+                f"Test image {index}: {caption}. Click to make it the input.")
+            gallery.addItem(item)
+
+    def _on_confusion_cell_clicked(self, row, column):
+        if self._counts is not None:
+            self.cell_selected.emit(row, column)
+
+    def _on_gallery_item_clicked(self, item):
+        self.example_selected.emit(item.data(Qt.UserRole))

@@ -1,0 +1,261 @@
+"""MainWindow: input on the left, the tabs in the middle, the answer on the right."""
+
+from PyQt5.QtCore import QByteArray, Qt, pyqtSignal
+from PyQt5.QtGui import QKeySequence
+from PyQt5.QtWidgets import (
+    QAction,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from convlab import __version__
+
+from . import dialogs
+from .controller import Controller, app_settings
+from .detail_view import DetailView
+from .evaluation_panel import EvaluationPanel
+from .input_panel import InputPanel
+from .network_view import NetworkView
+from .prediction_panel import PredictionPanel
+from .training_panel import TrainingPanel
+
+try:
+    from .playground import PlaygroundPanel
+except ImportError:  # the Playground tab is optional: the rest of the app works alone
+    PlaygroundPanel = None
+
+TABS = ("network", "training", "evaluation", "playground")
+
+GUIDE = """
+<h2>How a CNN sees your digit</h2>
+<p><b>1. The input.</b> Your drawing is cropped, shrunk so its longer side is 20 pixels
+and centred in a 28&times;28 frame, like the MNIST digits the network learned from.
+The network sees 784 numbers between 0 (black) and 1 (white ink).</p>
+<p><b>2. Convolution.</b> A conv layer slides small filters (3&times;3 numbers) over
+the image. At each position it multiplies the filter with the pixels under it and adds
+up: a big result means &ldquo;this patch looks like my filter&rdquo;. Each filter makes
+one <i>feature map</i>. Early filters find edges and strokes in one direction.</p>
+<p><b>3. ReLU.</b> Negative results are set to zero: a feature is either there
+(positive) or not. In the Network tab, ReLU columns have no blue.</p>
+<p><b>4. Pooling.</b> Max pooling keeps the strongest response in each 2&times;2 block.
+The maps get smaller, and a stroke moved by a pixel gives almost the same result.</p>
+<p><b>5. Deeper layers.</b> The second conv layer combines the first layer's maps, so
+its filters respond to corners, loops and line endings rather than plain edges.</p>
+<p><b>6. Dense layers and softmax.</b> The last maps are flattened into one long list
+of numbers; dense layers weigh them into ten scores, and softmax turns the scores into
+probabilities that add up to 100%.</p>
+<p><b>Try it:</b> draw a 7, then add a bar across it and watch which feature maps
+change. Click any map or filter to see its numbers. Train a fresh network in the
+Training tab and watch the filters turn from noise into stroke detectors.</p>
+"""
+
+
+def _scrolled(widget):
+    """widget inside a scroll area, so a tall or wide tab never forces the window
+    beyond a small laptop screen."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.NoFrame)
+    return area
+
+
+class MainWindow(QMainWindow):
+    """The ConvLab window: it holds the widgets, its Controller does the work."""
+
+    closing = pyqtSignal()
+    recent_model_chosen = pyqtSignal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("ConvLab")
+        self.settings = app_settings()
+
+        self.input_panel = InputPanel()
+        self.input_panel.setFixedWidth(316)
+        self.prediction_panel = PredictionPanel()
+        self.prediction_panel.setFixedWidth(200)
+        self.network_view = NetworkView()
+        self.training_panel = TrainingPanel()
+        self.evaluation_panel = EvaluationPanel()
+        self.playground_panel = PlaygroundPanel() if PlaygroundPanel else None
+        self.detail_view = DetailView(self)
+
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Views")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.network_view, "Network")
+        self.tabs.addTab(_scrolled(self.training_panel), "Training")
+        self.tabs.addTab(_scrolled(self.evaluation_panel), "Evaluation")
+        self.tabs.addTab(_scrolled(self.playground_panel or self._placeholder()),
+                         "Playground")
+        tips = (
+            "Every layer's output for the current input, left to right.",
+            "Design a network and train it; watch the curves and the feature maps.",
+            "How good is the network on digits it never saw, and where does it fail?",
+            "Try your own kernels, stride, padding and pooling on your digit.",
+        )
+        for i, tip in enumerate(tips):
+            self.tabs.setTabToolTip(i, tip)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.setSpacing(10)
+        layout.addWidget(self.input_panel)
+        layout.addWidget(self.tabs, 1)
+        side = QVBoxLayout()
+        side.addWidget(self.prediction_panel)
+        side.addStretch(1)
+        layout.addLayout(side)
+        self.setCentralWidget(central)
+
+        self._model_label = QLabel()
+        self._model_label.setAccessibleName("Current model")
+        self._model_label.setToolTip("Which weights the network uses right now.")
+        self._data_label = QLabel()
+        self._data_label.setAccessibleName("Current dataset")
+        self._data_label.setToolTip("The digits used for test images and training.")
+        self._training_label = QLabel()
+        for label in (self._training_label, self._data_label, self._model_label):
+            self.statusBar().addPermanentWidget(label)
+
+        self._make_menus()
+        self.set_recent_models(self.settings.value("recentModels", [], list))
+        self.resize(1280, 800)
+        self._restore_state()
+        self.controller = Controller(self)
+
+    def _placeholder(self):
+        label = QLabel("The Playground is not installed in this copy of ConvLab.")
+        label.setAlignment(Qt.AlignCenter)
+        return label
+
+    def _action(self, menu, text, tip, shortcut=None):
+        action = QAction(text, self)
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        menu.addAction(action)
+        return action
+
+    def _make_menus(self):
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.new_action = self._action(
+            file, "&New network", "Start again from random weights (an untrained "
+            "network guesses about 10% right).", QKeySequence.New)
+        self.open_action = self._action(
+            file, "&Open model…", "Load a saved network (.npz).", QKeySequence.Open)
+        self.recent_menu = file.addMenu("Open &recent")
+        self.save_action = self._action(
+            file, "&Save model", "Save the current weights to the model's file.",
+            QKeySequence.Save)
+        self.save_as_action = self._action(
+            file, "Save model &as…", "Save the current weights to a new file.",
+            QKeySequence.SaveAs)
+        file.addSeparator()
+        self.open_data_action = self._action(
+            file, "Open &dataset folder…", "Use the MNIST files in a folder of your "
+            "choice for test images, evaluation and training.")
+        self.download_action = self._action(
+            file, "Down&load MNIST…", "Download the 70,000 MNIST digits (about 11 MB) "
+            "into your cache folder.")
+        self.export_action = self._action(
+            file, "&Export to PyTorch…", "Write the network as a PyTorch file, to keep "
+            "going with a full deep-learning library.")
+        file.addSeparator()
+        self.quit_action = self._action(file, "&Quit", "Close ConvLab.",
+                                        QKeySequence.Quit)
+        self.quit_action.triggered.connect(self.close)
+
+        edit = bar.addMenu("&Edit")
+        self.undo_action = self._action(
+            edit, "&Undo stroke", "Take back the last stroke.", QKeySequence.Undo)
+        self.clear_action = self._action(
+            edit, "&Clear canvas", "Wipe the drawing.", QKeySequence.Delete)
+
+        view = bar.addMenu("&View")
+        for i, name in enumerate(("Network", "Training", "Evaluation", "Playground")):
+            action = self._action(view, f"&{name}", f"Show the {name} tab.",
+                                  f"Ctrl+{i + 1}")
+            action.triggered.connect(lambda _=False, i=i: self.tabs.setCurrentIndex(i))
+
+        help_menu = bar.addMenu("&Help")
+        guide = self._action(help_menu, "How a CNN sees your digit",
+                             "A two-minute tour of what each column shows.",
+                             QKeySequence.HelpContents)
+        guide.triggered.connect(self.show_guide)
+        about = self._action(help_menu, "&About ConvLab", "Version and credits.")
+        about.triggered.connect(self._on_about_action_triggered)
+
+    def set_recent_models(self, paths):
+        """List the recently used model files in File > Open recent."""
+        self.recent_menu.clear()
+        for path in paths:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(
+                lambda _=False, p=path: self.recent_model_chosen.emit(p))
+        self.recent_menu.setEnabled(bool(paths))
+
+    def set_model_note(self, text):
+        """Say in the status bar which weights are in use."""
+        self._model_label.setText(f"Model: {text}")
+
+    def set_dataset_note(self, text):
+        """Say in the status bar which dataset is loaded."""
+        self._data_label.setText(f"Data: {text.split(' from ')[0]}" if text
+                                 else "Data: none loaded")
+        self._data_label.setToolTip(text or "File > Open dataset folder or Download "
+                                    "MNIST to load digits.")
+
+    def set_training_note(self, text):
+        """Say in the status bar whether training runs."""
+        self._training_label.setText(text)
+
+    def show_tab(self, name):
+        """Switch to a tab by name: network, training, evaluation or playground."""
+        self.tabs.setCurrentIndex(TABS.index(name))
+
+    def show_guide(self):
+        """Open the short guide in a non-modal window."""
+        dialog = QDialog(self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.setWindowTitle("How a CNN sees your digit")
+        text = QTextBrowser()
+        text.setHtml(GUIDE)
+        QVBoxLayout(dialog).addWidget(text)
+        dialog.resize(560, 560)
+        dialog.show()
+        return dialog
+
+    def _on_about_action_triggered(self):
+        dialogs.show_message(
+            self, "info", "About ConvLab",
+            f"ConvLab {__version__}\n\nA teaching lab for convolutional networks. "
+            "The network, its training and its gradients are written from scratch in "
+            "NumPy, so every number you see can be traced back to a few lines of "
+            "readable code.")
+
+    def _restore_state(self):
+        geometry = self.settings.value("window/geometry", QByteArray(), QByteArray)
+        if not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        self.tabs.setCurrentIndex(self.settings.value("window/tab", 0, int))
+
+    def closeEvent(self, event):
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        # The controller stops training and background work and joins their threads
+        # before the window (and the QThread objects it owns) can go away.
+        self.closing.emit()
+        super().closeEvent(event)

@@ -1,0 +1,331 @@
+"""NetworkView: the network as columns, from the input digit to the probabilities.
+
+Each layer's output for the current input is one column: a mosaic of all its feature
+maps in a single ImageItem (one item per layer keeps redraws cheap enough to follow
+training live), its shape underneath and a colour legend. Conv layers also show their
+filters as small images. Clicking a map or a filter asks for an enlarged view.
+"""
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtGui import QFont
+from PyQt5.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+
+# Signed values: blue below zero, white at zero, red above. After a ReLU only the
+# white-to-red half is used, which is itself a lesson about what ReLU does.
+SIGNED_CMAP = pg.ColorMap([0.0, 0.5, 1.0],
+                          [(33, 102, 172), (247, 247, 247), (178, 24, 43)])
+GREY_CMAP = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
+PROB_CMAP = pg.ColorMap([0.0, 1.0], [(247, 251, 255), (8, 48, 107)])
+
+GAP = 1  # pixels of background between tiles in a mosaic
+TALLNESS = 3.0  # mosaics are laid out about this many times taller than wide
+MAP_HEIGHT = 390  # screen pixels for the row of feature-map mosaics
+FILTER_HEIGHT = 120  # screen pixels for the row of filter mosaics
+MIN_COLUMN, MAX_COLUMN = 56, 150
+TICK_FONT = QFont()
+TICK_FONT.setPointSize(7)
+
+
+def grid_shape(count, tile_h=1, tile_w=1, tallness=TALLNESS):
+    """(rows, cols) for count tiles: a mosaic about tallness times taller than wide."""
+    cols = max(1, round(math.sqrt(count * tile_h / (tallness * tile_w))))
+    cols = min(cols, count)
+    return math.ceil(count / cols), cols
+
+
+def mosaic(tiles, rows, cols, gap=GAP):
+    """tiles (K, h, w) -> (rows*(h+gap)-gap, cols*(w+gap)-gap) image, NaN in gaps."""
+    k, h, w = tiles.shape
+    # No Python loop over tiles: this runs ~20 times a second while training.
+    padded = np.full((rows * cols, h + gap, w + gap), np.nan, np.float32)
+    padded[:k, :h, :w] = tiles
+    grid = padded.reshape(rows, cols, h + gap, w + gap)  # (rows, cols, h+gap, w+gap)
+    grid = grid.transpose(0, 2, 1, 3)  # (rows, h+gap, cols, w+gap)
+    out = grid.reshape(rows * (h + gap), cols * (w + gap))
+    return out[:-gap or None, :-gap or None]
+
+
+def layer_title(layer):
+    """A short name for a layer, e.g. "Conv 32 × 3×3" or "Max pool 2"."""
+    kind = type(layer).__name__
+    cfg = layer.get_config() if hasattr(layer, "get_config") else {}
+
+    def pair(value):
+        if isinstance(value, list | tuple):
+            return "×".join(str(v) for v in value)
+        return f"{value}×{value}" if value is not None else "?"
+
+    if kind == "Conv2d":
+        extra = []
+        if cfg.get("stride", 1) not in (1, [1, 1], (1, 1)):
+            extra.append(f"stride {pair(cfg['stride'])}")
+        if cfg.get("padding", 0) not in (0, [0, 0], (0, 0)):
+            extra.append(f"pad {pair(cfg['padding'])}")
+        title = f"Conv {cfg.get('out_channels', '?')} × {pair(cfg.get('kernel_size'))}"
+        return title + ("\n" + ", ".join(extra) if extra else "")
+    if kind in ("MaxPool2d", "AvgPool2d"):
+        name = "Max pool" if kind == "MaxPool2d" else "Avg pool"
+        return f"{name} {pair(cfg.get('kernel_size'))}"
+    if kind == "Linear":
+        return f"Dense {cfg.get('out_features', '?')}"
+    if kind == "BatchNorm2d":
+        return "Batch norm"
+    if kind == "Dropout":
+        return f"Dropout {cfg.get('p', '')}"
+    return kind
+
+
+def shape_text(shape):
+    """(1, 32, 26, 26) -> "32 × 26 × 26": the batch dimension is always 1 here."""
+    return " × ".join(str(n) for n in shape[1:])
+
+
+def symmetric_levels(values):
+    """(-m, m) with m the largest magnitude, so white always means exactly zero."""
+    finite = values[np.isfinite(values)]
+    m = float(np.abs(finite).max()) if finite.size else 0.0
+    m = m if m > 1e-12 else 1.0
+    return -m, m
+
+
+class MosaicItem(pg.ImageItem):
+    """An ImageItem made of equal tiles that reports which tile was clicked."""
+
+    tile_clicked = pyqtSignal(int)
+
+    def __init__(self):
+        super().__init__()
+        self.tile_h = self.tile_w = 1
+        self.rows = self.cols = 1
+        self.count = 0
+
+    def set_tiles(self, tiles, levels, rows=None, cols=None):
+        """Show tiles (K, h, w) with explicit colour levels (lo, hi)."""
+        k, h, w = tiles.shape
+        if rows is None:
+            rows, cols = grid_shape(k, h, w)
+        self.tile_h, self.tile_w, self.rows, self.cols, self.count = h, w, rows, cols, k
+        self.setImage(mosaic(tiles, rows, cols), levels=levels, autoLevels=False)
+
+    def tile_at(self, x, y):
+        """Index of the tile under item coordinates (x, y), or None in a gap."""
+        c, dx = divmod(int(math.floor(x)), self.tile_w + GAP)
+        r, dy = divmod(int(math.floor(y)), self.tile_h + GAP)
+        if dx >= self.tile_w or dy >= self.tile_h or not 0 <= c < self.cols:
+            return None
+        index = r * self.cols + c
+        return index if 0 <= r < self.rows and index < self.count else None
+
+    def tile_center(self, index):
+        """Item coordinates of the middle of a tile (for tests and keyboard access)."""
+        r, c = divmod(index, self.cols)
+        return ((c * (self.tile_w + GAP) + self.tile_w / 2),
+                (r * (self.tile_h + GAP) + self.tile_h / 2))
+
+    def mouseClickEvent(self, event):
+        if event.button() != Qt.LeftButton:
+            return
+        index = self.tile_at(event.pos().x(), event.pos().y())
+        if index is not None:
+            event.accept()
+            self.tile_clicked.emit(index)
+
+
+class _Column:
+    """The pyqtgraph items of one layer's column."""
+
+    def __init__(self, layout, col, title, kind, cmap):
+        self.kind = kind  # "image" (feature maps) or "vector"
+        self.title = layout.addLabel(title, row=0, col=col, size="9pt")
+        self.view = layout.addViewBox(row=1, col=col, lockAspect=True, invertY=True,
+                                      enableMouse=False, enableMenu=False)
+        self.view.setBackgroundColor((225, 228, 235))
+        self.item = MosaicItem()
+        self.item.setColorMap(cmap)
+        self.view.addItem(self.item)
+        self.shape = layout.addLabel("", row=2, col=col, size="9pt", color="#555")
+        self.legend = pg.ColorBarItem(values=(0, 1), colorMap=cmap, interactive=False,
+                                      orientation="horizontal", width=10, pen="#888")
+        self.legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
+        layout.addItem(self.legend, row=3, col=col)
+        self.filters = None
+        self.filter_title = None
+
+    def add_filters(self, layout, col):
+        self.filter_title = layout.addLabel("filters", row=4, col=col, size="9pt")
+        view = layout.addViewBox(row=5, col=col, lockAspect=True, invertY=True,
+                                 enableMouse=False, enableMenu=False)
+        view.setBackgroundColor((225, 228, 235))
+        self.filters = MosaicItem()
+        self.filters.setColorMap(SIGNED_CMAP)
+        view.addItem(self.filters)
+        self.filter_view = view
+        self.filter_legend = pg.ColorBarItem(
+            values=(-1, 1), colorMap=SIGNED_CMAP, interactive=False,
+            orientation="horizontal", width=10, pen="#888")
+        self.filter_legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
+        layout.addItem(self.filter_legend, row=6, col=col)
+
+    def set_levels(self, levels):
+        self.legend.setLevels(levels)
+
+
+class NetworkView(QWidget):
+    """Architecture columns: input -> every layer's output -> probabilities.
+
+    Call set_layers() once per architecture, then set_activations() for every new
+    input or weight update and set_filters() when the weights change.
+    """
+
+    map_clicked = pyqtSignal(int, int)  # column (0 = input), map index (-1 = vector)
+    filter_clicked = pyqtSignal(int, int)  # column of a conv layer, filter index
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("NetworkView")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("#fbfbfd")
+        self.graphics.setAccessibleName("Network feature maps")
+        self.graphics.setToolTip(
+            "Each column is what one layer computes from the column before it. Click "
+            "a feature map or a filter to see it large, with its numbers."
+        )
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(self.graphics)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setFrameShape(QScrollArea.NoFrame)
+        self.caption = QLabel(
+            "Colours: blue is negative, white is zero, red is positive; each column "
+            "has its own scale (the bar under it). Scroll sideways to follow the digit "
+            "through the network."
+        )
+        self.caption.setObjectName("Caption")
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.caption)
+        self._columns = []
+        self._conv_columns = []
+        self._activations = None
+        self._filters = {}
+
+    def columns(self):
+        """Titles of the columns, input first and probabilities last."""
+        return [c.title.text for c in self._columns]
+
+    def column_item(self, column):
+        """The MosaicItem of a column's feature maps (for tests and the bench)."""
+        return self._columns[column].item
+
+    def filter_item(self, column):
+        """The MosaicItem of a conv column's filters."""
+        return self._columns[column].filters
+
+    def activation(self, column):
+        """The array shown in a column: input (1, 1, 28, 28) or a layer output."""
+        return None if self._activations is None else self._activations[column]
+
+    def filter_weights(self, column):
+        """A conv column's weights (F, C, kh, kw) as last shown."""
+        return self._filters.get(column)
+
+    def set_layers(self, layers, shapes):
+        """Build one column per layer; shapes are the layer outputs incl. batch, e.g.
+        [(1, 32, 26, 26), ...], and the input column (1, 1, 28, 28) comes first."""
+        self.graphics.clear()
+        self._columns = []
+        self._conv_columns = []
+        self._activations = None
+        self._filters = {}
+        titles = ["Input"] + [layer_title(layer) for layer in layers]
+        titles.append("Probabilities")
+        shapes = [(1, 1, 28, 28)] + list(shapes) + [shapes[-1]]
+        widths = []
+        for col, (title, shape) in enumerate(zip(titles, shapes, strict=True)):
+            kind = "image" if len(shape) == 4 else "vector"
+            cmap = GREY_CMAP if col == 0 else SIGNED_CMAP
+            if col == len(titles) - 1:
+                cmap = PROB_CMAP
+            column = _Column(self.graphics.ci, col, title, kind, cmap)
+            column.shape.setText(shape_text(shape))
+            column.item.tile_clicked.connect(
+                lambda index, c=col: self._on_mosaic_tile_clicked(c, index))
+            if 0 < col <= len(layers) and type(layers[col - 1]).__name__ == "Conv2d":
+                column.add_filters(self.graphics.ci, col)
+                column.filters.tile_clicked.connect(
+                    lambda index, c=col: self._on_filters_tile_clicked(c, index))
+                self._conv_columns.append(col)
+            self._columns.append(column)
+            widths.append(self._column_width(shape))
+        for col, width in enumerate(widths):
+            self.graphics.ci.layout.setColumnFixedWidth(col, width)
+        self.graphics.ci.layout.setRowFixedHeight(1, MAP_HEIGHT)
+        self.graphics.ci.layout.setRowFixedHeight(5, FILTER_HEIGHT if
+                                                  self._conv_columns else 0)
+        self.graphics.setMinimumWidth(sum(widths) + 12 * len(widths))
+
+    @staticmethod
+    def _column_width(shape):
+        if len(shape) == 4:
+            rows, cols = grid_shape(shape[1], shape[2], shape[3])
+            h = rows * (shape[2] + GAP)
+            w = cols * (shape[3] + GAP)
+        else:
+            rows, cols = vector_grid(shape[1])
+            h, w = rows, cols
+        return int(min(MAX_COLUMN, max(MIN_COLUMN, MAP_HEIGHT * w / h)))
+
+    def set_activations(self, x, outputs, probabilities):
+        """Show input x (1, 1, 28, 28), every layer output and (1, 10) probabilities."""
+        arrays = [x] + list(outputs) + [probabilities]
+        self._activations = arrays
+        last = len(arrays) - 1
+        for col, (column, a) in enumerate(zip(self._columns, arrays, strict=True)):
+            # Pixels and probabilities live in [0, 1]; the rest is signed.
+            levels = (0.0, 1.0) if col in (0, last) else symmetric_levels(a)
+            if a.ndim == 4:
+                column.item.set_tiles(a[0], levels)  # (C, H, W) maps
+            else:
+                rows, cols = vector_grid(a.shape[1])
+                column.item.set_tiles(a[0].reshape(-1, 1, 1), levels, rows, cols)
+            column.set_levels(levels)
+
+    def set_filters(self, weights):
+        """Show conv weights: weights[column] = (F, C, kh, kw) for every conv column."""
+        self._filters = {col: w for col, w in weights.items()}
+        for col, w in weights.items():
+            column = self._columns[col]
+            f, c, kh, kw = w.shape
+            levels = symmetric_levels(w)
+            # One row of tiles per filter, one tile per input channel it reads.
+            # A filter over a single channel is just one tile, so those wrap.
+            tiles = w.reshape(f * c, kh, kw)  # (F*C, kh, kw)
+            if c == 1:
+                rows, cols = grid_shape(f, kh, kw, tallness=1.0)
+            else:
+                rows, cols = f, c
+            column.filters.set_tiles(tiles, levels, rows, cols)
+            column.filter_title.setText(f"{f} filters, {c} × {kh} × {kw}")
+            column.filter_legend.setLevels(levels)
+
+    def _on_mosaic_tile_clicked(self, column, index):
+        kind = self._columns[column].kind
+        self.map_clicked.emit(column, index if kind == "image" else -1)
+
+    def _on_filters_tile_clicked(self, column, index):
+        w = self._filters.get(column)
+        if w is not None:
+            self.filter_clicked.emit(column, index // w.shape[1])
+
+
+def vector_grid(length):
+    """(rows, cols) for showing a vector of length numbers as a block of cells."""
+    if length <= 16:
+        return length, 1
+    return grid_shape(length)

@@ -1,0 +1,69 @@
+"""BackgroundTask: run one slow function (evaluation, download) on its own QThread."""
+
+import traceback
+
+from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
+
+
+class _TaskWorker(QObject):
+    """Calls fn(report) in the worker thread; never touches a widget."""
+
+    progressed = pyqtSignal(object)
+    succeeded = pyqtSignal(object)
+    failed = pyqtSignal(str)
+    finished = pyqtSignal()
+
+    def __init__(self, fn):
+        super().__init__()
+        self._fn = fn
+
+    @pyqtSlot()
+    def run(self):
+        try:
+            result = self._fn(self.progressed.emit)
+        except Exception as exc:  # any failure becomes a message, never a crash
+            traceback.print_exc()
+            self.failed.emit(str(exc) or type(exc).__name__)
+        else:
+            self.succeeded.emit(result)
+        finally:
+            self.finished.emit()
+
+
+class BackgroundTask(QObject):
+    """Runs fn(report) on a new QThread; report(value) reaches progressed in the GUI.
+
+    The same shape as the training worker (DESIGN.md section 5): a QObject worker moved
+    to a QThread, results back through queued signals, wait() joins the thread.
+    """
+
+    progressed = pyqtSignal(object)
+    succeeded = pyqtSignal(object)
+    failed = pyqtSignal(str)
+    finished = pyqtSignal()
+
+    def __init__(self, fn, parent=None):
+        super().__init__(parent)
+        self._thread = QThread()
+        self._worker = _TaskWorker(fn)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.progressed.connect(self.progressed)
+        self._worker.succeeded.connect(self.succeeded)
+        self._worker.failed.connect(self.failed)
+        # Direct: quit() is thread-safe, and a queued call would never arrive while
+        # the GUI thread is blocked in wait() during shutdown.
+        self._worker.finished.connect(self._thread.quit, Qt.DirectConnection)
+        self._thread.finished.connect(self.finished)
+
+    def start(self):
+        """Start the thread."""
+        self._thread.start()
+
+    def is_running(self):
+        """True until the thread has ended."""
+        return self._thread.isRunning()
+
+    def wait(self):
+        """Block until the thread has ended (window closing)."""
+        self._thread.wait()

@@ -1,0 +1,105 @@
+"""GUI fixtures: private settings, recorded dialogs, no thread left, no Qt warning."""
+
+import threading
+import weakref
+
+import numpy as np
+import pytest
+from PyQt5.QtCore import QSettings, QThread, QtMsgType
+
+from convlab.data.sources import Dataset
+from convlab.gui import dialogs
+
+# Messages the offscreen platform prints by itself, whatever the app does.
+BENIGN_QT_MESSAGES = ("This plugin does not support", "XDG_RUNTIME_DIR")
+
+
+@pytest.fixture(autouse=True)
+def _private_settings(tmp_path):
+    """Point QSettings at a fresh folder so tests never read or write the user's."""
+    folder = str(tmp_path / "config")
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
+
+
+@pytest.fixture(autouse=True)
+def messages(monkeypatch):
+    """Record every message box the app would show, as (kind, title, text)."""
+    shown = []
+
+    def record(parent, kind, title, text):
+        shown.append((kind, title, text))
+
+    monkeypatch.setattr(dialogs, "show_message", record)
+    return shown
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left(monkeypatch):
+    """Fail a test that leaves a QThread or a Python thread running when it ends."""
+    started = []
+    original_start = QThread.start
+
+    def start(thread, *args):
+        started.append(weakref.ref(thread))
+        return original_start(thread, *args)
+
+    monkeypatch.setattr(QThread, "start", start)
+    before = set(threading.enumerate())
+    yield
+    running = []
+    for ref in started:
+        thread = ref()
+        try:
+            if thread is not None and thread.isRunning():
+                running.append(thread)
+        except RuntimeError:  # the C++ object is gone, so its thread has ended
+            pass
+    # Python code running in a QThread registers a _DummyThread that never goes away.
+    leftover = [t for t in set(threading.enumerate()) - before
+                if not isinstance(t, threading._DummyThread)]
+    for t in leftover:
+        t.join(timeout=2)
+    leftover = [t for t in leftover if t.is_alive()]
+    for thread in running:
+        thread.wait(5000)  # join before failing, so the process does not abort
+    assert not running, f"{len(running)} QThread(s) still running after the test"
+    assert not leftover, f"threads still running after the test: {leftover}"
+
+
+@pytest.fixture(autouse=True)
+def no_qt_warning(qtlog):
+    """Fail a test during which Qt printed a warning (e.g. about a destroyed thread)."""
+    yield
+    bad = [r.message for r in qtlog.records
+           if r.type in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg,
+                         QtMsgType.QtFatalMsg)
+           and not any(b in r.message for b in BENIGN_QT_MESSAGES)]
+    assert not bad, f"Qt warnings: {bad}"
+
+
+@pytest.fixture
+def tiny_dataset():
+    """A small dataset of blobby fake digits (no files, no network)."""
+    rng = np.random.default_rng(0)
+    x = np.zeros((60, 1, 28, 28), np.float32)
+    y = np.arange(60) % 10
+    for i, label in enumerate(y):
+        r, c = 6 + label, 6 + (label * 7) % 14
+        x[i, 0, r:r + 8, c:c + 6] = 0.6 + 0.4 * rng.random((8, 6))
+    return Dataset("tiny test digits", x[:40], y[:40].astype(np.int64),
+                   x[40:], y[40:].astype(np.int64))
+
+
+@pytest.fixture
+def window(qtbot):
+    """The real main window with a model and no dataset, closed after the test."""
+    from convlab.gui.app import create_window, make_application
+
+    make_application([])
+    win = create_window(restore=False)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()

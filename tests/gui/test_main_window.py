@@ -1,0 +1,205 @@
+"""Tests for the main window and its controller, driven like a student would."""
+
+import numpy as np
+import pytest
+from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt5.QtGui import QImage, QMouseEvent
+from PyQt5.QtWidgets import (
+    QAbstractButton,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QListWidget,
+    QScrollBar,
+    QTableWidget,
+)
+
+from convlab import nn
+from convlab.data.mnist import EXPECTED_FILES
+from convlab.gui import app
+from convlab.nn.architectures import ArchSpec, ConvBlock, build
+
+
+def drag(qtbot, widget, points):
+    """Press at the first point, move through the others, release at the last."""
+    qtbot.mousePress(widget, Qt.LeftButton, pos=QPoint(*points[0]))
+    for x, y in points[1:]:
+        # QTest's mouseMove does not deliver move events offscreen; send real ones.
+        QApplication.sendEvent(widget, QMouseEvent(
+            QEvent.MouseMove, QPointF(x, y), Qt.NoButton, Qt.LeftButton, Qt.NoModifier))
+    qtbot.mouseRelease(widget, Qt.LeftButton, pos=QPoint(*points[-1]))
+
+
+def click_item(qtbot, graphics, item, x, y):
+    """Click a pyqtgraph item at its own coordinates (x, y) through the real view."""
+    pos = graphics.mapFromScene(item.mapToScene(QPointF(x, y)))
+    qtbot.mouseClick(graphics.viewport(), Qt.LeftButton, pos=pos)
+
+
+def test_drawing_updates_preview_and_probabilities(qtbot, window):
+    """A mouse stroke on the canvas gives a 28x28 input and ten probabilities."""
+    canvas = window.input_panel.canvas
+    with qtbot.waitSignal(window.controller.views_refreshed, timeout=3000):
+        drag(qtbot, canvas, [(140, 40), (140, 100), (140, 160), (140, 240)])
+    window.controller.refresh_now()  # the last throttled redraw, without waiting
+    preview = window.input_panel.preview_array()
+    assert preview.shape == (28, 28) and preview.max() > 0.5
+    p = window.prediction_panel.probabilities()
+    assert p.shape == (10,) and p.sum() == pytest.approx(1.0)
+    assert window.prediction_panel.predicted_digit() == int(np.argmax(p))
+    np.testing.assert_array_equal(window.network_view.activation(0)[0, 0], preview)
+
+
+def test_blank_canvas_says_nothing_drawn(qtbot, window):
+    """Clearing the canvas empties the preview and says nothing is drawn."""
+    window.input_panel.canvas.add_stroke([(60, 60), (200, 220)])
+    window.controller.refresh_now()
+    qtbot.mouseClick(window.input_panel.clear_button, Qt.LeftButton)
+    window.controller.refresh_now()
+    assert window.prediction_panel.probabilities() is None
+    assert window.prediction_panel._confidence.text() == "Nothing drawn"
+    assert window.input_panel.preview_array() is None
+
+
+def test_corrupt_model_file_keeps_previous_model(window, tmp_path, messages):
+    """Opening a corrupt model file shows an error and keeps the current model."""
+    before = window.controller.model
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"PK\x03\x04 this is not a model")
+    assert not window.controller.open_model(str(bad))
+    assert window.controller.model is before
+    assert messages and messages[-1][0] == "error"
+    assert "broken.npz" in messages[-1][2]
+
+
+def test_model_for_other_images_is_refused(window, tmp_path, messages):
+    """A valid model file whose network does not give 10 digit scores is refused."""
+    before = window.controller.model
+    spec = ArchSpec(blocks=[ConvBlock(4, 3)], dense=8, num_classes=5)
+    path = tmp_path / "five.npz"
+    nn.save_model(path, build(spec, np.random.default_rng(0)))
+    assert not window.controller.open_model(str(path))
+    assert window.controller.model is before
+    assert messages[-1][0] == "error"
+
+
+def test_save_and_open_round_trip(window, tmp_path):
+    """Saving the model and opening the file again gives the same weights."""
+    path = tmp_path / "mine.npz"
+    weights = [p.data.copy() for p in window.controller.view_model.parameters()]
+    assert window.controller.save_model(path=str(path))
+    window.controller.new_model()
+    assert window.controller.open_model(str(path))
+    for p, w in zip(window.controller.view_model.parameters(), weights, strict=True):
+        np.testing.assert_array_equal(p.data, w)
+    assert window.recent_menu.actions()[0].text() == str(path)
+
+
+def test_confusion_cell_opens_gallery_and_image_becomes_input(qtbot, window,
+                                                              tiny_dataset):
+    """A confusion cell lists its test images; clicking one makes it the input."""
+    controller = window.controller
+    controller.set_dataset(tiny_dataset)
+    window.show_tab("evaluation")
+    controller.evaluate_test_set()
+    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    panel = window.evaluation_panel
+    counts = panel.confusion_counts()
+    assert counts.sum() == len(tiny_dataset.y_test)
+    row, col = np.unravel_index(np.argmax(counts), counts.shape)
+    table = panel.confusion
+    cell = table.visualItemRect(table.item(row, col)).center()
+    qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=cell)
+    indices = panel.gallery_indices()
+    assert len(indices) == counts[row, col]
+    for i in indices:
+        assert tiny_dataset.y_test[i] == row
+        assert controller.evaluation["predictions"][i] == col
+    item = panel.gallery.item(0)
+    qtbot.mouseClick(panel.gallery.viewport(), Qt.LeftButton,
+                     pos=panel.gallery.visualItemRect(item).center())
+    np.testing.assert_array_equal(controller.current_input,
+                                  tiny_dataset.x_test[indices[0], 0])
+    assert controller.current_label == row
+
+
+def test_clicking_a_filter_enlarges_it(qtbot, window):
+    """Clicking a conv filter in the Network tab shows its weights enlarged."""
+    view = window.network_view
+    column = next(i for i, t in enumerate(view.columns()) if t.startswith("Conv"))
+    item = view.filter_item(column)
+    click_item(qtbot, view.graphics, item, *item.tile_center(5))
+    detail = window.detail_view
+    assert detail.isVisible()
+    weights = view.filter_weights(column)
+    np.testing.assert_allclose(detail.array(), weights[5, 0])
+    assert detail.table.rowCount() == weights.shape[2]
+
+
+def test_clicking_a_feature_map_enlarges_it(qtbot, window):
+    """Clicking a feature map shows that map enlarged with its numbers."""
+    window.input_panel.canvas.add_stroke([(80, 60), (200, 220)])
+    window.controller.refresh_now()
+    view = window.network_view
+    item = view.column_item(1)
+    click_item(qtbot, view.graphics, item, *item.tile_center(3))
+    np.testing.assert_allclose(window.detail_view.array(), view.activation(1)[0, 3],
+                               rtol=1e-6)
+
+
+def test_folder_without_mnist_names_the_files(window, tmp_path, messages):
+    """Opening a folder without MNIST says which four files are expected."""
+    assert not window.controller.open_dataset(str(tmp_path))
+    kind, _, text = messages[-1]
+    assert kind == "error"
+    assert all(name in text for name in EXPECTED_FILES)
+    assert window.controller.dataset is None
+
+
+def test_failed_download_leaves_nothing_behind(qtbot, window, tmp_path, messages):
+    """A download from a mirror that does not exist reports it and writes no file."""
+    dest = tmp_path / "mnist"
+    task = window.controller.download_mnist(
+        dest=dest, mirrors=[(tmp_path / "no-mirror").as_uri()])
+    with qtbot.waitSignal(task.finished, timeout=10000):
+        pass
+    qtbot.waitUntil(lambda: bool(messages))
+    assert messages[-1][0] == "error"
+    assert list(dest.iterdir()) == []
+    assert window.controller.dataset is None
+
+
+def test_closing_during_evaluation_leaves_no_thread(qtbot, window, tiny_dataset):
+    """Closing the window while a background evaluation runs joins its thread."""
+    controller = window.controller
+    controller.set_dataset(tiny_dataset)
+    task = controller.evaluate_test_set()
+    window.close()
+    assert not task.is_running()
+    assert controller._tasks == []
+
+
+def test_every_control_teaches_and_is_named(window):
+    """Each interactive control of the window has a tooltip and an accessible name."""
+    kinds = (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox,
+             QListWidget, QTableWidget)
+    mine = (window.input_panel, window.prediction_panel, window.network_view,
+            window.evaluation_panel, window.detail_view)
+    missing = []
+    for panel in mine:
+        for widget in panel.findChildren(kinds):
+            # Scroll bars and a table's corner button belong to Qt's own widgets.
+            if isinstance(widget, QScrollBar) or type(widget) is QAbstractButton:
+                continue
+            if not widget.toolTip() or not widget.accessibleName():
+                missing.append(f"{type(widget).__name__} {widget.objectName()}")
+    assert missing == []
+
+
+def test_screenshot_option_writes_a_png(tmp_path):
+    """`--screenshot PATH --tab evaluation` saves a 1280x800 PNG of the window."""
+    path = tmp_path / "shot.png"
+    assert app.run(["--screenshot", str(path), "--tab", "evaluation"]) == 0
+    image = QImage(str(path))
+    assert (image.width(), image.height()) == (1280, 800)

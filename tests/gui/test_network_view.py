@@ -1,0 +1,33 @@
+"""Tests for the feature-map mosaics of the Network tab."""
+
+import numpy as np
+
+from convlab.gui.network_view import MosaicItem, grid_shape, mosaic
+
+
+def test_mosaic_places_tiles_in_reading_order():
+    """Tile i lands at row i // cols, column i % cols, with NaN gaps between tiles."""
+    tiles = np.arange(5 * 2 * 3, dtype=np.float32).reshape(5, 2, 3)
+    out = mosaic(tiles, rows=2, cols=3, gap=1)
+    assert out.shape == (2 * 3 - 1, 3 * 4 - 1)
+    np.testing.assert_array_equal(out[0:2, 4:7], tiles[1])
+    np.testing.assert_array_equal(out[3:5, 0:3], tiles[3])
+    assert np.isnan(out[2]).all() and np.isnan(out[:, 3]).all()
+    assert np.isnan(out[3:5, 8:11]).all()  # the sixth place has no tile
+
+
+def test_grid_shape_holds_every_tile():
+    """The grid has room for every tile and no empty row."""
+    for count in (1, 8, 10, 32, 64, 128, 1600):
+        rows, cols = grid_shape(count)
+        assert rows * cols >= count > (rows - 1) * cols
+
+
+def test_tile_at_inverts_tile_center(qtbot):
+    """The tile found under a tile's centre is that tile; gaps give None."""
+    item = MosaicItem()
+    item.set_tiles(np.zeros((10, 4, 4), np.float32), levels=(-1, 1), rows=4, cols=3)
+    for index in range(10):
+        assert item.tile_at(*item.tile_center(index)) == index
+    assert item.tile_at(4.5, 1.0) is None  # the gap after the first column
+    assert item.tile_at(7.0, 16.0) is None  # past the last tile
