@@ -165,8 +165,13 @@ def _five(rng):
     )
     flag_end = (rng.uniform(0.75, 1.05), rng.uniform(-0.05, 0.04))
     stem = _line(corner, belly[0])
-    if rng.random() < 0.6:
+    style = rng.random()
+    if style < 0.35:
         return [_join(stem, belly), _line(corner, flag_end)]
+    if style < 0.65:
+        # The flag drawn last and a little apart, often not touching the stem.
+        flag_start = corner + [rng.uniform(0.0, 0.15), rng.uniform(-0.06, 0.03)]
+        return [_join(stem, belly), _line(flag_start, flag_end)]
     return [_join(_line(flag_end), stem, belly)]
 
 
@@ -352,8 +357,9 @@ def _render(labels, rng):
     # Pen half width in render pixels: MNIST strokes are about 1.5 to 5 pixels wide,
     # thin ones more common than bold ones.
     pen = (0.8 + 2.0 * rng.beta(1.5, 2.5, size=len(labels))) * RENDER_SIZE / 20
-    # The margin keeps every segment's paint window inside its own image.
+    # Width in render pixels of the grey edge of the pen.
     soft = rng.uniform(0.5, 1.5, size=len(labels))
+    # The margin keeps every segment's paint window inside its own image.
     margin = int(np.ceil(2 * (_PRESSURE[1] * pen.max() + soft.max()) + _SEGMENT_PX)) + 3
     size = RENDER_SIZE + 2 * margin
     pieces = [_split(s + margin, _SEGMENT_PX) for s in skeletons]
