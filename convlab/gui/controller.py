@@ -26,7 +26,14 @@ from convlab.nn.functional import softmax
 from convlab.train import evaluate
 
 from . import dialogs
-from .network_view import GREY_CMAP, PROB_CMAP, SIGNED_CMAP, vector_grid
+from .network_view import (
+    GREY_CMAP,
+    PROB_CMAP,
+    SIGNED_CMAP,
+    grid_shape,
+    mosaic,
+    vector_grid,
+)
 from .tasks import BackgroundTask
 from .training_session import TrainingSession, clone_model
 
@@ -495,19 +502,17 @@ class Controller(QObject):
         if f.shape[0] == 1:
             values = f[0]
         else:
-            # Channels side by side, separated by a NaN column, like the mosaic.
-            c, kh, kw = f.shape
-            values = np.full((kh, c * (kw + 1) - 1), np.nan)
-            for i in range(c):
-                values[:, i * (kw + 1):i * (kw + 1) + kw] = f[i]
+            # One tile per input channel, in a grid wider than tall to suit the window.
+            rows, cols = grid_shape(f.shape[0], tallness=0.5)
+            values = mosaic(f, rows, cols)
         name = self.window.network_view.columns()[column].replace("\n", ", ")
         self.window.detail_view.show_array(
             f"{name}: filter {index} ({' × '.join(map(str, f.shape))})",
             "A filter's weights. The layer slides it over its input and at every "
             "position multiplies these numbers with the pixels under them and adds "
             "the products: big where the input looks like the red pattern."
-            + (" One 3-D filter reads all input channels; they are shown side by side."
-               if f.shape[0] > 1 else ""),
+            + (" This filter reads all the previous layer's maps at once: one 3×3 tile "
+               "per map, in reading order." if f.shape[0] > 1 else ""),
             values, filter_ref=(column, index))
 
     def _on_detail_view_edit_filter_requested(self, column, index):

@@ -118,6 +118,8 @@ class DetailView(QDialog):
         span = hi - lo if hi > lo else 1.0
         colours = cmap.map(np.clip((shown - lo) / span, 0, 1).ravel(), mode="qcolor")
         for (r, c), value in np.ndenumerate(shown):
+            if not np.isfinite(value):  # the gap between two channels of a filter
+                continue
             cell = QTableWidgetItem(f"{value:.2f}")
             cell.setTextAlignment(Qt.AlignCenter)
             colour = colours[r * shown.shape[1] + c]

@@ -57,11 +57,30 @@ Training tab and watch the filters turn from noise into stroke detectors.</p>
 """
 
 
+class _PageLayout(QVBoxLayout):
+    """A tab page's layout that takes the height it is given.
+
+    Word-wrapped labels make a layout report a height-for-width computed from
+    preferred sizes, and QScrollArea would then scroll pages that fit perfectly.
+    """
+
+    def hasHeightForWidth(self):
+        return False
+
+
+def _page(content):
+    page = QWidget()
+    layout = _PageLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(content)
+    return page
+
+
 def _scrolled(widget):
     """widget inside a scroll area, so a tall or wide tab never forces the window
     beyond a small laptop screen."""
     area = QScrollArea()
-    area.setWidget(widget)
+    area.setWidget(_page(widget))
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.NoFrame)
     return area
