@@ -376,12 +376,14 @@ def _render(labels, rng):
 def generate_digits(n, seed_or_rng):
     """n random digits: x float32 (n, 28, 28) in [0, 1], y int64 (n,), classes balanced.
 
-    Every class gets n // 10 digits and the remainder goes one each to the first
-    classes, in a random order. The same seed (or a generator in the same state) gives
-    the same digits.
+    Every class gets n // 10 digits and the remainder goes one each to randomly chosen
+    classes (so small batches of a stream still see every digit), all in a random
+    order. The same seed (or a generator in the same state) gives the same digits.
     """
     rng = np.random.default_rng(seed_or_rng)
-    y = rng.permutation(np.arange(n) % 10).astype(np.int64)
+    extra = rng.choice(10, size=n % 10, replace=False)
+    y = rng.permutation(np.concatenate([np.repeat(np.arange(10), n // 10), extra]))
+    y = y.astype(np.int64)
     x = np.empty((n, 28, 28), dtype=np.float32)
     for start in range(0, n, _CHUNK):
         x[start : start + _CHUNK] = _render(y[start : start + _CHUNK], rng)

@@ -77,6 +77,13 @@ def test_digit_stream_yields_distinct_batches():
     assert next(stream)[0].shape == (16, 1, 28, 28)
 
 
+def test_small_stream_batches_see_every_digit():
+    """Batches smaller than 10 still cover all ten classes over a few batches."""
+    stream = digit_stream(3, np.random.default_rng(1))
+    labels = np.concatenate([y for _, y in itertools.islice(stream, 20)])
+    assert set(labels) == set(range(10))
+
+
 def test_training_on_generated_digits_reads_real_mnist(mnist_dir):
     """A small network trained only on generated digits beats chance far on MNIST."""
     rng = np.random.default_rng(0)
