@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from convlab.data import sources
 from convlab.data.my_digits import MyDigits, mix_for_fine_tuning
+from convlab.data.synthetic import generate_digits
 from convlab.train import TrainConfig, Trainer
 
 # Test images used for "before / after" on the test set. The whole 10,000 takes
@@ -35,15 +35,15 @@ class FineTuneRequest:
         """A Trainer on ``model`` for My digits mixed into the base digits.
 
         Called in the training thread (TrainingSession.start_trainer's factory), so
-        generating the built-in digits or mixing thousands of images never freezes
-        the window.
+        generating digits or mixing thousands of images never freezes the window.
         """
+        rng = np.random.default_rng(self.config.seed)
         if self.base is None:
-            dataset = sources.load_dataset(sources.BUILTIN)
-            x_base, y_base = dataset.x_train, dataset.y_train
+            # Only BASE_SIZE base digits are mixed in, so generate just those.
+            x, y_base = generate_digits(BASE_SIZE, rng)
+            x_base = x[:, None]  # (BASE_SIZE, 1, 28, 28)
         else:
             x_base, y_base = self.base
-        rng = np.random.default_rng(self.config.seed)
         x, y = mix_for_fine_tuning(self.digits, x_base, y_base, rng,
                                    my_share=MY_SHARE, base_size=BASE_SIZE)
         # No validation split: the panel measures My digits and the test set itself.

@@ -517,8 +517,7 @@ class MyDigitsPanel(QWidget):
         self._tune_message = (
             f"Fine-tuning on {len(digits)} digits of yours and base digits…"
             if base is not None else
-            f"Fine-tuning on {len(digits)} digits of yours and generated digits "
-            "(generating them first takes several seconds)…")
+            f"Fine-tuning on {len(digits)} digits of yours and generated digits…")
         self._update()
 
     def _on_training_ended(self):

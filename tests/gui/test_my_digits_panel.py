@@ -239,15 +239,15 @@ def test_reading_a_repaired_file_keeps_digits_added_meanwhile(make_panel, tmp_pa
 def test_fine_tune_without_a_dataset_mixes_in_generated_digits(make_panel, tmp_path,
                                                                monkeypatch,
                                                                tiny_dataset):
-    """With no dataset loaded, the request asks for the built-in digits (in the
-    training thread) and trains on them plus every drawing of the student's."""
+    """With no dataset loaded, the request generates base digits (in the training
+    thread) and trains on them plus every drawing of the student's."""
     asked = []
 
-    def fake_load_dataset(source):
-        asked.append(source)
-        return tiny_dataset
+    def fake_generate_digits(n, rng):
+        asked.append(n)
+        return tiny_dataset.x_train[:, 0], tiny_dataset.y_train
 
-    monkeypatch.setattr(fine_tune.sources, "load_dataset", fake_load_dataset)
+    monkeypatch.setattr(fine_tune, "generate_digits", fake_generate_digits)
     panel = make_panel(tmp_path, model=tiny_model())
     for digit in (2, 9):
         panel.set_current_input(bar_digit(digit))
@@ -259,7 +259,7 @@ def test_fine_tune_without_a_dataset_mixes_in_generated_digits(make_panel, tmp_p
     (request,) = requests
     assert request.base is None
     trainer = request.build_trainer(tiny_model())
-    assert asked == [fine_tune.sources.BUILTIN]
+    assert asked == [fine_tune.BASE_SIZE]
     x, y = trainer.x_train, trainer.y_train
     assert len(x) == len(tiny_dataset.x_train) + 13  # a quarter of the mix is mine
     for digit in (2, 9):
