@@ -73,7 +73,8 @@ class Controller(QObject):
         self.current_label = None  # true digit when the input is a test image
         self.evaluation = None  # the last evaluate() result
         self._pending_canvas = None
-        self._weights_changed = False
+        self._weights_changed = False  # filters need redrawing
+        self._weights_trained = False  # training changed weights the Playground shows
         self._tasks = []
         self._rng = np.random.default_rng()
 
@@ -118,10 +119,8 @@ class Controller(QObject):
         s.running_changed.connect(self._on_session_running_changed)
         s.finished.connect(self._on_session_finished)
 
-        p = w.playground_panel
-        if p is not None:
-            p.set_command_runner(self.session.submit)
-            p.model_edited.connect(self._on_playground_model_edited)
+        w.playground_panel.set_command_runner(self.session.submit)
+        w.playground_panel.model_edited.connect(self._on_playground_model_edited)
 
     # Start-up and shutdown
 
@@ -161,6 +160,7 @@ class Controller(QObject):
                 cancel()
             task.wait()
         self._tasks.clear()
+        self.window.playground_panel.shutdown()
         self.window.detail_view.close()
 
     # The model
@@ -231,8 +231,7 @@ class Controller(QObject):
         shapes = [a.shape for a in self.view_model.activations(probe)]
         self.window.network_view.set_layers(self.view_model.layers, shapes)
         self._weights_changed = True
-        if self.window.playground_panel is not None:
-            self.window.playground_panel.set_model(self.view_model)
+        self.window.playground_panel.set_model(self.view_model)
         self.window.evaluation_panel.set_confusion(None)
         self._update_title()
         self.model_replaced.emit(self.view_model)
@@ -288,7 +287,7 @@ class Controller(QObject):
         self.window.evaluation_panel.set_available(
             dataset is not None,
             "Load MNIST first (File > Open dataset folder or Download MNIST).")
-        if dataset is not None and self.window.playground_panel is not None:
+        if dataset is not None:
             self.window.playground_panel.set_test_data(dataset.x_test, dataset.y_test)
         self.window.set_dataset_note(None if dataset is None else dataset.name)
 
@@ -358,8 +357,7 @@ class Controller(QObject):
         self.current_input = image
         self.window.input_panel.set_source_text(text)
         self.session.set_probe(image)
-        if self.window.playground_panel is not None:
-            self.window.playground_panel.set_input_image(image)
+        self.window.playground_panel.set_input_image(image)
         self.request_refresh()
 
     # Drawing the views
@@ -391,6 +389,10 @@ class Controller(QObject):
                        enumerate(self.view_model.layers) if type(layer).__name__ ==
                        "Conv2d"}
             w.network_view.set_filters(weights)
+        if self._weights_trained:
+            # Training moved the weights under the Playground's open filter.
+            self._weights_trained = False
+            w.playground_panel.refresh_model()
         x = self.current_input
         probe = np.zeros((1, 1, 28, 28), np.float32) if x is None else \
             x[None, None].astype(np.float32)  # (1, 1, 28, 28)
@@ -516,10 +518,7 @@ class Controller(QObject):
             values, filter_ref=(column, index))
 
     def _on_detail_view_edit_filter_requested(self, column, index):
-        panel = self.window.playground_panel
-        if panel is None:
-            return
-        panel.open_filter(column - 1, index)
+        self.window.playground_panel.open_filter(column - 1, index)
         self.window.show_tab("playground")
 
     def _on_playground_model_edited(self):
@@ -528,7 +527,7 @@ class Controller(QObject):
 
     def _on_session_weights_updated(self, snapshot):
         snapshot.apply_to(self.view_model)
-        self._weights_changed = True
+        self._weights_changed = self._weights_trained = True
         self.request_refresh()
 
     def _on_session_model_changed(self, model):
@@ -543,7 +542,7 @@ class Controller(QObject):
         self.model_note = "trained in this session" if self.model_path is None \
             else self.model_note
         self._update_title()
-        self._weights_changed = True
+        self._weights_changed = self._weights_trained = True
         self.request_refresh()
 
     def _on_open_action_triggered(self):

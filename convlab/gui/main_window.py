@@ -23,13 +23,9 @@ from .detail_view import DetailView
 from .evaluation_panel import EvaluationPanel
 from .input_panel import InputPanel
 from .network_view import NetworkView
+from .playground import PlaygroundPanel
 from .prediction_panel import PredictionPanel
 from .training_panel import TrainingPanel
-
-try:
-    from .playground import PlaygroundPanel
-except ImportError:  # the Playground tab is optional: the rest of the app works alone
-    PlaygroundPanel = None
 
 TABS = ("network", "training", "evaluation", "playground")
 
@@ -105,7 +101,7 @@ class MainWindow(QMainWindow):
         self.network_view = NetworkView()
         self.training_panel = TrainingPanel()
         self.evaluation_panel = EvaluationPanel()
-        self.playground_panel = PlaygroundPanel() if PlaygroundPanel else None
+        self.playground_panel = PlaygroundPanel()
         self.detail_view = DetailView(self)
 
         self.tabs = QTabWidget()
@@ -114,8 +110,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.network_view, "Network")
         self.tabs.addTab(_scrolled(self.training_panel), "Training")
         self.tabs.addTab(_scrolled(self.evaluation_panel), "Evaluation")
-        self.tabs.addTab(_scrolled(self.playground_panel or self._placeholder()),
-                         "Playground")
+        self.tabs.addTab(_scrolled(self.playground_panel), "Playground")
         tips = (
             "Every layer's output for the current input, left to right.",
             "Design a network and train it; watch the curves and the feature maps.",
@@ -152,11 +147,6 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self._restore_state()
         self.controller = Controller(self)
-
-    def _placeholder(self):
-        label = QLabel("The Playground is not installed in this copy of ConvLab.")
-        label.setAlignment(Qt.AlignCenter)
-        return label
 
     def _action(self, menu, text, tip, shortcut=None):
         action = QAction(text, self)

@@ -203,3 +203,25 @@ def test_screenshot_option_writes_a_png(tmp_path):
     assert app.run(["--screenshot", str(path), "--tab", "evaluation"]) == 0
     image = QImage(str(path))
     assert (image.width(), image.height()) == (1280, 800)
+
+
+def test_enlarged_filter_opens_in_the_playground(qtbot, window):
+    """"Edit this filter in the Playground" switches to the Playground tab."""
+    view = window.network_view
+    column = next(i for i, t in enumerate(view.columns()) if t.startswith("Conv"))
+    item = view.filter_item(column)
+    click_item(qtbot, view.graphics, item, *item.tile_center(2))
+    qtbot.mouseClick(window.detail_view.edit_button, Qt.LeftButton)
+    assert window.tabs.currentIndex() == 3
+
+
+def test_test_image_picker_sets_the_input(qtbot, window, tiny_dataset):
+    """Choosing a test image by number makes it the input and shows its label."""
+    window.controller.set_dataset(tiny_dataset)
+    window.input_panel.sample_spin.setValue(7)
+    qtbot.mouseClick(window.input_panel.show_sample_button, Qt.LeftButton)
+    window.controller.refresh_now()
+    np.testing.assert_array_equal(window.input_panel.preview_array(),
+                                  tiny_dataset.x_test[7, 0])
+    assert window.controller.current_label == tiny_dataset.y_test[7]
+    assert window.prediction_panel.probabilities() is not None
