@@ -87,15 +87,26 @@ def _im2col(x_pad, kh, kw, sh, sw, out_h, out_w, ones_column):
 
     x_pad (Hp, Wp, N, C) -> cols (out_h*out_w*N, kh*kw*C [+ 1]): one row per output
     pixel, holding the kh*kw*C inputs its window sees, plus a final 1 when
-    ones_column is set. Filled one kernel offset at a time (kh*kw slice copies of
-    whole runs of N*C numbers), never one pixel at a time.
+    ones_column is set: the bias then becomes one more weight, multiplied by that
+    constant input, and the matmul adds it without an extra pass over the output.
+    Filled one kernel offset at a time (kh*kw slice copies of whole runs of numbers),
+    never one pixel at a time.
     """
     _, _, N, C = x_pad.shape
     K = kh * kw * C
+    if C == 1:
+        # One input channel (the first layer): store the matrix transposed, one row
+        # per kernel offset, so each offset is a single contiguous block copy; the
+        # matmuls read the transposed view just as fast.
+        cols_t = np.empty((K + ones_column, out_h, out_w, N), dtype=x_pad.dtype)
+        if ones_column:
+            cols_t[K] = 1
+        for i in range(kh):
+            for j in range(kw):
+                cols_t[i * kw + j] = _offset(x_pad, i, j, sh, sw, out_h, out_w)[..., 0]
+        return cols_t.reshape(K + ones_column, out_h * out_w * N).T
     cols = np.empty((out_h * out_w * N, K + ones_column), dtype=x_pad.dtype)
     if ones_column:
-        # The bias becomes one more weight, multiplied by this constant input 1, so
-        # the matmul adds it and no extra pass over the output is needed.
         cols[:, K] = 1
     windows = cols[:, :K].reshape(out_h, out_w, N, kh, kw, C)  # a view into cols
     for i in range(kh):
