@@ -84,11 +84,25 @@ def shape_text(shape):
     return " × ".join(str(n) for n in shape[1:])
 
 
+NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+
+
+def nice_ceil(m):
+    """The smallest 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten >= m."""
+    if not m > 1e-12:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(m))
+    return next(step * power for step in NICE_STEPS if step * power >= m * (1 - 1e-9))
+
+
 def symmetric_levels(values):
-    """(-m, m) with m the largest magnitude, so white always means exactly zero."""
+    """(-m, m) with m a round number just above the largest magnitude.
+
+    Symmetric so white always means exactly zero; round so the legend reads well and
+    stays put while training nudges the values (redrawing legends is costly).
+    """
     finite = values[np.isfinite(values)]
-    m = float(np.abs(finite).max()) if finite.size else 0.0
-    m = m if m > 1e-12 else 1.0
+    m = nice_ceil(float(np.abs(finite).max())) if finite.size else 1.0
     return -m, m
 
 
@@ -152,8 +166,10 @@ class _Column:
                                       orientation="horizontal", width=10, pen="#888")
         self.legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
         layout.addItem(self.legend, row=3, col=col)
+        self.levels = None
         self.filters = None
         self.filter_title = None
+        self.filter_levels = None
 
     def add_filters(self, layout, col):
         self.filter_title = layout.addLabel("filters", row=4, col=col, size="9pt")
@@ -171,7 +187,9 @@ class _Column:
         layout.addItem(self.filter_legend, row=6, col=col)
 
     def set_levels(self, levels):
-        self.legend.setLevels(levels)
+        if levels != self.levels:  # a legend redraw costs more than the image
+            self.levels = levels
+            self.legend.setLevels(levels)
 
 
 class NetworkView(QWidget):
@@ -312,7 +330,9 @@ class NetworkView(QWidget):
                 rows, cols = f, c
             column.filters.set_tiles(tiles, levels, rows, cols)
             column.filter_title.setText(f"{f} filters, {c} × {kh} × {kw}")
-            column.filter_legend.setLevels(levels)
+            if levels != column.filter_levels:
+                column.filter_levels = levels
+                column.filter_legend.setLevels(levels)
 
     def _on_mosaic_tile_clicked(self, column, index):
         kind = self._columns[column].kind

@@ -225,3 +225,12 @@ def test_test_image_picker_sets_the_input(qtbot, window, tiny_dataset):
                                   tiny_dataset.x_test[7, 0])
     assert window.controller.current_label == tiny_dataset.y_test[7]
     assert window.prediction_panel.probabilities() is not None
+
+
+def test_export_to_pytorch_writes_a_module(window, tmp_path):
+    """File > Export to PyTorch writes a Python file with a build() function."""
+    path = tmp_path / "digits.py"
+    assert window.controller.export_pytorch(str(path))
+    text = path.read_text(encoding="utf-8")
+    assert "def build" in text and "import torch" in text
+    assert [p.name for p in tmp_path.iterdir()] == ["digits.py"]

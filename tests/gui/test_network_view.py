@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from convlab.gui.network_view import MosaicItem, grid_shape, mosaic
+from convlab.gui.network_view import MosaicItem, grid_shape, mosaic, symmetric_levels
 
 
 def test_mosaic_places_tiles_in_reading_order():
@@ -31,3 +31,11 @@ def test_tile_at_inverts_tile_center(qtbot):
         assert item.tile_at(*item.tile_center(index)) == index
     assert item.tile_at(4.5, 1.0) is None  # the gap after the first column
     assert item.tile_at(7.0, 16.0) is None  # past the last tile
+
+
+def test_levels_are_round_and_cover_the_values():
+    """Colour levels are symmetric round numbers at least as large as every value."""
+    assert symmetric_levels(np.array([0.3, -0.72])) == (-0.8, 0.8)
+    assert symmetric_levels(np.array([13.0])) == (-15.0, 15.0)
+    assert symmetric_levels(np.array([1.0, -1.0])) == (-1.0, 1.0)
+    assert symmetric_levels(np.zeros(4)) == (-1.0, 1.0)
