@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PyQt5.QtCore import QObject, QSettings, QTimer, pyqtSignal
+from PyQt5.QtCore import QObject, QSettings, QStandardPaths, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QProgressDialog
 
 from convlab import nn
@@ -124,6 +124,15 @@ class Controller(QObject):
         w.playground_panel.set_command_runner(self.session.submit)
         w.playground_panel.model_edited.connect(self._on_playground_model_edited)
 
+        m = w.my_digits_panel
+        m.set_storage_folder(
+            QStandardPaths.writableLocation(QStandardPaths.AppDataLocation))
+        w.digit_key_pressed.connect(m.add_current_input)
+        m.fine_tune_requested.connect(self._on_my_digits_panel_fine_tune_requested)
+        m.status_changed.connect(self._status)
+        s.running_changed.connect(m.set_training_running)
+        s.progress.connect(m.set_training_progress)
+
     # Start-up and shutdown
 
     def load_startup(self, model_path=None, data_dir=None, restore=True):
@@ -163,6 +172,7 @@ class Controller(QObject):
             task.wait()
         self._tasks.clear()
         self.window.playground_panel.shutdown()
+        self.window.my_digits_panel.shutdown()
         self.window.detail_view.close()
 
     # The model
@@ -234,6 +244,7 @@ class Controller(QObject):
         self.window.network_view.set_layers(self.view_model.layers, shapes)
         self._weights_changed = True
         self.window.playground_panel.set_model(self.view_model)
+        self.window.my_digits_panel.set_model(self.view_model)
         self.window.evaluation_panel.set_confusion(None)
         self._update_title()
         self.model_replaced.emit(self.view_model)
@@ -291,6 +302,7 @@ class Controller(QObject):
             "Load MNIST first (File > Open dataset folder or Download MNIST).")
         if dataset is not None:
             self.window.playground_panel.set_test_data(dataset.x_test, dataset.y_test)
+        self.window.my_digits_panel.set_base_dataset(dataset)
         self.window.set_dataset_note(None if dataset is None else dataset.name)
 
     def download_mnist(self, checked=False, dest=None, mirrors=None):
@@ -360,6 +372,7 @@ class Controller(QObject):
         self.window.input_panel.set_source_text(text)
         self.session.set_probe(image)
         self.window.playground_panel.set_input_image(image)
+        self.window.my_digits_panel.set_current_input(image)
         self.request_refresh()
 
     # Drawing the views
@@ -537,7 +550,12 @@ class Controller(QObject):
 
     def _on_playground_model_edited(self):
         self._weights_changed = True
+        self.window.my_digits_panel.refresh_predictions()
         self.request_refresh()
+
+    def _on_my_digits_panel_fine_tune_requested(self, request):
+        self.window.training_panel.reset_curves()  # a fresh run on the curves
+        self.session.start_trainer(lambda: request.build_trainer(self.session.model))
 
     def _on_session_weights_updated(self, snapshot):
         snapshot.apply_to(self.view_model)

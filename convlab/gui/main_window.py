@@ -22,12 +22,13 @@ from .controller import Controller, app_settings
 from .detail_view import DetailView
 from .evaluation_panel import EvaluationPanel
 from .input_panel import InputPanel
+from .my_digits_panel import MyDigitsPanel
 from .network_view import NetworkView
 from .playground import PlaygroundPanel
 from .prediction_panel import PredictionPanel
 from .training_panel import TrainingPanel
 
-TABS = ("network", "training", "evaluation", "playground")
+TABS = ("network", "training", "my_digits", "evaluation", "playground")
 
 GUIDE = """
 <h2>How a CNN sees your digit</h2>
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
 
     closing = pyqtSignal()
     recent_model_chosen = pyqtSignal(str)
+    digit_key_pressed = pyqtSignal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         self.prediction_panel.setFixedWidth(200)
         self.network_view = NetworkView()
         self.training_panel = TrainingPanel()
+        self.my_digits_panel = MyDigitsPanel()
         self.evaluation_panel = EvaluationPanel()
         self.playground_panel = PlaygroundPanel()
         self.detail_view = DetailView(self)
@@ -109,11 +112,14 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.network_view, "Network")
         self.tabs.addTab(_scrolled(self.training_panel), "Training")
+        self.tabs.addTab(_scrolled(self.my_digits_panel), "My digits")
         self.tabs.addTab(_scrolled(self.evaluation_panel), "Evaluation")
         self.tabs.addTab(_scrolled(self.playground_panel), "Playground")
         tips = (
             "Every layer's output for the current input, left to right.",
             "Design a network and train it; watch the curves and the feature maps.",
+            "Teach the network your handwriting: label your own drawings (press a "
+            "digit key) and fine-tune on them.",
             "How good is the network on digits it never saw, and where does it fail?",
             "Try your own kernels, stride, padding and pooling on your digit.",
         )
@@ -194,7 +200,8 @@ class MainWindow(QMainWindow):
             edit, "&Clear canvas", "Wipe the drawing.", QKeySequence.Delete)
 
         view = bar.addMenu("&View")
-        for i, name in enumerate(("Network", "Training", "Evaluation", "Playground")):
+        names = ("Network", "Training", "My digits", "Evaluation", "Playground")
+        for i, name in enumerate(names):
             action = self._action(view, f"&{name}", f"Show the {name} tab.",
                                   f"Ctrl+{i + 1}")
             action.triggered.connect(lambda _=False, i=i: self.tabs.setCurrentIndex(i))
@@ -260,6 +267,16 @@ class MainWindow(QMainWindow):
         if not geometry.isEmpty():
             self.restoreGeometry(geometry)
         self.tabs.setCurrentIndex(self.settings.value("window/tab", 0, int))
+
+    def keyPressEvent(self, event):
+        # Digit keys that no focused field used label the drawing for My digits.
+        # Not QShortcuts: those would steal digits from spin boxes and kernel cells.
+        key, modifiers = event.key(), event.modifiers() & ~Qt.KeypadModifier
+        if Qt.Key_0 <= key <= Qt.Key_9 and modifiers == Qt.NoModifier:
+            self.digit_key_pressed.emit(key - Qt.Key_0)
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def closeEvent(self, event):
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -5,7 +5,7 @@ import weakref
 
 import numpy as np
 import pytest
-from PyQt5.QtCore import QSettings, QThread, QtMsgType
+from PyQt5.QtCore import QSettings, QStandardPaths, QThread, QtMsgType
 
 from convlab.data.sources import Dataset
 from convlab.gui import dialogs
@@ -16,9 +16,11 @@ BENIGN_QT_MESSAGES = ("This plugin does not support", "XDG_RUNTIME_DIR")
 
 @pytest.fixture(autouse=True)
 def _private_settings(tmp_path):
-    """Point QSettings at a fresh folder so tests never read or write the user's."""
+    """Keep tests out of the user's settings and data folders."""
     folder = str(tmp_path / "config")
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
+    # Test mode sends QStandardPaths (My digits' storage) to ~/.qttest instead.
+    QStandardPaths.setTestModeEnabled(True)
 
 
 @pytest.fixture(autouse=True)

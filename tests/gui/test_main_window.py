@@ -18,6 +18,7 @@ from PyQt5.QtWidgets import (
 from convlab import nn
 from convlab.data.mnist import EXPECTED_FILES
 from convlab.gui import app
+from convlab.gui.main_window import TABS
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
 
 
@@ -212,7 +213,7 @@ def test_enlarged_filter_opens_in_the_playground(qtbot, window):
     item = view.filter_item(column)
     click_item(qtbot, view.graphics, item, *item.tile_center(2))
     qtbot.mouseClick(window.detail_view.edit_button, Qt.LeftButton)
-    assert window.tabs.currentIndex() == 3
+    assert window.tabs.currentIndex() == TABS.index("playground")
 
 
 def test_test_image_picker_sets_the_input(qtbot, window, tiny_dataset):
@@ -234,3 +235,11 @@ def test_export_to_pytorch_writes_a_module(window, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "def build" in text and "import torch" in text
     assert [p.name for p in tmp_path.iterdir()] == ["digits.py"]
+
+
+def test_digit_keys_reach_my_digits(qtbot, window):
+    """A digit key pressed on the window (not in a field) asks to label the drawing."""
+    window.activateWindow()
+    with qtbot.waitSignal(window.digit_key_pressed) as blocker:
+        qtbot.keyClick(window, Qt.Key_7)
+    assert blocker.args == [7]
