@@ -267,6 +267,9 @@ class MainWindow(QMainWindow):
         if not geometry.isEmpty():
             self.restoreGeometry(geometry)
         self.tabs.setCurrentIndex(self.settings.value("window/tab", 0, int))
+        brush = self.settings.value("input/brush", 0, int)
+        if brush:
+            self.input_panel.brush_slider.setValue(brush)
 
     def keyPressEvent(self, event):
         # Digit keys that no focused field used label the drawing for My digits.
@@ -281,6 +284,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.setValue("input/brush", self.input_panel.brush_slider.value())
         # The controller stops training and background work and joins their threads
         # before the window (and the QThread objects it owns) can go away.
         self.closing.emit()

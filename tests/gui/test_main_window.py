@@ -18,7 +18,7 @@ from PyQt5.QtWidgets import (
 from convlab import nn
 from convlab.data.mnist import EXPECTED_FILES
 from convlab.gui import app
-from convlab.gui.main_window import TABS
+from convlab.gui.main_window import TABS, MainWindow
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
 
 
@@ -243,3 +243,15 @@ def test_digit_keys_reach_my_digits(qtbot, window):
     with qtbot.waitSignal(window.digit_key_pressed) as blocker:
         qtbot.keyClick(window, Qt.Key_7)
     assert blocker.args == [7]
+
+
+def test_window_settings_persist(qtbot, window):
+    """Tab and brush thickness chosen in one session come back in the next."""
+    window.show_tab("evaluation")
+    window.input_panel.brush_slider.setValue(33)
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.tabs.currentIndex() == TABS.index("evaluation")
+    assert again.input_panel.canvas.brush_width() == 33
+    again.close()
