@@ -262,14 +262,16 @@ _STYLES = (_zero, _one, _two, _three, _four, _five, _six, _seven, _eight, _nine)
 
 def _warp(points, rng):
     """Bend the whole digit a little with a random smooth displacement field."""
-    # Two low-frequency sine waves per axis: nearby points move together, so strokes
-    # stay smooth, but the digit as a whole wobbles like a hand-drawn one.
-    freq = rng.uniform(1.0, 3.0, size=(2, 2, 2))  # (axis, wave, xy)
-    phase = rng.uniform(0, 2 * np.pi, size=(2, 2))  # (axis, wave)
-    amp = rng.uniform(0.0, 0.06, size=(2, 2))  # (axis, wave)
-    angle = points @ freq.reshape(4, 2).T * np.pi  # (k, 4)
-    shift = np.sin(angle + phase.reshape(4)) * amp.reshape(4)  # (k, 4)
-    return points + shift.reshape(-1, 2, 2).sum(axis=2)  # (k, 2)
+    # Per axis, two low-frequency sine waves (nearby points move together, so the
+    # digit bends as a whole) and a faster, weaker one (the small wobble of a hand).
+    freq = rng.uniform(1.0, 3.0, size=(2, 3, 2))  # (axis, wave, xy)
+    freq[:, 2] *= 3.0
+    phase = rng.uniform(0, 2 * np.pi, size=(2, 3))  # (axis, wave)
+    amp = rng.uniform(0.0, 0.06, size=(2, 3))  # (axis, wave)
+    amp[:, 2] /= 4.0
+    angle = points @ freq.reshape(6, 2).T * np.pi  # (k, 6)
+    shift = np.sin(angle + phase.reshape(6)) * amp.reshape(6)  # (k, 6)
+    return points + shift.reshape(-1, 2, 3).sum(axis=2)  # (k, 2)
 
 
 def _affine(rng):
