@@ -73,9 +73,9 @@ def test_impossible_architecture_disables_start_and_explains(tab):
 def test_shapes_follow_the_editor(tab):
     """Every layer's output shape is listed and follows an edit at once."""
     panel, _ = tab
-    assert "4 x 26 x 26" in panel.shapes_label.text()
+    assert "4x26x26" in panel.shapes_label.text()
     panel.blocks[0].padding.setValue(1)
-    assert "4 x 28 x 28" in panel.shapes_label.text()
+    assert "4x28x28" in panel.shapes_label.text()
     panel.blocks[0].pool.setCurrentIndex(panel.blocks[0].pool.findData("none"))
     assert "pool" not in panel.shapes_label.text()
     assert not panel.blocks[0].pool_size.isEnabled()
