@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self.setWindowTitle("ConvLab")
         self.settings = app_settings()
+        self.remember_state = True  # False for screenshots: they must not change it
 
         self.input_panel = InputPanel()
         self.input_panel.setFixedWidth(316)
@@ -282,9 +283,10 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def closeEvent(self, event):
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/tab", self.tabs.currentIndex())
-        self.settings.setValue("input/brush", self.input_panel.brush_slider.value())
+        if self.remember_state:
+            self.settings.setValue("window/geometry", self.saveGeometry())
+            self.settings.setValue("window/tab", self.tabs.currentIndex())
+            self.settings.setValue("input/brush", self.input_panel.brush_slider.value())
         # The controller stops training and background work and joins their threads
         # before the window (and the QThread objects it owns) can go away.
         self.closing.emit()

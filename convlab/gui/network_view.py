@@ -26,6 +26,7 @@ TALLNESS = 3.0  # mosaics are laid out about this many times taller than wide
 MAP_HEIGHT = 390  # screen pixels for the row of feature-map mosaics
 FILTER_HEIGHT = 120  # screen pixels for the row of filter mosaics
 MIN_COLUMN, MAX_COLUMN = 56, 150
+LABELLED_COLUMN = 84
 TICK_FONT = QFont()
 TICK_FONT.setPointSize(7)
 
@@ -166,6 +167,10 @@ class _Column:
                                       orientation="horizontal", width=10, pen="#888")
         self.legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
         layout.addItem(self.legend, row=3, col=col)
+        if cmap is not SIGNED_CMAP:  # fixed [0, 1] scales: three ticks read best
+            axis = self.legend.getAxis("bottom")
+            axis.setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
+            axis.setStyle(hideOverlappingLabels=False)  # keep the 0 and 1 at the ends
         self.levels = None
         self.filters = None
         self.filter_title = None
@@ -185,6 +190,16 @@ class _Column:
             orientation="horizontal", width=10, pen="#888")
         self.filter_legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
         layout.addItem(self.filter_legend, row=6, col=col)
+
+    def add_digit_labels(self):
+        """Write 0-9 beside the ten cells of a class-score column."""
+        for digit in range(10):
+            label = pg.TextItem(str(digit), color="#333", anchor=(1.0, 0.5))
+            label.setPos(-0.3, digit * (1 + GAP) + 0.5)
+            self.view.addItem(label, ignoreBounds=True)
+        # Room on the left for the labels; the cells span rows 0..19 with gaps.
+        self.view.setRange(xRange=(-1.6, 1.0), yRange=(0, 10 * (1 + GAP) - GAP),
+                           padding=0.02)
 
     def set_levels(self, levels):
         if levels != self.levels:  # a legend redraw costs more than the image
@@ -262,6 +277,8 @@ class NetworkView(QWidget):
         self._activations = None
         self._filters = {}
         titles = ["Input"] + [layer_title(layer) for layer in layers]
+        if shapes[-1] == (1, 10):
+            titles[-1] = "Scores\n(" + titles[-1] + ")"  # softmax turns them into:
         titles.append("Probabilities")
         shapes = [(1, 1, 28, 28)] + list(shapes) + [shapes[-1]]
         widths = []
@@ -279,14 +296,19 @@ class NetworkView(QWidget):
                 column.filters.tile_clicked.connect(
                     lambda index, c=col: self._on_filters_tile_clicked(c, index))
                 self._conv_columns.append(col)
+            if kind == "vector" and shape[1] == 10:
+                column.add_digit_labels()
             self._columns.append(column)
-            widths.append(self._column_width(shape))
+            # Class-score columns need room for their digit labels and titles.
+            labelled = kind == "vector" and shape[1] == 10
+            widths.append(LABELLED_COLUMN if labelled else self._column_width(shape))
         for col, width in enumerate(widths):
             self.graphics.ci.layout.setColumnFixedWidth(col, width)
         self.graphics.ci.layout.setRowFixedHeight(1, MAP_HEIGHT)
         self.graphics.ci.layout.setRowFixedHeight(5, FILTER_HEIGHT if
                                                   self._conv_columns else 0)
-        self.graphics.setMinimumWidth(sum(widths) + 12 * len(widths))
+        # Column widths plus the layout's spacing and margins.
+        self.graphics.setMinimumWidth(sum(widths) + 14 * len(widths) + 24)
 
     @staticmethod
     def _column_width(shape):
