@@ -2,6 +2,7 @@
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -101,10 +102,24 @@ class InputPanel(QWidget):
         brush_row.addWidget(self.clear_button)
         draw.addLayout(brush_row)
 
+        legend = QWidget()
+        legend.setFixedWidth(PREVIEW_SIZE)
+        legend.setToolTip("Colour legend: black is 0 (no ink), white is 1 (full ink).")
+        bar = QLabel()
+        bar.setObjectName("GreyLegend")
+        bar.setFixedHeight(10)
+        row = QHBoxLayout(legend)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(3)
+        row.addWidget(QLabel("0"))
+        row.addWidget(bar, 1)
+        row.addWidget(QLabel("1"))
         seen_box = QGroupBox("What the network sees")
-        seen = QHBoxLayout(seen_box)
-        seen.addWidget(self.preview)
-        seen.addWidget(self._source, 1)
+        seen = QGridLayout(seen_box)
+        seen.addWidget(self.preview, 0, 0)
+        seen.addWidget(legend, 1, 0)
+        seen.addWidget(self._source, 0, 1, 2, 1)
+        seen.setColumnStretch(1, 1)
 
         sample_box = QGroupBox("Or take a test image")
         sample = QHBoxLayout(sample_box)
