@@ -120,6 +120,9 @@ class Controller(QObject):
         s.model_changed.connect(self._on_session_model_changed)
         s.running_changed.connect(self._on_session_running_changed)
         s.finished.connect(self._on_session_finished)
+        # The Training tab shows the failure dialog; the status bar keeps the gist.
+        s.failed.connect(lambda message: self._status(
+            "Training stopped: " + message.splitlines()[0]))
 
         w.playground_panel.set_command_runner(self.session.submit)
         w.playground_panel.model_edited.connect(self._on_playground_model_edited)
