@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="share of training images held out for validation "
                             "(default 0.1; 0 = none)")
     train.add_argument("--seed", type=int, default=0)
+    _add_threads_option(train)
     train.add_argument("--out", required=True, metavar="FILE",
                        help="where to save the trained model (.npz)")
     train.add_argument("--checkpoint", default=None, metavar="FILE",
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=("test", "train"), default="test")
     evaluate.add_argument("--json", action="store_true",
                           help="print one JSON object instead of tables")
+    _add_threads_option(evaluate)
     evaluate.set_defaults(run=cmd_evaluate)
 
     download = commands.add_parser("download", help="download MNIST into the cache")
@@ -116,7 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        if getattr(args, "threads", None) is None:
+            return args.run(args)
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=args.threads, user_api="blas"):
+            return args.run(args)
     except CliError as exc:
         print(f"convlab {args.command}: error: {exc}", file=sys.stderr)
         return exc.code
@@ -396,6 +403,14 @@ def cmd_bench(args) -> int:
         raise CliError(f"the {args.target} benchmark is not available ({name}: {exc})",
                        EXIT_FAILED) from exc
     return int(module.main(args.args) or 0)
+
+
+def _add_threads_option(parser):
+    parser.add_argument(
+        "--threads", type=_positive_int, default=1,
+        help="BLAS threads for the matrix products (default 1: on a busy machine "
+             "extra threads wait on each other and can make training many times "
+             "slower)")
 
 
 def _positive_int(text):

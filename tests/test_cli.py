@@ -202,6 +202,7 @@ def test_impossible_architecture_file_is_explained(data_dir, tmp_path):
     ["train", "--out", "m.npz", "--epochs", "0"],
     ["train", "--out", "m.npz", "--lr", "fast"],
     ["train", "--out", "m.npz", "--optimizer", "rmsprop"],
+    ["train", "--out", "m.npz", "--threads", "0"],
     ["evaluate"],
     ["export", "--format", "onnx", "--model", "m.npz", "--out", "m.py"],
 ])
