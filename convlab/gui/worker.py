@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
+from threadpoolctl import threadpool_limits
 
 from convlab.train import Trainer, TrainingDiverged
 
@@ -188,6 +189,12 @@ class TrainingWorker(QObject):
     @pyqtSlot()
     def run(self) -> None:
         """Prepare the Trainer and train until done, stopped, diverged or failed."""
+        # One BLAS thread: with more, BLAS threads spin on every core between calls
+        # and starve the GUI thread (and, on a busy machine, training itself).
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._train()
+
+    def _train(self) -> None:
         try:
             trainer = self._prepare()
             with self._lock:

@@ -1,0 +1,32 @@
+"""`python -m convlab bench gui` runs end to end with tiny durations."""
+
+import json
+
+from convlab.gui import bench
+
+
+def test_bench_gui_json_is_well_formed(capsys):
+    """A tiny run prints one JSON object with the agreed keys and sane numbers."""
+    code = bench.main(["--json", "--seconds", "0.3", "--rounds", "1",
+                       "--kernel-repeats", "3"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    late = result["timer_late_ms"]
+    assert set(late) >= {"p50", "p95", "max"}
+    assert 0.0 <= late["p50"] <= late["p95"] <= late["max"]
+    assert late["ticks"] > 0
+    assert result["refresh_hz"] >= 0.0
+    assert result["throughput_ratio"] > 0.0
+    assert result["images_per_s"]["app"] > 0.0
+    assert set(result["kernel_edit_ms"]) == {"median", "p95"}
+    assert set(result["floors"]) == set(bench.FLOORS)
+
+
+def test_bench_gui_table_names_every_floor(capsys):
+    """Without --json the report is a readable table naming each floor."""
+    assert bench.main(["--seconds", "0.2", "--rounds", "1",
+                       "--kernel-repeats", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "timer lateness" in out
+    for name in bench.FLOORS:
+        assert name in out
