@@ -1,0 +1,142 @@
+"""TrainingWorker: throttled batched reports, copies, queued controls, failures."""
+
+import numpy as np
+import pytest
+
+from convlab.gui.training_session import clone_model
+from convlab.gui.worker import TrainingWorker, take_snapshot
+from convlab.nn.architectures import ArchSpec, ConvBlock, build
+from convlab.train import TrainConfig, Trainer
+
+TINY = ArchSpec(blocks=[ConvBlock(4, 3, pool="max", pool_size=2)], dense=16,
+                batch_norm=True)
+
+
+@pytest.fixture
+def model():
+    return build(TINY, np.random.default_rng(0))
+
+
+def make_prepare(model, n=64, epochs=2, batch_size=16):
+    """A prepare() for the worker: a Trainer on random tiny data."""
+    rng = np.random.default_rng(1)
+    x = rng.random((n, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=0)
+    return lambda: Trainer(model, (x, y), (x[:16], y[:16]), config)
+
+
+def record(worker):
+    """Every signal the worker emits, in order, as (name, args)."""
+    log = []
+    for name in ("progress", "epoch_finished", "snapshot_ready", "failed", "finished"):
+        getattr(worker, name).connect(lambda *args, name=name: log.append((name, args)))
+    return log
+
+
+def test_snapshot_is_a_copy_and_applies_to_a_clone(model):
+    """A snapshot keeps its values when the model changes, and apply_to restores
+    them, BatchNorm statistics included."""
+    snapshot = take_snapshot(model, step=3, probe=None)
+    clone = clone_model(model)
+    for p in model.parameters():
+        p.data += 1.0
+    model.layers[1].running_mean += 5.0
+    assert snapshot.step == 3
+    assert not np.allclose(snapshot.params[0], model.parameters()[0].data)
+    snapshot.apply_to(model)
+    for p, q in zip(model.parameters(), clone.parameters(), strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+    np.testing.assert_array_equal(model.layers[1].running_mean,
+                                  clone.layers[1].running_mean)
+
+
+def test_snapshot_with_probe_has_every_activation(model):
+    """A probe image gives one activation per layer and probabilities summing to 1."""
+    snapshot = take_snapshot(model, 0, np.ones((1, 1, 28, 28), np.float32))
+    assert [a.shape[1:] for a in snapshot.activations][:1] == [(4, 26, 26)]
+    assert len(snapshot.activations) == len(model.layers)
+    assert snapshot.probs.shape == (10,)
+    assert np.isclose(snapshot.probs.sum(), 1.0)
+
+
+def test_reports_are_batched_and_every_step_point_arrives(model):
+    """With a long interval, steps arrive batched (one report per epoch) and none
+    is lost."""
+    worker = TrainingWorker(model, make_prepare(model), interval=3600.0)
+    log = record(worker)
+    worker.run()
+    progress = [args[0] for name, args in log if name == "progress"]
+    epochs = [args[0] for name, args in log if name == "epoch_finished"]
+    assert len(progress) == 2                      # one per epoch: ends flush at once
+    steps = np.concatenate([p.steps for p in progress])
+    np.testing.assert_array_equal(steps, np.arange(1, 9))   # 2 epochs x 4 batches
+    assert [e.step for e in epochs] == [4, 8]
+    assert epochs[0].val_acc is not None
+    assert log[-1][0] == "finished"
+    assert not [name for name, _ in log if name == "failed"]
+
+
+def test_controls_sent_before_the_trainer_exists_are_replayed(model):
+    """stop() before run() makes run() end without a single step."""
+    worker = TrainingWorker(model, make_prepare(model))
+    log = record(worker)
+    worker.stop()
+    worker.run()
+    assert worker.trainer.step == 0
+    assert [name for name, _ in log] == ["finished"]
+
+
+def test_lr_set_before_the_first_step_is_used(model):
+    """set_lr() before run() reaches the Trainer and its steps use it."""
+    worker = TrainingWorker(model, make_prepare(model, epochs=1))
+    log = record(worker)
+    worker.set_lr(0.05)
+    worker.run()
+    progress = [args[0] for name, args in log if name == "progress"]
+    assert progress[-1].lr == pytest.approx(0.05)
+
+
+def test_exception_in_prepare_becomes_failed(model):
+    """An exception while preparing emits failed(str) with its message, then
+    finished."""
+    def prepare():
+        raise OSError("cannot read the data folder")
+
+    worker = TrainingWorker(model, prepare)
+    log = record(worker)
+    worker.run()
+    assert [name for name, _ in log] == ["failed", "finished"]
+    assert "cannot read the data folder" in log[0][1][0]
+
+
+def test_failing_command_is_reported_and_training_goes_on(model):
+    """A command that raises emits failed; the run still completes every step."""
+    worker = TrainingWorker(model, make_prepare(model))
+    log = record(worker)
+
+    def bad_edit(m):
+        raise ValueError("kernel must be 3x3")
+
+    worker.submit(bad_edit)
+    worker.run()
+    failures = [args[0] for name, args in log if name == "failed"]
+    assert len(failures) == 1 and "kernel must be 3x3" in failures[0]
+    assert worker.trainer.step == 8
+
+
+def test_command_runs_between_steps_and_shows_its_effect(model):
+    """A submitted edit changes the live model and a snapshot shows it at once."""
+    worker = TrainingWorker(model, make_prepare(model, epochs=1))
+    log = record(worker)
+    worker.pause()
+
+    def zero_first_filter(m):
+        m.layers[0].weight.data[0] = 0.0
+        worker.stop()
+
+    worker.submit(zero_first_filter)
+    worker.run()
+    snapshots = [args[0] for name, args in log if name == "snapshot_ready"]
+    assert snapshots and not snapshots[0].params[0][0].any()
+    assert worker.trainer.step == 0
