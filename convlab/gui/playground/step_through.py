@@ -2,7 +2,8 @@
 
 Signals: step_changed(object) — a WindowStep each time the window moves (the host
 highlights the window on the input view and the cell on the output view).
-Setter slots: set_conv_problem(...), set_pool_problem(...), clear_pool_problem().
+Setter slots: set_conv_problem(...), set_pool_problem(...), clear_pool_problem(),
+set_stage(stage), set_step(index), show_output_cell(stage, row, col).
 """
 
 from typing import NamedTuple
