@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = REPO / "resources" / "models" / "default.npz"
 REFRESH_MS = 40  # at most 25 redraws a second while the student draws
 TRAINING_REFRESH_MS = 80  # 12.5 a second for new weights: live, yet leaves the GUI idle
+DETAIL_INTERVAL = 0.25  # seconds between live updates of the enlarged view
 MAX_RECENT = 6
 GALLERY_LIMIT = 120  # thumbnails per confusion-matrix cell
 MISTAKES = 24
@@ -78,6 +79,9 @@ class Controller(QObject):
         self._weights_changed = False  # filters need redrawing
         self._weights_trained = False  # training changed weights the Playground shows
         self._tasks = []
+        self._detail = None  # (show function, column, index) of the enlarged view
+        self._last_detail = 0.0  # time.monotonic() of its last live update
+        self._input_changed = False  # since the last redraw
         self._rng = np.random.default_rng()
 
         self._last_refresh = 0.0  # time.monotonic() of the last redraw
@@ -241,6 +245,8 @@ class Controller(QObject):
         self.model_path = path
         self.model_note = note
         self.evaluation = None
+        self._detail = None  # its column may not exist in the new network
+        self.window.detail_view.close()
         self.session.set_model(model)
         probe = np.zeros((1, 1, 28, 28), np.float32)
         shapes = [a.shape for a in self.view_model.activations(probe)]
@@ -372,6 +378,7 @@ class Controller(QObject):
 
     def _set_input(self, image, text):
         self.current_input = image
+        self._input_changed = True
         self.window.input_panel.set_source_text(text)
         self.session.set_probe(image)
         self.window.playground_panel.set_input_image(image)
@@ -431,6 +438,15 @@ class Controller(QObject):
         w.input_panel.set_preview(x)
         w.prediction_panel.set_probabilities(None if x is None else probs[0])
         w.network_view.set_activations(probe, outputs, probs)
+        now = time.monotonic()
+        input_changed, self._input_changed = self._input_changed, False
+        if (self._detail is not None and w.detail_view.isVisible()
+                and (input_changed or now - self._last_detail >= DETAIL_INTERVAL)):
+            # The enlarged map or filter follows a new input at once, and training
+            # at a pace at which its numbers can still be read.
+            self._last_detail = now
+            show, column, index = self._detail
+            show(column, index, bring_to_front=False)
         self.views_refreshed.emit()
 
     # Evaluation
@@ -497,6 +513,14 @@ class Controller(QObject):
             self.show_test_image(int(self._rng.integers(len(self.dataset.x_test))))
 
     def _on_network_view_map_clicked(self, column, index):
+        self._detail = (self._show_map, column, index)
+        self._show_map(column, index)
+
+    def _on_network_view_filter_clicked(self, column, index):
+        self._detail = (self._show_filter, column, index)
+        self._show_filter(column, index)
+
+    def _show_map(self, column, index, bring_to_front=True):
         view = self.window.network_view
         a = view.activation(column)
         if a is None:
@@ -524,9 +548,10 @@ class Controller(QObject):
         levels = (0.0, 1.0) if column in (0, len(titles) - 1) else None
         cmap = GREY_CMAP if column == 0 else PROB_CMAP if column == len(titles) - 1 \
             else SIGNED_CMAP
-        self.window.detail_view.show_array(heading, explanation, values, levels, cmap)
+        self.window.detail_view.show_array(heading, explanation, values, levels, cmap,
+                                           bring_to_front=bring_to_front)
 
-    def _on_network_view_filter_clicked(self, column, index):
+    def _show_filter(self, column, index, bring_to_front=True):
         w = self.window.network_view.filter_weights(column)
         if w is None:
             return
@@ -545,7 +570,7 @@ class Controller(QObject):
             "the products: big where the input looks like the red pattern."
             + (" This filter reads all the previous layer's maps at once: one 3×3 tile "
                "per map, in reading order." if f.shape[0] > 1 else ""),
-            values, filter_ref=(column, index))
+            values, filter_ref=(column, index), bring_to_front=bring_to_front)
 
     def _on_detail_view_edit_filter_requested(self, column, index):
         self.window.playground_panel.open_filter(column - 1, index)

@@ -17,6 +17,7 @@ from PyQt5.QtWidgets import (
 from .network_view import SIGNED_CMAP, symmetric_levels
 
 MAX_TABLE = 32  # larger arrays would make the table of numbers unreadable anyway
+WHITE, BLACK = QColor("white"), QColor("black")
 
 
 class DetailView(QDialog):
@@ -92,8 +93,11 @@ class DetailView(QDialog):
         return None if self._array is None else self._array.copy()
 
     def show_array(self, heading, explanation, array, levels=None, cmap=SIGNED_CMAP,
-                   filter_ref=None):
-        """Show a 2-D array; filter_ref = (column, filter) offers editing it."""
+                   filter_ref=None, bring_to_front=True):
+        """Show a 2-D array; filter_ref = (column, filter) offers editing it.
+
+        bring_to_front=False only updates the numbers (live updates in training).
+        """
         a = np.asarray(array, dtype=np.float64)
         self._array = a.copy()
         self._filter = filter_ref
@@ -106,27 +110,36 @@ class DetailView(QDialog):
         self.legend.setLevels(levels)
         self._fill_table(a, levels, cmap)
         self.edit_button.setVisible(filter_ref is not None)
-        self.show()
-        self.raise_()
+        if bring_to_front:
+            self.show()
+            self.raise_()
 
     def _fill_table(self, a, levels, cmap):
         shown = a[:MAX_TABLE, :MAX_TABLE]
-        self.table.clear()
-        self.table.setRowCount(shown.shape[0])
-        self.table.setColumnCount(shown.shape[1])
+        self.table.setUpdatesEnabled(False)  # one repaint for the whole table
+        if (self.table.rowCount(), self.table.columnCount()) != shown.shape:
+            self.table.clear()
+            self.table.setRowCount(shown.shape[0])
+            self.table.setColumnCount(shown.shape[1])
         lo, hi = levels
         span = hi - lo if hi > lo else 1.0
         colours = cmap.map(np.clip((shown - lo) / span, 0, 1).ravel(), mode="qcolor")
         for (r, c), value in np.ndenumerate(shown):
             if not np.isfinite(value):  # the gap between two channels of a filter
+                self.table.takeItem(r, c)
                 continue
-            cell = QTableWidgetItem(f"{value:.2f}")
-            cell.setTextAlignment(Qt.AlignCenter)
+            cell = self.table.item(r, c)
+            if cell is None:
+                # Items are reused on live updates: creating hundreds is slow.
+                cell = QTableWidgetItem()
+                cell.setTextAlignment(Qt.AlignCenter)
+                self.table.setItem(r, c, cell)
+            cell.setText(f"{value:.2f}")
             colour = colours[r * shown.shape[1] + c]
             cell.setBackground(colour)
             # Dark text on pale cells, white text on strong colours.
-            cell.setForeground(QColor("white" if colour.lightness() < 120 else "black"))
-            self.table.setItem(r, c, cell)
+            cell.setForeground(WHITE if colour.lightness() < 120 else BLACK)
+        self.table.setUpdatesEnabled(True)
 
     def _on_edit_button_clicked(self):
         if self._filter is not None:

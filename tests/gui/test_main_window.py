@@ -255,3 +255,16 @@ def test_window_settings_persist(qtbot, window):
     assert again.tabs.currentIndex() == TABS.index("evaluation")
     assert again.input_panel.canvas.brush_width() == 33
     again.close()
+
+
+def test_enlarged_map_follows_the_input(qtbot, window):
+    """An enlarged feature map shows the new numbers after the drawing changes."""
+    window.input_panel.canvas.add_stroke([(80, 60), (200, 220)])
+    window.controller.refresh_now()
+    view = window.network_view
+    item = view.column_item(1)
+    click_item(qtbot, view.graphics, item, *item.tile_center(3))
+    window.input_panel.canvas.add_stroke([(60, 200), (220, 200)])
+    window.controller.refresh_now()
+    np.testing.assert_allclose(window.detail_view.array(), view.activation(1)[0, 3],
+                               rtol=1e-6)
