@@ -30,6 +30,7 @@ def panel(qtbot):
 
 
 def _expected_conv(image, kernel, stride, padding):
+    """What nn.functional computes for one image and one kernel, no bias."""
     out, _ = F.conv2d_forward(image[None, None], kernel[None, None], np.zeros(1),
                               stride, padding)
     return out[0, 0]
