@@ -56,6 +56,10 @@ class DrawingCanvas(QWidget):
         """True when there is no ink at all."""
         return not self._strokes and not self._background.any()
 
+    def is_drawing(self):
+        """True between pressing and releasing the mouse button."""
+        return self._drawing
+
     def stroke_count(self):
         """How many strokes Undo can still take back."""
         return len(self._strokes)

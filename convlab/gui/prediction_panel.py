@@ -82,6 +82,10 @@ class PredictionPanel(QWidget):
         """The ten probabilities shown, or None when nothing is drawn."""
         return None if self._probabilities is None else self._probabilities.copy()
 
+    def confidence_text(self):
+        """The line under the digit, e.g. "97% sure" or "Nothing drawn"."""
+        return self._confidence.text()
+
     def predicted_digit(self):
         """The digit shown as the answer, or None when nothing is drawn."""
         if self._probabilities is None:

@@ -52,6 +52,20 @@ def test_drawing_updates_preview_and_probabilities(qtbot, window):
     np.testing.assert_array_equal(window.network_view.activation(0)[0, 0], preview)
 
 
+def test_prediction_updates_before_the_stroke_ends(qtbot, window):
+    """The probabilities appear while the mouse button is still held down."""
+    canvas = window.input_panel.canvas
+    qtbot.mousePress(canvas, Qt.LeftButton, pos=QPoint(140, 40))
+    for y in range(50, 250, 20):
+        QApplication.sendEvent(canvas, QMouseEvent(
+            QEvent.MouseMove, QPointF(140, y), Qt.NoButton, Qt.LeftButton,
+            Qt.NoModifier))
+    qtbot.waitUntil(lambda: window.prediction_panel.probabilities() is not None,
+                    timeout=3000)
+    assert canvas.is_drawing()  # the button has not been released yet
+    qtbot.mouseRelease(canvas, Qt.LeftButton, pos=QPoint(140, 240))
+
+
 def test_blank_canvas_says_nothing_drawn(qtbot, window):
     """Clearing the canvas empties the preview and says nothing is drawn."""
     window.input_panel.canvas.add_stroke([(60, 60), (200, 220)])
@@ -59,7 +73,7 @@ def test_blank_canvas_says_nothing_drawn(qtbot, window):
     qtbot.mouseClick(window.input_panel.clear_button, Qt.LeftButton)
     window.controller.refresh_now()
     assert window.prediction_panel.probabilities() is None
-    assert window.prediction_panel._confidence.text() == "Nothing drawn"
+    assert window.prediction_panel.confidence_text() == "Nothing drawn"
     assert window.input_panel.preview_array() is None
 
 
