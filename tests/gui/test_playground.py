@@ -268,3 +268,14 @@ def test_hovering_a_cell_reads_its_value(panel):
     assert view.cell_at(scene_pos) == (9, 7)
     view._on_scene_mouse_moved(scene_pos)
     assert view.readout() == f"row 9, col 7: {panel.results()['conv'][9, 7]:.4g}"
+
+
+def test_stride_larger_than_kernel_reports_skipped_rows(panel):
+    """A 1x1 kernel at stride 3 jumps over rows: the note says why and how many."""
+    panel.editor.findChild(QSpinBox).setValue(1)
+    panel.set_stride(3)
+    covered = np.zeros(28, bool)
+    covered[::3] = True
+    note = panel.input_view.formula_text()
+    assert "jumps over some" in note
+    assert f"{int(np.sum(~covered))} row(s)" in note

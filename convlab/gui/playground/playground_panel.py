@@ -86,9 +86,13 @@ def _unreached_note(covered, what):
     missed = int(np.sum(~covered))
     if missed == 0:
         return ""
-    return (f"<br><span style='color:#b36200'>The division is not exact: {missed} "
-            f"row(s) and column(s) of the {what} are never reached by the window "
-            "(orange) and are simply ignored.</span>")
+    # Rows missed before the last covered one were jumped over, not left at the end.
+    skipped = int(np.sum(~covered[:np.flatnonzero(covered)[-1]]))
+    why = ("the stride is larger than the window, so it jumps over some"
+           if skipped else "the division is not exact")
+    return (f"<br><span style='color:#b36200'>{why.capitalize()}: {missed} row(s) "
+            f"and column(s) of the {what} are never reached by the window (orange) "
+            "and are simply ignored.</span>")
 
 
 class PlaygroundPanel(QWidget):
