@@ -300,3 +300,35 @@ def test_every_control_has_a_tooltip_and_an_accessible_name(make_panel, tmp_path
         assert control.accessibleName(), control
         if not isinstance(control, QProgressBar):
             assert len(control.toolTip()) > 40, control.accessibleName()
+
+
+def test_in_the_window_a_digit_key_labels_and_fine_tuning_runs(qtbot, window,
+                                                               tmp_path,
+                                                               tiny_dataset):
+    """In the real window a digit key on the canvas labels the drawing, and a
+    fine-tune runs through the training session and reports before and after."""
+    controller, panel = window.controller, window.my_digits_panel
+    panel.set_storage_folder(tmp_path)
+    path = tmp_path / "tiny.npz"
+    nn.save_model(path, tiny_model())
+    assert controller.open_model(str(path))
+    controller.set_dataset(tiny_dataset)
+    canvas = window.input_panel.canvas
+    canvas.add_stroke([(140, 40), (140, 240)])
+    controller.refresh_now()
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key_1)
+    assert panel.count() == 1
+    store = MyDigits(tmp_path)
+    store.load()
+    assert store.labels.tolist() == [1]
+    np.testing.assert_array_equal(store.images[0], controller.current_input)
+
+    panel.epochs.setValue(2)
+    with qtbot.waitSignal(controller.session.finished, timeout=60_000):
+        panel.fine_tune_button.click()
+    qtbot.waitUntil(lambda: panel.result("mine", "after") != "—", timeout=10_000)
+    qtbot.waitUntil(lambda: not panel.is_measuring(), timeout=60_000)
+    assert panel.result("test", "before").endswith("%")
+    assert panel.result("test", "after").endswith("%")
+    assert window.training_panel.curve_points("loss", "step") > 0
