@@ -1,6 +1,6 @@
 """MyDigitsPanel: label your own drawings, keep them, and fine-tune the network on them.
 
-The controller hosts it (see the wiring note in the team's requests)::
+The controller (convlab/gui/controller.py) hosts it::
 
     panel.set_storage_folder(path)      # user data folder, holds my_digits.npz
     panel.set_model(view_model)         # the GUI's copy of the network
