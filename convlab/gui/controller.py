@@ -22,7 +22,7 @@ from convlab.data.download import download_mnist
 from convlab.data.mnist import EXPECTED_FILES, MnistFormatError
 from convlab.data.preprocess import to_mnist
 from convlab.export import ExportError, export_pytorch
-from convlab.nn.architectures import NAMED_ARCHS, build
+from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build
 from convlab.nn.functional import softmax
 from convlab.train import evaluate
 
@@ -60,7 +60,6 @@ class _DownloadCancelled(Exception):
 class Controller(QObject):
     """Keeps model, dataset and current input, and tells every view what to show."""
 
-    model_replaced = pyqtSignal(object)  # the new view model (tests, bench)
     views_refreshed = pyqtSignal()  # feature maps and prediction were redrawn
 
     def __init__(self, window):
@@ -197,6 +196,9 @@ class Controller(QObject):
         bundled = Path(path).resolve() == DEFAULT_MODEL.resolve()
         note = "bundled trained model" if bundled else Path(path).name
         self._set_model(model, path=None if bundled else str(path), note=note)
+        spec = arch_of(model)
+        if spec is not None:  # the Training tab starts from the opened architecture
+            self.window.training_panel.set_arch(spec)
         if not bundled:
             self._remember_model(str(path))
         self._status(f"Opened {path}")
@@ -205,6 +207,7 @@ class Controller(QObject):
     def new_model(self, checked=False, note="untrained weights"):
         """Replace the model by the sample architecture with fresh random weights."""
         self._set_model(build(NAMED_ARCHS["sample"], self._rng), path=None, note=note)
+        self.window.training_panel.set_arch(NAMED_ARCHS["sample"])
         self._status("New network with random weights: train it in the Training tab.")
 
     def save_model(self, checked=False, path=None):
@@ -256,7 +259,6 @@ class Controller(QObject):
         self.window.my_digits_panel.set_model(self.view_model)
         self.window.evaluation_panel.set_confusion(None)
         self._update_title()
-        self.model_replaced.emit(self.view_model)
         self.request_refresh()
 
     def _remember_model(self, path):
@@ -648,6 +650,36 @@ class Controller(QObject):
 
     def _status(self, text):
         self.window.statusBar().showMessage(text, 8000)
+
+
+def arch_of(model):
+    """The ArchSpec that builds a network like model, or None for any other network."""
+    cfgs = [layer.get_config() for layer in model.layers]
+    blocks, batch_norm, i = [], False, 0
+    try:
+        while i < len(cfgs) and cfgs[i]["type"] == "Conv2d":
+            conv, i = cfgs[i], i + 1
+            if cfgs[i]["type"] == "BatchNorm2d":
+                batch_norm, i = True, i + 1
+            if cfgs[i]["type"] == "ReLU":
+                i += 1
+            pool, size = "none", 2
+            if cfgs[i]["type"] in ("MaxPool2d", "AvgPool2d"):
+                pool = "max" if cfgs[i]["type"] == "MaxPool2d" else "avg"
+                size = np.ravel(cfgs[i]["kernel_size"])[0]
+                i += 1
+            blocks.append(ConvBlock(conv["out_channels"], conv["kernel_size"][0],
+                                    conv["stride"][0], conv["padding"][0], pool,
+                                    int(size)))
+        linears = [c for c in cfgs[i:] if c["type"] == "Linear"]
+        dense = linears[0]["out_features"] if len(linears) == 2 else 0
+        dropout = next((c["p"] for c in cfgs[i:] if c["type"] == "Dropout"), 0.0)
+        spec = ArchSpec(blocks, batch_norm, dense, dropout)
+        # Only a spec that rebuilds exactly these layers describes the model.
+        same = build(spec, np.random.default_rng(0)).get_config() == model.get_config()
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+    return spec if same else None
 
 
 def _check_fits_mnist(model):

@@ -39,3 +39,4 @@ def test_levels_are_round_and_cover_the_values():
     assert symmetric_levels(np.array([13.0])) == (-15.0, 15.0)
     assert symmetric_levels(np.array([1.0, -1.0])) == (-1.0, 1.0)
     assert symmetric_levels(np.zeros(4)) == (-1.0, 1.0)
+
