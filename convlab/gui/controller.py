@@ -77,7 +77,8 @@ class Controller(QObject):
         self._pending_canvas = None
         self._weights_changed = False  # filters need redrawing
         self._weights_trained = False  # training changed weights the Playground shows
-        self._tasks = []
+        self._tasks = []  # running BackgroundTasks (evaluation, download)
+        self._download = None  # the running download's task
         self._detail = None  # (show function, column, index) of the enlarged view
         self._last_detail = 0.0  # time.monotonic() of its last live update
         self._input_changed = False  # since the last redraw
@@ -172,9 +173,7 @@ class Controller(QObject):
         self._refresh_timer.stop()
         self.session.shutdown()
         for task in list(self._tasks):
-            cancel = getattr(task, "cancel", None)
-            if cancel is not None:
-                cancel()
+            task.cancel()
             task.wait()
         self._tasks.clear()
         self.window.playground_panel.shutdown()
@@ -318,7 +317,7 @@ class Controller(QObject):
 
     def download_mnist(self, checked=False, dest=None, mirrors=None):
         """Download MNIST in the background with a progress dialog, then load it."""
-        if any(getattr(t, "cancel", None) for t in self._tasks):
+        if self._download is not None:  # one download at a time
             return None
         cancelled = []
 
@@ -336,8 +335,8 @@ class Controller(QObject):
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
         dialog.canceled.connect(lambda: cancelled.append(True))
-        task = BackgroundTask(work, self)
-        task.cancel = lambda: cancelled.append(True)
+        task = BackgroundTask(work, self, on_cancel=lambda: cancelled.append(True))
+        self._download = task
 
         def on_progress(value):
             name, done, total = value
@@ -352,6 +351,7 @@ class Controller(QObject):
 
         def on_finished():
             dialog.close()
+            self._download = None
             self._forget(task)
 
         task.progressed.connect(on_progress)

@@ -42,8 +42,9 @@ class BackgroundTask(QObject):
     failed = pyqtSignal(str)
     finished = pyqtSignal()
 
-    def __init__(self, fn, parent=None):
+    def __init__(self, fn, parent=None, on_cancel=None):
         super().__init__(parent)
+        self._on_cancel = on_cancel
         self._thread = QThread()
         self._worker = _TaskWorker(fn)
         self._worker.moveToThread(self._thread)
@@ -59,6 +60,11 @@ class BackgroundTask(QObject):
     def start(self):
         """Start the thread."""
         self._thread.start()
+
+    def cancel(self):
+        """Ask fn to stop early if it knows how (on_cancel); else it runs to the end."""
+        if self._on_cancel is not None:
+            self._on_cancel()
 
     def is_running(self):
         """True until the thread has ended."""
