@@ -256,7 +256,7 @@ class Controller(QObject):
         self._weights_changed = True
         self.window.playground_panel.set_model(self.view_model)
         self.window.my_digits_panel.set_model(self.view_model)
-        self.window.evaluation_panel.set_confusion(None)
+        self.window.evaluation_panel.clear_results()
         self._update_title()
         self.request_refresh()
 
@@ -457,23 +457,29 @@ class Controller(QObject):
         """Evaluate a copy of the current network on the test set, in the background."""
         if self.dataset is None:
             return None
-        model, dataset = clone_model(self.view_model), self.dataset
+        source, dataset = self.view_model, self.dataset
+        model = clone_model(source)
         task = BackgroundTask(
             lambda report: evaluate(model, dataset.x_test, dataset.y_test), self)
         panel = self.window.evaluation_panel
         panel.set_running(True, f"Evaluating {len(dataset.x_test)} test images…")
         task.succeeded.connect(lambda result: self._on_evaluation_succeeded(
-            result, dataset))
+            result, source, dataset))
         task.failed.connect(lambda message: self._message(
             "error", "Evaluation failed", message))
-        task.finished.connect(lambda: (panel.set_running(False), self._forget(task)))
+
+        def on_finished():
+            panel.set_running(False)
+            self._forget(task)
+
+        task.finished.connect(on_finished)
         self._tasks.append(task)
         task.start()
         return task
 
-    def _on_evaluation_succeeded(self, result, dataset):
-        if dataset is not self.dataset:
-            return
+    def _on_evaluation_succeeded(self, result, source, dataset):
+        if source is not self.view_model or dataset is not self.dataset:
+            return  # the network or the data changed meanwhile: old news
         self.evaluation = result
         panel = self.window.evaluation_panel
         panel.set_results(result["accuracy"], result["per_class"], result["confusion"],

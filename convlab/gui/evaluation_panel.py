@@ -187,6 +187,16 @@ class EvaluationPanel(QWidget):
         self._bars.setOpts(height=np.nan_to_num(per_class))
         self.set_confusion(confusion)
 
+    def clear_results(self):
+        """Forget the last evaluation (the network changed)."""
+        if self.evaluate_button.isEnabled():  # else it says why it cannot evaluate
+            self.summary.setText("Not evaluated yet.")
+        self._bars.setOpts(height=np.zeros(10))
+        self.set_confusion(None)
+        self.gallery_title.setText("Click a cell of the confusion matrix.")
+        self.gallery.clear()
+        self.mistakes.clear()
+
     def set_confusion(self, confusion):
         """Fill the matrix; None empties it."""
         self._counts = None if confusion is None else np.asarray(confusion)
