@@ -92,6 +92,10 @@ class PredictionPanel(QWidget):
             return None
         return int(np.argmax(self._probabilities))
 
+    def note(self):
+        """The warning under the bars ("" for none)."""
+        return self._note.text()
+
     def set_note(self, text):
         """A warning under the bars, e.g. about untrained weights ("" for none)."""
         self._note.setText(text)

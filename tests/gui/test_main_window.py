@@ -282,3 +282,12 @@ def test_enlarged_map_follows_the_input(qtbot, window):
     window.controller.refresh_now()
     np.testing.assert_allclose(window.detail_view.array(), view.activation(1)[0, 3],
                                rtol=1e-6)
+
+
+def test_new_network_says_its_weights_are_untrained(window):
+    """File > New gives fresh random weights and says they are untrained."""
+    before = window.controller.model
+    window.new_action.trigger()
+    assert window.controller.model is not before
+    assert window.controller.model_note.startswith("untrained")
+    assert "Untrained" in window.prediction_panel.note()
