@@ -29,7 +29,6 @@ from PyQt5.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QTabBar,
     QVBoxLayout,
@@ -90,9 +89,8 @@ def _unreached_note(covered, what):
     skipped = int(np.sum(~covered[:np.flatnonzero(covered)[-1]]))
     why = ("the stride is larger than the window, so it jumps over some"
            if skipped else "the division is not exact")
-    return (f"<br><span style='color:#b36200'>{why.capitalize()}: {missed} row(s) "
-            f"and column(s) of the {what} are never reached by the window (orange) "
-            "and are simply ignored.</span>")
+    return (f"{what}: {why}; {missed} row(s) and column(s) are never reached by the "
+            "window (orange) and are simply ignored.")
 
 
 class PlaygroundPanel(QWidget):
@@ -201,8 +199,15 @@ class PlaygroundPanel(QWidget):
         self._shown_maps = {self.input_view, self.conv_view, self.relu_view}
         self._map_columns, self._map_shown = 0, ()
         self._reflow_maps(2)
+        # Longer explanations go here, full width, so the map columns stay short.
+        self._notes = QLabel()
+        self._notes.setWordWrap(True)
+        self._notes.setStyleSheet("color: #b36200;")
+        self._notes.setAccessibleName("Notes on the current setting")
+        self._notes.hide()
         right = QVBoxLayout()
         right.addLayout(self._maps, 3)
+        right.addWidget(self._notes)
         step_box = QGroupBox("Step through the sliding window")
         step_layout = QVBoxLayout(step_box)
         step_layout.addWidget(self.step)
@@ -223,17 +228,14 @@ class PlaygroundPanel(QWidget):
         left.addWidget(controls)
         left.addWidget(tools_box)
         left.addStretch(1)
-        left_widget = QWidget()
-        left_widget.setLayout(left)
-        scroll = QScrollArea()
-        scroll.setWidget(left_widget)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(left_widget.minimumSizeHint().width() + 24)
-        self._left = scroll
+        # No scroll area of its own: the column widens with a 7x7 kernel instead of
+        # hiding half of it, and the tab's page scrolls as a whole.
+        self._left = QWidget()
+        self._left.setLayout(left)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(scroll)
+        layout.addWidget(self._left)
         layout.addLayout(right, 1)
         self._update_views()
 
@@ -425,6 +427,10 @@ class PlaygroundPanel(QWidget):
     def set_side_by_side(self, on):
         """Show max and average pooling next to each other."""
         self._side_by_side.setChecked(on)
+
+    def notes_text(self):
+        """The full-width note under the maps (unreached rows), or ""."""
+        return self._notes.text()
 
     def problem_text(self):
         """The explanation of an impossible setting, or "" when the setting is valid."""
@@ -730,19 +736,19 @@ class PlaygroundPanel(QWidget):
         self.input_view.set_map(r["padded"])
         self.input_view.set_overlay(region_overlay(r["padded"].shape, p, covered))
         self.input_view.set_texts(
-            f"{n}×{n} input + {p} ring(s) of zeros = <b>{padded_n}×{padded_n}</b>"
-            + (" (blue border = padding)" if p else ""),
-            _unreached_note(covered, "padded input").removeprefix("<br>"))
+            f"{n}×{n} + 2·{p} = <b>{padded_n}×{padded_n}</b>",
+            f"blue border: {p} ring(s) of zero padding" if p else "no padding (p = 0)")
+        notes = [_unreached_note(covered, "Padded input")]
         level = symmetric_level(r["conv"])
         conv_formula = formula_text(n, p, f, s, out_n)
         self.conv_view.set_title(r["conv_title"])
         self.conv_view.set_map(r["conv"], level)
-        self.conv_view.set_texts(
-            f"<b>{out_n}×{out_n}</b> = floor((n + 2p − f) / s) + 1", conv_formula)
+        self.conv_view.set_texts(f"<b>{out_n}×{out_n}</b>: n = {n}, p = {p}, "
+                                 f"f = {f}, s = {s}", conv_formula)
         self.relu_view.set_map(r["relu"], level)
         self.relu_view.set_texts(
             f"<b>{out_n}×{out_n}</b>: ReLU keeps the shape",
-            "max(0, x) cell by cell: the blue (negative) cells turn white (0).")
+            "max(0, x): blue (negative) cells turn white (0).")
         pool = r["pool"]
         self._set_map_shown(self.pool_view, pool != POOL_NONE)
         self._set_map_shown(self.pool_avg_view,
@@ -757,13 +763,8 @@ class PlaygroundPanel(QWidget):
             pool_n = pooled.shape[0]
             pool_covered = coverage(out_n, size, ps, pool_n)
             self.relu_view.set_overlay(region_overlay((out_n, out_n), 0, pool_covered))
-            if not pool_covered.all():
-                self.relu_view.set_texts(
-                    f"<b>{out_n}×{out_n}</b>: ReLU keeps the shape",
-                    "max(0, x) cell by cell."
-                    + _unreached_note(pool_covered, "ReLU output (by the pool window)"))
-            text = (f"<b>{pool_n}×{pool_n}</b> = floor((n − k) / s) + 1 with pool "
-                    f"k = {size}, s = {ps}")
+            notes.append(_unreached_note(pool_covered, "ReLU output, under the pool"))
+            text = f"<b>{pool_n}×{pool_n}</b>: pool k = {size}, s = {ps}"
             formula = formula_text(out_n, 0, size, ps, pool_n)
             self.pool_view.set_map(pooled, level)
             self.pool_view.set_title(
@@ -778,6 +779,9 @@ class PlaygroundPanel(QWidget):
         self.step.set_conv_problem(r["padded"], r["kernel"], r["bias"], s, out_n, out_n)
         self._show_bank(r.get("bank"), conv_formula)
         self._reflow_maps()
+        note = " ".join(n for n in notes if n)
+        self._notes.setText(note)
+        self._notes.setVisible(bool(note))
 
     def _set_map_shown(self, view, shown):
         if shown:

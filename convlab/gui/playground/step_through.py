@@ -207,6 +207,10 @@ class StepThroughView(QWidget):
                        self._speed):
             controls.addWidget(widget)
         controls.addStretch(1)
+        # Fixed line counts, as in the map views: see MapView.hasHeightForWidth.
+        line = self.fontMetrics().lineSpacing()
+        key.setMinimumHeight(2 * line + 2)
+        self._where.setMinimumHeight(3 * line + 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(controls)
@@ -222,6 +226,9 @@ class StepThroughView(QWidget):
         scroll.setSizeAdjustPolicy(QScrollArea.AdjustToContents)
         layout.addWidget(scroll)
         layout.addStretch(1)
+
+    def hasHeightForWidth(self):
+        return False
 
     def _button(self, text, name, tip, slot):
         button = QPushButton(text)

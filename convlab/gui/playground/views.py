@@ -149,12 +149,25 @@ class MapView(QWidget):
         self._readout.setStyleSheet("color: #555555;")
         self._graphics.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self._graphics.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        # Word-wrapped labels get a fixed number of lines: a layout cannot know how
+        # many lines a narrow column needs, and would squeeze the picture instead.
+        line = self.fontMetrics().lineSpacing()
+        for label, lines in ((self._title, 2), (self._readout, 2), (self._shape, 2),
+                             (self._formula, 3), (self._note, 2)):
+            label.setMinimumHeight(lines * line + 2)
+            label.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self._note.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         for widget in (self._title, self._graphics, self._legend, self._readout,
                        self._shape, self._formula, self._note):
             layout.addWidget(widget)
         layout.addStretch(1)
+
+    def hasHeightForWidth(self):
+        # The reserved lines make the height fixed; height-for-width from the wrapped
+        # labels would let the grid squeeze the picture below its minimum.
+        return False
 
     def cell_at(self, scene_pos):
         """The (row, col) of the map under a scene position, or None outside it."""
@@ -213,10 +226,9 @@ class MapView(QWidget):
             high = max(1.0, float(finite.max())) if finite.size else 1.0
         self._image.setImage(self._map, levels=(low, high), autoLevels=False)
         self._legend.set_levels(low, high, diverging=self._kind == "signed")
-        self._note.setText(
-            f"Values reach {_fmt(high)}: the colour scale stretched to fit."
-            if high > LARGE_VALUE else ""
-        )
+        self._note.setText(f"Scale stretched to ±{_fmt(high)}: huge values."
+                           if high > LARGE_VALUE else "")
+        self._note.setVisible(high > LARGE_VALUE)
         if reshaped:
             self._box.setRange(QRectF(0, 0, self._map.shape[1], self._map.shape[0]),
                                padding=0.02)
