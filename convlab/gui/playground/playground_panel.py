@@ -55,7 +55,12 @@ from convlab.gui.playground.kernel_editor import (
 )
 from convlab.gui.playground.presets import resize_centred
 from convlab.gui.playground.step_through import CONV, POOL, StepThroughView
-from convlab.gui.playground.views import MapView, region_overlay, symmetric_level
+from convlab.gui.playground.views import (
+    LinesLabel,
+    MapView,
+    region_overlay,
+    symmetric_level,
+)
 from convlab.nn import functional as F
 from convlab.nn.layers import Conv2d
 from convlab.nn.reference import zero_pad
@@ -200,8 +205,7 @@ class PlaygroundPanel(QWidget):
         self._map_columns, self._map_shown = 0, ()
         self._reflow_maps(2)
         # Longer explanations go here, full width, so the map columns stay short.
-        self._notes = QLabel()
-        self._notes.setWordWrap(True)
+        self._notes = LinesLabel(4)
         self._notes.setStyleSheet("color: #b36200;")
         self._notes.setAccessibleName("Notes on the current setting")
         self._notes.hide()
@@ -514,8 +518,10 @@ class PlaygroundPanel(QWidget):
         self._remove_kernel.setEnabled(True)
 
     def _show_bank_controls(self, shown):
+        """Playground-only controls; a network filter has its own input and size."""
         for widget in (self._bank_tabs, self._add_kernel, self._remove_kernel):
             widget.setVisible(shown)
+        self._input_size.setEnabled(shown)
 
     def _on_tools_switch_off_requested(self):
         layer_index, filter_index, _ = self._filter
@@ -647,13 +653,13 @@ class PlaygroundPanel(QWidget):
                 below = self._model.activations(image[None, None].astype(dtype))
                 self._below = below[layer_index - 1][0, channel].astype(np.float64)
             return (self._below, bias,
-                    f"Padded input: channel {channel} of model layer {layer_index - 1}")
+                    f"Input: channel {channel} of layer {layer_index - 1}")
         factor = self._input_size.currentData()
         n = image.shape[0] // factor
         # (n, factor, n, factor): average each factor x factor block of pixels.
         small = image[:n * factor, :n * factor].reshape(n, factor, n, factor)
         title = ("Padded input" if self._image is not None
-                 else "Padded input: nothing drawn yet, draw a digit")
+                 else "Padded input (draw a digit)")
         return small.mean(axis=(1, 3)), 0.0, title
 
     def _conv_title(self):

@@ -15,7 +15,6 @@ from PyQt5.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QScrollArea,
     QSlider,
@@ -24,6 +23,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from convlab.gui.playground.views import LinesLabel
 from convlab.nn.reference import (
     conv_single_step,
     create_mask_from_window,
@@ -188,14 +188,12 @@ class StepThroughView(QWidget):
         self._timer.setInterval(250)
         self._timer.timeout.connect(self._on_timer_timeout)
 
-        self._where = QLabel()
-        self._where.setWordWrap(True)
+        self._where = LinesLabel(3)
         # The frames drawn on the maps need a key like any other colour.
-        key = QLabel(
-            "<span style='color:#e0a800'>■</span> yellow frame: the window on its "
+        key = LinesLabel(
+            2, "<span style='color:#e0a800'>■</span> yellow frame: the window on its "
             "input &nbsp; <span style='color:#14c83c'>■</span> green frame: the "
             "output cell it produces")
-        key.setWordWrap(True)
         self._maths = ArithmeticView()
         self._maths.setToolTip(
             "The numbers under the window, the kernel, their element-wise products and "
@@ -207,10 +205,6 @@ class StepThroughView(QWidget):
                        self._speed):
             controls.addWidget(widget)
         controls.addStretch(1)
-        # Fixed line counts, as in the map views: see MapView.hasHeightForWidth.
-        line = self.fontMetrics().lineSpacing()
-        key.setMinimumHeight(2 * line + 2)
-        self._where.setMinimumHeight(3 * line + 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(controls)
@@ -226,9 +220,6 @@ class StepThroughView(QWidget):
         scroll.setSizeAdjustPolicy(QScrollArea.AdjustToContents)
         layout.addWidget(scroll)
         layout.addStretch(1)
-
-    def hasHeightForWidth(self):
-        return False
 
     def _button(self, text, name, tip, slot):
         button = QPushButton(text)

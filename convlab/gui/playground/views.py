@@ -49,6 +49,23 @@ def _fmt(value):
     return f"{value:.4g}"
 
 
+class LinesLabel(QLabel):
+    """A word-wrapped label that always reserves `lines` lines of height.
+
+    Height-for-width would let layouts hand out heights that break their own sums of
+    minimums, squeezing the pictures; a fixed line count keeps every map whole.
+    """
+
+    def __init__(self, lines, text="", parent=None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignLeft | Qt.AlignTop)
+        self.setMinimumHeight(lines * self.fontMetrics().lineSpacing() + 2)
+
+    def hasHeightForWidth(self):
+        return False
+
+
 class ColorLegendView(QWidget):
     """A horizontal colour bar with its low, zero and high values written under it."""
 
@@ -114,8 +131,7 @@ class MapView(QWidget):
         self._map = None
         self._level = None
         self._tint = None
-        self._title = QLabel(f"<b>{title}</b>")
-        self._title.setWordWrap(True)
+        self._title = LinesLabel(2, f"<b>{title}</b>")
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground("w")
         self._graphics.setMinimumSize(150, 150)
@@ -135,39 +151,24 @@ class MapView(QWidget):
         self._window = self._make_rect(WINDOW_PEN)
         self._cell = self._make_rect(CELL_PEN)
         self._legend = ColorLegendView()
-        self._shape = QLabel()
-        self._formula = QLabel()
+        self._shape = LinesLabel(2)
+        self._formula = LinesLabel(3)
         for label in (self._shape, self._formula):
-            label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self._note = QLabel()
-        self._note.setWordWrap(True)
+        self._note = LinesLabel(2)
         self._note.setStyleSheet("color: #a05a00;")
+        self._note.hide()
         # Colours give the picture; hovering gives the exact number of one cell.
-        self._readout = QLabel(hint)
-        self._readout.setWordWrap(True)
+        self._readout = LinesLabel(2, hint)
         self._readout.setStyleSheet("color: #555555;")
         self._graphics.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self._graphics.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
-        # Word-wrapped labels get a fixed number of lines: a layout cannot know how
-        # many lines a narrow column needs, and would squeeze the picture instead.
-        line = self.fontMetrics().lineSpacing()
-        for label, lines in ((self._title, 2), (self._readout, 2), (self._shape, 2),
-                             (self._formula, 3), (self._note, 2)):
-            label.setMinimumHeight(lines * line + 2)
-            label.setAlignment(Qt.AlignLeft | Qt.AlignTop)
-        self._note.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         for widget in (self._title, self._graphics, self._legend, self._readout,
                        self._shape, self._formula, self._note):
             layout.addWidget(widget)
         layout.addStretch(1)
-
-    def hasHeightForWidth(self):
-        # The reserved lines make the height fixed; height-for-width from the wrapped
-        # labels would let the grid squeeze the picture below its minimum.
-        return False
 
     def cell_at(self, scene_pos):
         """The (row, col) of the map under a scene position, or None outside it."""
