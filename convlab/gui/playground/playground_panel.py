@@ -277,7 +277,7 @@ class PlaygroundPanel(QWidget):
         # Narrow combos: the full text still shows in the open list.
         self._input_size.setSizeAdjustPolicy(
             QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self._input_size.setMinimumContentsLength(8)
+        self._input_size.setMinimumContentsLength(10)
         self._input_size.setAccessibleName("Input size")
         self._input_size.setToolTip(
             "Shrink the digit by averaging blocks of pixels. A small input makes "
