@@ -50,12 +50,13 @@ def _check_4d(x, name="x"):
         raise ValueError(f"{name} must be 4-D (N, C, H, W), got shape {x.shape}")
 
 
-# Memory layout. Every function takes and returns (N, C, H, W) arrays, but the
-# convolution stores its output as (H, W, N, C) in memory and hands back a transposed
-# view. With the batch and channel axes innermost, every 2x2 pooling window entry,
-# every kernel offset and every ReLU is an operation on long contiguous runs of
-# N*C numbers, which NumPy does fast. Interleaved layouts such as NCHW would make
-# pooling step through memory two floats at a time, several times slower.
+# Memory layout. Every function takes and returns (N, C, H, W) arrays, but
+# convolution, pooling and batch norm store their outputs as (H, W, N, C) in memory
+# and hand back a transposed view (np.ascontiguousarray gives a plain NCHW copy).
+# With the batch and channel axes innermost, every pooling window entry, every
+# kernel offset and every ReLU is an operation on long contiguous runs of N*C
+# numbers, which NumPy does fast. In NCHW, 2x2 pooling would step through memory
+# two floats at a time, several times slower.
 
 
 def _to_hwnc(x, ph=0, pw=0):
