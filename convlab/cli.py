@@ -130,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\nconvlab {args.command}: aborted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+        # Point stdout at devnull so Python's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 def cmd_train(args) -> int:
@@ -217,13 +222,16 @@ def _run_with_progress(trainer, checkpoint_path=None):
     with checkpoint_path, also save a checkpoint at the end of every epoch."""
     from tqdm import tqdm
 
+    # In a log file every refresh is a new line: refresh rarely there.
+    refresh_seconds = 0.1 if sys.stderr.isatty() else 30.0
     bar = None
     loss_sum = correct = seen = 0.0
     for result in trainer.steps():
         if bar is None:
             bar = tqdm(total=result.batches_per_epoch, initial=result.batch - 1,
                        desc=f"epoch {result.epoch}/{trainer.config.epochs}",
-                       unit="batch", leave=False, dynamic_ncols=True)
+                       unit="batch", leave=False, dynamic_ncols=True,
+                       mininterval=refresh_seconds)
         # Running means over the epoch read better than one noisy batch.
         loss_sum += result.loss
         correct += result.accuracy

@@ -3,11 +3,13 @@
 import queue
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from convlab import nn
+from convlab.data.sources import load_dataset
 from convlab.train import (
     TrainConfig,
     Trainer,
@@ -16,6 +18,8 @@ from convlab.train import (
     resume_config,
     scheduled_lr,
 )
+
+BUNDLED = Path(__file__).resolve().parent.parent / "resources/models/default.npz"
 
 
 def bars_dataset(n, seed=0):
@@ -324,3 +328,11 @@ def test_evaluate_counts_accuracy_per_class_and_confusion():
     np.testing.assert_allclose(metrics["per_class"], [1.0, 0.5, 0.5])
     np.testing.assert_allclose(metrics["probabilities"].sum(axis=1), 1.0, rtol=1e-6)
     assert model.training   # put back in the mode it was in
+
+
+def test_bundled_model_reads_real_digits(mnist_dir):
+    """The bundled model is small and scores at least 98.5% on the official test set."""
+    assert BUNDLED.stat().st_size < 5_000_000
+    model = nn.load_model(BUNDLED).model
+    test = load_dataset(mnist_dir)
+    assert evaluate(model, test.x_test, test.y_test)["accuracy"] >= 0.985
