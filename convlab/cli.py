@@ -11,6 +11,7 @@ half-written (every file is written to a temporary name and renamed).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -203,12 +204,12 @@ def cmd_train(args) -> int:
         return EXIT_INTERRUPTED
 
     record = {
-        "config": trainer.config.__dict__,
+        "config": dataclasses.asdict(trainer.config),
         # Image counts only: the data folder is a path on the trainer's machine.
         "train_images": len(train[0]),
         "val_images": len(val[0]) if val else 0,
         "seconds": round(seconds, 1),
-        "epochs": [r.__dict__ for r in trainer.epoch_results],
+        "epochs": [dataclasses.asdict(r) for r in trainer.epoch_results],
     }
     _save(lambda: nn.save_model(out, trainer.model, extra={"training": record}), out)
     print(f"Saved {out} after {seconds:.0f} s. Evaluate it with: "
@@ -262,9 +263,9 @@ def _epoch_line(epoch, epochs, images_per_sec, lr):
 
 def _stop_on_first_interrupt(trainer):
     def handler(signum, frame):
+        # Nothing is printed here: a print could interrupt the progress bar's own
+        # write. The step ends within moments and the message follows then.
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        print("\nStopping after this step (Ctrl+C again to abort)...",
-              file=sys.stderr, flush=True)
         trainer.stop()
     return handler
 
