@@ -273,3 +273,19 @@ def test_download_failure_is_one_line(monkeypatch, capsys):
     monkeypatch.setattr(download, "download_mnist", failing_download)
     assert cli.main(["download"]) == 1
     assert "all mirrors failed" in capsys.readouterr().err
+
+
+def test_atomic_write_leaves_nothing_behind_on_failure(monkeypatch, tmp_path):
+    """A write that fails at the rename leaves neither the file nor a temporary."""
+    target = tmp_path / "net.py"
+    cli.write_text_atomic(target, "first")
+    assert target.read_text() == "first" and target.stat().st_mode & 0o044
+
+    def failing_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        cli.write_text_atomic(target, "second")
+    assert target.read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["net.py"]
