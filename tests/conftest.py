@@ -19,8 +19,9 @@ MNIST_FILES = (
 
 
 def _find_mnist_dir():
-    """Where real MNIST is: $CONVLAB_TEST_MNIST, else the shared folder beside the clone."""
-    candidates = [os.environ.get("CONVLAB_TEST_MNIST"), REPO.parent / "shared/data/mnist"]
+    """Real MNIST: $CONVLAB_TEST_MNIST, else the shared data folder beside the clone."""
+    shared = REPO.parent / "shared" / "data" / "mnist"
+    candidates = [os.environ.get("CONVLAB_TEST_MNIST"), shared]
     for candidate in candidates:
         if candidate and all((Path(candidate) / f).is_file() for f in MNIST_FILES):
             return Path(candidate)

@@ -11,8 +11,8 @@ keep_freed_memory()
 SIZE_FORMULA = "out = (n + 2*padding - k) // stride + 1"
 
 
-def _pair(value, name):
-    """Turn an int or an (h, w) pair into a tuple of two Python ints."""
+def as_pair(value, name):
+    """An int or an (h, w) pair as two Python ints, like PyTorch's arguments."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or an (h, w) pair, got {value!r}")
@@ -149,8 +149,8 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
         )
     if b is not None and b.shape != (F,):
         raise ValueError(f"b must have shape ({F},), got {b.shape}")
-    sh, sw = _pair(stride, "stride")
-    ph, pw = _pair(padding, "padding")
+    sh, sw = as_pair(stride, "stride")
+    ph, pw = as_pair(padding, "padding")
     out_h = conv_output_size(H, kh, sh, ph)
     out_w = conv_output_size(W, kw, sw, pw)
 
@@ -197,8 +197,8 @@ def conv2d_backward(dout, cache, need_dx=True):
 
 def _pool_setup(x, kernel_size, stride):
     _check_4d(x)
-    kh, kw = _pair(kernel_size, "kernel_size")
-    sh, sw = (kh, kw) if stride is None else _pair(stride, "stride")
+    kh, kw = as_pair(kernel_size, "kernel_size")
+    sh, sw = (kh, kw) if stride is None else as_pair(stride, "stride")
     N, C, H, W = x.shape
     out_h = conv_output_size(H, kh, sh, 0)
     out_w = conv_output_size(W, kw, sw, 0)

@@ -3,26 +3,18 @@
 import numpy as np
 
 from convlab.nn import functional as F
+from convlab.nn.functional import as_pair
 from convlab.nn.init import kaiming_uniform_bound, uniform_
 from convlab.nn.module import Module, Parameter
 
 
-def _pair(value, name):
-    """An int or an (h, w) pair as a tuple of two ints, like PyTorch's arguments."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or an (h, w) pair, got {value!r}")
-        return int(value[0]), int(value[1])
-    return int(value), int(value)
-
-
 def _int_or_pair(value, name):
     """An int stays an int; a pair (tuple or JSON list) becomes a tuple of two ints."""
-    return _pair(value, name) if isinstance(value, (tuple, list)) else int(value)
+    return as_pair(value, name) if isinstance(value, (tuple, list)) else int(value)
 
 
 def _check_at_least(name, value, minimum):
-    if min(_pair(value, name)) < minimum:
+    if min(as_pair(value, name)) < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
 
 
@@ -50,9 +42,9 @@ class Conv2d(Module):
         _check_at_least("padding", padding, 0)
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.stride = _pair(stride, "stride")
-        self.padding = _pair(padding, "padding")
+        self.kernel_size = as_pair(kernel_size, "kernel_size")
+        self.stride = as_pair(stride, "stride")
+        self.padding = as_pair(padding, "padding")
         kh, kw = self.kernel_size
         self.weight = Parameter(np.empty((out_channels, in_channels, kh, kw), dtype),
                                 name="weight")

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from convlab.nn.functional import _pair, conv_output_size
+from convlab.nn.functional import as_pair, conv_output_size
 
 
 def zero_pad(x, padding):
@@ -10,7 +10,7 @@ def zero_pad(x, padding):
 
     x (N, C, H, W), padding int or (ph, pw) -> (N, C, H + 2*ph, W + 2*pw).
     """
-    ph, pw = _pair(padding, "padding")
+    ph, pw = as_pair(padding, "padding")
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), mode="constant")
 
 
@@ -33,8 +33,8 @@ def conv_forward(x, w, b, stride=1, padding=0):
     F, Cw, kh, kw = w.shape
     if Cw != C:
         raise ValueError(f"channel mismatch: x has C={C} channels but w expects {Cw}")
-    sh, sw = _pair(stride, "stride")
-    ph, pw = _pair(padding, "padding")
+    sh, sw = as_pair(stride, "stride")
+    ph, pw = as_pair(padding, "padding")
     out_h = conv_output_size(H, kh, sh, ph)
     out_w = conv_output_size(W, kw, sw, pw)
     x_pad = zero_pad(x, (ph, pw))
@@ -113,8 +113,8 @@ def pool_forward(x, kernel_size, stride=None, mode="max"):
     if mode not in ("max", "average"):
         raise ValueError(f'mode must be "max" or "average", got {mode!r}')
     N, C, H, W = x.shape
-    kh, kw = _pair(kernel_size, "kernel_size")
-    sh, sw = (kh, kw) if stride is None else _pair(stride, "stride")
+    kh, kw = as_pair(kernel_size, "kernel_size")
+    sh, sw = (kh, kw) if stride is None else as_pair(stride, "stride")
     out_h = conv_output_size(H, kh, sh, 0)
     out_w = conv_output_size(W, kw, sw, 0)
     out = np.zeros((N, C, out_h, out_w), dtype=x.dtype)
