@@ -19,7 +19,8 @@ Slots (setters):
     set_arch(ArchSpec)                 show an architecture (e.g. of a loaded model)
     add_data_source(path)              offer and select an MNIST folder
     set_loaded_dataset(name)           offer the window's loaded dataset (None: remove)
-    show_failure(str)                  a training failure, shown as a dialog
+    show_failure(str)                  a training failure, shown as a dialog (through
+                                       dialogs.show_message, like every dialog)
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from PyQt5.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -49,6 +49,7 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab.data import sources
+from convlab.gui import dialogs
 from convlab.gui.worker import EpochProgress, TrainingProgress
 from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, layer_shapes
 
@@ -59,17 +60,6 @@ BUILTIN_SOURCE = "builtin"
 # The dataset the window has loaded and handed over (TrainingSession.set_dataset).
 LOADED_SOURCE = "loaded"
 POOL_CHOICES = (("max", "max"), ("average", "avg"), ("none", "none"))
-
-
-def show_error_dialog(parent, title: str, text: str) -> None:
-    """Show an error; the one place the panel opens a dialog, so tests replace it.
-
-    Non-modal, so nothing (the GUI, a test) waits on the student's click.
-    """
-    box = QMessageBox(QMessageBox.Critical, title, text, QMessageBox.Ok, parent)
-    box.setAttribute(Qt.WA_DeleteOnClose)
-    box.setWindowModality(Qt.NonModal)
-    box.show()
 
 
 @dataclass
@@ -593,7 +583,7 @@ class TrainingPanel(QWidget):
 
     def show_failure(self, message: str) -> None:
         """Tell the student a run failed; the app and the last good weights stay."""
-        show_error_dialog(self, "Training stopped", message)
+        dialogs.show_message(self, "error", "Training stopped", message)
 
     def _on_preset_activated(self, _index: int) -> None:
         self.set_arch(NAMED_ARCHS[self.preset.currentData()])

@@ -32,7 +32,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PyQt5 import sip
 from PyQt5.QtCore import QEvent, QObject, Qt, QThread, pyqtSignal, pyqtSlot
 from PyQt5.QtWidgets import QApplication
 
@@ -186,7 +185,7 @@ class TrainingSession(QObject):
             self._launch(trainer_factory, paused=False)
 
     def _launch(self, prepare: Callable[[], Trainer], paused: bool) -> None:
-        thread = QThread()
+        thread = QThread(self)
         worker = TrainingWorker(self.model, prepare)
         worker.set_probe(self._probe)
         if paused:
@@ -197,7 +196,7 @@ class TrainingSession(QObject):
         # GUI thread, which may itself be blocked in shutdown()'s wait().
         worker.finished.connect(thread.quit, Qt.DirectConnection)
         worker.finished.connect(worker.deleteLater)
-        thread.finished.connect(thread.deleteLater)
+        # thread.deleteLater comes in _end_run, after a wait(): see there why.
         thread.finished.connect(self._on_thread_finished)
         worker.progress.connect(self.progress)
         worker.epoch_finished.connect(self.epoch_finished)
@@ -272,13 +271,20 @@ class TrainingSession(QObject):
     def _on_thread_finished(self) -> None:
         thread = self._thread
         # The "finished" of a thread that shutdown() already joined can arrive after
-        # the next run has started; that run's thread is still going, so wait.
-        if thread is None or not (sip.isdeleted(thread) or thread.isFinished()):
+        # the next run has started; that run's thread is still going: ignore it.
+        if thread is None or not thread.isFinished():
             return
         self._end_run()
 
     def _end_run(self) -> None:
+        thread = self._thread
         self._thread = self._worker = None
+        # "finished" is emitted while the thread is still winding down (it deletes
+        # the worker, which needs Python's GIL). Destroying the QThread then makes Qt
+        # wait inside its destructor while this thread holds the GIL: a deadlock.
+        # wait() lets go of the GIL, so only after it is deleting safe.
+        thread.wait()
+        thread.deleteLater()
         if self._watched is not None:
             self._watched.removeEventFilter(self)
             self._watched = None

@@ -7,7 +7,7 @@ import pytest
 from PyQt5.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox
 
 from convlab.data.sources import Dataset
-from convlab.gui import training_panel
+from convlab.gui import dialogs
 from convlab.gui.training_panel import LOADED_SOURCE, TrainingPanel
 from convlab.gui.training_session import TrainingSession
 from convlab.nn.architectures import ArchSpec, ConvBlock
@@ -27,8 +27,8 @@ def tiny_dataset(n=100, seed=0):
 def errors(monkeypatch):
     """Dialogs the panel would have shown, as (title, text) pairs."""
     shown = []
-    monkeypatch.setattr(training_panel, "show_error_dialog",
-                        lambda parent, title, text: shown.append((title, text)))
+    monkeypatch.setattr(dialogs, "show_message",
+                        lambda parent, kind, title, text: shown.append((title, text)))
     return shown
 
 
