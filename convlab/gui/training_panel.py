@@ -241,6 +241,7 @@ class TrainingPanel(QWidget):
         )
         for name in NAMED_ARCHS:
             self.preset.addItem(name, name)
+        self.preset.addItem("custom", None)
         self.block_count = _spin(
             1, MAX_BLOCKS, 2, "Number of conv blocks",
             "How many conv -> ReLU -> pool blocks the network stacks. Deeper blocks "
@@ -454,15 +455,16 @@ class TrainingPanel(QWidget):
             "epoch on training and validation digits (dots).",
         )
         curves = {}
-        for plot, key, ylabel in (
-            (self.loss_plot, "loss", "loss"),
-            (self.acc_plot, "acc", "accuracy"),
+        # Each legend sits where its curves are not: loss falls, accuracy rises.
+        for plot, key, ylabel, legend_offset in (
+            (self.loss_plot, "loss", "loss", (-10, 10)),
+            (self.acc_plot, "acc", "accuracy", (-10, -30)),
         ):
             plot.setBackground("w")
             plot.showGrid(x=True, y=True, alpha=0.3)
             plot.setLabel("left", ylabel)
             plot.setLabel("bottom", "step")
-            plot.addLegend(offset=(-10, 10))
+            plot.addLegend(offset=legend_offset)
             # Many steps make a long line; draw only what is on screen, thinned.
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
@@ -586,7 +588,9 @@ class TrainingPanel(QWidget):
         dialogs.show_message(self, "error", "Training stopped", message)
 
     def _on_preset_activated(self, _index: int) -> None:
-        self.set_arch(NAMED_ARCHS[self.preset.currentData()])
+        name = self.preset.currentData()
+        if name is not None:
+            self.set_arch(NAMED_ARCHS[name])
 
     def _on_arch_edited(self, *_args) -> None:
         count = self.block_count.value()
@@ -602,6 +606,9 @@ class TrainingPanel(QWidget):
             input_size=base.input_size,
             num_classes=base.num_classes,
         )
+        # Name the preset the editor shows, or "custom" after an edit.
+        match = [name for name, spec in NAMED_ARCHS.items() if spec == self._arch]
+        self.preset.setCurrentIndex(self.preset.findData(match[0] if match else None))
         try:
             shapes = layer_shapes(self._arch)
         except ValueError as exc:

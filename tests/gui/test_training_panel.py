@@ -74,6 +74,13 @@ def test_shapes_follow_the_editor(tab):
     """Every layer's output shape is listed and follows an edit at once."""
     panel, _ = tab
     assert "4x26x26" in panel.shapes_label.text()
+    assert panel.preset.currentText() == "custom"
+    panel.preset.setCurrentIndex(panel.preset.findData("sample"))
+    panel.preset.activated.emit(panel.preset.currentIndex())
+    assert "32x26x26" in panel.shapes_label.text()
+    panel.blocks[0].padding.setValue(1)
+    assert "32x28x28" in panel.shapes_label.text()
+    panel.set_arch(TINY)
     panel.blocks[0].padding.setValue(1)
     assert "4x28x28" in panel.shapes_label.text()
     panel.blocks[0].pool.setCurrentIndex(panel.blocks[0].pool.findData("none"))
