@@ -13,7 +13,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PyQt5.QtCore import QObject, QSettings, QStandardPaths, QTimer, pyqtSignal
+from PyQt5.QtCore import (
+    QCoreApplication,
+    QObject,
+    QSettings,
+    QStandardPaths,
+    QThread,
+    QTimer,
+    pyqtSignal,
+)
 from PyQt5.QtWidgets import QProgressDialog
 
 from convlab import nn
@@ -46,6 +54,7 @@ DETAIL_INTERVAL = 0.25  # seconds between live updates of the enlarged view
 MAX_RECENT = 6
 GALLERY_LIMIT = 120  # thumbnails per confusion-matrix cell
 MISTAKES = 24
+EVALUATION_WAIT_S = 60  # refresh_now waits at most this long for a running evaluation
 
 
 def app_settings():
@@ -74,6 +83,8 @@ class Controller(QObject):
         self.current_input = None  # (28, 28) float32 in [0, 1], or None
         self.current_label = None  # true digit when the input is a test image
         self.evaluation = None  # the last evaluate() result
+        self._evaluation_task = None  # the newest running evaluation
+        self._auto_evaluated = None  # (view_model, dataset) last evaluated unasked
         self._pending_canvas = None
         self._weights_changed = False  # filters need redrawing
         self._weights_trained = False  # training changed weights the Playground shows
@@ -103,6 +114,7 @@ class Controller(QObject):
         w.detail_view.edit_filter_requested.connect(
             self._on_detail_view_edit_filter_requested)
         w.evaluation_panel.evaluate_requested.connect(self.evaluate_test_set)
+        w.evaluation_panel.shown.connect(self._evaluate_if_needed)
         w.evaluation_panel.cell_selected.connect(self._on_evaluation_panel_cell_selected)
         w.evaluation_panel.example_selected.connect(self.show_test_image)
         w.closing.connect(self.shutdown)
@@ -259,6 +271,7 @@ class Controller(QObject):
         self.window.evaluation_panel.clear_results()
         self._update_title()
         self.request_refresh()
+        self._evaluate_if_needed()
 
     def _remember_model(self, path):
         recent = [p for p in self.settings.value("recentModels", [], list) if p != path]
@@ -314,6 +327,7 @@ class Controller(QObject):
             self.window.playground_panel.set_test_data(dataset.x_test, dataset.y_test)
         self.window.my_digits_panel.set_base_dataset(dataset)
         self.window.set_dataset_note(None if dataset is None else dataset.name)
+        self._evaluate_if_needed()
 
     def download_mnist(self, checked=False, dest=None, mirrors=None):
         """Download MNIST in the background with a progress dialog, then load it."""
@@ -402,7 +416,12 @@ class Controller(QObject):
             timer.start(delay)
 
     def refresh_now(self):
-        """Redraw at once (start-up, screenshots, tests)."""
+        """Bring every view up to date at once (start-up, screenshots, tests).
+
+        An evaluation under way is finished first (waiting at most
+        EVALUATION_WAIT_S), so a screenshot taken next shows its confusion matrix.
+        """
+        self._finish_evaluation(EVALUATION_WAIT_S)
         self._refresh_timer.stop()
         self._on_refresh_timer_timeout()
 
@@ -454,13 +473,21 @@ class Controller(QObject):
     # Evaluation
 
     def evaluate_test_set(self):
-        """Evaluate a copy of the current network on the test set, in the background."""
+        """Evaluate a copy of the current network on the test set, in the background.
+
+        Returns the BackgroundTask (the one already running for this network and
+        data, if any), or None without a dataset.
+        """
         if self.dataset is None:
             return None
         source, dataset = self.view_model, self.dataset
+        running = self._evaluation_task
+        if running is not None and _same(running.evaluates, (source, dataset)):
+            return running
         model = clone_model(source)
         task = BackgroundTask(
             lambda report: evaluate(model, dataset.x_test, dataset.y_test), self)
+        task.evaluates = (source, dataset)
         panel = self.window.evaluation_panel
         panel.set_running(True, f"Evaluating {len(dataset.x_test)} test images…")
         task.succeeded.connect(lambda result: self._on_evaluation_succeeded(
@@ -469,13 +496,45 @@ class Controller(QObject):
             "error", "Evaluation failed", message))
 
         def on_finished():
-            panel.set_running(False)
             self._forget(task)
+            if task is self._evaluation_task:  # not an older run for an old network
+                self._evaluation_task = None
+                panel.set_running(False)
+                self._evaluate_if_needed()  # the network changed while it ran
 
         task.finished.connect(on_finished)
         self._tasks.append(task)
+        self._evaluation_task = task
         task.start()
         return task
+
+    def _evaluate_if_needed(self):
+        """Evaluate unasked when the Evaluation tab is on show and has no result.
+
+        A student then sees the confusion matrix without hunting for the button.
+        Once per network and dataset (a failed run is not retried in a loop), and
+        not while training changes the weights.
+        """
+        key = (self.view_model, self.dataset)
+        if (self.dataset is None or self.view_model is None
+                or self.evaluation is not None or self._evaluation_task is not None
+                or not self.window.evaluation_panel.isVisible()
+                or self.session.is_running() or _same(self._auto_evaluated, key)):
+            return None
+        self._auto_evaluated = key
+        return self.evaluate_test_set()
+
+    def _finish_evaluation(self, timeout_s):
+        """Wait (at most timeout_s) for the running evaluation and show its result."""
+        task = self._evaluation_task
+        if task is None:
+            return
+        deadline = time.monotonic() + timeout_s
+        while task.is_running() and time.monotonic() < deadline:
+            QThread.msleep(10)
+        if not task.is_running():
+            # Its result and end are queued signals: deliver them now, in order.
+            QCoreApplication.sendPostedEvents(task, 0)
 
     def _on_evaluation_succeeded(self, result, source, dataset):
         if source is not self.view_model or dataset is not self.dataset:
@@ -612,6 +671,7 @@ class Controller(QObject):
         self._update_title()
         self._weights_changed = self._weights_trained = True
         self.request_refresh()
+        self._evaluate_if_needed()
 
     def _on_open_action_triggered(self):
         path = dialogs.ask_open_file(self.window, "Open model", self._last_folder(),
@@ -686,6 +746,11 @@ def arch_of(model):
     except (IndexError, KeyError, TypeError, ValueError):
         return None
     return spec if same else None
+
+
+def _same(pair, other):
+    """True when two (model, dataset) pairs hold the very same objects."""
+    return pair is not None and all(a is b for a, b in zip(pair, other, strict=True))
 
 
 def _check_fits_mnist(model):

@@ -31,6 +31,7 @@ class EvaluationPanel(QWidget):
     """Test accuracy, per-class accuracy, confusion matrix, galleries of examples."""
 
     evaluate_requested = pyqtSignal()
+    shown = pyqtSignal()  # the panel became visible (its tab was chosen)
     cell_selected = pyqtSignal(int, int)  # true digit, predicted digit
     example_selected = pyqtSignal(int)  # index into the test set
 
@@ -235,6 +236,10 @@ class EvaluationPanel(QWidget):
             item.setToolTip(
                 f"Test image {index}: {caption}. Click to make it the input.")
             gallery.addItem(item)
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.shown.emit()
 
     def _on_confusion_cell_clicked(self, row, column):
         if self._counts is not None:

@@ -139,6 +139,41 @@ def test_confusion_cell_opens_gallery_and_image_becomes_input(qtbot, window,
     assert controller.current_label == row
 
 
+def test_evaluation_tab_evaluates_by_itself(qtbot, window, tiny_dataset):
+    """With data, showing the Evaluation tab evaluates unasked, again for a new net."""
+    controller, panel = window.controller, window.evaluation_panel
+    controller.set_dataset(tiny_dataset)
+    assert controller.evaluation is None  # another tab is on show: nothing runs
+    assert panel.confusion_counts() is None
+    window.show_tab("evaluation")
+    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    assert panel.confusion_counts().sum() == len(tiny_dataset.y_test)
+    assert panel.evaluate_button.isEnabled()  # still there for re-runs
+    window.new_action.trigger()
+    assert controller.evaluation is None
+    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    assert panel.confusion_counts().sum() == len(tiny_dataset.y_test)
+
+
+def test_screenshot_of_evaluation_waits_for_the_result(window, tiny_dataset,
+                                                       tmp_path, monkeypatch):
+    """A screenshot of the Evaluation tab is taken once the evaluation has finished."""
+    controller = window.controller
+    controller.set_dataset(tiny_dataset)
+    at_grab = []
+    grab = window.grab
+
+    def recording_grab():
+        at_grab.append(window.evaluation_panel.confusion_counts())
+        return grab()
+
+    monkeypatch.setattr(window, "grab", recording_grab)
+    app.save_screenshot(window, tmp_path / "eval.png", "evaluation")
+    assert at_grab[0] is not None
+    assert at_grab[0].sum() == len(tiny_dataset.y_test)
+    assert (tmp_path / "eval.png").is_file()
+
+
 def test_clicking_a_filter_enlarges_it(qtbot, window):
     """Clicking a conv filter in the Network tab shows its weights enlarged."""
     view = window.network_view
