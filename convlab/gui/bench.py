@@ -13,7 +13,8 @@ process with no GUI work. During the in-app rounds it records:
 
 When the Playground's benchmark hook exists it also times kernel edits while training
 runs (kernel_edit_ms). Floors: p95 < 30 ms, max < 150 ms, refresh >= 10/s,
-ratio >= 0.7. ``--json`` prints one JSON object instead of the table.
+ratio >= 0.7, and kernel edit p95 < 16 ms when it was measured. ``--json`` prints
+one JSON object instead of the table.
 """
 
 from __future__ import annotations
@@ -27,11 +28,15 @@ import time
 
 import numpy as np
 
+KERNEL_FLOOR = "kernel edit p95 < 16 ms"
 FLOORS = {
     "timer p95 < 30 ms": lambda r: r["timer_late_ms"]["p95"] < 30.0,
     "timer max < 150 ms": lambda r: r["timer_late_ms"]["max"] < 150.0,
     "refresh >= 10/s": lambda r: r["refresh_hz"] >= 10.0,
     "throughput ratio >= 0.7": lambda r: r["throughput_ratio"] >= 0.7,
+    # Issue 5: a typed kernel weight shows in every view within one 60 Hz frame.
+    # Only judged when the Playground's hook measured it (see _floors).
+    KERNEL_FLOOR: lambda r: r["kernel_edit_ms"]["p95"] < 16.0,
 }
 TIMER_MS = 10
 
@@ -251,8 +256,14 @@ def _measure(args) -> dict:
     }
     if kernel_edit is not None:
         result["kernel_edit_ms"] = kernel_edit
-    result["floors"] = {name: bool(check(result)) for name, check in FLOORS.items()}
+    result["floors"] = _floors(result)
     return result
+
+
+def _floors(result: dict) -> dict:
+    """{floor name: met?} for every floor the run measured."""
+    return {name: bool(check(result)) for name, check in FLOORS.items()
+            if name != KERNEL_FLOOR or "kernel_edit_ms" in result}
 
 
 def format_table(result: dict) -> str:

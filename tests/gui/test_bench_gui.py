@@ -29,4 +29,5 @@ def test_bench_gui_table_names_every_floor(capsys):
     out = capsys.readouterr().out
     assert "timer lateness" in out
     for name in bench.FLOORS:
-        assert name in out
+        # No kernel edits were timed, so their floor is not judged.
+        assert (name in out) == (name != bench.KERNEL_FLOOR)
