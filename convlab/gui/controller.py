@@ -629,14 +629,20 @@ class Controller(QObject):
             # One tile per input channel, in a grid wider than tall to suit the window.
             rows, cols = grid_shape(f.shape[0], tallness=0.5)
             values = mosaic(f, rows, cols)
-        name = self.window.network_view.columns()[column].replace("\n", ", ")
+        view = self.window.network_view
+        name = view.columns()[column].replace("\n", ", ")
+        many = ""
+        if f.shape[0] > 1:
+            shown = int(view.filter_channels(column)[index])
+            many = (f" This filter reads all the previous layer's maps at once: one "
+                    f"{f.shape[1]}×{f.shape[2]} tile per map, in reading order. Its "
+                    f"tile in the Network tab is map {shown}'s, the one with the "
+                    "largest weights.")
         self.window.detail_view.show_array(
             f"{name}: filter {index} ({' × '.join(map(str, f.shape))})",
             "A filter's weights. The layer slides it over its input and at every "
             "position multiplies these numbers with the pixels under them and adds "
-            "the products: big where the input looks like the red pattern."
-            + (" This filter reads all the previous layer's maps at once: one 3×3 tile "
-               "per map, in reading order." if f.shape[0] > 1 else ""),
+            "the products: big where the input looks like the red pattern." + many,
             values, filter_ref=(column, index), bring_to_front=bring_to_front)
 
     def _on_detail_view_edit_filter_requested(self, column, index):

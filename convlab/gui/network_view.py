@@ -3,7 +3,9 @@
 Each layer's output for the current input is one column: a mosaic of all its feature
 maps in a single ImageItem (one item per layer keeps redraws cheap enough to follow
 training live), its shape underneath and a colour legend. Conv layers also show their
-filters as small images. Clicking a map or a filter asks for an enlarged view.
+filters, one small tile per filter (for a filter that reads many maps, the kernel of
+the channel with the largest weights). Clicking a map or a filter asks for an enlarged
+view, which shows every channel.
 """
 
 import math
@@ -23,10 +25,11 @@ PROB_CMAP = pg.ColorMap([0.0, 1.0], [(247, 251, 255), (8, 48, 107)])
 
 GAP = 1  # pixels of background between tiles in a mosaic
 TALLNESS = 3.0  # mosaics are laid out about this many times taller than wide
-MAP_HEIGHT = 390  # screen pixels for the row of feature-map mosaics
-FILTER_HEIGHT = 120  # screen pixels for the row of filter mosaics
+MAP_HEIGHT = 345  # screen pixels for the row of feature-map mosaics
+FILTER_HEIGHT = 125  # screen pixels for the row of filter mosaics
 MIN_COLUMN, MAX_COLUMN = 56, 150
 LABELLED_COLUMN = 84
+COLUMN_SPACING = 10  # about the pixels between two columns of the layout
 TICK_FONT = QFont()
 TICK_FONT.setPointSize(7)
 
@@ -36,6 +39,29 @@ def grid_shape(count, tile_h=1, tile_w=1, tallness=TALLNESS):
     cols = max(1, round(math.sqrt(count * tile_h / (tallness * tile_w))))
     cols = min(cols, count)
     return math.ceil(count / cols), cols
+
+
+def fit_grid(count, tile_h, tile_w, width, height, gap=GAP):
+    """(rows, cols) for count tiles that makes them largest in a width x height box."""
+    best, best_scale = (count, 1), -1.0
+    for cols in range(1, count + 1):
+        rows = math.ceil(count / cols)
+        scale = min(width / (cols * (tile_w + gap) - gap),
+                    height / (rows * (tile_h + gap) - gap))
+        if scale > best_scale:
+            best, best_scale = (rows, cols), scale
+    return best
+
+
+def strongest_channels(weights):
+    """weights (F, C, kh, kw) -> (tiles (F, kh, kw), channels (F,)).
+
+    For each filter, the kernel of the input channel with the largest norm: the
+    previous layer's map this filter listens to most.
+    """
+    norms = np.sqrt(np.square(weights).sum(axis=(2, 3)))  # (F, C)
+    channels = norms.argmax(axis=1)  # (F,)
+    return weights[np.arange(len(weights)), channels], channels
 
 
 def mosaic(tiles, rows, cols, gap=GAP):
@@ -176,10 +202,12 @@ class _Column:
         self.filter_title = None
         self.filter_levels = None
 
-    def add_filters(self, layout, col):
-        self.filter_title = layout.addLabel("filters", row=4, col=col, size="9pt")
-        view = layout.addViewBox(row=5, col=col, lockAspect=True, invertY=True,
-                                 enableMouse=False, enableMenu=False)
+    def add_filters(self, layout, col, span):
+        """The filter overview under this column and span - 1 filterless ones."""
+        self.filter_title = layout.addLabel("filters", row=4, col=col, colspan=span,
+                                            size="8pt")
+        view = layout.addViewBox(row=5, col=col, colspan=span, lockAspect=True,
+                                 invertY=True, enableMouse=False, enableMenu=False)
         view.setBackgroundColor((225, 228, 235))
         self.filters = MosaicItem()
         self.filters.setColorMap(SIGNED_CMAP)
@@ -189,7 +217,7 @@ class _Column:
             values=(-1, 1), colorMap=SIGNED_CMAP, interactive=False,
             orientation="horizontal", width=10, pen="#888")
         self.filter_legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
-        layout.addItem(self.filter_legend, row=6, col=col)
+        layout.addItem(self.filter_legend, row=6, col=col, colspan=span)
 
     def add_digit_labels(self):
         """Write 0-9 beside the ten cells of a class-score column."""
@@ -247,6 +275,8 @@ class NetworkView(QWidget):
         self._conv_columns = []
         self._activations = None
         self._filters = {}
+        self._filter_channels = {}
+        self._filter_boxes = {}  # column -> (width, height) of its filter overview
 
     def columns(self):
         """Titles of the columns, input first and probabilities last."""
@@ -268,6 +298,14 @@ class NetworkView(QWidget):
         """A conv column's weights (F, C, kh, kw) as last shown."""
         return self._filters.get(column)
 
+    def filter_caption(self, column):
+        """The text above a conv column's filter overview."""
+        return self._columns[column].filter_title.text
+
+    def filter_channels(self, column):
+        """For each filter of a conv column, the input channel its tile shows (F,)."""
+        return self._filter_channels.get(column)
+
     def set_layers(self, layers, shapes):
         """Build one column per layer; shapes are the layer outputs incl. batch, e.g.
         [(1, 32, 26, 26), ...], and the input column (1, 1, 28, 28) comes first."""
@@ -276,12 +314,13 @@ class NetworkView(QWidget):
         self._conv_columns = []
         self._activations = None
         self._filters = {}
+        self._filter_channels = {}
         titles = ["Input"] + [layer_title(layer) for layer in layers]
         if shapes[-1] == (1, 10):
             titles[-1] = "Scores\n(" + titles[-1] + ")"  # softmax turns them into:
         titles.append("Probabilities")
         shapes = [(1, 1, 28, 28)] + list(shapes) + [shapes[-1]]
-        widths = []
+        widths, spans = [], {}
         for col, (title, shape) in enumerate(zip(titles, shapes, strict=True)):
             kind = "image" if len(shape) == 4 else "vector"
             cmap = GREY_CMAP if col == 0 else SIGNED_CMAP
@@ -292,7 +331,12 @@ class NetworkView(QWidget):
             column.item.tile_clicked.connect(
                 lambda index, c=col: self._on_mosaic_tile_clicked(c, index))
             if 0 < col <= len(layers) and type(layers[col - 1]).__name__ == "Conv2d":
-                column.add_filters(self.graphics.ci, col)
+                # Filters spread under the next column too (a ReLU's, a pool's: they
+                # have none), so each filter gets a tile large enough to read.
+                next_is_conv = (col < len(layers)
+                                and type(layers[col]).__name__ == "Conv2d")
+                spans[col] = 1 if next_is_conv else 2
+                column.add_filters(self.graphics.ci, col, spans[col])
                 column.filters.tile_clicked.connect(
                     lambda index, c=col: self._on_filters_tile_clicked(c, index))
                 self._conv_columns.append(col)
@@ -302,6 +346,9 @@ class NetworkView(QWidget):
             # Class-score columns need room for their digit labels and titles.
             labelled = kind == "vector" and shape[1] == 10
             widths.append(LABELLED_COLUMN if labelled else self._column_width(shape))
+        self._filter_boxes = {
+            col: (sum(widths[col:col + span]) + COLUMN_SPACING * (span - 1),
+                  FILTER_HEIGHT) for col, span in spans.items()}
         for col, width in enumerate(widths):
             self.graphics.ci.layout.setColumnFixedWidth(col, width)
         self.graphics.ci.layout.setRowFixedHeight(1, MAP_HEIGHT)
@@ -342,16 +389,19 @@ class NetworkView(QWidget):
         for col, w in weights.items():
             column = self._columns[col]
             f, c, kh, kw = w.shape
-            levels = symmetric_levels(w)
-            # One row of tiles per filter, one tile per input channel it reads.
-            # A filter over a single channel is just one tile, so those wrap.
-            tiles = w.reshape(f * c, kh, kw)  # (F*C, kh, kw)
-            if c == 1:
-                rows, cols = grid_shape(f, kh, kw, tallness=1.0)
-            else:
-                rows, cols = f, c
+            # One legible tile per filter. All 64 x 32 kernels of a second conv layer
+            # would be specks at this size; the enlarged view shows every channel.
+            tiles, channels = strongest_channels(w)
+            self._filter_channels[col] = channels
+            levels = symmetric_levels(tiles)
+            rows, cols = fit_grid(f, kh, kw, *self._filter_boxes[col])
             column.filters.set_tiles(tiles, levels, rows, cols)
-            column.filter_title.setText(f"{f} filters, {c} × {kh} × {kw}")
+            title = f"{f} filters, {c} × {kh} × {kw}"
+            if c > 1:
+                title += "<br>tile: its strongest channel"
+            if title != column.filter_title.text:
+                column.filter_title.setText(title)
+                column.filters.setToolTip(_filter_tip(c))
             if levels != column.filter_levels:
                 column.filter_levels = levels
                 column.filter_legend.setLevels(levels)
@@ -361,9 +411,19 @@ class NetworkView(QWidget):
         self.map_clicked.emit(column, index if kind == "image" else -1)
 
     def _on_filters_tile_clicked(self, column, index):
-        w = self._filters.get(column)
-        if w is not None:
-            self.filter_clicked.emit(column, index // w.shape[1])
+        if column in self._filters:
+            self.filter_clicked.emit(column, index)
+
+
+def _filter_tip(channels):
+    """The tooltip of a filter overview whose filters read that many channels."""
+    if channels == 1:
+        return ("One tile per filter: the weights it slides over the image. Click one "
+                "to see its numbers.")
+    return (f"One tile per filter. Each filter reads all {channels} maps of the "
+            "previous layer, with one kernel per map; its tile shows the kernel with "
+            "the largest weights (the map it listens to most). Click a filter to see "
+            "all its kernels and their numbers.")
 
 
 def vector_grid(length):

@@ -187,6 +187,29 @@ def test_clicking_a_filter_enlarges_it(qtbot, window):
     assert detail.table.rowCount() == weights.shape[2]
 
 
+def test_second_conv_overview_has_one_tile_per_filter(qtbot, window):
+    """The 64-filter overview shows one 3x3 tile per filter and says which channel;
+    clicking a tile enlarges that filter with all its channels."""
+    view = window.network_view
+    column = [i for i, t in enumerate(view.columns()) if t.startswith("Conv")][1]
+    weights = view.filter_weights(column)
+    f, c = weights.shape[:2]
+    assert c > 1
+    item = view.filter_item(column)
+    assert item.count == f and (item.tile_h, item.tile_w) == weights.shape[2:]
+    channels = view.filter_channels(column)
+    shown = item.image[:3, item.tile_w + 1:2 * item.tile_w + 1]  # the second tile
+    np.testing.assert_allclose(shown, weights[1, channels[1]])
+    assert "strongest channel" in view.filter_caption(column)
+    assert "largest weights" in item.toolTip()
+    click_item(qtbot, view.graphics, item, *item.tile_center(7))
+    enlarged = window.detail_view.array()
+    assert np.count_nonzero(np.isfinite(enlarged)) == weights[7].size
+    np.testing.assert_allclose(np.sort(enlarged[np.isfinite(enlarged)]),
+                               np.sort(weights[7].ravel()), rtol=1e-6)
+    assert f"map {channels[7]}'s" in window.detail_view.explanation.text()
+
+
 def test_clicking_a_feature_map_enlarges_it(qtbot, window):
     """Clicking a feature map shows that map enlarged with its numbers."""
     window.input_panel.canvas.add_stroke([(80, 60), (200, 220)])

@@ -2,7 +2,14 @@
 
 import numpy as np
 
-from convlab.gui.network_view import MosaicItem, grid_shape, mosaic, symmetric_levels
+from convlab.gui.network_view import (
+    MosaicItem,
+    fit_grid,
+    grid_shape,
+    mosaic,
+    strongest_channels,
+    symmetric_levels,
+)
 
 
 def test_mosaic_places_tiles_in_reading_order():
@@ -40,3 +47,27 @@ def test_levels_are_round_and_cover_the_values():
     assert symmetric_levels(np.array([1.0, -1.0])) == (-1.0, 1.0)
     assert symmetric_levels(np.zeros(4)) == (-1.0, 1.0)
 
+
+
+def test_strongest_channels_picks_the_largest_kernel_of_each_filter():
+    """Each filter's tile is the kernel of its channel with the largest norm."""
+    w = np.zeros((3, 4, 3, 3), np.float32)
+    w[0, 2] = 1.0
+    w[1, 0, 1, 1] = -5.0  # sign does not matter, size does
+    w[1, 3] = 1.0
+    w[2, 1, 0, 0] = 0.1
+    tiles, channels = strongest_channels(w)
+    assert channels.tolist() == [2, 0, 1]
+    assert tiles.shape == (3, 3, 3)
+    for f, c in enumerate(channels):
+        np.testing.assert_array_equal(tiles[f], w[f, c])
+
+
+def test_fit_grid_holds_every_tile_and_uses_the_box():
+    """The grid has room for every tile, and a wide box gets more columns than rows."""
+    for count in (1, 7, 32, 64):
+        rows, cols = fit_grid(count, 3, 3, 260, 125)
+        assert rows * cols >= count > (rows - 1) * cols
+    rows, cols = fit_grid(64, 3, 3, 260, 125)
+    assert cols > rows
+    assert fit_grid(64, 3, 3, 125, 125) == (8, 8)
