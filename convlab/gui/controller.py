@@ -93,6 +93,7 @@ class Controller(QObject):
         self._detail = None  # (show function, column, index) of the enlarged view
         self._last_detail = 0.0  # time.monotonic() of its last live update
         self._input_changed = False  # since the last redraw
+        self._snapshot_outputs = None  # the newest training snapshot's activations
         self._rng = np.random.default_rng()
 
         self._last_refresh = 0.0  # time.monotonic() of the last redraw
@@ -259,6 +260,7 @@ class Controller(QObject):
         self.model_path = path
         self.model_note = note
         self.evaluation = None
+        self._snapshot_outputs = None
         self._detail = None  # its column may not exist in the new network
         self.window.detail_view.close()
         self.session.set_model(model)
@@ -454,7 +456,7 @@ class Controller(QObject):
         x = self.current_input
         probe = np.zeros((1, 1, 28, 28), np.float32) if x is None else \
             x[None, None].astype(np.float32)  # (1, 1, 28, 28)
-        outputs = self.view_model.activations(probe)
+        outputs = self._outputs_for(probe)
         probs = softmax(outputs[-1].astype(np.float64))  # (1, 10)
         w.input_panel.set_preview(x)
         w.prediction_panel.set_probabilities(None if x is None else probs[0])
@@ -469,6 +471,25 @@ class Controller(QObject):
             show, column, index = self._detail
             show(column, index, bring_to_front=False)
         self.views_refreshed.emit()
+
+    def _outputs_for(self, probe):
+        """Every layer's output of the view model for probe (1, 1, 28, 28).
+
+        While training, the newest snapshot carries them, computed by the worker
+        with the very weights just copied into view_model; using them keeps that
+        forward pass off the GUI thread. They count only if the worker saw this
+        input: the student may have drawn since it took the snapshot.
+        """
+        outputs, self._snapshot_outputs = self._snapshot_outputs, None
+        if outputs is not None:
+            # Every later layer follows from the first one's output and the same
+            # weights, so one cheap layer tells whether the snapshot is for probe.
+            # (view_model is always in evaluation mode, like activations().)
+            first = self.view_model.layers[0].forward(probe)
+            if first.shape == outputs[0].shape and np.allclose(
+                    first, outputs[0], rtol=1e-4, atol=1e-6):
+                return outputs
+        return self.view_model.activations(probe)
 
     # Evaluation
 
@@ -650,6 +671,7 @@ class Controller(QObject):
         self.window.show_tab("playground")
 
     def _on_playground_model_edited(self):
+        self._snapshot_outputs = None  # the edit changed the weights they came from
         self._weights_changed = True
         self.window.my_digits_panel.refresh_predictions()
         self.request_refresh()
@@ -660,6 +682,7 @@ class Controller(QObject):
 
     def _on_session_weights_updated(self, snapshot):
         snapshot.apply_to(self.view_model)
+        self._snapshot_outputs = snapshot.activations  # None without a probe
         self._weights_changed = self._weights_trained = True
         self.request_refresh(TRAINING_REFRESH_MS)
 
@@ -672,6 +695,7 @@ class Controller(QObject):
     def _on_session_finished(self):
         # The run is over, so reading the live model is safe again.
         self.view_model.load_state_dict(self.model.state_dict())
+        self._snapshot_outputs = None
         self.model_note = "trained in this session" if self.model_path is None \
             else self.model_note
         self._update_title()

@@ -19,6 +19,7 @@ from convlab import nn
 from convlab.data.mnist import EXPECTED_FILES
 from convlab.gui import app
 from convlab.gui.main_window import TABS, MainWindow
+from convlab.gui.worker import take_snapshot
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
 
 
@@ -349,3 +350,27 @@ def test_new_network_says_its_weights_are_untrained(window):
     assert window.controller.model is not before
     assert window.controller.model_note.startswith("untrained")
     assert "Untrained" in window.prediction_panel.note()
+
+
+def test_training_redraw_draws_the_snapshots_activations(window):
+    """A snapshot's activations for the current input are drawn as they are; those
+    taken for another input are replaced by the current input's own."""
+    controller, view = window.controller, window.network_view
+    window.input_panel.canvas.add_stroke([(80, 60), (200, 220)])
+    controller.refresh_now()
+    probe = controller.current_input[None, None].astype(np.float32)  # (1, 1, 28, 28)
+    last = len(controller.view_model.layers)  # the column of the class scores
+    snapshot = take_snapshot(controller.view_model, 1, probe)
+    marker = np.full_like(snapshot.activations[-2], 0.125)
+    snapshot.activations[-2] = marker  # a value the GUI could not compute itself
+    controller.session.weights_updated.emit(snapshot)
+    controller.refresh_now()
+    np.testing.assert_array_equal(view.activation(last - 1), marker)
+
+    stale = take_snapshot(controller.view_model, 2, np.zeros_like(probe))
+    stale.activations[-2] = marker
+    controller.session.weights_updated.emit(stale)
+    controller.refresh_now()
+    expected = controller.view_model.activations(probe)
+    np.testing.assert_allclose(view.activation(last - 1), expected[-2], rtol=1e-6)
+    np.testing.assert_allclose(view.activation(last), expected[-1], rtol=1e-6)
