@@ -28,6 +28,18 @@ def _find_mnist_dir():
     return None
 
 
+@pytest.fixture(autouse=True)
+def _private_user_folders(monkeypatch, tmp_path):
+    """Keep every test away from the user's MNIST, cache and data folders.
+
+    Without this a developer who set $CONVLAB_DATA or ran `convlab download` would
+    see the app find data that a test expects to be missing.
+    """
+    monkeypatch.delenv("CONVLAB_DATA", raising=False)
+    for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / "user" / name.lower()))
+
+
 @pytest.fixture(scope="session")
 def mnist_dir():
     """The folder holding real MNIST IDX files; skips the test when there is none."""

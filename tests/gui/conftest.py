@@ -15,11 +15,13 @@ BENIGN_QT_MESSAGES = ("This plugin does not support", "XDG_RUNTIME_DIR")
 
 
 @pytest.fixture(autouse=True)
-def _private_settings(tmp_path):
+def _private_settings(tmp_path, monkeypatch):
     """Keep tests out of the user's settings and data folders."""
     folder = str(tmp_path / "config")
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, folder)
-    # Test mode sends QStandardPaths (My digits' storage) to ~/.qttest instead.
+    # Test mode sends QStandardPaths (My digits' storage) to ~/.qttest; a private
+    # HOME makes that a fresh folder for every test instead of one shared by all.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     QStandardPaths.setTestModeEnabled(True)
 
 
