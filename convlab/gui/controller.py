@@ -95,6 +95,7 @@ class Controller(QObject):
         self._input_changed = False  # since the last redraw
         self._snapshot_outputs = None  # the newest training snapshot's activations
         self._rng = np.random.default_rng()
+        self._starting_fresh = False  # load_startup without the saved state
 
         self._last_refresh = 0.0  # time.monotonic() of the last redraw
         self._refresh_timer = QTimer(self)
@@ -161,7 +162,16 @@ class Controller(QObject):
         model_path: --model; otherwise the last model (when restore) or the bundled
         one, or fresh random weights if neither loads. data_dir: --data; otherwise
         the last folder, $CONVLAB_DATA or the download cache, quietly when absent.
+        restore=False (screenshots) neither reads nor writes the saved state.
         """
+        self._starting_fresh = not restore
+        try:
+            self._load_startup(model_path, data_dir, restore)
+        finally:
+            self._starting_fresh = False
+        self.refresh_now()
+
+    def _load_startup(self, model_path, data_dir, restore):
         last = self.settings.value("lastModel", "", str) if restore else ""
         candidates = [p for p in (model_path, last, str(DEFAULT_MODEL)) if p]
         for path in candidates:
@@ -179,7 +189,6 @@ class Controller(QObject):
         else:
             folder = self.settings.value("dataFolder", "", str) if restore else ""
             self.open_dataset(folder or None, report=False)
-        self.refresh_now()
 
     def shutdown(self):
         """Stop training and background work and join their threads (window closing)."""
@@ -278,8 +287,8 @@ class Controller(QObject):
     def _remember_model(self, path):
         recent = [p for p in self.settings.value("recentModels", [], list) if p != path]
         recent = [path] + recent[: MAX_RECENT - 1]
-        self.settings.setValue("recentModels", recent)
-        self.settings.setValue("lastModel", path)
+        self._save_setting("recentModels", recent)
+        self._save_setting("lastModel", path)
         self.window.set_recent_models(recent)
 
     def _update_title(self):
@@ -311,7 +320,7 @@ class Controller(QObject):
                 self.set_dataset(None)  # still say in every panel that data is missing
             return False
         if folder:
-            self.settings.setValue("dataFolder", str(folder))
+            self._save_setting("dataFolder", str(folder))
         self.set_dataset(dataset)
         self._status(f"Loaded {dataset.name.split(' from ')[0]}")
         return True
@@ -743,6 +752,11 @@ class Controller(QObject):
     def _message(self, kind, title, text):
         dialogs.show_message(self.window, kind, title, text)
         self._status(title)
+
+    def _save_setting(self, key, value):
+        """Store a preference, unless this window must leave the saved state alone."""
+        if self.window.remember_state and not self._starting_fresh:
+            self.settings.setValue(key, value)
 
     def _status(self, text):
         self.window.statusBar().showMessage(text, 8000)

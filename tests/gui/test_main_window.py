@@ -18,6 +18,8 @@ from PyQt5.QtWidgets import (
 from convlab import nn
 from convlab.data.mnist import EXPECTED_FILES
 from convlab.gui import app
+from convlab.gui import controller as controller_module
+from convlab.gui.controller import app_settings
 from convlab.gui.main_window import TABS, MainWindow
 from convlab.gui.worker import take_snapshot
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
@@ -277,6 +279,23 @@ def test_screenshot_option_writes_a_png(tmp_path):
     assert app.run(["--screenshot", str(path), "--tab", "evaluation"]) == 0
     image = QImage(str(path))
     assert (image.width(), image.height()) == (1280, 800)
+
+
+def test_screenshot_run_leaves_the_settings_alone(tmp_path, monkeypatch,
+                                                  tiny_dataset):
+    """`--model M --data DIR --screenshot PATH` stores no setting at all."""
+    model_path = tmp_path / "net.npz"
+    nn.save_model(model_path, build(ArchSpec([ConvBlock(4)], dense=0),
+                                    np.random.default_rng(0)))
+    monkeypatch.setattr(controller_module.sources, "load_dataset",
+                        lambda folder: tiny_dataset)
+    shot = tmp_path / "shot.png"
+    assert app.run(["--model", str(model_path), "--data", str(tmp_path),
+                    "--screenshot", str(shot)]) == 0
+    assert shot.is_file()
+    settings = app_settings()
+    settings.sync()
+    assert settings.allKeys() == []
 
 
 def test_enlarged_filter_opens_in_the_playground(qtbot, window):
