@@ -89,29 +89,57 @@ def _to_network(images, labels):
     return x, labels.astype(np.int64)
 
 
-def _builtin():
-    """The generated digits; imported lazily so MNIST users never pay for it."""
+_builtin_cache = {}
+
+
+def _builtin(progress=None):
+    """The generated digits, drawn once per process and kept (read-only) for reuse.
+
+    Drawing 32,000 digits takes seconds, so a second training run, or a second
+    window, reuses the first one's. The arrays are made read-only so no caller can
+    change what the next one gets. Imported lazily so MNIST users never pay for it.
+    """
+    if "dataset" in _builtin_cache:
+        return _builtin_cache["dataset"]
     from convlab.data.synthetic import generate_digits
 
-    x_train, y_train = generate_digits(BUILTIN_TRAIN, BUILTIN_TRAIN_SEED)
-    x_test, y_test = generate_digits(BUILTIN_TEST, BUILTIN_TEST_SEED)
-    return Dataset(
+    total = BUILTIN_TRAIN + BUILTIN_TEST
+
+    def train_progress(done, _n):
+        if progress is not None:
+            progress(done, total)
+
+    def test_progress(done, _n):
+        if progress is not None:
+            progress(BUILTIN_TRAIN + done, total)
+
+    x_train, y_train = generate_digits(
+        BUILTIN_TRAIN, BUILTIN_TRAIN_SEED, train_progress)
+    x_test, y_test = generate_digits(BUILTIN_TEST, BUILTIN_TEST_SEED, test_progress)
+    dataset = Dataset(
         name=f"generated digits ({BUILTIN_TRAIN} train, {BUILTIN_TEST} test)",
         x_train=np.asarray(x_train, np.float32)[:, None, :, :],  # (N, 1, 28, 28)
         y_train=np.asarray(y_train, np.int64),
         x_test=np.asarray(x_test, np.float32)[:, None, :, :],
         y_test=np.asarray(y_test, np.int64),
     )
+    for array in (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test):
+        array.setflags(write=False)
+    _builtin_cache["dataset"] = dataset
+    return dataset
 
 
-def load_dataset(source=None):
+def load_dataset(source=None, progress=None):
     """Load a Dataset from a folder, "builtin" (generated digits), or None (find_mnist).
+
+    ``progress(done, total)`` reports how many generated digits are drawn (only
+    "builtin" takes long enough to need it); an exception it raises cancels.
 
     Raises DataNotFoundError when no MNIST is found and MnistFormatError for a
     damaged file.
     """
     if isinstance(source, str) and source == BUILTIN:
-        return _builtin()
+        return _builtin(progress)
     folder = find_mnist(source)
     x_train, y_train = _to_network(*load_mnist(folder, "train"))
     x_test, y_test = _to_network(*load_mnist(folder, "test"))

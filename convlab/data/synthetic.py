@@ -375,12 +375,14 @@ def _render(labels, rng):
     return np.stack([to_mnist(image) for image in ink]).astype(np.float32)
 
 
-def generate_digits(n, seed_or_rng):
+def generate_digits(n, seed_or_rng, progress=None):
     """n random digits: x float32 (n, 28, 28) in [0, 1], y int64 (n,), classes balanced.
 
     Every class gets n // 10 digits and the remainder goes one each to randomly chosen
     classes (so small batches of a stream still see every digit), all in a random
     order. The same seed (or a generator in the same state) gives the same digits.
+    ``progress(done, n)``, when given, is called after each chunk of digits; an
+    exception it raises stops the drawing (the GUI cancels a slow start that way).
     """
     rng = np.random.default_rng(seed_or_rng)
     extra = rng.choice(10, size=n % 10, replace=False)
@@ -389,6 +391,8 @@ def generate_digits(n, seed_or_rng):
     x = np.empty((n, 28, 28), dtype=np.float32)
     for start in range(0, n, _CHUNK):
         x[start : start + _CHUNK] = _render(y[start : start + _CHUNK], rng)
+        if progress is not None:
+            progress(min(start + _CHUNK, n), n)
     return x, y
 
 

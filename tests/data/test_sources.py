@@ -106,22 +106,63 @@ def test_load_dataset_damaged(no_env, tmp_path):
         load_dataset(tmp_path)
 
 
-def test_builtin_uses_generator(monkeypatch):
-    """"builtin" asks the generator for 30000 + 2000 digits with seeds 0 and 1."""
+@pytest.fixture
+def fake_generator(monkeypatch):
+    """A stand-in generate_digits that records its calls, and an empty digit cache."""
     import convlab.data.synthetic as synthetic
 
     calls = []
 
-    def fake_generate(n, seed):
+    def fake_generate(n, seed, progress=None):
         calls.append((n, seed))
+        if progress is not None:
+            progress(n, n)
         return np.zeros((n, 28, 28), np.float32), np.arange(n, dtype=np.int64) % 10
 
     monkeypatch.setattr(synthetic, "generate_digits", fake_generate)
+    monkeypatch.setattr(sources, "_builtin_cache", {})
+    return calls
+
+
+def test_builtin_uses_generator(fake_generator):
+    """"builtin" asks the generator for 30000 + 2000 digits with seeds 0 and 1."""
     data = load_dataset(sources.BUILTIN)
-    assert calls == [(30000, 0), (2000, 1)]
+    assert fake_generator == [(30000, 0), (2000, 1)]
     assert data.x_train.shape == (30000, 1, 28, 28) and data.y_test.shape == (2000,)
     assert data.x_test.dtype == np.float32 and data.y_train.dtype == np.int64
     assert "generated" in data.name
+
+
+def test_builtin_is_drawn_once_and_read_only(fake_generator):
+    """A second "builtin" load reuses the first digits, which nobody can change."""
+    first = load_dataset(sources.BUILTIN)
+    second = load_dataset(sources.BUILTIN)
+    assert second is first and len(fake_generator) == 2
+    with pytest.raises(ValueError):
+        first.x_train[0, 0, 0, 0] = 1.0
+
+
+def test_builtin_progress_counts_both_splits(fake_generator):
+    """Progress runs over train and test digits together, ending at the total."""
+    seen = []
+    load_dataset(sources.BUILTIN, progress=lambda *counts: seen.append(counts))
+    assert seen == [(30000, 32000), (32000, 32000)]
+
+
+def test_builtin_cancelled_by_progress_caches_nothing(fake_generator):
+    """An exception from progress stops the load, and the next load starts afresh."""
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(done, total):
+        raise Cancelled
+
+    with pytest.raises(Cancelled):
+        load_dataset(sources.BUILTIN, progress=cancel)
+    assert sources._builtin_cache == {}
+    load_dataset(sources.BUILTIN)
+    assert fake_generator == [(30000, 0), (30000, 0), (2000, 1)]
 
 
 def test_real_dataset(mnist_dir):

@@ -65,6 +65,28 @@ def test_generated_digits_are_fixed_points_of_to_mnist(digits):
     np.testing.assert_allclose(again, x, atol=1 / 255)
 
 
+def test_progress_reports_chunks_without_changing_digits():
+    """progress sees every chunk up to n; the digits equal those drawn without it."""
+    seen = []
+    x, y = generate_digits(600, 5, progress=lambda done, n: seen.append((done, n)))
+    x_plain, y_plain = generate_digits(600, 5)
+    assert seen == [(256, 600), (512, 600), (600, 600)]
+    assert np.array_equal(x, x_plain) and np.array_equal(y, y_plain)
+
+
+def test_progress_exception_stops_drawing():
+    """An exception raised by progress ends generate_digits at once."""
+    calls = []
+
+    def stop(done, n):
+        calls.append(done)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        generate_digits(1000, 0, progress=stop)
+    assert calls == [256]
+
+
 def test_digit_stream_yields_distinct_batches():
     """The stream keeps producing fresh (B, 1, 28, 28) batches with labels."""
     stream = digit_stream(16, np.random.default_rng(0))
