@@ -386,10 +386,6 @@ class PlaygroundPanel(QWidget):
         if self._measuring is not None:
             self._measuring.join()
             self._measuring = None
-        # Both depend on the input and on other layers only, not on the open filter:
-        # cached so that typing into a deep filter stays fast.
-        self._below = None  # the open filter's input channel, (H, W)
-        self._learned_probs = None  # probabilities with the open filter as learned
 
     def showEvent(self, event):
         super().showEvent(event)
