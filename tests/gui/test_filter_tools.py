@@ -155,21 +155,54 @@ def test_unfreezing_the_last_filter_clears_the_mask(panel):
     assert model.layers[0].bias.freeze_mask is None
 
 
-def test_measure_accuracy_compares_now_with_learned(panel, qtbot):
-    """The measurement runs off the GUI thread on copies and reports both figures."""
+def _test_set(panel):
+    """20 copies of the digit, 15 labelled 3 (right with filter 0 on) and 5 not."""
     rng = np.random.default_rng(2)
     x = np.repeat(_digit()[None, None], 20, axis=0)
     y = np.full(20, 3)
     y[:5] = rng.integers(0, 3, 5)
     panel.set_test_data(x, y)
+    return x, y
+
+
+def test_measure_accuracy_compares_now_with_learned(panel, qtbot):
+    """The measurement runs off the GUI thread on copies and reports both figures."""
+    x, y = _test_set(panel)
     panel.open_filter(0, 0)
     _button(panel, "Switch the filter off").click()
-    with qtbot.waitSignal(panel._accuracy_measured, timeout=10000):
-        _button(panel, "Measure test accuracy now").click()
-    qtbot.waitUntil(lambda: panel._measuring is None)
+    measure = _button(panel, "Measure test accuracy now")
+    measure.click()
+    assert panel.is_measuring() and not measure.isEnabled()
+    qtbot.waitUntil(lambda: not panel.is_measuring(), timeout=10000)
+    assert measure.isEnabled()
     text = panel.tools.accuracy_text()
     assert "0.0%</b> now" in text and "75.0% with the learned filter" in text
     assert accuracy_on(panel._model, x, y) == 0.0
+
+
+def test_measurement_of_a_replaced_model_is_ignored(panel, qtbot):
+    """A result arriving after set_model gave a new model is not shown for it."""
+    _test_set(panel)
+    panel.open_filter(0, 0)
+    _button(panel, "Measure test accuracy now").click()
+    # The result reaches the GUI thread through the event loop, so it arrives later.
+    panel.set_model(_model())
+    panel.open_filter(0, 0)
+    qtbot.waitUntil(lambda: not panel.is_measuring(), timeout=10000)
+    assert panel.tools.accuracy_text() == ""
+    assert _button(panel, "Measure test accuracy now").isEnabled()
+
+
+def test_shutdown_joins_a_running_measurement(panel):
+    """shutdown() returns only once the measuring thread has ended."""
+    _test_set(panel)
+    panel.open_filter(0, 0)
+    _button(panel, "Measure test accuracy now").click()
+    tasks = list(panel._measuring)
+    assert len(tasks) == 1
+    panel.shutdown()
+    assert not panel.is_measuring()
+    assert not tasks[0].is_running()
 
 
 def test_refresh_model_follows_training_in_the_open_filter(panel, qtbot):

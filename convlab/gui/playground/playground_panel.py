@@ -11,12 +11,11 @@ Setter slots for the controller:
     refresh_model()             the set_model model's weights changed (training
                                 snapshot): re-read the open filter
     shutdown()                  wait for a running accuracy measurement
+    is_measuring()              True while "Measure test accuracy now" runs
 Signal:
     model_edited()              a filter tweak changed the model given in set_model:
                                 refresh the prediction and the feature maps
 """
-
-import threading
 
 import numpy as np
 from PyQt5.QtCore import pyqtSignal
@@ -61,6 +60,7 @@ from convlab.gui.playground.views import (
     region_overlay,
     symmetric_level,
 )
+from convlab.gui.tasks import BackgroundTask
 from convlab.nn import functional as F
 from convlab.nn.layers import Conv2d
 from convlab.nn.reference import zero_pad
@@ -102,8 +102,6 @@ class PlaygroundPanel(QWidget):
     """Kernel editor, stride/padding/pooling controls, live views, step-through."""
 
     model_edited = pyqtSignal()
-    # Emitted from the measuring thread; Qt queues it to the GUI thread.
-    _accuracy_measured = pyqtSignal(object)
 
     def __init__(self, rng=None, parent=None):
         super().__init__(parent)
@@ -114,7 +112,9 @@ class PlaygroundPanel(QWidget):
         self._filter = None  # (layer_index, filter_index, channel) when one is open
         self._learned = {}  # (layer_index, filter_index) -> (weight, bias) first seen
         self._results = None  # the last valid computation, shown in every view
-        self._measuring = None
+        self._measuring = []  # running accuracy measurements (BackgroundTask)
+        # Counts set_model calls: a measurement started on an earlier model is stale.
+        self._model_version = 0
         # Both depend on the input and on other layers only, not on the open filter:
         # cached so that typing into a deep filter stays fast.
         self._below = None  # the open filter's input channel, (H, W)
@@ -157,7 +157,6 @@ class PlaygroundPanel(QWidget):
         self.tools.accuracy_requested.connect(self._on_tools_accuracy_requested)
         self.tools.channel_changed.connect(self._on_tools_channel_changed)
         self.tools.close_requested.connect(self._on_tools_close_requested)
-        self._accuracy_measured.connect(self._on_measurer_accuracy_measured)
 
         controls = self._build_controls()
 
@@ -365,6 +364,7 @@ class PlaygroundPanel(QWidget):
         if model is self._model:
             return
         self._model = model
+        self._model_version += 1
         self._learned = {}
         self._forget_cached()
         if self._filter is not None:
@@ -383,9 +383,15 @@ class PlaygroundPanel(QWidget):
 
     def shutdown(self):
         """Wait for a running accuracy measurement (the window is closing)."""
-        if self._measuring is not None:
-            self._measuring.join()
-            self._measuring = None
+        # accuracy_on cannot be interrupted; it works on private copies, so waiting
+        # for it is safe and keeps Qt from destroying a running thread.
+        for task in list(self._measuring):
+            task.wait()
+        self._measuring.clear()
+
+    def is_measuring(self):
+        """True while a "Measure test accuracy now" measurement runs."""
+        return bool(self._measuring)
 
     def showEvent(self, event):
         super().showEvent(event)
@@ -563,23 +569,45 @@ class PlaygroundPanel(QWidget):
         x, y = self._test_data
         self.tools.set_busy(True)
         self.tools.set_accuracy_text(f"Measuring on {len(x):,} test images…")
+        # What the result is about: it is shown only if this is still on screen.
+        key = (self._model_version, layer_index, filter_index)
+        task = BackgroundTask(
+            lambda report: (accuracy_on(now, x, y), accuracy_on(learned, x, y), len(x)),
+            self)
+        task.succeeded.connect(
+            lambda result: self._on_measurer_succeeded(key, result))
+        task.failed.connect(lambda message: self._on_measurer_failed(key, message))
+        task.finished.connect(lambda: self._on_measurer_finished(task))
+        self._measuring.append(task)
+        task.start()
 
-        def measure():
-            self._accuracy_measured.emit(
-                (accuracy_on(now, x, y), accuracy_on(learned, x, y), len(x)))
+    def _measured_key(self):
+        """(model version, layer, filter) of the filter on show, or None."""
+        if self._filter is None:
+            return None
+        return (self._model_version, *self._filter[:2])
 
-        self._measuring = threading.Thread(target=measure, daemon=True)
-        self._measuring.start()
-
-    def _on_measurer_accuracy_measured(self, result):
+    def _on_measurer_succeeded(self, key, result):
+        # A new model (or another filter) came in meanwhile: the figures are about
+        # something no longer on screen.
+        if key != self._measured_key():
+            return
         now, learned, count = result
-        self.shutdown()
-        self.tools.set_busy(False)
         self.tools.set_accuracy_text(
             f"Test accuracy on {count:,} images: <b>{now:.1%}</b> now, {learned:.1%} "
             f"with the learned filter (now − learned = {100 * (now - learned):+.1f} "
             "points)."
         )
+
+    def _on_measurer_failed(self, key, message):
+        if key == self._measured_key():
+            self.tools.set_accuracy_text(f"Could not measure: {message}")
+
+    def _on_measurer_finished(self, task):
+        task.wait()
+        if task in self._measuring:
+            self._measuring.remove(task)
+        self.tools.set_busy(self.is_measuring())
 
     def _on_conv_view_cell_clicked(self, row, col):
         self.step.show_output_cell(CONV, row, col)
