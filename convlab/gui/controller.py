@@ -189,6 +189,9 @@ class Controller(QObject):
         else:
             folder = self.settings.value("dataFolder", "", str) if restore else ""
             self.open_dataset(folder or None, report=False)
+        if restore:
+            # After the model and data: they reset the architecture and data choice.
+            self.window.restore_training_settings()
 
     def shutdown(self):
         """Stop training and background work and join their threads (window closing)."""

@@ -1,5 +1,7 @@
 """MainWindow: input on the left, the tabs in the middle, the answer on the right."""
 
+import json
+
 from PyQt5.QtCore import QByteArray, Qt, pyqtSignal
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
@@ -272,6 +274,14 @@ class MainWindow(QMainWindow):
         if brush:
             self.input_panel.brush_slider.setValue(brush)
 
+    def restore_training_settings(self):
+        """Show the Training tab's last settings (bad stored values: defaults)."""
+        try:
+            state = json.loads(self.settings.value("training/settings", "", str))
+        except (TypeError, ValueError):  # nothing stored, or not JSON
+            return
+        self.training_panel.restore_state(state)
+
     def keyPressEvent(self, event):
         # Digit keys that no focused field used label the drawing for My digits.
         # Not QShortcuts: those would steal digits from spin boxes and kernel cells.
@@ -287,6 +297,8 @@ class MainWindow(QMainWindow):
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/tab", self.tabs.currentIndex())
             self.settings.setValue("input/brush", self.input_panel.brush_slider.value())
+            self.settings.setValue("training/settings",
+                                   json.dumps(self.training_panel.saved_state()))
         # The controller stops training and background work and joins their threads
         # before the window (and the QThread objects it owns) can go away.
         self.closing.emit()

@@ -502,6 +502,75 @@ class TrainingPanel(QWidget):
             data_source=self.data_source.currentData(),
         )
 
+    def saved_state(self) -> dict:
+        """The settings as JSON-able values, to remember them between sessions."""
+        return {
+            "arch": self._arch.to_dict(),
+            "optimizer": self.optimizer.currentData(),
+            "lr": self.lr.value(),
+            "batch_size": self.batch_size.value(),
+            "epochs": self.epochs.value(),
+            "augment": self.augment.isChecked(),
+            "data_source": self.data_source.currentData(),
+        }
+
+    def restore_state(self, state) -> None:
+        """Show settings remembered by saved_state.
+
+        Stored values may be old or hand-edited: each one that is missing or not
+        valid keeps the control's current value, and nothing raises.
+        """
+        if not isinstance(state, dict):
+            return
+        spec = self._editable_arch(state.get("arch"))
+        if spec is not None:
+            self.set_arch(spec)
+        index = self.optimizer.findData(state.get("optimizer"))
+        if index >= 0:
+            self.optimizer.setCurrentIndex(index)
+        lr = state.get("lr")
+        if _is_number(lr) and self.lr.minimum() <= lr <= self.lr.maximum():
+            self.lr.setValue(float(lr))
+        for box, key in ((self.batch_size, "batch_size"), (self.epochs, "epochs")):
+            value = state.get(key)
+            if _is_int(value) and box.minimum() <= value <= box.maximum():
+                box.setValue(value)
+        if isinstance(state.get("augment"), bool):
+            self.augment.setChecked(state["augment"])
+        source = state.get("data_source")
+        if isinstance(source, str) and source not in (BUILTIN_SOURCE, LOADED_SOURCE) \
+                and Path(source).is_dir():
+            self.add_data_source(source)
+        index = self.data_source.findData(source) if isinstance(source, str) else -1
+        if index >= 0:
+            self.data_source.setCurrentIndex(index)
+
+    def _editable_arch(self, d) -> ArchSpec | None:
+        """The ArchSpec stored as d, or None unless the editor can show it exactly."""
+        try:
+            spec = ArchSpec.from_dict(d)
+        except (TypeError, ValueError):
+            return None
+        editor = self.blocks[0]  # its spin boxes know the ranges the editor allows
+        boxes = {"filters": editor.filters, "kernel_size": editor.kernel,
+                 "stride": editor.stride, "padding": editor.padding,
+                 "pool_size": editor.pool_size}
+        for block in spec.blocks:
+            for name, box in boxes.items():
+                value = getattr(block, name)
+                if not (_is_int(value) and box.minimum() <= value <= box.maximum()):
+                    return None
+            if block.pool not in {value for _, value in POOL_CHOICES}:
+                return None
+        sample = NAMED_ARCHS["sample"]
+        fits = (1 <= len(spec.blocks) <= MAX_BLOCKS
+                and isinstance(spec.batch_norm, bool) and _is_int(spec.dense)
+                and self.dense.minimum() <= spec.dense <= self.dense.maximum()
+                and _is_number(spec.dropout) and 0 <= spec.dropout < 1
+                and (spec.in_channels, spec.input_size, spec.num_classes)
+                == (sample.in_channels, sample.input_size, sample.num_classes))
+        return spec if fits else None
+
     def set_arch(self, spec: ArchSpec) -> None:
         """Show an architecture in the editor (a preset or a loaded model's)."""
         widgets = [self.block_count, self.batch_norm, self.dense]
@@ -680,6 +749,14 @@ class TrainingPanel(QWidget):
                 "Train the network in the background; the feature maps and curves "
                 "update while it learns, and you can keep drawing."
             )
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _format_duration(seconds: float | None) -> str:

@@ -349,6 +349,48 @@ def test_window_settings_persist(qtbot, window):
     again.close()
 
 
+def test_training_settings_persist(qtbot, window):
+    """The Training tab's architecture and settings come back in the next session."""
+    panel = window.training_panel
+    panel.set_arch(ArchSpec([ConvBlock(6, 5, pool="avg")], batch_norm=True, dense=32))
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("sgd"))
+    panel.lr.setValue(0.02)
+    panel.batch_size.setValue(48)
+    panel.epochs.setValue(4)
+    panel.augment.setChecked(True)
+    saved = panel.saved_state()
+    window.close()
+    again = app.create_window()
+    qtbot.addWidget(again)
+    assert again.training_panel.saved_state() == saved
+    again.close()
+
+
+def test_model_and_data_folder_persist(qtbot, window, tmp_path, monkeypatch,
+                                       tiny_dataset):
+    """The last model, the recent models and the data folder are used at restart."""
+    folders = []
+
+    def load_dataset(folder):
+        folders.append(folder)
+        return tiny_dataset
+
+    monkeypatch.setattr(controller_module.sources, "load_dataset", load_dataset)
+    first, second = tmp_path / "first.npz", tmp_path / "second.npz"
+    assert window.controller.save_model(path=str(first))
+    assert window.controller.save_model(path=str(second))
+    assert window.controller.open_dataset(str(tmp_path))
+    window.close()
+    folders.clear()
+    again = app.create_window()
+    qtbot.addWidget(again)
+    assert again.controller.model_path == str(second)
+    assert [a.text() for a in again.recent_menu.actions()] == [str(second),
+                                                               str(first)]
+    assert folders == [str(tmp_path)] and again.controller.dataset is tiny_dataset
+    again.close()
+
+
 def test_enlarged_map_follows_the_input(qtbot, window):
     """An enlarged feature map shows the new numbers after the drawing changes."""
     window.input_panel.canvas.add_stroke([(80, 60), (200, 220)])

@@ -272,3 +272,39 @@ def test_new_random_weights_builds_the_edited_architecture(qtbot, tab):
     assert model is session.model
     assert model.layers[0].weight.data.shape == (4, 1, 3, 3)
 
+
+
+def test_saved_state_round_trips_through_a_new_panel(qtbot, tmp_path):
+    """Settings saved from one panel come back unchanged in a fresh one."""
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    spec = ArchSpec([ConvBlock(6, 5, 1, 2, "avg", 2), ConvBlock(12)], True, 64)
+    panel.set_arch(spec)
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("sgd"))
+    panel.lr.setValue(0.05)
+    panel.batch_size.setValue(32)
+    panel.epochs.setValue(7)
+    panel.augment.setChecked(True)
+    panel.add_data_source(tmp_path)
+    again = TrainingPanel()
+    qtbot.addWidget(again)
+    again.restore_state(panel.saved_state())
+    assert again.saved_state() == panel.saved_state()
+    assert again.architecture() == spec
+
+
+@pytest.mark.parametrize("state", [
+    None, [], "text", {"arch": "sample"},
+    {"arch": {"blocks": [{"filters": "many"}]}, "lr": "fast", "epochs": 10**9},
+    {"arch": {"blocks": [], "dense": 3}, "optimizer": "rmsprop", "batch_size": 0},
+    {"arch": {"blocks": [{"pool": "median"}], "in_channels": 3}, "augment": "yes",
+     "data_source": "/no/such/folder"},
+])
+def test_bad_saved_state_keeps_the_defaults(qtbot, state):
+    """Old or broken stored settings leave every control at its default."""
+    default = TrainingPanel()
+    qtbot.addWidget(default)
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.restore_state(state)
+    assert panel.saved_state() == default.saved_state()
