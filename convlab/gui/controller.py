@@ -44,6 +44,7 @@ from .network_view import (
     vector_grid,
 )
 from .tasks import BackgroundTask
+from .training_panel import BUILTIN_SOURCE, LOADED_SOURCE
 from .training_session import TrainingSession, clone_model
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,6 +97,7 @@ class Controller(QObject):
         self._snapshot_outputs = None  # the newest training snapshot's activations
         self._rng = np.random.default_rng()
         self._starting_fresh = False  # load_startup without the saved state
+        self._training_data = None  # the Training tab's data, when not self.dataset
 
         self._last_refresh = 0.0  # time.monotonic() of the last redraw
         self._refresh_timer = QTimer(self)
@@ -132,6 +134,8 @@ class Controller(QObject):
         w.clear_action.triggered.connect(w.input_panel.canvas.clear)
         w.undo_action.triggered.connect(w.input_panel.canvas.undo_stroke)
         w.training_panel.download_requested.connect(self.download_mnist)
+        w.training_panel.start_requested.connect(self._on_training_panel_run_requested)
+        w.training_panel.step_requested.connect(self._on_training_panel_run_requested)
 
         s = self.session
         s.weights_updated.connect(self._on_session_weights_updated)
@@ -340,7 +344,7 @@ class Controller(QObject):
         if dataset is not None:
             self.window.playground_panel.set_test_data(dataset.x_test, dataset.y_test)
         self.window.my_digits_panel.set_base_dataset(dataset)
-        self.window.set_dataset_note(None if dataset is None else dataset.name)
+        self._update_data_note()
         self._evaluate_if_needed()
 
     def download_mnist(self, checked=False, dest=None, mirrors=None):
@@ -688,7 +692,13 @@ class Controller(QObject):
         self.window.my_digits_panel.refresh_predictions()
         self.request_refresh()
 
+    def _on_training_panel_run_requested(self, request):
+        self._training_data = training_data_name(request.data_source)
+        self._update_data_note()
+
     def _on_my_digits_panel_fine_tune_requested(self, request):
+        self._training_data = None  # fine-tuning mixes in the loaded dataset
+        self._update_data_note()
         self.window.training_panel.reset_curves()  # a fresh run on the curves
         self.session.start_trainer(lambda: request.build_trainer(self.session.model))
 
@@ -756,6 +766,10 @@ class Controller(QObject):
         dialogs.show_message(self.window, kind, title, text)
         self._status(title)
 
+    def _update_data_note(self):
+        self.window.set_dataset_note(
+            None if self.dataset is None else self.dataset.name, self._training_data)
+
     def _save_setting(self, key, value):
         """Store a preference, unless this window must leave the saved state alone."""
         if self.window.remember_state and not self._starting_fresh:
@@ -793,6 +807,16 @@ def arch_of(model):
     except (IndexError, KeyError, TypeError, ValueError):
         return None
     return spec if same else None
+
+
+def training_data_name(source):
+    """What the status bar calls a Training-tab data choice; None for the loaded one."""
+    if source == BUILTIN_SOURCE:
+        return (f"generated digits ({sources.BUILTIN_TRAIN} train, "
+                f"{sources.BUILTIN_TEST} test)")
+    if source == LOADED_SOURCE or not source:
+        return None
+    return f"MNIST from {source}"
 
 
 def _same(pair, other):

@@ -230,12 +230,29 @@ class MainWindow(QMainWindow):
         """Say in the status bar which weights are in use."""
         self._model_label.setText(f"Model: {text}")
 
-    def set_dataset_note(self, text):
-        """Say in the status bar which dataset is loaded."""
-        self._data_label.setText(f"Data: {text.split(' from ')[0]}" if text
-                                 else "Data: none loaded")
-        self._data_label.setToolTip(text or "File > Open dataset folder or Download "
-                                    "MNIST to load digits.")
+    def set_dataset_note(self, text, training=None):
+        """Say in the status bar which dataset is loaded (text: its name or None).
+
+        training names the data the Training tab trains on when that is not the
+        loaded dataset (e.g. the generated digits), so the window always says it.
+        """
+        loaded = text.split(" from ")[0] if text else None
+        if training and loaded:
+            label = f"Data: {loaded}; training on {training.split(' from ')[0]}"
+        elif training:
+            label = f"Data: {training.split(' from ')[0]} (training only)"
+        else:
+            label = f"Data: {loaded or 'none loaded'}"
+        self._data_label.setText(label)
+        tip = text or ("No dataset loaded for test images and evaluation: File > "
+                       "Open dataset folder or Download MNIST to load digits.")
+        if training:
+            tip += f"\nTraining uses {training}."
+        self._data_label.setToolTip(tip)
+
+    def dataset_note(self):
+        """The status bar's text about the data."""
+        return self._data_label.text()
 
     def set_training_note(self, text):
         """Say in the status bar whether training runs."""

@@ -21,6 +21,7 @@ from convlab.gui import app
 from convlab.gui import controller as controller_module
 from convlab.gui.controller import app_settings
 from convlab.gui.main_window import TABS, MainWindow
+from convlab.gui.training_panel import BUILTIN_SOURCE
 from convlab.gui.worker import take_snapshot
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
 
@@ -389,6 +390,23 @@ def test_model_and_data_folder_persist(qtbot, window, tmp_path, monkeypatch,
                                                                str(first)]
     assert folders == [str(tmp_path)] and again.controller.dataset is tiny_dataset
     again.close()
+
+
+def test_training_on_generated_digits_is_named_in_the_status_bar(
+        qtbot, window, monkeypatch, tiny_dataset):
+    """With no MNIST loaded, a run on the generated digits names them as the data."""
+    monkeypatch.setattr(controller_module.sources, "load_dataset",
+                        lambda source: tiny_dataset)  # no 10 s of drawing digits
+    panel = window.training_panel
+    panel.data_source.setCurrentIndex(panel.data_source.findData(BUILTIN_SOURCE))
+    assert window.dataset_note() == "Data: none loaded"
+    with qtbot.waitSignal(window.controller.session.running_changed):
+        qtbot.mouseClick(panel.start, Qt.LeftButton)
+    window.controller.session.shutdown()
+    sources = controller_module.sources
+    assert window.dataset_note() == (
+        f"Data: generated digits ({sources.BUILTIN_TRAIN} train, "
+        f"{sources.BUILTIN_TEST} test) (training only)")
 
 
 def test_enlarged_map_follows_the_input(qtbot, window):
