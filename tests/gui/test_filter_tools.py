@@ -14,6 +14,7 @@ from convlab.gui.playground.filter_tools import (
     probabilities,
 )
 from convlab.nn import functional as F
+from convlab.nn import reference
 from convlab.train import TrainConfig, Trainer
 
 
@@ -117,6 +118,24 @@ def test_playground_views_use_the_open_filter_and_bias(panel):
     expected, _ = F.conv2d_forward(x, w, b)
     np.testing.assert_allclose(panel.conv_view.current_map(), expected[0, 0],
                                rtol=1e-6, atol=1e-6)
+
+
+def test_step_through_adds_the_open_filter_bias(panel):
+    """On a network filter, window products + bias = conv_single_step = conv cell."""
+    panel.open_filter(0, 1)
+    bias = float(panel._model.layers[0].bias.data[1])
+    assert bias != 0.0
+    kernel = panel._model.layers[0].weight.data[1, 0].astype(np.float64)
+    conv = panel.conv_view.current_map()
+    row, col = np.unravel_index(np.abs(conv - bias).argmax(), conv.shape)
+    panel.conv_view.cell_clicked.emit(int(row), int(col))
+    grids, footer = panel.step.arithmetic()
+    a_slice = _digit()[row:row + 3, col:col + 3].astype(np.float64)  # stride 1, p 0
+    value = reference.conv_single_step(a_slice[None], kernel[None], bias)
+    np.testing.assert_allclose(grids["products"], a_slice * kernel, rtol=1e-6)
+    assert grids["products"].sum() + bias == pytest.approx(value)
+    assert value == pytest.approx(conv[row, col], rel=1e-5)
+    assert f"plus bias {bias:+.4g}" in footer
 
 
 @pytest.mark.parametrize("make_optimizer", [

@@ -7,7 +7,7 @@ from PyQt5.QtWidgets import QCheckBox, QComboBox, QPushButton, QSlider, QSpinBox
 
 from convlab.gui.playground import PlaygroundPanel
 from convlab.gui.playground.bench import measure_kernel_edit
-from convlab.gui.playground.step_through import window_positions
+from convlab.gui.playground.views import PADDING_TINT, UNREACHED_TINT
 from convlab.nn import functional as F
 from convlab.nn import reference
 
@@ -27,6 +27,16 @@ def panel(qtbot):
     qtbot.addWidget(widget)
     widget.set_input_image(_digit())
     return widget
+
+
+def _input_window(image, top, left, f):
+    """The f x f window at (top, left) in input coordinates; outside the image is 0."""
+    window = np.zeros((f, f))
+    for i in range(f):
+        for j in range(f):
+            if 0 <= top + i < image.shape[0] and 0 <= left + j < image.shape[1]:
+                window[i, j] = image[top + i, left + j]
+    return window
 
 
 def _expected_conv(image, kernel, stride, padding):
@@ -122,33 +132,81 @@ def test_signed_views_use_symmetric_levels(panel):
     assert panel.pool_view.legend_levels() == (low, high)
 
 
+@pytest.mark.parametrize("stride, padding, unreached", [
+    (2, 0, [27]),  # (28 - 3) / 2 = 12.5: the last row and column are left over
+    (3, 0, [27]),  # (28 - 3) / 3 = 8.33: windows end at row 26
+    (2, 1, [29]),  # (28 + 2 - 3) / 2 = 13.5: the last padded row is left over
+    (1, 0, []),  # exact: every row is read
+    (3, 1, []),  # (28 + 2 - 3) / 3 = 9 exactly
+])
+def test_unreached_rows_and_columns_are_tinted(panel, stride, padding, unreached):
+    """The padded input marks exactly the rows/columns no window reaches (issue 5)."""
+    panel.set_stride(stride)
+    panel.set_padding(padding)
+    overlay = panel.input_view.overlay()
+    size = 28 + 2 * padding
+    assert overlay.shape == (size, size, 4)
+    lines = np.zeros(size, bool)
+    lines[unreached] = True
+    marked = lines[:, None] | lines[None, :]
+    np.testing.assert_array_equal(np.all(overlay == UNREACHED_TINT, axis=-1), marked)
+    border = np.zeros((size, size), bool)
+    if padding:
+        border[:padding] = border[-padding:] = True
+        border[:, :padding] = border[:, -padding:] = True
+    np.testing.assert_array_equal(np.all(overlay == PADDING_TINT, axis=-1),
+                                  border & ~marked)
+    assert not overlay[~border & ~marked].any()
+
+
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (3, 0), (3, 2), (4, 3)])
 def test_step_through_positions_match_the_formula(panel, stride, padding):
-    """Window corners are (i*s, j*s) for every output cell, count from the formula."""
+    """Step k's window starts at input (s*i - p, s*j - p): the formula, not the code."""
     panel.set_input_factor(2)  # 14x14 keeps the walk short
     panel.set_stride(stride)
     panel.set_padding(padding)
+    image = panel.results()["input"]
     out = (14 + 2 * padding - 3) // stride + 1
-    positions = panel.step.positions()
-    assert len(positions) == out * out == panel.step.step_count()
-    assert positions == window_positions(out, out, stride)
-    assert positions[-1] == ((out - 1) * stride, (out - 1) * stride)
-    last_row = (out - 1) * stride + 3
-    assert last_row <= 14 + 2 * padding
-
-
-def test_step_value_is_the_sum_of_products(panel):
-    """Each step's window x kernel sum (conv_single_step) equals that output cell."""
-    panel.set_stride(2)
-    panel.set_padding(1)
-    r = panel.results()
-    for index in (0, 37, panel.step.step_count() - 1):
+    corners = [(stride * i - padding, stride * j - padding)
+               for i in range(out) for j in range(out)]
+    assert panel.step.step_count() == len(corners)
+    # The step-through works in padded coordinates: shift back by p to compare.
+    assert [(top - padding, left - padding)
+            for top, left in panel.step.positions()] == corners
+    for index, (top, left) in enumerate(corners):
         panel.step.set_step(index)
         step = panel.step.current_step()
-        window = r["padded"][step.top:step.top + 3, step.left:step.left + 3]
-        value = reference.conv_single_step(window[None], r["kernel"][None], 0.0)
-        assert value == pytest.approx(r["conv"][step.out_row, step.out_col])
-        assert f"output[{step.out_row}, {step.out_col}]" in panel.step._maths.footer()
+        assert (step.out_row, step.out_col) == divmod(index, out)
+        assert (step.top - padding, step.left - padding) == (top, left)
+        grids, _ = panel.step.arithmetic()
+        np.testing.assert_array_equal(grids["window (input)"],
+                                      _input_window(image, top, left, 3))
+
+
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (3, 2)])
+def test_step_products_and_sum_match_conv_single_step(panel, stride, padding):
+    """The shown products and their sum equal conv_single_step and the conv cell."""
+    panel.set_stride(stride)
+    panel.set_padding(padding)
+    panel.editor.set_cell_text(0, 2, "-1.5")  # no symmetry to hide a flipped kernel
+    kernel = panel.editor.kernel()
+    conv = panel.conv_view.current_map()
+    out = conv.shape[0]
+    # The strongest and the weakest responses sit on the stroke; the corners on blank.
+    cells = [(0, 0), np.unravel_index(conv.argmax(), conv.shape),
+             np.unravel_index(conv.argmin(), conv.shape), (out - 1, out - 1)]
+    for row, col in (map(int, cell) for cell in cells):
+        panel.conv_view.cell_clicked.emit(row, col)
+        grids, footer = panel.step.arithmetic()
+        a_slice = _input_window(_digit(), stride * row - padding,
+                                stride * col - padding, 3)
+        value = reference.conv_single_step(a_slice[None], kernel[None], 0.0)
+        np.testing.assert_array_equal(grids["window (input)"], a_slice)
+        np.testing.assert_array_equal(grids["kernel"], kernel)
+        np.testing.assert_allclose(grids["products"], a_slice * kernel)
+        assert grids["products"].sum() == pytest.approx(value)
+        assert value == pytest.approx(conv[row, col])
+        assert f"output[{row}, {col}] = {value:+.4g}" in footer
 
 
 def test_step_through_moves_back_and_forward(panel, qtbot):

@@ -90,6 +90,10 @@ class ArithmeticView(QWidget):
         """The sentence under the grids (the sum, the max or the average)."""
         return self._footer
 
+    def grids(self):
+        """The grids on show as {caption: values (h, w)}, in drawing order."""
+        return {caption: values for caption, values, _, _ in self._grids}
+
     def _grid_width(self, caption, values):
         """A grid is as wide as its cells, or its caption when that is longer."""
         caption_width = self.fontMetrics().horizontalAdvance(caption) + 4
@@ -284,6 +288,10 @@ class StepThroughView(QWidget):
         problem = self._problem()
         if problem is not None and row < problem[4] and col < problem[5]:
             self.set_step(row * problem[5] + col)
+
+    def arithmetic(self):
+        """What the current step shows: ({caption: values}, footer sentence)."""
+        return self._maths.grids(), self._maths.footer()
 
     def current_step(self):
         """The WindowStep on show, or None when there is nothing to walk."""

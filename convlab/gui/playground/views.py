@@ -272,6 +272,10 @@ class MapView(QWidget):
         else:
             self._overlay.setImage(rgba, levels=(0, 255), autoLevels=False)
 
+    def overlay(self):
+        """The (H, W, 4) uint8 tint on show over the map, or None."""
+        return self._tint
+
     def set_window(self, top, left, height, width):
         """Outline the sliding window (in pixels of this map); height 0 hides it."""
         self._place(self._window, top, left, height, width)
