@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from convlab.fileio import write_text_atomic
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -495,23 +497,6 @@ def _save(write, path):
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_FAILED) \
             from exc
-
-
-def write_text_atomic(path, text: str):
-    """Write ``text`` to a temporary file beside ``path``, then rename it over."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        # mkstemp makes the file private (0600); give it the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _one_line(exc) -> str:

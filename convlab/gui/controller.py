@@ -7,8 +7,6 @@ that draws feature maps and predictions. While training runs, snapshots of the l
 weights are copied into ``view_model`` at most ~20 times a second.
 """
 
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from convlab.data.download import download_mnist
 from convlab.data.mnist import EXPECTED_FILES, MnistFormatError
 from convlab.data.preprocess import to_mnist
 from convlab.export import ExportError, export_pytorch
+from convlab.fileio import write_text_atomic
 from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build
 from convlab.nn.functional import softmax
 from convlab.train import evaluate
@@ -262,7 +261,7 @@ class Controller(QObject):
         try:
             text = export_pytorch(self.view_model, module=Path(path).stem,
                                   source=self.model_note)
-            _write_atomically(path, text)
+            write_text_atomic(path, text)
         except (OSError, ExportError) as exc:
             self._message("error", "Could not export", f"{path}\n\n{exc}")
             return False
@@ -834,15 +833,3 @@ def _check_fits_mnist(model):
         raise ValueError(f"this network gives {out.shape[1:]} outputs, not 10 digit "
                          "scores")
 
-
-def _write_atomically(path, text):
-    """Write text to path via a temporary file, so a failure leaves no half file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

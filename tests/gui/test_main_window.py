@@ -328,6 +328,7 @@ def test_export_to_pytorch_writes_a_module(window, tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "def build" in text and "import torch" in text
     assert [p.name for p in tmp_path.iterdir()] == ["digits.py"]
+    assert path.stat().st_mode & 0o044  # readable by others, not mkstemp's 0600
 
 
 def test_digit_keys_reach_my_digits(qtbot, window):
