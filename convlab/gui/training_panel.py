@@ -36,7 +36,6 @@ from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -346,8 +345,8 @@ class TrainingPanel(QWidget):
         self.data_source = _teach(
             QComboBox(), "Dataset",
             "The digits to learn from: real MNIST (70,000 handwritten digits in the "
-            "full set) from a folder, or digits generated from fonts and strokes, "
-            "which need no download.",
+            "full set) from a folder, or digits drawn by the program itself from "
+            "random pen strokes, which need no download.",
         )
         self.data_source.addItem("Generated digits (built-in)", BUILTIN_SOURCE)
         self.open_folder = _teach(
@@ -701,7 +700,7 @@ class TrainingPanel(QWidget):
         self.lr_changed.emit(value)
 
     def _on_open_folder_clicked(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder with the MNIST files")
+        folder = dialogs.ask_directory(self, "Folder with the MNIST files", "")
         if folder:
             self.add_data_source(folder)
 

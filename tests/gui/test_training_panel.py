@@ -308,3 +308,18 @@ def test_bad_saved_state_keeps_the_defaults(qtbot, state):
     qtbot.addWidget(panel)
     panel.restore_state(state)
     assert panel.saved_state() == default.saved_state()
+
+
+def test_mnist_folder_button_asks_through_dialogs(qtbot, monkeypatch, tmp_path):
+    """The folder chooser goes through dialogs, and the chosen folder is selected."""
+    asked = []
+
+    def ask_directory(parent, title, directory):
+        asked.append(title)
+        return str(tmp_path)
+
+    monkeypatch.setattr(dialogs, "ask_directory", ask_directory)
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.open_folder.click()
+    assert asked and panel.data_source.currentData() == str(tmp_path)
