@@ -24,7 +24,7 @@ from PyQt5.QtWidgets import QProgressDialog
 
 from convlab import nn
 from convlab.data import sources
-from convlab.data.download import download_mnist
+from convlab.data.download import DownloadError, download_mnist
 from convlab.data.mnist import EXPECTED_FILES, MnistFormatError
 from convlab.data.preprocess import to_mnist
 from convlab.export import ExportError, export_pytorch
@@ -42,7 +42,7 @@ from .network_view import (
     mosaic,
     vector_grid,
 )
-from .tasks import BackgroundTask
+from .tasks import EXPECTED_FAILURES, BackgroundTask
 from .training_panel import BUILTIN_SOURCE, LOADED_SOURCE
 from .training_session import TrainingSession, clone_model
 
@@ -366,7 +366,9 @@ class Controller(QObject):
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
         dialog.canceled.connect(lambda: cancelled.append(True))
-        task = BackgroundTask(work, self, on_cancel=lambda: cancelled.append(True))
+        task = BackgroundTask(work, self, on_cancel=lambda: cancelled.append(True),
+                              expected=(*EXPECTED_FAILURES, DownloadError,
+                                        _DownloadCancelled))
         self._download = task
 
         def on_progress(value):

@@ -4,6 +4,10 @@ import traceback
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
+# Failures that happen in normal use (no network, a bad file, a cancel): the message
+# says it all, so the terminal stays quiet.
+EXPECTED_FAILURES = (OSError, ValueError)
+
 
 class _TaskWorker(QObject):
     """Calls fn(report) in the worker thread; never touches a widget."""
@@ -13,16 +17,18 @@ class _TaskWorker(QObject):
     failed = pyqtSignal(str)
     finished = pyqtSignal()
 
-    def __init__(self, fn):
+    def __init__(self, fn, expected):
         super().__init__()
         self._fn = fn
+        self._expected = expected
 
     @pyqtSlot()
     def run(self):
         try:
             result = self._fn(self.progressed.emit)
         except Exception as exc:  # any failure becomes a message, never a crash
-            traceback.print_exc()
+            if not isinstance(exc, self._expected):
+                traceback.print_exc()  # a bug: keep the details for whoever fixes it
             self.failed.emit(str(exc) or type(exc).__name__)
         else:
             self.succeeded.emit(result)
@@ -35,6 +41,8 @@ class BackgroundTask(QObject):
 
     The same shape as the training worker (DESIGN.md section 5): a QObject worker moved
     to a QThread, results back through queued signals, wait() joins the thread.
+    Every exception fn raises becomes failed(message); only those not in expected
+    (bugs, not everyday failures) also print a traceback.
     """
 
     progressed = pyqtSignal(object)
@@ -42,11 +50,11 @@ class BackgroundTask(QObject):
     failed = pyqtSignal(str)
     finished = pyqtSignal()
 
-    def __init__(self, fn, parent=None, on_cancel=None):
+    def __init__(self, fn, parent=None, on_cancel=None, expected=EXPECTED_FAILURES):
         super().__init__(parent)
         self._on_cancel = on_cancel
         self._thread = QThread()
-        self._worker = _TaskWorker(fn)
+        self._worker = _TaskWorker(fn, tuple(expected))
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.progressed.connect(self.progressed)

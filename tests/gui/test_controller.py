@@ -1,9 +1,11 @@
-"""Tests for the controller's helpers that need no window."""
+"""Tests for the controller's helpers and background tasks that need no window."""
 
 import numpy as np
+import pytest
 
 from convlab import nn
 from convlab.gui.controller import arch_of
+from convlab.gui.tasks import BackgroundTask
 from convlab.nn.architectures import NAMED_ARCHS, build
 
 
@@ -14,3 +16,22 @@ def test_arch_of_recovers_the_spec_of_built_networks():
         assert arch_of(build(spec, rng)) == spec, name
     odd = nn.Sequential(nn.Flatten(), nn.Linear(784, 10, rng=rng))
     assert arch_of(odd) is None
+
+
+@pytest.mark.parametrize("error, traceback_printed", [
+    (OSError("no network"), False), (ValueError("bad file"), False),
+    (KeyError("bug"), True),
+])
+def test_background_task_prints_a_traceback_only_for_bugs(qtbot, capfd, error,
+                                                          traceback_printed):
+    """Every failure becomes failed(message); only unexpected ones print a traceback."""
+
+    def fail(report):
+        raise error
+
+    task = BackgroundTask(fail)
+    with qtbot.waitSignal(task.failed) as failed, qtbot.waitSignal(task.finished):
+        task.start()
+    task.wait()
+    assert failed.args == [str(error)]
+    assert ("Traceback" in capfd.readouterr().err) == traceback_printed

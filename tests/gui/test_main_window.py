@@ -234,8 +234,10 @@ def test_folder_without_mnist_names_the_files(window, tmp_path, messages):
     assert window.controller.dataset is None
 
 
-def test_failed_download_leaves_nothing_behind(qtbot, window, tmp_path, messages):
-    """A download from a mirror that does not exist reports it and writes no file."""
+def test_failed_download_leaves_nothing_behind(qtbot, window, tmp_path, messages,
+                                               capfd):
+    """A download from a mirror that does not exist reports it, writes no file and
+    prints nothing in the terminal."""
     dest = tmp_path / "mnist"
     task = window.controller.download_mnist(
         dest=dest, mirrors=[(tmp_path / "no-mirror").as_uri()])
@@ -245,6 +247,7 @@ def test_failed_download_leaves_nothing_behind(qtbot, window, tmp_path, messages
     assert messages[-1][0] == "error"
     assert list(dest.iterdir()) == []
     assert window.controller.dataset is None
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_closing_during_evaluation_leaves_no_thread(qtbot, window, tiny_dataset):
