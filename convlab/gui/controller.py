@@ -584,7 +584,7 @@ class Controller(QObject):
         y, pred = dataset.y_test, result["predictions"]
         confidence = result["probabilities"][np.arange(len(y)), pred]
         wrong = np.flatnonzero(pred != y)
-        worst = wrong[np.argsort(-confidence[wrong])][:MISTAKES]
+        worst = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISTAKES]
         panel.show_mistakes(
             dataset.x_test[worst, 0], worst,
             [f"{y[i]} → {pred[i]} ({confidence[i]:.0%})" for i in worst])

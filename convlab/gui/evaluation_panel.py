@@ -25,6 +25,9 @@ from .qimage import array_to_pixmap
 
 THUMB = 56  # gallery thumbnails: 28x28 digits at twice their size
 CONFUSION_CMAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (8, 81, 156)])
+# The accuracy axis starts this far below the worst digit, rounded down to a whole
+# percent: bars of 96% and 99% must look different, not both "full".
+ZOOM_MARGIN = 0.02
 
 
 class EvaluationPanel(QWidget):
@@ -63,12 +66,13 @@ class EvaluationPanel(QWidget):
         self.per_class.setAccessibleName("Accuracy per digit")
         self.per_class.setToolTip(
             "For each true digit, the share of its test images the network got right. "
-            "Low bars show which digits the network finds hard."
+            "Low bars show which digits the network finds hard. The axis starts "
+            "just below the worst digit (its label says where), so small "
+            "differences between good digits show."
         )
         self.per_class.setMouseEnabled(False, False)
         self.per_class.setMenuEnabled(False)
-        self.per_class.setYRange(0, 1.05, padding=0)
-        self.per_class.setLabel("left", "accuracy")
+        self._zoom_accuracy_axis(0.0)
         self.per_class.setLabel("bottom", "true digit")
         self.per_class.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
         self._bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.7,
@@ -160,6 +164,19 @@ class EvaluationPanel(QWidget):
         """The confusion matrix on show (10, 10), or None."""
         return None if self._counts is None else self._counts.copy()
 
+    def per_class_accuracy(self):
+        """The heights of the per-digit accuracy bars (10,), 0 for a missing digit."""
+        return np.array(self._bars.opts["height"], dtype=float)
+
+    def accuracy_axis_range(self):
+        """The (bottom, top) of the per-digit accuracy axis on show."""
+        return self._y_range
+
+    def mistake_indices(self):
+        """Test-set indices of the most-confidently-wrong images, in order."""
+        return [self.mistakes.item(i).data(Qt.UserRole)
+                for i in range(self.mistakes.count())]
+
     def gallery_indices(self):
         """Test-set indices of the images in the cell gallery, in order."""
         return [self.gallery.item(i).data(Qt.UserRole)
@@ -186,6 +203,10 @@ class EvaluationPanel(QWidget):
             f"on {dataset_name}"
         )
         self._bars.setOpts(height=np.nan_to_num(per_class))
+        present = np.asarray(per_class, dtype=float)
+        present = present[np.isfinite(present)]
+        lowest = float(present.min()) if present.size else 0.0
+        self._zoom_accuracy_axis(np.floor(round(100 * (lowest - ZOOM_MARGIN), 6)) / 100)
         self.set_confusion(confusion)
 
     def clear_results(self):
@@ -193,10 +214,19 @@ class EvaluationPanel(QWidget):
         if self.evaluate_button.isEnabled():  # else it says why it cannot evaluate
             self.summary.setText("Not evaluated yet.")
         self._bars.setOpts(height=np.zeros(10))
+        self._zoom_accuracy_axis(0.0)
         self.set_confusion(None)
         self.gallery_title.setText("Click a cell of the confusion matrix.")
         self.gallery.clear()
         self.mistakes.clear()
+
+    def _zoom_accuracy_axis(self, bottom):
+        """Show accuracies from bottom (at least 0) to 1, and say so on the axis."""
+        bottom = min(max(0.0, float(bottom)), 0.99)
+        self._y_range = (bottom, 1.0)
+        self.per_class.setYRange(bottom, 1.0, padding=0)
+        self.per_class.setLabel(
+            "left", "accuracy" if bottom == 0 else f"accuracy (axis from {bottom:.0%})")
 
     def set_confusion(self, confusion):
         """Fill the matrix; None empties it."""

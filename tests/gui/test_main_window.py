@@ -19,7 +19,7 @@ from convlab import nn
 from convlab.data.mnist import EXPECTED_FILES
 from convlab.gui import app
 from convlab.gui import controller as controller_module
-from convlab.gui.controller import app_settings
+from convlab.gui.controller import MISTAKES, app_settings
 from convlab.gui.main_window import TABS, MainWindow
 from convlab.gui.training_panel import BUILTIN_SOURCE
 from convlab.gui.worker import take_snapshot
@@ -141,6 +141,42 @@ def test_confusion_cell_opens_gallery_and_image_becomes_input(qtbot, window,
     np.testing.assert_array_equal(controller.current_input,
                                   tiny_dataset.x_test[indices[0], 0])
     assert controller.current_label == row
+
+
+def test_evaluation_fills_mistakes_and_per_digit_bars(qtbot, window, tiny_dataset):
+    """After an evaluation the most-confidently-wrong gallery holds the wrong images,
+    surest first, and the per-digit bars are the evaluation's values."""
+    controller, panel = window.controller, window.evaluation_panel
+    window.new_action.trigger()  # random weights: plenty of mistakes
+    controller.set_dataset(tiny_dataset)
+    controller.evaluate_test_set()
+    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    result = controller.evaluation
+    y, pred, probs = tiny_dataset.y_test, result["predictions"], result["probabilities"]
+    wrong = np.flatnonzero(pred != y)
+    assert wrong.size > 0
+    sureness = probs[wrong, pred[wrong]]
+    expected = wrong[np.argsort(-sureness, kind="stable")][:MISTAKES]
+    assert panel.mistake_indices() == expected.tolist()
+    shown = probs[expected, pred[expected]]
+    assert np.all(np.diff(shown) <= 0)
+    np.testing.assert_array_equal(panel.per_class_accuracy(),
+                                  np.nan_to_num(result["per_class"]))
+    bottom, top = panel.accuracy_axis_range()
+    assert top == 1.0 and 0 <= bottom <= np.nanmin(result["per_class"])
+
+
+def test_accuracy_axis_zooms_to_the_digits(window):
+    """Per-digit accuracies of 96-99% get an axis from just below 96%, not from 0."""
+    panel = window.evaluation_panel
+    per_class = np.array([0.99, 0.98, 0.97, 0.96, 0.99, 0.98, 0.99, 0.97, 0.96, 0.98])
+    confusion = np.diag(np.round(per_class * 100)).astype(int)
+    panel.set_results(0.978, per_class, confusion, "test digits")
+    bottom, top = panel.accuracy_axis_range()
+    assert 0.9 <= bottom < 0.96 and top == 1.0
+    assert f"{bottom:.0%}" in panel.per_class.getAxis("left").labelText
+    panel.clear_results()
+    assert panel.accuracy_axis_range() == (0.0, 1.0)
 
 
 def test_evaluation_tab_evaluates_by_itself(qtbot, window, tiny_dataset):
