@@ -21,6 +21,7 @@ Slots (setters):
     set_loaded_dataset(name)           offer the window's loaded dataset (None: remove)
     show_failure(str)                  a training failure, shown as a dialog (through
                                        dialogs.show_message, like every dialog)
+    saved_state() / restore_state(d)   the settings as JSON-able values, for QSettings
 """
 
 from __future__ import annotations
