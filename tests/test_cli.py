@@ -289,3 +289,12 @@ def test_atomic_write_leaves_nothing_behind_on_failure(monkeypatch, tmp_path):
         cli.write_text_atomic(target, "second")
     assert target.read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["net.py"]
+
+
+def test_generated_digits_floor_on_real_mnist(mnist_dir, tmp_path):
+    """The README's command: trained only on generated digits, >= 90% on real MNIST."""
+    out = tmp_path / "builtin.npz"
+    run("train", "--data", "builtin", "--epochs", 4, "--schedule", "cosine",
+        "--out", out, check_rc=0)
+    proc = run("evaluate", "--model", out, "--data", mnist_dir, "--json", check_rc=0)
+    assert json.loads(proc.stdout)["accuracy"] >= 0.90
