@@ -191,6 +191,11 @@ class TrainingWorker(QObject):
         """Prepare the Trainer and train until done, stopped, diverged or failed."""
         # One BLAS thread: with more, BLAS threads spin on every core between calls
         # and starve the GUI thread (and, on a busy machine, training itself).
+        # Measured with `bench gui` and rejected: a shorter sys.setswitchinterval or
+        # a sleep(0) per step change nothing measurable (the GIL is not what slows
+        # the GUI; sharing a CPU core with this thread is), and a raised nice value
+        # for this thread speeds up edits but lets any other busy program starve
+        # training (throughput ratio 0.34 at nice 5 next to one busy process).
         with threadpool_limits(limits=1, user_api="blas"):
             self._train()
 
