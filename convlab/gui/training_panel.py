@@ -622,6 +622,11 @@ class TrainingPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("not started")
 
+    def show_loading(self, done: int, total: int) -> None:
+        """Say how far the drawing of generated digits got, before training starts."""
+        self.progress.setValue(round(1000 * done / max(total, 1)))
+        self.progress.setFormat(f"drawing digits {done:,} of {total:,}")
+
     def add_progress(self, progress: TrainingProgress) -> None:
         """Append a batch of per-step points and show speed and progress."""
         for key, values in (("loss", progress.losses), ("acc", progress.accuracies)):

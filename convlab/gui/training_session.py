@@ -18,6 +18,7 @@ Signals:
     state_changed(str)                "idle" | "running" | "paused" | "stopping"
     running_changed(bool)             a run started (True) or ended (False)
     progress(TrainingProgress), epoch_finished(EpochProgress)
+    loading(int, int)                 (done, total) generated digits drawn before a run
     failed(str)                       the panel shows the dialog; just keep going
     finished()                        the thread has ended; the model is the GUI's again
 
@@ -69,6 +70,7 @@ class TrainingSession(QObject):
     running_changed = pyqtSignal(bool)
     progress = pyqtSignal(object)
     epoch_finished = pyqtSignal(object)
+    loading = pyqtSignal(int, int)
     failed = pyqtSignal(str)
     finished = pyqtSignal()
 
@@ -102,6 +104,7 @@ class TrainingSession(QObject):
         self.state_changed.connect(panel.set_state)
         self.progress.connect(panel.add_progress)
         self.epoch_finished.connect(panel.add_epoch)
+        self.loading.connect(panel.show_loading)
         self.failed.connect(panel.show_failure)
         self._panel = panel
 
@@ -153,7 +156,8 @@ class TrainingSession(QObject):
 
         def prepare() -> Trainer:
             rng = np.random.default_rng(config.seed)
-            x, y = load()
+            # self._worker is set before the thread starts, so it is there already.
+            x, y = load(self._worker.report_loading)
             train, val = split_validation(x, y, config.val_fraction, rng)
             return Trainer(model, train, val, config, rng=rng)
 
@@ -170,11 +174,11 @@ class TrainingSession(QObject):
         """A function that returns (x_train, y_train) for a data choice."""
         if source == LOADED_SOURCE and self._dataset is not None:
             dataset = self._dataset
-            return lambda: (dataset.x_train, dataset.y_train)
+            return lambda progress: (dataset.x_train, dataset.y_train)
 
-        def load():
+        def load(progress):
             dataset = sources.load_dataset(
-                sources.BUILTIN if source == BUILTIN_SOURCE else source)
+                sources.BUILTIN if source == BUILTIN_SOURCE else source, progress)
             return dataset.x_train, dataset.y_train
 
         return load
@@ -201,6 +205,7 @@ class TrainingSession(QObject):
         worker.progress.connect(self.progress)
         worker.epoch_finished.connect(self.epoch_finished)
         worker.snapshot_ready.connect(self.weights_updated)
+        worker.loading.connect(self.loading)
         worker.failed.connect(self.failed)
         self._thread, self._worker = thread, worker
         if self._panel is not None:

@@ -9,6 +9,7 @@ Signals:
     epoch_finished(EpochProgress) an epoch's training and validation metrics
     snapshot_ready(WeightSnapshot) copies of the weights, and the activations for the
                                   probe image when one is set
+    loading(int, int)             (done, total) while prepare() draws generated digits
     failed(str)                   an exception or a diverged loss, explained; the model
                                   keeps its last good weights
     finished()                    run() has returned (always emitted, also on failure)
@@ -18,7 +19,10 @@ Thread-safe controls (call them from the GUI thread; they act between two steps)
 
 ``run()`` first calls ``prepare()`` (loading data can take seconds, so it happens here
 and not in the GUI thread), which returns the Trainer. Controls that arrive before the
-Trainer exists are kept and replayed on it in order.
+Trainer exists are kept and replayed on it in order. A slow ``prepare()`` passes
+``report_loading`` as its data's progress callback: that shows how far it got and,
+once stop() was asked for, cancels the load, so closing the window never waits for
+thousands of digits to be drawn.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ from threadpoolctl import threadpool_limits
 from convlab.train import Trainer, TrainingDiverged
 
 EMIT_INTERVAL = 0.05  # seconds between GUI updates: 20/s looks live, costs little
+
+
+class LoadingCancelled(Exception):
+    """Raised inside prepare()'s data loading when the run was stopped meanwhile."""
 
 
 @dataclass
@@ -116,6 +124,7 @@ class TrainingWorker(QObject):
     progress = pyqtSignal(object)
     epoch_finished = pyqtSignal(object)
     snapshot_ready = pyqtSignal(object)
+    loading = pyqtSignal(int, int)
     failed = pyqtSignal(str)
     finished = pyqtSignal()
 
@@ -131,6 +140,8 @@ class TrainingWorker(QObject):
         self._probe: np.ndarray | None = None
         self._points: list = []             # (step, loss, accuracy) not yet reported
         self._last = None                   # latest StepResult
+        self._stop_requested = threading.Event()  # also seen while still loading
+        self._last_loading = 0.0
 
     @property
     def trainer(self) -> Trainer | None:
@@ -151,7 +162,17 @@ class TrainingWorker(QObject):
         self._control("resume")
 
     def stop(self) -> None:
+        self._stop_requested.set()
         self._control("stop")
+
+    def report_loading(self, done: int, total: int) -> None:
+        """Progress callback for prepare()'s data: throttled report, or cancel."""
+        if self._stop_requested.is_set():
+            raise LoadingCancelled
+        now = time.perf_counter()
+        if done == total or now - self._last_loading >= self._interval:
+            self._last_loading = now
+            self.loading.emit(done, total)
 
     def step_once(self) -> None:
         self._control("step_once")
@@ -219,6 +240,8 @@ class TrainingWorker(QObject):
                         or now - last_emit >= self._interval):
                     self._emit(result)
                     last_emit = now
+        except LoadingCancelled:
+            pass  # stopped before training began: nothing to report
         except TrainingDiverged as exc:
             # Show the restored weights; the epoch, if any, was reported already.
             self._emit(self._last, with_epoch=False)

@@ -140,3 +140,27 @@ def test_command_runs_between_steps_and_shows_its_effect(model):
     snapshots = [args[0] for name, args in log if name == "snapshot_ready"]
     assert snapshots and not snapshots[0].params[0][0].any()
     assert worker.trainer.step == 0
+
+
+def test_loading_reports_progress_and_stop_cancels_it(model):
+    """prepare()'s data progress is reported; once stop() is asked for, the load
+    ends at its next report, quietly, and no training starts."""
+    drawn = []
+
+    def prepare():
+        for done in range(1, 11):  # a loader drawing ten chunks of digits
+            drawn.append(done)
+            worker.report_loading(done, 10)
+            if done == 3:
+                worker.stop()  # the student closes the window meanwhile
+        return make_prepare(model)()
+
+    worker = TrainingWorker(model, prepare, interval=0.0)
+    log = record(worker)
+    worker.loading.connect(lambda done, total: log.append(("loading", (done, total))))
+    worker.run()
+    assert drawn == [1, 2, 3, 4]
+    assert [args for name, args in log if name == "loading"] == [(1, 10), (2, 10),
+                                                                 (3, 10)]
+    assert [name for name, _ in log if name != "loading"] == ["finished"]
+    assert worker.trainer is None
