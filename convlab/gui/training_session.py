@@ -38,6 +38,7 @@ from PyQt5.QtWidgets import QApplication
 
 from convlab import nn
 from convlab.data import sources
+from convlab.data.batching import train_val_split
 from convlab.gui.training_panel import BUILTIN_SOURCE, LOADED_SOURCE, TrainingRequest
 from convlab.gui.worker import TrainingWorker
 from convlab.nn.architectures import ArchSpec, build
@@ -51,14 +52,6 @@ def clone_model(model):
     clone = nn.from_config(model.get_config())
     clone.load_state_dict(model.state_dict())
     return clone
-
-
-def split_validation(x, y, fraction: float, rng: np.random.Generator):
-    """Hold out ``fraction`` of (x, y), chosen at random, to measure overfitting."""
-    order = rng.permutation(len(x))
-    n_val = int(round(fraction * len(x)))
-    val, train = order[:n_val], order[n_val:]
-    return (x[train], y[train]), (x[val], y[val])
 
 
 class TrainingSession(QObject):
@@ -158,8 +151,8 @@ class TrainingSession(QObject):
             rng = np.random.default_rng(config.seed)
             # self._worker is set before the thread starts, so it is there already.
             x, y = load(self._worker.report_loading)
-            train, val = split_validation(x, y, config.val_fraction, rng)
-            return Trainer(model, train, val, config, rng=rng)
+            x_tr, y_tr, x_val, y_val = train_val_split(x, y, config.val_fraction, rng)
+            return Trainer(model, (x_tr, y_tr), (x_val, y_val), config, rng=rng)
 
         self._launch(prepare, paused)
 
