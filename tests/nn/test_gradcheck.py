@@ -2,24 +2,9 @@
 
 import numpy as np
 import pytest
+from cases import numeric_grad
 
 from convlab.nn import functional as F
-
-
-def numeric_grad(f, x, eps=1e-6):
-    """Central-difference gradient of the scalar function f() with respect to x."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + eps
-        plus = f()
-        x[i] = old - eps
-        minus = f()
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def assert_close(analytic, numeric, tol=1e-6):

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from cases import numeric_grad
 
 from convlab import nn
 
@@ -23,20 +24,6 @@ def gradcheck_net(rng):
         nn.Dropout(0.3, rng=rng),
         nn.Linear(16, 5, rng=rng, dtype=np.float64),
     )
-
-
-def numeric_gradient(f, array, eps=1e-6):
-    """Central differences of the scalar f() with respect to every entry of array."""
-    grad = np.zeros_like(array)
-    for i in np.ndindex(array.shape):
-        saved = array[i]
-        array[i] = saved + eps
-        plus = f()
-        array[i] = saved - eps
-        minus = f()
-        array[i] = saved
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
 
 
 def relative_error(a, b):
@@ -65,11 +52,11 @@ def test_whole_network_gradients_match_finite_differences():
     net.zero_grad()
     dx = net.backward(dlogits)
 
-    assert relative_error(dx, numeric_gradient(loss, x)) < 1e-6
+    assert relative_error(dx, numeric_grad(loss, x)) < 1e-6
     for p in net.parameters():
         # BatchNorm's running statistics move on each forward but do not enter the
         # training-mode loss, so the repeated forwards do not disturb the check.
-        assert relative_error(p.grad, numeric_gradient(loss, p.data)) < 1e-6, p.name
+        assert relative_error(p.grad, numeric_grad(loss, p.data)) < 1e-6, p.name
 
 
 def test_eval_mode_gradients_match_finite_differences():
@@ -87,9 +74,9 @@ def test_eval_mode_gradients_match_finite_differences():
     _, dlogits = nn.softmax_cross_entropy(net.forward(x), y)
     net.zero_grad()
     dx = net.backward(dlogits)
-    assert relative_error(dx, numeric_gradient(loss, x)) < 1e-6
+    assert relative_error(dx, numeric_grad(loss, x)) < 1e-6
     for p in net.parameters():
-        assert relative_error(p.grad, numeric_gradient(loss, p.data)) < 1e-6, p.name
+        assert relative_error(p.grad, numeric_grad(loss, p.data)) < 1e-6, p.name
 
 
 LAYERS = [
