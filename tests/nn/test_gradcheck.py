@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from cases import numeric_grad
+from cases import conv2d_run, numeric_grad
 
 from convlab.nn import functional as F
 
@@ -27,14 +27,7 @@ CONV_CASES = [
 @pytest.mark.parametrize("case", CONV_CASES)
 def test_conv2d_gradients(case):
     """conv2d dx, dw, db match central differences (strides 1-3, padding 0-2)."""
-    N, C, H, W, Fo, kh, kw, stride, padding = case
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((N, C, H, W))
-    w = rng.standard_normal((Fo, C, kh, kw))
-    b = rng.standard_normal(Fo)
-    out, cache = F.conv2d_forward(x, w, b, stride, padding)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = F.conv2d_backward(dout, cache)
+    x, w, b, stride, padding, _, dout, dx, dw, db = conv2d_run(case)
 
     def loss():
         return np.sum(F.conv2d_forward(x, w, b, stride, padding)[0] * dout)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from cases import conv2d_run
 
 from convlab.nn import functional as F
 from convlab.nn import reference as R
@@ -22,16 +23,9 @@ CONV_GRID = [
 @pytest.mark.parametrize("bias", [True, False])
 def test_conv_fast_matches_reference(case, bias):
     """conv2d forward and all gradients equal the reference loops."""
-    N, C, H, W, Fo, kh, kw, stride, padding = case
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((N, C, H, W))
-    w = rng.standard_normal((Fo, C, kh, kw))
-    b = rng.standard_normal(Fo) if bias else None
-    out, cache = F.conv2d_forward(x, w, b, stride, padding)
+    x, w, b, stride, padding, out, dout, dx, dw, db = conv2d_run(case, bias)
     ref_out, ref_cache = R.conv_forward(x, w, b, stride, padding)
     np.testing.assert_allclose(out, ref_out, rtol=1e-10, atol=1e-12)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = F.conv2d_backward(dout, cache)
     ref_dx, ref_dw, ref_db = R.conv_backward(dout, ref_cache)
     np.testing.assert_allclose(dx, ref_dx, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dw, ref_dw, rtol=1e-10, atol=1e-12)

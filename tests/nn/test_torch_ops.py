@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from cases import conv2d_run
 
 from convlab.nn import functional as F
 
@@ -32,14 +33,7 @@ def grad(t):
 )
 def test_conv2d_matches_torch(case):
     """conv2d output, dx, dw and db equal torch's conv2d."""
-    N, C, H, W, Fo, kh, kw, stride, padding = case
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((N, C, H, W))
-    w = rng.standard_normal((Fo, C, kh, kw))
-    b = rng.standard_normal(Fo)
-    out, cache = F.conv2d_forward(x, w, b, stride, padding)
-    dout = rng.standard_normal(out.shape)
-    dx, dw, db = F.conv2d_backward(dout, cache)
+    x, w, b, stride, padding, out, dout, dx, dw, db = conv2d_run(case)
     tx, tw, tb = leaf(x), leaf(w), leaf(b)
     tout = tF.conv2d(tx, tw, tb, stride=stride, padding=padding)
     tout.backward(torch.tensor(dout))
