@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from fitting import fit
 
 from convlab import nn
 from convlab.data import my_digits
@@ -224,26 +225,13 @@ def test_accuracy_on_my_digits(store):
     assert accuracy_on(MyDigits(store.folder / "empty"), always_three) is None
 
 
-def _fit(model, x, y, rng, epochs):
-    """A few epochs of Adam on (x, y) in mini-batches of 32."""
-    optimizer = nn.Adam(model.parameters(), lr=3e-3)
-    for _ in range(epochs):
-        order = rng.permutation(len(y))
-        for start in range(0, len(y), 32):
-            batch = order[start : start + 32]
-            _, dlogits = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
-            optimizer.zero_grad()
-            model.backward(dlogits)
-            optimizer.step()
-
-
 def test_fine_tuning_raises_accuracy_on_my_digits(tmp_path):
     """Fine-tuning on the mix teaches a model a handwriting it misread before."""
     rng = np.random.default_rng(0)
     x_base, y_base = generate_digits(1000, 1)
     x_base = x_base[:, None]  # (N, 1, 28, 28)
     model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10, rng=rng))
-    _fit(model, x_base, y_base, rng, epochs=3)
+    fit(model, x_base, y_base, rng, epochs=3)
 
     # "My handwriting": mirror-image digits, which the model has never seen.
     mine, labels = generate_digits(30, 2)
@@ -253,7 +241,7 @@ def test_fine_tuning_raises_accuracy_on_my_digits(tmp_path):
     before = accuracy_on(store, model.forward)
 
     x, y = mix_for_fine_tuning(store, x_base, y_base, rng, my_share=0.3, base_size=700)
-    _fit(model, x, y, rng, epochs=5)
+    fit(model, x, y, rng, epochs=5)
     after = accuracy_on(store, model.forward)
     assert after >= before + 0.3
     assert after >= 0.8

@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from fitting import fit
 
 from convlab import nn
 from convlab.data.mnist import load_mnist
@@ -115,15 +116,7 @@ def test_training_on_generated_digits_reads_real_mnist(mnist_dir):
         nn.Conv2d(1, 8, 5, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(8 * 12 * 12, 10, rng=rng),
     )
-    optimizer = nn.Adam(model.parameters(), lr=3e-3)
-    for _ in range(2):
-        order = rng.permutation(len(y))
-        for start in range(0, len(y), 32):
-            batch = order[start : start + 32]
-            _, dlogits = nn.softmax_cross_entropy(model.forward(x[batch]), y[batch])
-            optimizer.zero_grad()
-            model.backward(dlogits)
-            optimizer.step()
+    fit(model, x, y, rng, epochs=2)
 
     images, labels = load_mnist(mnist_dir, "test")
     real = images[:2000, None].astype(np.float32) / 255  # (2000, 1, 28, 28)
