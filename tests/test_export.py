@@ -41,35 +41,34 @@ def every_layer_kind_net():
     return model
 
 
-def convlab_logits(model, x):
-    """ConvLab's logits for x in evaluation mode."""
+def assert_export_matches(model, x, folder):
+    """The exported torch model's logits on x equal ConvLab's eval logits (1e-5)."""
+    import torch
+
+    net = import_exported(model, folder).build()
+    with torch.no_grad():
+        logits = net(torch.from_numpy(x)).numpy()
     model.eval()
-    return model.forward(x)
+    np.testing.assert_allclose(logits, model.forward(x), rtol=0, atol=1e-5)
 
 
 def test_exported_bundled_or_sample_net_matches_on_real_digits(mnist_dir, tmp_path):
     """On real MNIST test digits the exported model's logits equal ConvLab's (1e-5)."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     if BUNDLED.is_file():
         model = nn.load_model(BUNDLED).model
     else:
         model = build(NAMED_ARCHS["sample"], np.random.default_rng(0))
     x = load_dataset(mnist_dir).x_test[:300]
-    net = import_exported(model, tmp_path).build()
-    with torch.no_grad():
-        logits = net(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(logits, convlab_logits(model, x), rtol=0, atol=1e-5)
+    assert_export_matches(model, x, tmp_path)
 
 
 def test_every_layer_kind_matches_on_random_images(tmp_path):
     """Strides, padding, both poolings, batch norm and dropout all export exactly."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     model = every_layer_kind_net()
     x = np.random.default_rng(1).random((64, 1, 28, 28), dtype=np.float32)
-    net = import_exported(model, tmp_path).build()
-    with torch.no_grad():
-        logits = net(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(logits, convlab_logits(model, x), rtol=0, atol=1e-5)
+    assert_export_matches(model, x, tmp_path)
 
 
 def test_build_returns_an_eval_mode_module_with_the_same_layers(tmp_path):
