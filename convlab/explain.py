@@ -72,6 +72,7 @@ def _float64(param):
 
 
 def _no_params(dx):
+    """The gradients of a layer without parameters: (dx, None, None)."""
     return dx, None, None
 
 
@@ -80,17 +81,20 @@ def _no_params(dx):
 
 
 def _conv(layer, x):
+    """Conv2d: x (1, C, H, W) -> (1, F, out_h, out_w); dW (F, C, kh, kw), db (F,)."""
     out, cache = F.conv2d_forward(x, _float64(layer.weight), _float64(layer.bias),
                                   layer.stride, layer.padding)
     return out, lambda dout: F.conv2d_backward(dout, cache)
 
 
 def _linear(layer, x):
+    """Linear: x (1, D_in) -> (1, D_out); dW (D_out, D_in), db (D_out,)."""
     out, cache = F.linear_forward(x, _float64(layer.weight), _float64(layer.bias))
     return out, lambda dout: F.linear_backward(dout, cache)
 
 
 def _batch_norm(layer, x):
+    """BatchNorm2d, eval: x (1, C, H, W) -> same shape; dgamma (C,), dbeta (C,)."""
     # With the running statistics (eval) batch norm is a fixed affine map per
     # channel, out = gamma * x_hat + beta with x_hat = (x - mean) / sqrt(var + eps),
     # so dx = dout * gamma / sqrt(var + eps), dgamma = sum(dout * x_hat) and
@@ -105,26 +109,31 @@ def _batch_norm(layer, x):
 
 
 def _max_pool(layer, x):
+    """MaxPool2d: x (1, C, H, W) -> (1, C, out_h, out_w)."""
     out, cache = F.max_pool2d_forward(x, layer.kernel_size, layer.stride)
     return out, lambda dout: _no_params(F.max_pool2d_backward(dout, cache))
 
 
 def _avg_pool(layer, x):
+    """AvgPool2d: x (1, C, H, W) -> (1, C, out_h, out_w)."""
     out, cache = F.avg_pool2d_forward(x, layer.kernel_size, layer.stride)
     return out, lambda dout: _no_params(F.avg_pool2d_backward(dout, cache))
 
 
 def _relu(layer, x):
+    """ReLU: x (any shape) -> the same shape."""
     out, cache = F.relu_forward(x)
     return out, lambda dout: _no_params(F.relu_backward(dout, cache))
 
 
 def _flatten(layer, x):
-    # (1, C, H, W) -> (1, C*H*W); the gradient takes the shape back.
+    """Flatten: x (1, C, H, W) -> (1, C*H*W)."""
+    # The gradient takes the (1, C, H, W) shape back.
     return x.reshape(len(x), -1), lambda dout: _no_params(dout.reshape(x.shape))
 
 
 def _dropout(layer, x):
+    """Dropout, eval: x (any shape) -> x unchanged."""
     # Evaluation mode: dropout passes everything through (and draws no random mask,
     # so the layer's generator is not advanced).
     out, cache = F.dropout_forward(x, layer.p, False, None)
