@@ -106,10 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_export)
 
     bench = commands.add_parser(
-        "bench", help="benchmarks: 'bench engine ...' or 'bench gui ...'",
+        "bench", help="benchmarks: 'bench engine|gui|explain ...'",
         description="Run a benchmark; arguments after the target go to it.",
     )
-    bench.add_argument("target", choices=("engine", "gui"))
+    bench.add_argument("target", choices=("engine", "gui", "explain"))
     bench.add_argument("args", nargs=argparse.REMAINDER,
                        help="arguments for the benchmark (see 'bench TARGET --help')")
     bench.set_defaults(run=cmd_bench)
@@ -402,9 +402,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    """`bench engine|gui ARGS`: hand ARGS to the benchmark module's main()."""
+    """`bench engine|gui|explain ARGS`: hand ARGS to the benchmark module's main()."""
     # Imported only when asked for, so the command line never loads Qt otherwise.
-    module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench"}
+    module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench",
+                   "explain": "convlab.bench.explain"}
     name = module_name[args.target]
     try:
         import importlib

@@ -1,4 +1,4 @@
-"""The engine, the data and the training loop never import Qt (fresh process)."""
+"""The engine, data, training loop and explain never import Qt (fresh process)."""
 
 import json
 import subprocess
@@ -23,6 +23,7 @@ for package in ("convlab.nn", "convlab.data"):
     names += [info.name for info in found]
 if importlib.util.find_spec("convlab.train") is not None:
     names.append("convlab.train")
+names.append("convlab.explain")
 
 culprits = {}
 for name in names:
@@ -36,7 +37,7 @@ print(json.dumps({"imported": names, "culprits": culprits}))
 
 
 def test_engine_data_and_training_load_no_qt():
-    """Importing convlab.nn, convlab.data (all submodules) and .train loads no Qt."""
+    """Importing convlab.nn, convlab.data (all submodules), .train, .explain: no Qt."""
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=REPO, capture_output=True, text=True,
         timeout=120, check=False,
@@ -45,4 +46,5 @@ def test_engine_data_and_training_load_no_qt():
     report = json.loads(result.stdout.splitlines()[-1])
     assert "convlab.nn.layers" in report["imported"]
     assert "convlab.nn.serialization" in report["imported"]
+    assert "convlab.explain" in report["imported"]
     assert report["culprits"] == {}, f"these imports loaded Qt: {report['culprits']}"

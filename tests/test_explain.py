@@ -1,0 +1,319 @@
+"""explain.backprop: one digit's forward and backward pass, layer by layer."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from nn.cases import numeric_grad
+
+from convlab import explain, nn
+from convlab.data.synthetic import generate_digits
+from convlab.nn.architectures import (
+    NAMED_ARCHS,
+    ArchSpec,
+    ConvBlock,
+    build,
+    layer_shapes,
+)
+
+BUNDLED = Path(__file__).resolve().parent.parent / "resources/models/default.npz"
+
+# Small networks, one per feature the backward pass must get right.
+GRADCHECK_ARCHS = {
+    "padding": ArchSpec(blocks=[ConvBlock(3, 3, padding=1), ConvBlock(4, 3, padding=2)],
+                        dense=8),
+    "stride-2": ArchSpec(blocks=[ConvBlock(3, 4, stride=2, pool="none"),
+                                 ConvBlock(4, 3, stride=2)], dense=8),
+    "avg-pool": ArchSpec(blocks=[ConvBlock(3, 3, pool="avg"),
+                                 ConvBlock(4, 3, pool="avg", pool_size=3)], dense=0),
+    "batch-norm": ArchSpec(blocks=[ConvBlock(3, 3), ConvBlock(4, 3, padding=1)],
+                           batch_norm=True, dense=8, dropout=0.4),
+}
+
+
+def digit(seed=0):
+    """One generated digit (28, 28) float in [0, 1] and its label."""
+    x, y = generate_digits(1, seed)
+    return x[0], int(y[0])
+
+
+def with_trained_statistics(model, rng):
+    """Give every BatchNorm non-trivial scale, shift and running statistics."""
+    for layer in model:
+        if isinstance(layer, nn.BatchNorm2d):
+            c = layer.num_features
+            layer.weight.data[...] = rng.uniform(0.5, 1.5, c)
+            layer.bias.data[...] = rng.normal(0, 0.3, c)
+            layer.running_mean[...] = rng.normal(0, 0.3, c)
+            layer.running_var[...] = rng.uniform(0.3, 2.0, c)
+    return model
+
+
+def arch_model(name, dtype=np.float32, seed=0):
+    rng = np.random.default_rng(seed)
+    return with_trained_statistics(build(GRADCHECK_ARCHS[name], rng), rng).to(dtype)
+
+
+def eval_loss(model, x, target):
+    """The model's own eval-mode loss for one image (nothing cached or updated)."""
+    logits = model.activations(x[None, None])[-1]  # (1, 10)
+    loss, _ = nn.softmax_cross_entropy(logits, np.array([target]))
+    return loss
+
+
+def every_entry_view(a, count=40):
+    """A strided view of about `count` entries of a, spread over the whole array."""
+    view = a.reshape(-1)[:: max(1, a.size // count)]
+    assert np.shares_memory(view, a)  # numeric_grad must perturb the real weights
+    return view
+
+
+def assert_close(ours, expected, what, rtol=1e-5):
+    """Largest difference relative to the largest expected entry (tiny entries carry
+    finite-difference noise that would swamp an entrywise ratio)."""
+    scale = max(np.abs(expected).max(), 1e-12)
+    error = np.abs(ours - expected).max() / scale
+    assert error < rtol, f"{what}: relative error {error:.2e}"
+
+
+def check_shapes(trace, model, shapes):
+    """Every field of the trace has its contract shape and is float64."""
+    assert trace.probabilities.shape == (10,)
+    assert trace.grad_input.shape == (28, 28)
+    assert len(trace.layers) == len(model.layers) == len(shapes)
+    for layer, entry, (label, shape) in zip(model, trace.layers, shapes, strict=True):
+        assert entry.output.shape == shape, label
+        assert entry.grad_output.shape == shape, label
+        weight = getattr(layer, "weight", None)
+        if weight is None:
+            assert entry.grad_weight is None and entry.grad_bias is None, label
+        else:
+            assert entry.grad_weight.shape == weight.shape, label
+            if layer.bias is None:
+                assert entry.grad_bias is None, label
+            else:
+                assert entry.grad_bias.shape == layer.bias.shape, label
+    arrays = [trace.probabilities, trace.grad_input]
+    for entry in trace.layers:
+        arrays += [a for a in (entry.output, entry.grad_output, entry.grad_weight,
+                               entry.grad_bias) if a is not None]
+    assert all(a.dtype == np.float64 for a in arrays)
+
+
+@pytest.mark.parametrize("name", ["sample", "sample-bn"])
+def test_sample_architectures_give_every_shape(name):
+    """Each layer's output and gradients have the layer's shapes, without batch axis."""
+    spec = NAMED_ARCHS[name]
+    model = build(spec, np.random.default_rng(0))
+    x, y = digit()
+    check_shapes(explain.backprop(model, x, y), model, layer_shapes(spec))
+
+
+def test_bundled_model_shapes_and_probabilities():
+    """The bundled model: contract shapes, and its own eval probabilities for x."""
+    if not BUNDLED.is_file():
+        pytest.skip("no bundled model in resources/models")
+    checkpoint = nn.load_model(BUNDLED)
+    model = checkpoint.model
+    x, y = digit(3)
+    trace = explain.backprop(model, x, y)
+    outputs = model.activations(x[None, None])
+    shapes = [("layer", out.shape[1:]) for out in outputs]
+    check_shapes(trace, model, shapes)
+    for entry, out in zip(trace.layers, outputs, strict=True):
+        np.testing.assert_allclose(entry.output, out[0], rtol=1e-5, atol=1e-5)
+    expected = nn.functional.softmax(outputs[-1].astype(np.float64))[0]
+    np.testing.assert_allclose(trace.probabilities, expected, atol=1e-6)
+    assert trace.probabilities.sum() == pytest.approx(1.0)
+
+
+def test_loss_is_minus_log_probability_of_target():
+    """trace.loss is the cross-entropy of the target: -log(probabilities[target])."""
+    model = build(NAMED_ARCHS["sample"], np.random.default_rng(1))
+    x, _ = digit(1)
+    for target in (0, 4, 9):
+        trace = explain.backprop(model, x, target)
+        assert trace.loss == pytest.approx(-np.log(trace.probabilities[target]),
+                                           rel=1e-12)
+
+
+@pytest.mark.parametrize("name", list(GRADCHECK_ARCHS))
+def test_gradients_match_finite_differences(name):
+    """dL/dx and sampled dL/dW, dL/db equal central differences of the eval loss."""
+    model = arch_model(name, np.float64)
+    x, y = digit(2)
+    # Background pixels are all 0, so pooling windows tie and a nudge of 1e-6 would
+    # pick a different maximum; a little noise keeps the loss smooth around x.
+    x = 0.9 * x + 0.1 * np.random.default_rng(0).random(x.shape)
+    trace = explain.backprop(model, x, y)
+    assert trace.loss == pytest.approx(eval_loss(model, x, y), rel=1e-12)
+
+    def loss():
+        return eval_loss(model, x, y)
+
+    assert_close(trace.grad_input, numeric_grad(loss, x), "grad_input")
+    for layer, entry in zip(model, trace.layers, strict=True):
+        for param, grad in ((getattr(layer, "weight", None), entry.grad_weight),
+                            (getattr(layer, "bias", None), entry.grad_bias)):
+            if param is None:
+                continue
+            view = every_entry_view(param.data)
+            assert_close(every_entry_view(grad), numeric_grad(loss, view), param.name)
+
+
+@pytest.mark.parametrize("name", list(GRADCHECK_ARCHS))
+def test_gradients_match_torch_autograd(name, tmp_path):
+    """Loss, probabilities and every gradient equal PyTorch autograd in float64."""
+    torch = pytest.importorskip("torch")
+    from test_export import import_exported
+
+    model = arch_model(name)  # float32 weights: exact in torch's float64 copy
+    tnet = import_exported(model, tmp_path).build().double().eval()
+    x, y = digit(4)
+    trace = explain.backprop(model, x, y)
+
+    tx = torch.from_numpy(x.astype(np.float64)).requires_grad_()
+    outputs = []
+    h = tx[None, None]
+    for module in tnet:
+        h = module(h)
+        h.retain_grad()
+        outputs.append(h)
+    tloss = torch.nn.functional.cross_entropy(h, torch.tensor([y]))
+    tloss.backward()
+
+    assert trace.loss == pytest.approx(tloss.item(), rel=1e-10)
+    assert_close(trace.probabilities, torch.softmax(h, 1)[0].detach().numpy(),
+                 "probabilities", 1e-10)
+    assert_close(trace.grad_input, tx.grad.numpy(), "grad_input", 1e-10)
+    for i, (module, entry, out) in enumerate(
+            zip(tnet, trace.layers, outputs, strict=True)):
+        assert_close(entry.output, out[0].detach().numpy(), f"output {i}", 1e-10)
+        assert_close(entry.grad_output, out.grad[0].numpy(), f"grad_output {i}", 1e-10)
+        for grad, tparam in ((entry.grad_weight, getattr(module, "weight", None)),
+                             (entry.grad_bias, getattr(module, "bias", None))):
+            if tparam is not None:
+                assert_close(grad, tparam.grad.numpy(), f"layer {i} gradient", 1e-10)
+
+
+def model_state(model):
+    """Everything backprop must leave alone, as copies and object identities."""
+    return {
+        "state": model.state_dict(),
+        "grads": {name: p.grad.copy() for name, p in model.named_parameters()},
+        "arrays": [id(p.data) for p in model.parameters()]
+        + [id(b) for _, b in model.named_buffers()],
+        "training": [m.training for m in model.modules()],
+        "caches": [m._cache for m in model.modules()],
+        "rngs": [m.rng.bit_generator.state for m in model.modules()
+                 if isinstance(m, nn.Dropout)],
+    }
+
+
+def assert_same_state(before, after):
+    for key in ("state", "grads"):
+        assert before[key].keys() == after[key].keys()
+        for name, value in before[key].items():
+            assert value.dtype == after[key][name].dtype, name
+            assert np.array_equal(value, after[key][name]), f"{key} {name} changed"
+    assert before["arrays"] == after["arrays"]
+    assert before["training"] == after["training"]
+    assert all(a is b for a, b in zip(before["caches"], after["caches"], strict=True))
+    assert before["rngs"] == after["rngs"]
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["train-mode", "eval-mode"])
+def test_model_is_left_exactly_as_it_was(training):
+    """Weights, .grad, running stats, train flags, caches and dropout rng untouched."""
+    model = arch_model("batch-norm")
+    x, y = digit(5)
+    # Mid-training state: accumulated gradients, and a forward whose cache waits
+    # for its backward.
+    model.train()
+    batch = generate_digits(4, 1)[0][:, None]  # (4, 1, 28, 28)
+    _, dlogits = nn.softmax_cross_entropy(model.forward(batch), np.arange(4))
+    model.backward(dlogits)
+    model.forward(batch)
+    model.train(training)
+    before = model_state(model)
+    explain.backprop(model, x, y)
+    assert_same_state(before, model_state(model))
+
+
+def test_train_mode_model_is_traced_as_in_eval_mode():
+    """A model in training mode gives the eval trace: running stats, no dropout."""
+    model = arch_model("batch-norm")
+    x, y = digit(6)
+    model.train()
+    in_train = explain.backprop(model, x, y)
+    model.eval()
+    in_eval = explain.backprop(model, x, y)
+    assert in_train.loss == in_eval.loss
+    assert np.array_equal(in_train.grad_input, in_eval.grad_input)
+    for a, b in zip(in_train.layers, in_eval.layers, strict=True):
+        assert np.array_equal(a.output, b.output)
+        assert np.array_equal(a.grad_output, b.grad_output)
+
+
+def test_accepts_numpy_integer_targets_and_lists():
+    """np.int64 / np.uint8 targets and a nested-list image give the same trace."""
+    model = arch_model("stride-2")
+    x, _ = digit(7)
+    reference = explain.backprop(model, x, 3)
+    for target in (np.int64(3), np.uint8(3)):
+        assert explain.backprop(model, x, target).loss == reference.loss
+    assert explain.backprop(model, x.tolist(), 3).loss == reference.loss
+
+
+def bad_image(kind):
+    x, _ = digit(8)
+    return {
+        "3d": x[None], "4d": x[None, None], "27x28": x[:27], "28x28x1": x[..., None],
+        "nan": np.where(np.arange(784).reshape(28, 28) == 5, np.nan, x),
+        "inf": np.where(np.arange(784).reshape(28, 28) == 9, np.inf, x),
+        "text": np.full((28, 28), "a"), "complex": x + 1j,
+        "ragged": [[0.0], [0.0, 1.0]], "none": None,
+    }[kind]
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [("3d", r"\(28, 28\).*\(1, 28, 28\)"), ("4d", r"\(1, 1, 28, 28\)"),
+     ("27x28", r"\(27, 28\)"), ("28x28x1", r"\(28, 28, 1\)"), ("nan", "NaN or inf"),
+     ("inf", "NaN or inf"), ("text", "real numbers"), ("complex", "real numbers"),
+     ("ragged", "cannot be made into one array"), ("none", "real numbers")],
+)
+def test_bad_image_raises_clear_value_error(kind, message):
+    """An image that is not a finite (28, 28) array of numbers is refused, saying so."""
+    model = arch_model("stride-2")
+    with pytest.raises(ValueError, match=message):
+        explain.backprop(model, bad_image(kind), 3)
+
+
+@pytest.mark.parametrize("target", [True, np.bool_(False), 3.0, "3", None, -1, 10,
+                                    np.int64(12)])
+def test_bad_target_raises_clear_value_error(target):
+    """A target that is not a whole number 0-9 (bools and floats too) is refused."""
+    model = arch_model("stride-2")
+    x, _ = digit(9)
+    with pytest.raises(ValueError, match="target must be a whole number from 0 to 9"):
+        explain.backprop(model, x, target)
+
+
+def test_bad_models_raise_clear_value_errors():
+    """Not a Sequential, an unknown layer, a wrong input or class count: ValueError."""
+    x, _ = digit(10)
+
+    class Swish(nn.Module):
+        def _forward(self, x, training):
+            return x, None
+
+    with pytest.raises(ValueError, match="Sequential"):
+        explain.backprop(nn.Linear(784, 10), x, 1)
+    with pytest.raises(ValueError, match="layer 1 .*Swish"):
+        explain.backprop(nn.Sequential(nn.Flatten(), Swish(), nn.Linear(784, 10)),
+                         x, 1)
+    with pytest.raises(ValueError, match=r"layer 1 \(Linear\).*784"):
+        explain.backprop(nn.Sequential(nn.Flatten(), nn.Linear(100, 10)), x, 1)
+    with pytest.raises(ValueError, match="10 class scores.*\\(1, 7\\)"):
+        explain.backprop(nn.Sequential(nn.Flatten(), nn.Linear(784, 7)), x, 1)
