@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -355,6 +356,16 @@ def test_file_loads_without_pickle(saved):
 def test_atomic_write_leaves_no_temporary_file(saved):
     """After a save the folder holds the model file and nothing else."""
     path, net = saved
+    nn.save_model(path, net)
+    assert [p.name for p in path.parent.iterdir()] == ["model.npz"]
+
+
+def test_save_removes_a_killed_saves_temporary(saved):
+    """A temporary left by a save that was killed is removed at the next save."""
+    path, net = saved
+    stale = path.parent / f".{path.name}.k1ll3d00.tmp"
+    stale.write_bytes(b"x" * 1000)
+    os.utime(stale, (0, 0))
     nn.save_model(path, net)
     assert [p.name for p in path.parent.iterdir()] == ["model.npz"]
 
