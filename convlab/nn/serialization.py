@@ -209,7 +209,11 @@ def load_model(path, *, into=None):
             )
 
     for name, value in state.items():
-        _check_floats(f"entry {name!r} (layer {name.partition('.')[0]})", value, fail)
+        what = f"entry {name!r} (layer {name.partition('.')[0]})"
+        _check_floats(what, value, fail)
+        # BatchNorm divides by sqrt(variance + eps): a negative one gives NaN.
+        if name.endswith(".running_var") and (value < 0).any():
+            raise fail(f"{what} holds negative variances")
     if into is None and state:
         # Keep the file's precision (float32 normally, float64 for checks).
         model.to(np.result_type(*state.values()))

@@ -282,6 +282,16 @@ def test_bad_files_raise_clear_errors(saved, damage, match):
     assert_unchanged(target, before)
 
 
+def test_negative_batch_norm_variance_is_refused(tmp_path, rng):
+    """A BatchNorm running variance below zero (sqrt would give NaN) is refused."""
+    path = tmp_path / "model.npz"
+    nn.save_model(path, build(SMALL_BN, rng))
+    rewrite(path, with_nan("state/1.running_var", -0.5))
+    with pytest.raises(nn.ModelFileError,
+                       match=r"entry '1.running_var' \(layer 1\) holds negative"):
+        nn.load_model(path)
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [
