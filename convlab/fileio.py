@@ -28,6 +28,7 @@ MAX_UNPACK_RATIO = 20
 MIN_UNPACK_ALLOWANCE = 64 * 2**20
 
 _NPY_MAGIC = b"\x93NUMPY"
+_READ_PIECE = 16 * 2**20
 
 
 class ArchiveError(ValueError):
@@ -175,7 +176,14 @@ def _read_member(member, info):
             f"its entry {name!r} declares {count:,} values of {dtype} "
             f"({nbytes:,} bytes) but holds only {max(available, 0):,} bytes")
     data = bytearray(nbytes)  # bytearray, so the array below is writable
-    if member.readinto(data) != nbytes:
-        raise ArchiveError(f"its entry {name!r} ends early; the file is truncated")
+    view = memoryview(data)
+    done = 0
+    # In pieces: one read of everything would hold a second copy of the data.
+    while done < nbytes:
+        got = member.readinto(view[done:done + _READ_PIECE])
+        if not got:
+            raise ArchiveError(f"its entry {name!r} ends early; the file is "
+                               "truncated")
+        done += got
     flat = np.frombuffer(data, dtype=dtype, count=count)
     return flat.reshape(shape, order="F" if fortran_order else "C")

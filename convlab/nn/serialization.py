@@ -172,7 +172,11 @@ def load_model(path, *, into=None):
     and views keep their references); its architecture must match the file's.
 
     Raises ModelFileError, saying what is wrong, for a missing, corrupt, truncated or
-    mismatched file. Everything is checked before any model is changed.
+    mismatched file. Everything is checked before any model is changed. Declared
+    sizes are checked before anything is allocated (fileio.read_npz), and a network
+    of more than MAX_VALUES weights and statistics or MAX_LAYERS layers, or more
+    than the file holds, is refused before it is built. Weights, BatchNorm
+    statistics and optimizer buffers must be finite floats.
     """
     path = Path(path)
     entries = _read_entries(path)
