@@ -1,11 +1,13 @@
 """Read MNIST from IDX files (gz or raw) or a Keras mnist.npz, checking everything."""
 
 import gzip
-import zipfile
+import math
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from convlab.fileio import ArchiveError, read_npz
 
 # The four standard file names; the same names with ".gz" removed are read too.
 EXPECTED_FILES = (
@@ -23,6 +25,12 @@ LABELS_MAGIC = 2049
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
 
+# Refuse a gzip file whose header promises more than this: it would unpack to
+# gigabytes. The largest MNIST-style file (EMNIST ByClass training images) holds
+# 547 MB; MNIST's training images hold 47 MB.
+MAX_IDX_BYTES = 2**30
+
+_GZIP_MAGIC = b"\x1f\x8b"
 _SPLIT_PREFIX = {"train": "train", "test": "t10k"}
 _FIX = "Download MNIST again or replace this file with an intact copy."
 
@@ -49,13 +57,23 @@ def missing_data_message(folders):
     )
 
 
-def _read_bytes(path):
-    """Whole file contents, unpacked when it is gzip (recognised by its magic bytes)."""
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
+def read_idx(path):
+    """Read one MNIST IDX file: images -> uint8 (N, rows, cols), labels -> uint8 (N,).
+
+    Checks the magic number (2051 images, 2049 labels), that every dimension is
+    positive, and that the data after the header is exactly N*rows*cols (or N) bytes.
+    The sizes are checked before the data is read, so a header declaring gigabytes
+    costs nothing; a gzip file is unpacked only as far as the header promises.
+    """
+    path = Path(path)
+    with open(path, "rb") as f:
+        packed = f.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC
+    if not packed:
+        with open(path, "rb") as f:
+            return _read_idx_stream(path, f, path.stat().st_size)
     try:
-        return gzip.decompress(raw)
+        with gzip.open(path, "rb") as f:
+            return _read_idx_stream(path, f, None)
     except EOFError as exc:
         raise MnistFormatError(
             f"{path}: the gzip data ends early (the file is truncated). {_FIX}"
@@ -64,19 +82,14 @@ def _read_bytes(path):
         raise MnistFormatError(f"{path}: corrupt gzip data ({exc}). {_FIX}") from exc
 
 
-def read_idx(path):
-    """Read one MNIST IDX file: images -> uint8 (N, rows, cols), labels -> uint8 (N,).
-
-    Checks the magic number (2051 images, 2049 labels), that every dimension is
-    positive, and that the data after the header is exactly N*rows*cols (or N) bytes.
-    """
-    path = Path(path)
-    data = _read_bytes(path)
-    if len(data) < 8:
+def _read_idx_stream(path, f, size):
+    """read_idx on the open stream ``f``; ``size`` is its length, None if unknown."""
+    head = f.read(8)
+    if len(head) < 8:
         raise MnistFormatError(
-            f"{path}: only {len(data)} bytes, too short for an IDX header. {_FIX}"
+            f"{path}: only {len(head)} bytes, too short for an IDX header. {_FIX}"
         )
-    magic = int.from_bytes(data[:4], "big")
+    magic = int.from_bytes(head[:4], "big")
     if magic == IMAGES_MAGIC:
         ndim = 3
     elif magic == LABELS_MAGIC:
@@ -88,26 +101,46 @@ def read_idx(path):
             f"MNIST IDX file. {_FIX}"
         )
     header_len = 4 + 4 * ndim
-    if len(data) < header_len:
+    header = head + f.read(header_len - len(head))
+    if len(header) < header_len:
         raise MnistFormatError(
             f"{path}: the header needs {header_len} bytes but the file has "
-            f"{len(data)}. {_FIX}"
+            f"{len(header)}. {_FIX}"
         )
     dims = tuple(
-        int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
+        int.from_bytes(header[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)
     )
     if 0 in dims:
         raise MnistFormatError(f"{path}: the header gives a zero size {dims}. {_FIX}")
-    expected = int(np.prod(dims))
-    actual = len(data) - header_len
-    if actual != expected:
-        what = "truncated" if actual < expected else "has extra bytes at the end"
-        shape = " x ".join(str(d) for d in dims)
+    # Python ints: NumPy's int64 product would wrap around (2**64 becomes 0).
+    expected = math.prod(dims)
+    shape = " x ".join(str(d) for d in dims)
+    promise = f"{path}: the header promises {shape} = {expected} bytes of data"
+    if size is not None:
+        _check_length(promise, expected, size - header_len)
+    elif expected > MAX_IDX_BYTES:
         raise MnistFormatError(
-            f"{path}: the header promises {shape} = {expected} bytes of data but "
-            f"there are {actual}; the file is {what}. {_FIX}"
+            f"{promise}, more than any MNIST file holds (at most {MAX_IDX_BYTES} "
+            f"are read); the file is damaged. {_FIX}"
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header_len).reshape(dims)
+    # One byte more than promised, to notice extra data without reading all of it.
+    data = f.read(expected + 1)
+    if len(data) > expected:
+        raise MnistFormatError(
+            f"{promise} but there are more than {expected}; the file has extra "
+            f"bytes at the end. {_FIX}"
+        )
+    _check_length(promise, expected, len(data))
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
+
+
+def _check_length(promise, expected, actual):
+    """Refuse data of ``actual`` bytes where the header promised ``expected``."""
+    if actual != expected:
+        what = "is truncated" if actual < expected else "has extra bytes at the end"
+        raise MnistFormatError(
+            f"{promise} but there are {actual}; the file {what}. {_FIX}"
+        )
 
 
 def _find_file(folder, name):
@@ -156,13 +189,11 @@ def load_npz(path, split="train"):
     path = Path(path)
     keys = (f"x_{_check_split(split)}", f"y_{split}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            missing = [key for key in keys if key not in archive]
-            arrays = [archive[key] for key in keys if key in archive]
-    except (OSError, ValueError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
-        raise MnistFormatError(
-            f"{path}: not a readable .npz file ({exc}). {_FIX}"
-        ) from exc
+        archive = read_npz(path)
+    except ArchiveError as exc:
+        raise MnistFormatError(f"{path}: {exc}. {_FIX}") from exc
+    missing = [key for key in keys if key not in archive]
+    arrays = [archive[key] for key in keys if key in archive]
     if missing:
         raise MnistFormatError(
             f"{path}: missing array(s) {', '.join(missing)}; a Keras mnist.npz "

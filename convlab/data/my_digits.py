@@ -1,11 +1,11 @@
 """My digits: the student's own drawings, kept in one .npz, for fine-tuning."""
 
 import os
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from convlab.fileio import ArchiveError, read_npz, write_atomic
 
 FILE_NAME = "my_digits.npz"
 FORMAT_VERSION = 1
@@ -70,29 +70,20 @@ class MyDigits:
         """Write every digit to the file atomically; on failure memory is unchanged.
 
         The data goes to a temporary file in the same folder and then replaces the old
-        file in one step, so a crash or a full disk never leaves half a file behind.
+        file in one step (fileio.write_atomic), so a crash or a full disk never
+        leaves half a file behind.
         """
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if self._unreadable and self.path.exists():
                 self._set_aside()
-            # Same folder as the file, so os.replace is a rename on one disk.
-            fd, tmp = tempfile.mkstemp(".tmp", ".my_digits-", dir=self.folder)
+            write_atomic(self.path, lambda f: np.savez(
+                f,
+                images=self.images,
+                labels=self.labels,
+                format_version=np.int64(FORMAT_VERSION),
+            ))
         except OSError as err:
-            raise self._save_error(err) from err
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(
-                    f,
-                    images=self.images,
-                    labels=self.labels,
-                    format_version=np.int64(FORMAT_VERSION),
-                )
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except OSError as err:
-            Path(tmp).unlink(missing_ok=True)
             raise self._save_error(err) from err
         self._unreadable = False
 
@@ -134,24 +125,16 @@ def _read(path):
         return MyDigitsError(f"{path} is not a usable My digits file: {what}")
 
     try:
-        # Checked first: for a file that is not a zip, np.load's own message talks
-        # about unpickling, which is no advice to give about an untrusted file.
-        if not zipfile.is_zipfile(path):
-            raise bad("it is not a .npz (zip) archive: damaged, or another file")
-        with np.load(path, allow_pickle=False) as data:
-            missing = {"images", "labels", "format_version"} - set(data.files)
-            if missing:
-                raise bad(f"missing {', '.join(sorted(missing))}")
-            images, labels = data["images"], data["labels"]
-            version = data["format_version"]
-    except MyDigitsError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-        # A damaged array inside the archive, or the file could not be read at all.
-        what = "an array holds Python objects" if "pickle" in str(err) else err
-        raise bad(f"cannot read it ({what})") from err
-    if version.shape != () or int(version) != FORMAT_VERSION:
-        raise bad(f"format version {version!r}, expected {FORMAT_VERSION}")
+        data = read_npz(path)
+    except ArchiveError as err:
+        raise bad(str(err)) from err
+    missing = {"images", "labels", "format_version"} - set(data)
+    if missing:
+        raise bad(f"missing {', '.join(sorted(missing))}")
+    images, labels, version = data["images"], data["labels"], data["format_version"]
+    if (version.shape != () or version.dtype.kind not in "iu"
+            or int(version) != FORMAT_VERSION):
+        raise bad(f"format version {version.tolist()!r}, expected {FORMAT_VERSION}")
     if images.ndim != 3 or images.shape[1:] != SHAPE or images.dtype.kind != "f":
         raise bad(f"images must be float (N, 28, 28), not {images.dtype}{images.shape}")
     if labels.shape != (len(images),) or labels.dtype.kind not in "iu":

@@ -1,16 +1,12 @@
 """Model files: one .npz with the architecture as JSON, weights and optimizer state."""
 
-import contextlib
 import json
-import os
-import tempfile
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from convlab.fileio import ArchiveError, read_npz, write_atomic
 from convlab.nn import layers
 from convlab.nn.module import Module, Sequential
 
@@ -27,6 +23,16 @@ LAYER_TYPES = {
 _TAKES_RNG = (layers.Conv2d, layers.Linear, layers.Dropout)
 
 _ADVICE = "Choose another file, or save the model again to replace this one."
+
+# Limits checked before a file's network is built, so a small hostile file cannot
+# make ConvLab allocate gigabytes. The largest network the architecture editor
+# builds (3 blocks of 128 9x9 filters without pooling, dense 1024) has about 105
+# million weights and statistics, and 20 layers.
+MAX_VALUES = 250_000_000  # 1 GB as float32
+MAX_LAYERS = 1000
+# A network this small is cheap to build even when the file lacks its weights, and
+# building it lets check_state_dict name exactly which arrays are missing.
+_CHEAP_TO_BUILD = 1_000_000
 
 
 class ModelFileError(ValueError):
@@ -70,8 +76,54 @@ def from_config(cfg, rng=None):
         args["rng"] = rng
     try:
         return cls(**args)
-    except TypeError as exc:  # a missing or unknown argument
+    # TypeError: a missing or unknown argument; OverflowError: an infinite size.
+    except (TypeError, OverflowError) as exc:
         raise ValueError(f"bad {kind} description {cfg!r}: {exc}") from exc
+
+
+def _declared_size(cfg):
+    """(values, layers): how many numbers and layers building ``cfg`` would make.
+
+    Values are weights, biases and BatchNorm statistics, read as the layer
+    constructors read their arguments; anything unreadable counts 0 here and is
+    reported by from_config. Walks nested Sequentials without recursion.
+    """
+    values = layer_count = 0
+    pending = [cfg]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type")
+        if kind == "Sequential":
+            if isinstance(item.get("layers"), list):
+                pending.extend(item["layers"])
+            continue
+        layer_count += 1
+        if kind == "Conv2d":
+            kh, kw = _size_pair(item.get("kernel_size"))
+            values += _size(item.get("out_channels")) * (
+                _size(item.get("in_channels")) * kh * kw + 1)
+        elif kind == "Linear":
+            values += _size(item.get("out_features")) * (
+                _size(item.get("in_features")) + 1)
+        elif kind == "BatchNorm2d":
+            values += 4 * _size(item.get("num_features"))  # scale, shift, statistics
+    return values, layer_count
+
+
+def _size(value):
+    """A size argument as a Python int, like the layers' int(value); 0 if unreadable."""
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _size_pair(value):
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        return _size(value[0]), _size(value[1])
+    return _size(value), _size(value)
 
 
 def save_model(path, model, optimizer=None, step=None, extra=None):
@@ -82,8 +134,9 @@ def save_model(path, model, optimizer=None, step=None, extra=None):
     "optimizer" (JSON settings) with "optimizer/<buffer>" arrays and "step".
     ``extra`` is any JSON-able dict (e.g. training metadata).
 
-    The write is atomic: the data goes to a temporary file in the same folder which
-    then replaces ``path`` in one step, so a crash never leaves half a model file.
+    The write is atomic (fileio.write_atomic): the data goes to a temporary file in
+    the same folder which then replaces ``path`` in one step, so a crash never leaves
+    half a model file.
     """
     path = Path(path)
     try:
@@ -108,21 +161,7 @@ def save_model(path, model, optimizer=None, step=None, extra=None):
     if step is not None:
         entries["step"] = np.array(int(step))
 
-    # The temporary file sits in the same folder so os.replace is a rename within
-    # one file system, which is atomic.
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **entries)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes a private file (0600); a saved model is an ordinary file.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, lambda f: np.savez(f, **entries))
 
 
 def load_model(path, *, into=None):
@@ -133,7 +172,11 @@ def load_model(path, *, into=None):
     and views keep their references); its architecture must match the file's.
 
     Raises ModelFileError, saying what is wrong, for a missing, corrupt, truncated or
-    mismatched file. Everything is checked before any model is changed.
+    mismatched file. Everything is checked before any model is changed. Declared
+    sizes are checked before anything is allocated (fileio.read_npz), and a network
+    of more than MAX_VALUES weights and statistics or MAX_LAYERS layers, or more
+    than the file holds, is refused before it is built. Weights, BatchNorm
+    statistics and optimizer buffers must be finite floats.
     """
     path = Path(path)
     entries = _read_entries(path)
@@ -152,7 +195,10 @@ def load_model(path, *, into=None):
                    f"ConvLab; this one reads up to version {FORMAT_VERSION}",
                    "Update ConvLab to open it.")
     cfg = _json(entries, "architecture", fail)
+    state = {key[len("state/"):]: value for key, value in entries.items()
+             if key.startswith("state/")}
     if into is None:
+        _check_buildable(cfg, state, fail)
         try:
             model = from_config(cfg)
         except ValueError as exc:
@@ -166,11 +212,12 @@ def load_model(path, *, into=None):
                 "Open it as a new model, or pick a file saved from this architecture.",
             )
 
-    state = {key[len("state/"):]: value for key, value in entries.items()
-             if key.startswith("state/")}
     for name, value in state.items():
-        if not np.issubdtype(value.dtype, np.floating):
-            raise fail(f"entry {name!r} holds {value.dtype} values instead of floats")
+        what = f"entry {name!r} (layer {name.partition('.')[0]})"
+        _check_floats(what, value, fail)
+        # BatchNorm divides by sqrt(variance + eps): a negative one gives NaN.
+        if name.endswith(".running_var") and (value < 0).any():
+            raise fail(f"{what} holds negative variances")
     if into is None and state:
         # Keep the file's precision (float32 normally, float64 for checks).
         model.to(np.result_type(*state.values()))
@@ -192,6 +239,7 @@ def load_model(path, *, into=None):
                     or value.shape != params[int(index)].data.shape):
                 raise fail(f"optimizer entry {name!r} (shape {value.shape}) does not "
                            "fit the model's parameters")
+            _check_floats(f"optimizer entry {name!r}", value, fail)
             optimizer_state[name] = value
     step = None
     if "step" in entries:
@@ -206,6 +254,31 @@ def load_model(path, *, into=None):
                       extra=extra)
 
 
+def _check_buildable(cfg, state, fail):
+    """Refuse, before anything is allocated, a network too big to build safely."""
+    values, layer_count = _declared_size(cfg)
+    if layer_count > MAX_LAYERS:
+        raise fail(f"its architecture has {layer_count:,} layers, more than the "
+                   f"{MAX_LAYERS:,} ConvLab opens")
+    if values > MAX_VALUES:
+        raise fail(f"its architecture declares {values:,} weights and statistics, "
+                   f"more than the {MAX_VALUES:,} ConvLab opens (the file is "
+                   "damaged or not meant for ConvLab)")
+    held = sum(value.size for value in state.values())
+    if values > max(held, _CHEAP_TO_BUILD):
+        raise fail(f"its architecture declares {values:,} weights and statistics "
+                   f"but the file holds only {held:,}")
+
+
+def _check_floats(what, value, fail):
+    """Refuse an array that is not floats, or holds NaN or infinity."""
+    if not np.issubdtype(value.dtype, np.floating):
+        raise fail(f"{what} holds {value.dtype} values instead of floats")
+    if not np.isfinite(value).all():
+        raise fail(f"{what} holds NaN or infinite values, with which the network "
+                   "could compute nothing")
+
+
 def _error(path, problem, advice=_ADVICE):
     """The ModelFileError for ``path``: the file, what is wrong, what to do."""
     return ModelFileError(f"Cannot load model file '{path.name}': {problem}. {advice}")
@@ -216,20 +289,9 @@ def _read_entries(path):
     if not path.is_file():
         raise _error(path, f"there is no such file in {path.parent}", "Check the path.")
     try:
-        data = np.load(path, allow_pickle=False)
-        if isinstance(data, np.ndarray):
-            entries = None  # a .npy file: one bare array, no archive
-        else:
-            with data:
-                entries = {key: data[key] for key in data.files}
-    except zipfile.BadZipFile as exc:
-        raise _error(path, f"it is not a complete .npz archive ({exc}); it may be "
-                     "truncated or damaged") from exc
-    except (OSError, ValueError, EOFError, zlib.error) as exc:
-        raise _error(path, f"it could not be read as a .npz archive ({exc})") from exc
-    if entries is None:
-        raise _error(path, "it holds a single NumPy array (.npy), not a model archive")
-    return entries
+        return read_npz(path)
+    except ArchiveError as exc:
+        raise _error(path, str(exc)) from exc
 
 
 def _text(entry):
@@ -245,6 +307,8 @@ def _json(entries, key, fail):
         value = json.loads(text) if text is not None else None
     except json.JSONDecodeError as exc:
         raise fail(f"its {key!r} entry is not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise fail(f"its {key!r} entry is not valid JSON (nested too deeply)") from exc
     if not isinstance(value, dict):
         raise fail(f"its {key!r} entry is not a JSON object")
     return value

@@ -1,6 +1,8 @@
 """The MNIST readers: tiny files round trip, and each kind of damage has its error."""
 
 import gzip
+import io
+import zipfile
 
 import numpy as np
 import pytest
@@ -62,7 +64,43 @@ def test_length_mismatch(tmp_path, extra):
     message = str(err.value)
     assert str(path) in message
     assert "2352" in message and str(2352 + extra) in message  # promised vs present
-    assert ("truncated" if extra < 0 else "extra bytes") in message
+    assert ("the file is truncated" if extra < 0
+            else "the file has extra bytes at the end") in message
+
+
+def idx_header(magic, *dims):
+    """An IDX header: the magic number, then one big-endian 4-byte size per dim."""
+    return b"".join(n.to_bytes(4, "big") for n in (magic, *dims))
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_header_sizes_that_wrap_around_are_refused(tmp_path, gz):
+    """Dimensions whose product is 2**64 (0 as int64) are compared as real numbers."""
+    path = write(tmp_path / ("images.gz" if gz else "images"),
+                 idx_header(2051, 2**31, 2**31, 4) + bytes(100))
+    with pytest.raises(MnistFormatError) as err:
+        read_idx(path)
+    message = str(err.value)
+    assert str(path) in message and "18446744073709551616 bytes" in message
+    assert "the file is truncated" in message or "more than any MNIST" in message
+
+
+def test_gzip_declaring_gigabytes_is_refused_unread(tmp_path):
+    """A small gzip whose header declares 4 GB is refused before unpacking its data."""
+    path = write(tmp_path / "images.gz",
+                 idx_header(2051, 5_000_000, 28, 28) + bytes(2**20))
+    with pytest.raises(MnistFormatError, match="more than any MNIST file") as err:
+        read_idx(path)
+    assert str(path) in str(err.value) and "3920000000 bytes" in str(err.value)
+
+
+def test_gzip_with_extra_data_is_refused_without_reading_it_all(tmp_path):
+    """Extra bytes after a gzipped IDX body are reported as extra bytes."""
+    images, _ = tiny_set(3, 0)
+    path = write(tmp_path / "images.gz", idx_bytes(images) + bytes(10 * 2**20))
+    with pytest.raises(MnistFormatError, match="the file has extra bytes") as err:
+        read_idx(path)
+    assert "more than 2352" in str(err.value)
 
 
 def test_header_too_short(tmp_path):
@@ -86,7 +124,8 @@ def test_corrupt_gzip(tmp_path):
     """Garbage inside a gzip stream is reported as corrupt, naming the file."""
     images, _ = tiny_set(3, 0)
     data = bytearray(gzip.compress(idx_bytes(images)))
-    data[20:60] = bytes(40)
+    # Past the IDX header: the header is read (and checked) before the rest.
+    data[100:140] = bytes(40)
     path = tmp_path / "train-images-idx3-ubyte.gz"
     path.write_bytes(bytes(data))
     with pytest.raises(MnistFormatError, match="corrupt gzip") as err:
@@ -182,6 +221,21 @@ def test_npz_corrupt(tmp_path):
     path = tmp_path / "mnist.npz"
     path.write_bytes(b"PK\x03\x04 definitely not a zip archive")
     with pytest.raises(MnistFormatError) as err:
+        load_npz(path, "train")
+    assert str(path) in str(err.value)
+
+
+def test_npz_declaring_huge_array_is_refused(tmp_path):
+    """An npz entry whose header declares billions of pixels is refused unread."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "|u1", "fortran_order": False,
+                 "shape": (50_000_000, 28, 28)})
+    path = tmp_path / "mnist.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x_train.npy", header.getvalue() + bytes(100))
+        archive.writestr("y_train.npy", header.getvalue())
+    with pytest.raises(MnistFormatError, match="declares 39,200,000,000 values") as err:
         load_npz(path, "train")
     assert str(path) in str(err.value)
 

@@ -1,13 +1,16 @@
 """Tests for the My digits store: editing, atomic saving, refusing bad files, mixing."""
 
 import errno
+import io
 import os
+import time
+import zipfile
 
 import numpy as np
 import pytest
 from fitting import fit
 
-from convlab import nn
+from convlab import fileio, nn
 from convlab.data import my_digits
 from convlab.data.my_digits import (
     FILE_NAME,
@@ -110,6 +113,53 @@ def test_refuses_truncated_file_and_keeps_it(store):
     np.testing.assert_array_equal(store.images, before)
 
 
+def _huge_images_file(path):
+    """A My digits file whose images header declares 10**10 digits in 100 bytes."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f4", "fortran_order": False,
+                 "shape": (10**10, 28, 28)})
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("images.npy", header.getvalue() + bytes(100))
+    with zipfile.ZipFile(path, "a") as archive:
+        for name, value in (("labels", np.zeros(1, np.int64)),
+                            ("format_version", np.int64(1))):
+            buffer = io.BytesIO()
+            np.save(buffer, value)
+            archive.writestr(f"{name}.npy", buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("write_file", "match"),
+    [
+        (lambda p: np.savez(p, images=np.zeros((1, 28, 28), np.float32),
+                            labels=np.zeros(1, np.int64),
+                            format_version=np.array("abc")),
+         "format version 'abc', expected 1"),
+        (lambda p: np.savez(p, images=np.zeros((1, 28, 28), np.float32),
+                            labels=np.zeros(1, np.int64),
+                            format_version=np.float64(1.5)),
+         "format version 1.5, expected 1"),
+        (_huge_images_file, "declares 7,840,000,000,000 values"),
+    ],
+    ids=["text-version", "fractional-version", "huge-array"],
+)
+def test_bad_file_gives_the_documented_error_and_is_kept(tmp_path, write_file,
+                                                         match):
+    """Each damaged file raises MyDigitsError, stays on disk and is set aside."""
+    path = tmp_path / FILE_NAME
+    write_file(path)
+    data = path.read_bytes()
+    s = MyDigits(tmp_path)
+    with pytest.raises(MyDigitsError, match=match) as info:
+        s.load()
+    assert str(path) in str(info.value)
+    assert path.read_bytes() == data
+    s.add(_digit(0.3), 4)
+    s.save()
+    assert (tmp_path / "my_digits.unreadable-1.npz").read_bytes() == data
+
+
 def test_refuses_mismatched_arrays(tmp_path):
     """Labels that do not match the images are reported as such."""
     np.savez(
@@ -149,6 +199,18 @@ def test_save_after_bad_file_sets_it_aside(tmp_path):
     np.testing.assert_array_equal(again.labels, [4])
 
 
+def test_save_removes_stale_temporaries(store):
+    """A killed save's old temporary goes at the next save; a fresh one stays."""
+    stale = store.folder / f".{FILE_NAME}.k1ll3d_0.tmp"
+    fresh = store.folder / f".{FILE_NAME}.wr1t1ng0.tmp"
+    for temporary in (stale, fresh):
+        temporary.write_bytes(b"half a file")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    store.save()
+    assert sorted(p.name for p in store.folder.iterdir()) == [fresh.name, FILE_NAME]
+
+
 def test_full_disk_keeps_memory_and_old_file(store, monkeypatch):
     """A write that fails (disk full) raises a clear error and changes nothing."""
     old_bytes = store.path.read_bytes()
@@ -172,7 +234,7 @@ def test_unwritable_folder_keeps_memory(store, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(my_digits.tempfile, "mkstemp", denied)
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", denied)
     store.remove(1)
     with pytest.raises(MyDigitsError, match=os.strerror(errno.EACCES)):
         store.save()

@@ -2,6 +2,8 @@
 
 import io
 import json
+import os
+import zipfile
 
 import numpy as np
 import pytest
@@ -157,15 +159,56 @@ def edit_arch(entries):
     entries["architecture"] = np.array(json.dumps(arch))
 
 
+def npy_header(shape, descr="<f4"):
+    """The header of a .npy file declaring ``shape``, without any of its data."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+def replace_member(path, name, data):
+    """Rewrite the model file with the raw bytes ``data`` as its member ``name``."""
+    with np.load(path) as archive:
+        entries = {key: archive[key] for key in archive.files}
+    entries.pop(name.removesuffix(".npy"), None)
+    np.savez(path, **entries)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(name, data)
+
+
+def set_layer(index, **settings):
+    """A damage that changes settings of layer ``index`` in the architecture."""
+    def change(entries):
+        arch = json.loads(str(entries["architecture"]))
+        arch["layers"][index].update(settings)
+        entries["architecture"] = np.array(json.dumps(arch))
+    return change
+
+
+def set_entry(name, value):
+    return lambda entries: entries.update({name: value})
+
+
+def with_nan(name, value=np.nan):
+    """A damage that puts ``value`` into the first number of state entry ``name``."""
+    def change(entries):
+        array = entries[name].copy()
+        array.flat[0] = value
+        entries[name] = array
+    return change
+
+
 @pytest.mark.parametrize(
     ("damage", "match"),
     [
         (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]),
          "not a complete .npz archive.*truncated"),
         (lambda p: p.write_bytes(b"\x00" * 100 + p.read_bytes()[100:]),
-         "could not be read|not a complete"),
-        (lambda p: p.write_text("hello, I am not a model"), "could not be read"),
-        (lambda p: p.write_bytes(b""), "could not be read|not a complete"),
+         r"damaged .npz archive \(Bad magic number"),
+        (lambda p: p.write_text("hello, I am not a model"),
+         r"not a .npz \(zip\) archive"),
+        (lambda p: p.write_bytes(b""), r"not a .npz \(zip\) archive"),
         (lambda p: p.write_bytes(npy_bytes()), "single NumPy array"),
         (lambda p: np.savez(p, weights=np.zeros(3)), "not a ConvLab model file"),
         (lambda p: rewrite(p, lambda e: e.pop("state/3.weight")),
@@ -189,10 +232,42 @@ def edit_arch(entries):
          "'step' entry is not a whole number"),
         (lambda p: rewrite(p, lambda e: e.update(format_version=np.array(99))),
          "format version 99 by a newer ConvLab.*Update ConvLab"),
+        (lambda p: rewrite(p, lambda e: e.pop("format_version")),
+         "'format_version' entry is missing"),
+        (lambda p: rewrite(p, set_entry("architecture", np.array("[1, 2]"))),
+         "'architecture' entry is not a JSON object"),
+        (lambda p: rewrite(p, set_entry("architecture", np.array(7))),
+         "'architecture' entry is not a JSON object"),
+        (lambda p: rewrite(p, set_entry(
+            "architecture", np.array("[" * 100_000 + "]" * 100_000))),
+         "'architecture' entry is not valid JSON"),
+        (lambda p: replace_member(p, "state/0.weight.npy",
+                                  npy_header((25_000_000_000,)) + bytes(64)),
+         r"entry 'state/0.weight.npy' declares 25,000,000,000 values of float32 "
+         r"\(100,000,000,000 bytes\) but holds only 64 bytes"),
+        (lambda p: replace_member(p, "state/0.bias", b"not an array"),
+         "entry 'state/0.bias' is not a NumPy array"),
+        (lambda p: rewrite(p, set_entry("state/0.bias",
+                                        np.array([None] * 32, dtype=object))),
+         "'state/0.bias.npy' holds Python objects"),
+        (lambda p: rewrite(p, set_entry("state/0.bias", np.array(["a"] * 32))),
+         r"entry '0.bias' \(layer 0\) holds <U1 values instead of floats"),
+        (lambda p: rewrite(p, with_nan("state/3.weight")),
+         r"entry '3.weight' \(layer 3\) holds NaN or infinite values"),
+        (lambda p: rewrite(p, with_nan("state/0.bias", np.inf)),
+         r"entry '0.bias' \(layer 0\) holds NaN or infinite values"),
+        (lambda p: rewrite(p, with_nan("optimizer/momentum_buffer.1")),
+         "optimizer entry 'momentum_buffer.1' holds NaN or infinite values"),
+        (lambda p: rewrite(p, set_entry("optimizer/momentum_buffer.1",
+                                        np.array(["x"] * 32))),
+         "optimizer entry 'momentum_buffer.1' holds <U1 values instead of floats"),
     ],
     ids=["truncated", "corrupt-header", "text", "empty", "npy", "foreign-npz",
          "missing-key", "wrong-shape", "arch-mismatch", "bad-json", "unknown-layer",
-         "optimizer-shape", "int-weights", "bad-step", "newer-format"],
+         "optimizer-shape", "int-weights", "bad-step", "newer-format",
+         "no-version", "arch-list", "arch-number", "arch-deep", "huge-header",
+         "raw-member", "object-weights", "string-weights",
+         "nan-weight", "inf-bias", "nan-optimizer", "string-optimizer"],
 )
 def test_bad_files_raise_clear_errors(saved, damage, match):
     """Every kind of broken file raises ModelFileError naming the file and problem."""
@@ -205,6 +280,70 @@ def test_bad_files_raise_clear_errors(saved, damage, match):
             nn.load_model(path, into=into)
         assert str(info.value).startswith("Cannot load model file 'model.npz': ")
     assert_unchanged(target, before)
+
+
+def test_negative_batch_norm_variance_is_refused(tmp_path, rng):
+    """A BatchNorm running variance below zero (sqrt would give NaN) is refused."""
+    path = tmp_path / "model.npz"
+    nn.save_model(path, build(SMALL_BN, rng))
+    rewrite(path, with_nan("state/1.running_var", -0.5))
+    with pytest.raises(nn.ModelFileError,
+                       match=r"entry '1.running_var' \(layer 1\) holds negative"):
+        nn.load_model(path)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (set_entry("architecture",
+                   np.array('{"type": "Sequential", "layers": [5]}')),
+         "architecture is not understood.*must be a dict"),
+        (set_layer(0, out_channels=10**7, in_channels=10**7),
+         r"its architecture declares 900,000,010,\d{3},\d{3} weights and statistics, "
+         r"more than the 250,000,000 ConvLab opens"),
+        (set_layer(0, in_channels=float("inf")),
+         "architecture is not understood.*infinity"),
+        (set_layer(7, in_features=5000, out_features=1000),
+         r"its architecture declares 5,\d{3},\d{3} weights and statistics but the "
+         r"file holds only \d{3},\d{3}"),
+        (set_entry("architecture", np.array(json.dumps(
+            {"type": "Sequential", "layers": [{"type": "ReLU"}] * 100_000}))),
+         "its architecture has 100,000 layers, more than the 1,000"),
+    ],
+    ids=["bad-layer", "huge-conv", "infinite-size", "without-weights",
+         "too-many-layers"],
+)
+def test_hostile_architecture_is_refused_before_building(saved, change, match,
+                                                          monkeypatch):
+    """An architecture too big, or bigger than the weights held, is never built."""
+    path, net = saved
+    rewrite(path, change)
+    built = []
+    monkeypatch.setattr(nn.layers.Linear, "reset_parameters",
+                        lambda self, rng: built.append(self))
+    with pytest.raises(nn.ModelFileError, match=match) as info:
+        nn.load_model(path)
+    assert str(info.value).startswith("Cannot load model file 'model.npz': ")
+    assert "save the model again" in str(info.value)
+    assert not any(layer.weight.data.size > 10**6 for layer in built)
+
+
+def test_zip_bomb_is_refused_without_unpacking(saved):
+    """A small file whose entry inflates to 128 MiB of zeros is refused unread."""
+    path, net = saved
+    size = 128 * 2**20
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo("padding.npy")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w", force_zip64=True) as member:
+            member.write(npy_header((size,), "|u1"))
+            chunk = bytes(2**20)
+            for _ in range(size // len(chunk)):
+                member.write(chunk)
+    assert path.stat().st_size < 2 * 2**20
+    with pytest.raises(nn.ModelFileError, match=r"would unpack to [\d,]+ "
+                       r"bytes from a file of [\d,]+ bytes.*exhaust memory"):
+        nn.load_model(path)
 
 
 def test_missing_file_is_a_model_file_error(tmp_path):
@@ -227,6 +366,16 @@ def test_file_loads_without_pickle(saved):
 def test_atomic_write_leaves_no_temporary_file(saved):
     """After a save the folder holds the model file and nothing else."""
     path, net = saved
+    nn.save_model(path, net)
+    assert [p.name for p in path.parent.iterdir()] == ["model.npz"]
+
+
+def test_save_removes_a_killed_saves_temporary(saved):
+    """A temporary left by a save that was killed is removed at the next save."""
+    path, net = saved
+    stale = path.parent / f".{path.name}.k1ll3d00.tmp"
+    stale.write_bytes(b"x" * 1000)
+    os.utime(stale, (0, 0))
     nn.save_model(path, net)
     assert [p.name for p in path.parent.iterdir()] == ["model.npz"]
 
