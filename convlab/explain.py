@@ -6,6 +6,11 @@ gradient back through every layer. It returns what each layer computed and how t
 loss depends on it: the numbers behind "this pixel, this filter, this weight pushed
 the prediction that way".
 
+Another view of which pixels matter:
+
+* ``saliency(model, x, digit)``: d score[digit] / dx, how each pixel moves the raw
+  score (logit) of one digit; ``saliency_all(model, x)`` gives all ten at once.
+
 The model is only read, never changed: each layer is computed with the functions of
 convlab.nn.functional on float64 copies of its parameters, so weights, accumulated
 gradients, BatchNorm's running statistics, the train/eval flags and the layers' own
@@ -76,8 +81,10 @@ def _no_params(dx):
     return dx, None, None
 
 
-# One function per layer kind: (layer, x (1, ...)) -> (out (1, ...), back), where
+# One function per layer kind: (layer, x (N, ...)) -> (out (N, ...), back), where
 # back(dout) -> (dx, dW or None, db or None). Always the evaluation-mode computation.
+# N is 1 for backprop and one copy of the image per digit for saliency_all; the
+# docstrings write N = 1.
 
 
 def _conv(layer, x):
@@ -146,10 +153,13 @@ _STEPS = {Conv2d: _conv, Linear: _linear, BatchNorm2d: _batch_norm,
           Dropout: _dropout}
 
 
-def _check_model(model):
-    """The step function of every layer, or ValueError naming the first it lacks."""
+def _check_model(model, caller):
+    """The step function of every layer, or ValueError naming the first it lacks.
+
+    caller: the public function's name, for the message.
+    """
     if not isinstance(model, Sequential):
-        raise ValueError(f"explain.backprop needs an nn.Sequential model, got "
+        raise ValueError(f"explain.{caller} needs an nn.Sequential model, got "
                          f"{type(model).__name__}")
     steps = []
     for i, layer in enumerate(model.layers):
@@ -157,7 +167,7 @@ def _check_model(model):
         if step is None:
             known = ", ".join(kind.__name__ for kind in _STEPS)
             raise ValueError(f"layer {i} ({type(layer).__name__}) cannot be traced: "
-                             f"explain.backprop knows {known}")
+                             f"explain.{caller} knows {known}")
         steps.append(step)
     return steps
 
@@ -184,14 +194,74 @@ def _check_image(x):
     return image.astype(np.float64)
 
 
-def _check_target(target):
-    """target as a Python int 0..9, or ValueError (bools and floats are refused)."""
-    whole = isinstance(target, (int, np.integer)) and not isinstance(
-        target, (bool, np.bool_))
-    if not whole or not 0 <= target < NUM_CLASSES:
-        raise ValueError(f"target must be a whole number from 0 to 9 (the digit "
-                         f"whose loss to explain), got {target!r}")
-    return int(target)
+def _is_whole(value):
+    """True for Python and NumPy integers; bools (True == 1) do not count."""
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_))
+
+
+def _check_digit(value, name, meaning):
+    """value as a Python int 0..9, or ValueError (bools and floats are refused).
+
+    name: the argument's name; meaning: what the digit is for, for the message.
+    """
+    if not _is_whole(value) or not 0 <= value < NUM_CLASSES:
+        raise ValueError(f"{name} must be a whole number from 0 to 9 ({meaning}), "
+                         f"got {value!r}")
+    return int(value)
+
+
+def _check_range(value, name, low, high, hint=""):
+    """value as a Python int in low..high (inclusive), or ValueError saying so."""
+    if not _is_whole(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}"
+                         f"{hint}, got {value!r}")
+    return int(value)
+
+
+def _layer_passes(model, steps, h):
+    """Each layer's eval-mode (output, back) for the batch h (N, 1, 28, 28), in order.
+
+    A generator, so a caller that only wants the last output lets every earlier
+    output and cache go as soon as the next layer has its input.
+    """
+    for i, (layer, step) in enumerate(zip(model.layers, steps, strict=True)):
+        try:
+            h, back = step(layer, h)
+        except ValueError as exc:
+            raise ValueError(f"layer {i} ({type(layer).__name__}): {exc}") from exc
+        yield h, back
+
+
+def _check_logits(h):
+    """ValueError unless h, the model's output for a batch, is (N, 10) class scores."""
+    if h.shape[1:] != (NUM_CLASSES,):
+        raise ValueError(f"the model must end in {NUM_CLASSES} class scores (digits "
+                         f"0-9), but its last layer gives shape {h.shape[1:]} for "
+                         f"one image")
+
+
+def _forward(model, steps, batch):
+    """batch (N, 1, 28, 28) -> (outputs, backs): every layer's output (N, ...) and
+    backward function; the last output is checked to be the (N, 10) logits."""
+    outputs, backs = [], []
+    for out, back in _layer_passes(model, steps, batch):
+        outputs.append(out)
+        backs.append(back)
+    _check_logits(outputs[-1] if outputs else batch)
+    return outputs, backs
+
+
+def _backward(backs, d):
+    """Run d, the gradient of some score wrt the logits (N, 10), back through every
+    layer. Returns (dx (N, 1, 28, 28), grads), grads[i] = (d(score)/d(output of
+    layer i), its dW or None, its db or None)."""
+    grads = [None] * len(backs)
+    for i in reversed(range(len(backs))):
+        grad_output = d
+        d, dw, db = backs[i](grad_output)
+        grads[i] = (grad_output, dw, db)
+    return d, grads
 
 
 def backprop(model, x, target):
@@ -203,33 +273,51 @@ def backprop(model, x, target):
     probabilities (10,), grad_input (28, 28) and one LayerTrace per layer. The model
     is left exactly as it was. Bad input raises ValueError saying what is wrong.
     """
-    steps = _check_model(model)
+    steps = _check_model(model, "backprop")
     h = _check_image(x).reshape(1, 1, *IMAGE_SHAPE)  # (N=1, C=1, 28, 28)
-    target = _check_target(target)
+    target = _check_digit(target, "target", "the digit whose loss to explain")
 
-    outputs, backs = [], []
-    for i, (layer, step) in enumerate(zip(model.layers, steps, strict=True)):
-        try:
-            h, back = step(layer, h)
-        except ValueError as exc:
-            raise ValueError(f"layer {i} ({type(layer).__name__}): {exc}") from exc
-        outputs.append(h)
-        backs.append(back)
-    if h.shape != (1, NUM_CLASSES):
-        raise ValueError(f"the model must end in {NUM_CLASSES} class scores (digits "
-                         f"0-9), but its last layer gives shape {h.shape}")
-
-    loss, d = F.softmax_cross_entropy(h, np.array([target]))  # d: dL/dlogits (1, 10)
-    grads = [None] * len(backs)
-    for i in reversed(range(len(backs))):
-        grad_output = d
-        d, dw, db = backs[i](grad_output)
-        grads[i] = (grad_output, dw, db)
+    outputs, backs = _forward(model, steps, h)
+    logits = outputs[-1]  # (1, 10)
+    loss, d = F.softmax_cross_entropy(logits, np.array([target]))  # d (1, 10)
+    grad_input, grads = _backward(backs, d)
 
     # Copies without the batch axis, so the trace owns plain contiguous arrays.
     layers = tuple(
         LayerTrace(np.array(out[0]), np.array(dout[0]), dw, db)
         for out, (dout, dw, db) in zip(outputs, grads, strict=True)
     )
-    return Trace(loss=loss, probabilities=F.softmax(h)[0],
-                 grad_input=np.array(d.reshape(IMAGE_SHAPE)), layers=layers)
+    return Trace(loss=loss, probabilities=F.softmax(logits)[0],
+                 grad_input=np.array(grad_input.reshape(IMAGE_SHAPE)), layers=layers)
+
+
+def _saliency_maps(model, x, digits, caller):
+    """d logit[k] / dx for every k in digits: (len(digits), 28, 28) float64.
+
+    One forward of one copy of the image per digit and one backward whose rows
+    start from the one-hot gradients of those digits' scores.
+    """
+    steps = _check_model(model, caller)
+    image = _check_image(x)
+    batch = np.repeat(image.reshape(1, 1, *IMAGE_SHAPE), len(digits), axis=0)
+    _, backs = _forward(model, steps, batch)  # batch (len(digits), 1, 28, 28)
+    # d logit[k] / d logits is the one-hot row of k: the score, not the loss.
+    dx, _ = _backward(backs, np.eye(NUM_CLASSES)[digits])
+    return np.array(dx.reshape(len(digits), *IMAGE_SHAPE))
+
+
+def saliency(model, x, digit):
+    """How each pixel moves the raw score of one digit: d logit[digit] / dx.
+
+    x: the image (28, 28); digit: 0-9. Returns a signed (28, 28) float64 map:
+    positive where more ink would raise the digit's score, negative where it would
+    lower it. The score is the model's output before softmax, so the map shows this
+    digit alone, not its competition with the others (backprop's grad_input does).
+    """
+    digit = _check_digit(digit, "digit", "the class whose score to explain")
+    return _saliency_maps(model, x, [digit], "saliency")[0]
+
+
+def saliency_all(model, x):
+    """The ten saliency maps at once: (10, 28, 28), row k = saliency(model, x, k)."""
+    return _saliency_maps(model, x, list(range(NUM_CLASSES)), "saliency_all")
