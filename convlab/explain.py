@@ -6,10 +6,12 @@ gradient back through every layer. It returns what each layer computed and how t
 loss depends on it: the numbers behind "this pixel, this filter, this weight pushed
 the prediction that way".
 
-Another view of which pixels matter:
+Two more views of which pixels matter:
 
 * ``saliency(model, x, digit)``: d score[digit] / dx, how each pixel moves the raw
   score (logit) of one digit; ``saliency_all(model, x)`` gives all ten at once.
+* ``occlusion(model, x, digit, size, stride)``: how much the digit's probability
+  drops when a size x size patch of the image is blacked out, patch by patch.
 
 The model is only read, never changed: each layer is computed with the functions of
 convlab.nn.functional on float64 copies of its parameters, so weights, accumulated
@@ -83,8 +85,8 @@ def _no_params(dx):
 
 # One function per layer kind: (layer, x (N, ...)) -> (out (N, ...), back), where
 # back(dout) -> (dx, dW or None, db or None). Always the evaluation-mode computation.
-# N is 1 for backprop and one copy of the image per digit for saliency_all; the
-# docstrings write N = 1.
+# N is 1 for backprop, one copy of the image per digit for saliency_all and one per
+# patch for occlusion; the docstrings write N = 1.
 
 
 def _conv(layer, x):
@@ -264,6 +266,25 @@ def _backward(backs, d):
     return d, grads
 
 
+# Occluded copies run through the network this many at a time: one pass for the
+# default 4x4 patches at stride 2 (169 copies and the image), while 1x1 patches
+# (784 copies) do not hold every layer's output for all of them at once.
+_CHUNK = 256
+
+
+def _logits(model, steps, batch):
+    """Forward only, eval mode: batch (N, 1, 28, 28) -> logits (N, 10), _CHUNK
+    images per pass; nothing is kept for a backward."""
+    chunks = []
+    for start in range(0, len(batch), _CHUNK):
+        h = batch[start : start + _CHUNK]
+        for out, _ in _layer_passes(model, steps, h):
+            h = out
+        _check_logits(h)
+        chunks.append(h)
+    return np.concatenate(chunks)
+
+
 def backprop(model, x, target):
     """One image forward through ``model`` (eval mode) and its loss's gradient back.
 
@@ -321,3 +342,36 @@ def saliency(model, x, digit):
 def saliency_all(model, x):
     """The ten saliency maps at once: (10, 28, 28), row k = saliency(model, x, k)."""
     return _saliency_maps(model, x, list(range(NUM_CLASSES)), "saliency_all")
+
+
+def occlusion(model, x, digit, size=4, stride=2):
+    """How much each patch mattered: P(digit | x) - P(digit | x, patch set to 0).
+
+    Patches are size x size, their top-left corners every ``stride`` pixels down
+    and across, so the result is (n, n) float64 with n = (28 - size) // stride + 1;
+    entry (i, j) covers rows i*stride .. i*stride + size - 1 and the same columns.
+    Positive where hiding the patch lowers the digit's probability (the network
+    used that part), negative where hiding it helps. Every occluded copy goes
+    through the network in one batched eval-mode pass (in chunks for small patches).
+    """
+    steps = _check_model(model, "occlusion")
+    image = _check_image(x)
+    digit = _check_digit(digit, "digit", "the class whose probability to explain")
+    size = _check_range(size, "size", 1, IMAGE_SHAPE[0],
+                        " (the side of the square patch)")
+    if not _is_whole(stride) or stride < 1:
+        raise ValueError(f"stride must be a whole number >= 1 (pixels between "
+                         f"patches), got {stride!r}")
+    side = IMAGE_SHAPE[0]
+    n = (side - size) // stride + 1
+    starts = stride * np.arange(n)  # first row (and column) of each patch
+    pixels = np.arange(side)
+    # covers[i, r]: patch number i (down or across) covers row (or column) r.
+    covers = (pixels >= starts[:, None]) & (pixels < starts[:, None] + size)  # (n, 28)
+    # hidden[i, j, r, c]: patch (i, j) covers pixel (r, c).
+    hidden = covers[:, None, :, None] & covers[None, :, None, :]  # (n, n, 28, 28)
+    copies = np.where(hidden, 0.0, image).reshape(n * n, 1, side, side)
+    # The image itself first, so P(digit | x) comes out of the same pass.
+    batch = np.concatenate([image.reshape(1, 1, side, side), copies])
+    probabilities = F.softmax(_logits(model, steps, batch))[:, digit]  # (1 + n*n,)
+    return (probabilities[0] - probabilities[1:]).reshape(n, n)

@@ -385,11 +385,63 @@ def test_loss_gradient_is_saliency_weighted_by_softmax_error():
     assert_close(trace.grad_input, combined, "grad_input", 1e-10)
 
 
+# --- occlusion: how much each patch of the image mattered ----------------------------
+
+
+def occlusion_by_loop(model, x, k, size, stride):
+    """Occlusion the slow, obvious way: one single-image forward per patch."""
+    def prob(image):
+        logits = model.activations(image[None, None].astype(np.float64))[-1]
+        return nn.functional.softmax(logits.astype(np.float64))[0, k]
+
+    n = (28 - size) // stride + 1
+    result = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            covered = x.copy()
+            covered[i * stride : i * stride + size, j * stride : j * stride + size] = 0
+            result[i, j] = prob(x) - prob(covered)
+    return result
+
+
+@pytest.mark.parametrize(("size", "stride", "n"),
+                         [(4, 2, 13), (3, 3, 9), (5, 4, 6), (28, 1, 1), (28, 5, 1),
+                          (1, 1, 28), (7, 30, 1)])
+def test_occlusion_matches_a_loop_of_single_forwards(size, stride, n):
+    """Each entry is P(k | x) - P(k | x with that patch 0); (n, n), n = (28-s)//t+1."""
+    model = arch_model("batch-norm", np.float64)
+    x, y = digit(15)
+    ours = explain.occlusion(model, x, y, size=size, stride=stride)
+    assert ours.shape == (n, n) and ours.dtype == np.float64
+    np.testing.assert_allclose(ours, occlusion_by_loop(model, x, y, size, stride),
+                               rtol=0, atol=1e-10)
+
+
+def test_occlusion_defaults_to_4x4_patches_every_2_pixels():
+    """Without size and stride: 4x4 patches, stride 2, a 13x13 map; float32 model."""
+    model = arch_model("stride-2")
+    x, _ = digit(16)
+    ours = explain.occlusion(model, x, 5)
+    np.testing.assert_allclose(ours, occlusion_by_loop(model, x, 5, 4, 2),
+                               rtol=0, atol=1e-10)
+
+
+def test_occluding_blank_background_changes_nothing():
+    """A patch over pixels that are already 0 leaves the probability as it was."""
+    model = arch_model("padding")
+    x = np.zeros((28, 28))
+    x[10:20, 12:16] = 1.0  # ink only in the middle
+    ours = explain.occlusion(model, x, 1, size=4, stride=4)  # (7, 7)
+    assert np.abs(ours[0]).max() < 1e-12 and np.abs(ours[:, 0]).max() < 1e-12
+    assert np.abs(ours[2:5, 3]).min() > 0
+
+
 # --- every explanation: model untouched, bad input refused ---------------------------
 
 EXPLANATIONS = {
     "saliency": lambda model, x: explain.saliency(model, x, 3),
     "saliency_all": explain.saliency_all,
+    "occlusion": lambda model, x: explain.occlusion(model, x, 3, size=5, stride=3),
 }
 
 
@@ -410,7 +462,7 @@ def test_explanations_leave_the_model_as_it_was(name, training):
     assert_same_state(before, model_state(model))
 
 
-@pytest.mark.parametrize("name", ["saliency", "saliency_all"])
+@pytest.mark.parametrize("name", ["saliency", "saliency_all", "occlusion"])
 @pytest.mark.parametrize("kind", ["3d", "nan", "text", "ragged"])
 def test_explanations_refuse_bad_images(name, kind):
     """saliency, saliency_all and occlusion refuse an image that backprop refuses."""
@@ -419,7 +471,7 @@ def test_explanations_refuse_bad_images(name, kind):
         EXPLANATIONS[name](model, bad_image(kind))
 
 
-@pytest.mark.parametrize("function", [explain.saliency])
+@pytest.mark.parametrize("function", [explain.saliency, explain.occlusion])
 @pytest.mark.parametrize("value", [True, 3.0, "3", None, -1, 10])
 def test_bad_digit_raises_clear_value_error(function, value):
     """saliency and occlusion take a whole-number digit 0-9, nothing else."""
@@ -427,6 +479,21 @@ def test_bad_digit_raises_clear_value_error(function, value):
     x, _ = digit(18)
     with pytest.raises(ValueError, match="digit must be a whole number from 0 to 9"):
         function(model, x, value)
+
+
+@pytest.mark.parametrize(
+    ("size", "stride", "message"),
+    [(0, 2, "size must be a whole number from 1 to 28"), (29, 2, "from 1 to 28"),
+     (4.0, 2, "got 4.0"), (True, 2, "got True"),
+     (4, 0, "stride must be a whole number >= 1"), (4, -2, "got -2"),
+     (4, None, "got None")],
+)
+def test_bad_occlusion_patch_raises_clear_value_error(size, stride, message):
+    """A patch size outside 1..28 or a stride below 1 (or not whole) is refused."""
+    model = arch_model("stride-2")
+    x, _ = digit(19)
+    with pytest.raises(ValueError, match=message):
+        explain.occlusion(model, x, 2, size=size, stride=stride)
 
 
 def test_saliency_and_occlusion_refuse_a_model_without_ten_scores():
