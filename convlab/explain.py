@@ -6,12 +6,14 @@ gradient back through every layer. It returns what each layer computed and how t
 loss depends on it: the numbers behind "this pixel, this filter, this weight pushed
 the prediction that way".
 
-Two more views of which pixels matter:
+Three more views of which pixels matter:
 
 * ``saliency(model, x, digit)``: d score[digit] / dx, how each pixel moves the raw
   score (logit) of one digit; ``saliency_all(model, x)`` gives all ten at once.
 * ``occlusion(model, x, digit, size, stride)``: how much the digit's probability
   drops when a size x size patch of the image is blacked out, patch by patch.
+* ``receptive_field(model, layer_index, row, col)``: the box of input pixels that
+  can reach one unit of a layer, worked out from kernel sizes, strides and paddings.
 
 The model is only read, never changed: each layer is computed with the functions of
 convlab.nn.functional on float64 copies of its parameters, so weights, accumulated
@@ -20,10 +22,12 @@ forward caches stay exactly as they were (a training run can be mid-step).
 """
 
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
 from convlab.nn import functional as F
+from convlab.nn.functional import as_pair
 from convlab.nn.layers import (
     AvgPool2d,
     BatchNorm2d,
@@ -375,3 +379,99 @@ def occlusion(model, x, digit, size=4, stride=2):
     batch = np.concatenate([image.reshape(1, 1, side, side), copies])
     probabilities = F.softmax(_logits(model, steps, batch))[:, digit]  # (1 + n*n,)
     return (probabilities[0] - probabilities[1:]).reshape(n, n)
+
+
+def _window(layer):
+    """(kernel, stride, padding) (h, w) pairs of a conv or pooling layer, else None."""
+    if isinstance(layer, Conv2d):
+        return layer.kernel_size, layer.stride, layer.padding
+    if isinstance(layer, (MaxPool2d, AvgPool2d)):
+        return (as_pair(layer.kernel_size, "kernel_size"),
+                as_pair(layer.stride, "stride"), (0, 0))
+    return None
+
+
+def _window_back(reach, k, s, p, n_in):
+    """One axis through a window layer: reach (n_out,) bool, the output positions
+    that lead to the unit -> (n_in,) bool, the input positions they read.
+
+    Output position u reads inputs u*s - p .. u*s - p + k - 1; positions outside
+    0..n_in-1 are padding and reach no pixel.
+    """
+    starts = np.flatnonzero(reach) * s - p  # first input position of each window
+    read = (starts[:, None] + np.arange(k)).ravel()  # (windows*k,) every position
+    reached = np.zeros(n_in, dtype=bool)
+    reached[read[(read >= 0) & (read < n_in)]] = True
+    return reached
+
+
+def _reach_back(layer, reach, in_shape):
+    """The input positions of ``layer`` that lead to the unit, from its output's.
+
+    For (C, H, W) maps reach is (rows (H,) bool, cols (W,) bool): a pixel leads
+    to the unit when its row and its column do, whatever its channel (every
+    layer here either mixes all channels or keeps each). For (features,) vectors
+    reach is one feature index, or None for all features.
+    """
+    window = _window(layer)
+    if window is not None:
+        (kh, kw), (sh, sw), (ph, pw) = window
+        rows, cols = reach
+        return (_window_back(rows, kh, sh, ph, in_shape[1]),
+                _window_back(cols, kw, sw, pw, in_shape[2]))
+    if isinstance(layer, Linear):
+        return None  # every output of a dense layer reads every input feature
+    if isinstance(layer, Flatten) and len(in_shape) == 3:
+        if reach is None:
+            return np.ones(in_shape[1], bool), np.ones(in_shape[2], bool)
+        _, row, col = np.unravel_index(reach, in_shape)  # feature = (c*H + row)*W + col
+        return np.arange(in_shape[1]) == row, np.arange(in_shape[2]) == col
+    # ReLU, BatchNorm and Dropout work pixel by pixel (Flatten of a vector is a
+    # no-op): each output position reads the same input position.
+    return reach
+
+
+def receptive_field(model, layer_index, row, col):
+    """The box of input pixels that can reach one unit: (top, left, bottom, right).
+
+    layer_index counts the Sequential's layers from 0; (row, col) is the unit's
+    position in that layer's output for a 28x28 image (any channel: the field is the
+    same). For a layer whose output is a vector (Flatten, Linear and what follows
+    them) row is 0 and col the feature index. bottom and right are exclusive, so the
+    unit sees x[top:bottom, left:right]; padding is clipped off, so the box lies in
+    0..28. Worked out from kernel sizes, strides and paddings, not from any image:
+    every pixel inside can reach the unit for some input. A unit that only sees
+    padding has the empty box (0, 0, 0, 0).
+    """
+    steps = _check_model(model, "receptive_field")
+    layer_index = _check_range(layer_index, "layer_index", 0, len(steps) - 1,
+                               f" (the model has {len(steps)} layers)")
+    # Each layer's output shape for a 28x28 image, from a forward of a blank image
+    # up to that layer (this also checks that the layers fit together).
+    blank = np.zeros((1, 1, *IMAGE_SHAPE))
+    shapes = [(1, *IMAGE_SHAPE)] + [
+        out.shape[1:]
+        for out, _ in islice(_layer_passes(model, steps, blank), layer_index + 1)
+    ]  # shapes[i] is the input of layer i, shapes[-1] the output of layer_index
+    shape = shapes[-1]
+    if len(shape) == 3:
+        _, height, width = shape
+        row = _check_range(row, "row", 0, height - 1, f" (layer {layer_index} "
+                           f"gives maps of shape {shape})")
+        col = _check_range(col, "col", 0, width - 1, f" (layer {layer_index} "
+                           f"gives maps of shape {shape})")
+        reach = np.arange(height) == row, np.arange(width) == col
+    else:
+        if not _is_whole(row) or row != 0:
+            raise ValueError(f"row must be 0 for layer {layer_index}: it gives a "
+                             f"vector of shape {shape}, and col picks the feature; "
+                             f"got {row!r}")
+        col = _check_range(col, "col", 0, shape[0] - 1, f" (the feature of layer "
+                           f"{layer_index}'s output, shape {shape})")
+        reach = col
+    for i in reversed(range(layer_index + 1)):
+        reach = _reach_back(model.layers[i], reach, shapes[i])
+    rows, cols = (np.flatnonzero(axis) for axis in reach)
+    if rows.size == 0 or cols.size == 0:
+        return (0, 0, 0, 0)
+    return (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)

@@ -436,12 +436,162 @@ def test_occluding_blank_background_changes_nothing():
     assert np.abs(ours[2:5, 3]).min() > 0
 
 
+# --- receptive fields: which input pixels can reach a unit ---------------------------
+
+
+def positive_twin(model):
+    """model with every weight positive and max pooling replaced by average pooling
+    of the same window: with a positive input every ReLU passes, nothing cancels, and
+    every input pixel a unit can see has a nonzero gradient. Same geometry."""
+    twin = []
+    for layer in model:
+        if isinstance(layer, nn.Conv2d):
+            conv = nn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
+                             layer.stride, layer.padding, bias=False, dtype=np.float64)
+            conv.weight.data[...] = np.abs(layer.weight.data) + 0.1
+            twin.append(conv)
+        elif isinstance(layer, nn.Linear):
+            linear = nn.Linear(layer.in_features, layer.out_features, bias=False,
+                               dtype=np.float64)
+            linear.weight.data[...] = np.abs(layer.weight.data) + 0.1
+            twin.append(linear)
+        elif isinstance(layer, nn.MaxPool2d):
+            twin.append(nn.AvgPool2d(layer.kernel_size, layer.stride))
+        elif isinstance(layer, nn.BatchNorm2d):
+            twin.append(nn.BatchNorm2d(layer.num_features, dtype=np.float64))  # x/1
+        else:
+            twin.append(layer)
+    return nn.Sequential(*twin).eval()
+
+
+def support_boxes(model, layer_index, units):
+    """Bounding box (top, left, bottom, right) of the nonzero d(unit)/dx of every
+    unit, from one batched backward through the positive twin's first layers."""
+    net = nn.Sequential(*positive_twin(model).layers[: layer_index + 1]).eval()
+    x = 0.5 + np.random.default_rng(0).random((len(units), 1, 28, 28))
+    out = net.forward(x)
+    dout = np.zeros_like(out)
+    for i, unit in enumerate(units):
+        dout[(i, *unit)] = 1.0  # unit: (channel, row, col) or (feature,)
+    dx = net.backward(dout)[:, 0]  # (units, 28, 28)
+    boxes = []
+    for grad in dx:
+        rows, cols = np.flatnonzero(grad.any(1)), np.flatnonzero(grad.any(0))
+        boxes.append((rows[0], cols[0], rows[-1] + 1, cols[-1] + 1) if rows.size
+                     else (0, 0, 0, 0))
+    return boxes
+
+
+def gappy_net():
+    """1x1 kernels with stride 3 and padding: units that see only padding, gaps."""
+    rng = np.random.default_rng(0)
+    return nn.Sequential(nn.Conv2d(1, 2, 1, stride=3, padding=1, rng=rng), nn.ReLU(),
+                         nn.Conv2d(2, 2, 3, stride=2, padding=2, rng=rng),
+                         nn.MaxPool2d(2, stride=1), nn.Flatten(),
+                         nn.Linear(2 * 5 * 5, 10, rng=rng))
+
+
+def receptive_field_models():
+    from test_export import every_layer_kind_net
+
+    models = {name: arch_model(name) for name in GRADCHECK_ARCHS}
+    models["kernel-5-max-3"] = build(
+        ArchSpec(blocks=[ConvBlock(3, 5, stride=2, padding=2),
+                         ConvBlock(3, 5, pool="max", pool_size=3)], dense=6),
+        np.random.default_rng(1))
+    models["every-layer-kind"] = every_layer_kind_net()
+    models["gappy"] = gappy_net()
+    return models
+
+
+@pytest.mark.parametrize("name", ["padding", "stride-2", "avg-pool", "batch-norm",
+                                  "kernel-5-max-3", "every-layer-kind", "gappy"])
+def test_receptive_field_is_the_box_of_the_gradients_support(name):
+    """For units of every layer the box is exactly the bounding box of the pixels
+    with nonzero d(unit)/dx: every reaching pixel inside, every edge touched."""
+    model = receptive_field_models()[name]
+    shapes = [out.shape[1:] for out in model.activations(np.zeros((1, 1, 28, 28)))]
+    rng = np.random.default_rng(2)
+    for index, shape in enumerate(shapes):
+        if len(shape) == 3:
+            c, h, w = shape
+            units = [(0, 0, 0), (c - 1, h - 1, w - 1), (0, h // 2, w // 2),
+                     (0, 0, w - 1), (0, h - 1, 0)]
+            units += [(int(rng.integers(c)), int(rng.integers(h)),
+                       int(rng.integers(w))) for _ in range(3)]
+            positions = [(r, col) for _, r, col in units]
+        else:
+            units = [(0,), (shape[0] - 1,), (int(rng.integers(shape[0])),)]
+            positions = [(0, f) for (f,) in units]
+        expected = support_boxes(model, index, units)
+        for (row, col), box in zip(positions, expected, strict=True):
+            assert explain.receptive_field(model, index, row, col) == box, (
+                f"layer {index} ({type(model[index]).__name__}) unit {row, col}")
+
+
+def test_receptive_field_of_the_sample_network_by_hand():
+    """3x3 conv: 3x3; after 2x2 pooling 4x4; next 3x3 conv 8x8; the dense layer all."""
+    model = build(NAMED_ARCHS["sample"], np.random.default_rng(0))
+    # conv, ReLU, pool, conv, ReLU, pool, Flatten, Linear, ReLU, Linear
+    assert explain.receptive_field(model, 0, 0, 0) == (0, 0, 3, 3)
+    assert explain.receptive_field(model, 0, 5, 7) == (5, 7, 8, 10)
+    assert explain.receptive_field(model, 1, 25, 25) == (25, 25, 28, 28)
+    assert explain.receptive_field(model, 2, 1, 2) == (2, 4, 6, 8)
+    assert explain.receptive_field(model, 3, 0, 0) == (0, 0, 8, 8)
+    assert explain.receptive_field(model, 5, 4, 4) == (16, 16, 26, 26)
+    # Feature 0 of the flattened 64x5x5 maps is channel 0, row 0, column 0.
+    assert explain.receptive_field(model, 6, 0, 0) == (0, 0, 10, 10)
+    assert explain.receptive_field(model, 7, 0, 127) == (0, 0, 26, 26)
+    assert explain.receptive_field(model, 9, 0, 9) == (0, 0, 26, 26)
+
+
+def test_padding_is_clipped_off_the_field():
+    """A 3x3 conv with padding 1: the corner unit sees only the 2x2 image corner."""
+    model = arch_model("padding")
+    assert explain.receptive_field(model, 0, 0, 0) == (0, 0, 2, 2)
+    assert explain.receptive_field(model, 0, 27, 27) == (26, 26, 28, 28)
+    assert all(isinstance(v, int) for v in explain.receptive_field(model, 0, 3, 4))
+
+
+@pytest.mark.parametrize(
+    ("layer_index", "row", "col", "message"),
+    [(-1, 0, 0, r"layer_index must be a whole number from 0 to 9 .*got -1"),
+     (10, 0, 0, r"from 0 to 9 .*got 10"), (True, 0, 0, "got True"),
+     (1.0, 0, 0, "got 1.0"), (0, 26, 0, r"row must be .*0 to 25.*\(32, 26, 26\)"),
+     (0, 0, -1, r"col must be .*0 to 25.*got -1"), (0, 0, 2.0, "got 2.0"),
+     (7, 1, 0, r"row must be 0 .*\(128,\)"), (7, 0, 128, r"col must be .*0 to 127"),
+     (2, None, 0, "got None")],
+)
+def test_bad_receptive_field_arguments_raise_clear_value_errors(layer_index, row, col,
+                                                                message):
+    """A layer index or a unit outside the network's shapes is refused, saying so."""
+    model = build(NAMED_ARCHS["sample"], np.random.default_rng(0))
+    with pytest.raises(ValueError, match=message):
+        explain.receptive_field(model, layer_index, row, col)
+
+
+def test_receptive_field_refuses_bad_models():
+    """Not a Sequential, an unknown layer, layers that do not fit: ValueError."""
+    class Swish(nn.Module):
+        def _forward(self, x, training):
+            return x, None
+
+    with pytest.raises(ValueError, match="Sequential"):
+        explain.receptive_field(nn.Linear(784, 10), 0, 0, 0)
+    with pytest.raises(ValueError, match="layer 1 .*Swish"):
+        explain.receptive_field(nn.Sequential(nn.Flatten(), Swish()), 0, 0, 0)
+    with pytest.raises(ValueError, match=r"layer 1 \(Linear\).*784"):
+        explain.receptive_field(nn.Sequential(nn.Flatten(), nn.Linear(100, 10)),
+                                1, 0, 0)
+
+
 # --- every explanation: model untouched, bad input refused ---------------------------
 
 EXPLANATIONS = {
     "saliency": lambda model, x: explain.saliency(model, x, 3),
     "saliency_all": explain.saliency_all,
     "occlusion": lambda model, x: explain.occlusion(model, x, 3, size=5, stride=3),
+    "receptive_field": lambda model, x: explain.receptive_field(model, 4, 2, 3),
 }
 
 
@@ -501,5 +651,6 @@ def test_saliency_and_occlusion_refuse_a_model_without_ten_scores():
     x, _ = digit(20)
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 7))
     for call in EXPLANATIONS.values():
-        with pytest.raises(ValueError, match=r"10 class scores.*\(7,\)"):
-            call(model, x)
+        if call is not EXPLANATIONS["receptive_field"]:
+            with pytest.raises(ValueError, match=r"10 class scores.*\(7,\)"):
+                call(model, x)
