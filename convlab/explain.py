@@ -225,13 +225,15 @@ def _check_range(value, name, low, high, hint=""):
     return int(value)
 
 
-def _layer_passes(model, steps, h):
-    """Each layer's eval-mode (output, back) for the batch h (N, 1, 28, 28), in order.
+def _layer_passes(model, steps, h, start=0):
+    """Each layer's eval-mode (output, back) for the batch h, in order, from layer
+    ``start`` on (h is its input; (N, 1, 28, 28) for layer 0).
 
     A generator, so a caller that only wants the last output lets every earlier
     output and cache go as soon as the next layer has its input.
     """
-    for i, (layer, step) in enumerate(zip(model.layers, steps, strict=True)):
+    for i in range(start, len(steps)):
+        layer, step = model.layers[i], steps[i]
         try:
             h, back = step(layer, h)
         except ValueError as exc:
@@ -268,27 +270,6 @@ def _backward(backs, d):
         d, dw, db = backs[i](grad_output)
         grads[i] = (grad_output, dw, db)
     return d, grads
-
-
-# Occluded copies run through the network this many at a time. Small enough that a
-# layer's output for the chunk is still in the CPU cache when the next layer reads
-# it: for the sample network 32 at a time is about a quarter faster than all 170
-# copies of the default 4x4 patches at once. It also bounds the memory for 1x1
-# patches (784 copies).
-_CHUNK = 32
-
-
-def _logits(model, steps, batch):
-    """Forward only, eval mode: batch (N, 1, 28, 28) -> logits (N, 10), _CHUNK
-    images per pass; nothing is kept for a backward."""
-    chunks = []
-    for start in range(0, len(batch), _CHUNK):
-        h = batch[start : start + _CHUNK]
-        for out, _ in _layer_passes(model, steps, h):
-            h = out
-        _check_logits(h)
-        chunks.append(h)
-    return np.concatenate(chunks)
 
 
 def backprop(model, x, target):
@@ -357,8 +338,8 @@ def occlusion(model, x, digit, size=4, stride=2):
     and across, so the result is (n, n) float64 with n = (28 - size) // stride + 1;
     entry (i, j) covers rows i*stride .. i*stride + size - 1 and the same columns.
     Positive where hiding the patch lowers the digit's probability (the network
-    used that part), negative where hiding it helps. The occluded copies go
-    through the network in a few batched eval-mode passes, not one by one.
+    used that part), negative where hiding it helps. All occluded copies go
+    through the network together, one batched eval-mode pass per layer.
     """
     steps = _check_model(model, "occlusion")
     image = _check_image(x)
@@ -368,19 +349,112 @@ def occlusion(model, x, digit, size=4, stride=2):
     if not _is_whole(stride) or stride < 1:
         raise ValueError(f"stride must be a whole number >= 1 (pixels between "
                          f"patches), got {stride!r}")
-    side = IMAGE_SHAPE[0]
-    n = (side - size) // stride + 1
+    # Every layer's output for the image itself (this also checks the model).
+    outputs, _ = _forward(model, steps, image.reshape(1, 1, *IMAGE_SHAPE))
+    n = (IMAGE_SHAPE[0] - size) // stride + 1
     starts = stride * np.arange(n)  # first row (and column) of each patch
-    pixels = np.arange(side)
-    # covers[i, r]: patch number i (down or across) covers row (or column) r.
-    covers = (pixels >= starts[:, None]) & (pixels < starts[:, None] + size)  # (n, 28)
-    # hidden[i, j, r, c]: patch (i, j) covers pixel (r, c).
-    hidden = covers[:, None, :, None] & covers[None, :, None, :]  # (n, n, 28, 28)
-    copies = np.where(hidden, 0.0, image).reshape(n * n, 1, side, side)
-    # The image itself first, so P(digit | x) comes out of the same pass.
-    batch = np.concatenate([image.reshape(1, 1, side, side), copies])
-    probabilities = F.softmax(_logits(model, steps, batch))[:, digit]  # (1 + n*n,)
-    return (probabilities[0] - probabilities[1:]).reshape(n, n)
+    tops, lefts = np.repeat(starts, n), np.tile(starts, n)  # (n*n,) patch (i, j)
+    probabilities = np.concatenate([
+        F.softmax(_occluded_logits(model, steps, image, outputs, tops[c:c + _CHUNK],
+                                   lefts[c:c + _CHUNK], size))[:, digit]
+        for c in range(0, n * n, _CHUNK)
+    ])  # (n*n,)
+    unoccluded = F.softmax(outputs[-1])[0, digit]
+    return (unoccluded - probabilities).reshape(n, n)
+
+
+# Occluded copies go through the network this many at a time, so a network with
+# big feature maps before its dense layers does not need them for 784 copies (1x1
+# patches) at once. The default 4x4 patches at stride 2 (169 copies) take one pass.
+_CHUNK = 256
+
+
+def _occluded_logits(model, steps, image, outputs, tops, lefts, size):
+    """Logits (N, 10) of N copies of image, copy k with the size x size patch at
+    (tops[k], lefts[k]) set to 0. outputs: every layer's output for image itself.
+
+    A copy differs from the image only in the units whose receptive field touches
+    its patch. So through conv, pooling and pixel-wise layers each copy carries just
+    the crop of the map that its patch changed, (N, C, crop_h, crop_w) at its own
+    (top, left), and only that crop is recomputed, on all copies in one batch. From
+    the first Flatten or Linear on, every unit depends on the patch: the crops are
+    pasted into the image's own maps and the layers run on the whole copies.
+    """
+    crop = np.zeros((len(tops), 1, size, size))  # the patch: ink set to 0
+    h = image.reshape(1, 1, *IMAGE_SHAPE)  # the image's input to layer i
+    for i, (layer, step) in enumerate(zip(model.layers, steps, strict=True)):
+        if _window(layer) is not None:
+            crop, tops, lefts = _window_crop(layer, h[0], crop, tops, lefts)
+        elif isinstance(layer, (ReLU, BatchNorm2d, Dropout)):
+            crop, _ = step(layer, crop)  # pixel by pixel: the crop stays in place
+        else:
+            break  # Flatten or Linear, which a model ending in class scores has
+        h = outputs[i]
+    whole = np.repeat(h, len(tops), axis=0)  # (N, C, H, W) copies of the image's
+    rows = tops[:, None, None] + np.arange(crop.shape[2])[:, None]  # (N, crop_h, 1)
+    cols = lefts[:, None, None] + np.arange(crop.shape[3])  # (N, 1, crop_w)
+    # whole[k, :, rows[k], cols[k]] = crop[k], indexed as (N, crop_h, crop_w, C).
+    whole[np.arange(len(tops))[:, None, None], :, rows, cols] = (
+        crop.transpose(0, 2, 3, 1))
+    for out, _ in _layer_passes(model, steps, whole, start=i):
+        whole = out
+    return whole  # (N, 10)
+
+
+def _recomputed(first, count, k, s, p, n_out):
+    """One axis of a window layer whose input changed at first..first+count-1 in
+    each copy: (first output to recompute per copy, how many, the same for all).
+
+    Output u reads inputs u*s - p .. u*s - p + k - 1, so the changed ones reach the
+    outputs from ceil((first + p - k + 1) / s) to floor((first + count - 1 + p) / s).
+    """
+    low = np.maximum((first + p - k) // s + 1, 0)
+    high = np.minimum((first + count - 1 + p) // s, n_out - 1)
+    out_count = max(int((high - low).max()) + 1, 1)
+    # Copies near the far edge recompute a few unchanged outputs, to keep one size.
+    return np.minimum(low, n_out - out_count), out_count
+
+
+def _window_crop(layer, h, crop, tops, lefts):
+    """A conv or pooling layer on the changed crops only.
+
+    h: the image's input to the layer (C, H, W); crop (N, C, crop_h, crop_w): each
+    copy's changed part of it, at (tops, lefts) (N,). Returns the output crops
+    (N, F, out_h, out_w) and their (tops, lefts): every output a patch can change.
+    """
+    (kh, kw), (sh, sw), (ph, pw) = _window(layer)
+    N, _, crop_h, crop_w = crop.shape
+    C, H, W = h.shape
+    out_rows = F.conv_output_size(H, kh, sh, ph)
+    out_cols = F.conv_output_size(W, kw, sw, pw)
+    out_tops, out_h = _recomputed(tops, crop_h, kh, sh, ph, out_rows)
+    out_lefts, out_w = _recomputed(lefts, crop_w, kw, sw, pw, out_cols)
+    # The inputs those outputs read, in padded coordinates: (N, C, in_h, in_w).
+    in_h, in_w = (out_h - 1) * sh + kh, (out_w - 1) * sw + kw
+    padded = np.zeros((H + 2 * ph, W + 2 * pw, C))
+    padded[ph : ph + H, pw : pw + W] = h.transpose(1, 2, 0)
+    # One spare row and column past the end take the crop's entries that no output
+    # reads, so every copy's crop is pasted with one indexing step. Stored as
+    # (H, W, N, C) like the engine's own maps, whose pooling and im2col read it fast.
+    window = np.empty((in_h + 1, in_w + 1, N, C)).transpose(2, 3, 0, 1)
+    rows = (out_tops * sh)[:, None, None] + np.arange(in_h)[:, None]  # (N, in_h, 1)
+    cols = (out_lefts * sw)[:, None, None] + np.arange(in_w)  # (N, 1, in_w)
+    # padded[rows, cols] is (N, in_h, in_w, C).
+    window[:, :, :in_h, :in_w] = padded[rows, cols].transpose(0, 3, 1, 2)
+    # Where each copy's crop lies in its window, or the spare row / column.
+    r = (tops + ph - out_tops * sh)[:, None] + np.arange(crop_h)  # (N, crop_h)
+    c = (lefts + pw - out_lefts * sw)[:, None] + np.arange(crop_w)  # (N, crop_w)
+    r = np.where((r >= 0) & (r < in_h), r, in_h)[:, :, None]
+    c = np.where((c >= 0) & (c < in_w), c, in_w)[:, None, :]
+    window[np.arange(N)[:, None, None], :, r, c] = crop.transpose(0, 2, 3, 1)
+    window = window[:, :, :in_h, :in_w]
+    if isinstance(layer, Conv2d):
+        # The padding is already in the window.
+        out, _ = F.conv2d_forward(window, _float64(layer.weight),
+                                  _float64(layer.bias), layer.stride, 0)
+    else:
+        out, _ = _STEPS[type(layer)](layer, window)
+    return out, out_tops, out_lefts
 
 
 def _window(layer):

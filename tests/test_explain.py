@@ -417,6 +417,19 @@ def test_occlusion_matches_a_loop_of_single_forwards(size, stride, n):
                                rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("name", ["padding", "stride-2", "avg-pool", "kernel-5-max-3",
+                                  "every-layer-kind", "gappy"])
+@pytest.mark.parametrize(("size", "stride"), [(3, 2), (6, 5), (1, 9)])
+def test_occlusion_matches_the_loop_for_every_layer_geometry(name, size, stride):
+    """Padding, strides, pools that overlap or drop rows, non-square kernels, 1x1."""
+    model = receptive_field_models()[name].to(np.float64)
+    x = noisy_digit(21)
+    np.testing.assert_allclose(explain.occlusion(model, x, 4, size=size,
+                                                 stride=stride),
+                               occlusion_by_loop(model, x, 4, size, stride),
+                               rtol=0, atol=1e-10)
+
+
 def test_occlusion_defaults_to_4x4_patches_every_2_pixels():
     """Without size and stride: 4x4 patches, stride 2, a 13x13 map; float32 model."""
     model = arch_model("stride-2")
