@@ -390,7 +390,7 @@ def _occluded_logits(model, steps, image, outputs, tops, lefts, size):
         else:
             break  # Flatten or Linear, which a model ending in class scores has
         h = outputs[i]
-    whole = np.repeat(h, len(tops), axis=0)  # (N, C, H, W) copies of the image's
+    whole = np.repeat(h, len(tops), axis=0)  # (N, C, H, W): the image's maps
     rows = tops[:, None, None] + np.arange(crop.shape[2])[:, None]  # (N, crop_h, 1)
     cols = lefts[:, None, None] + np.arange(crop.shape[3])  # (N, 1, crop_w)
     # whole[k, :, rows[k], cols[k]] = crop[k], indexed as (N, crop_h, crop_w, C).
