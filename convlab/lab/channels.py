@@ -39,7 +39,7 @@ def as_real_array(value, name, what):
     return array.astype(np.float64)
 
 
-def _whole(name, value, minimum=None):
+def as_whole(name, value, minimum=None):
     """value as a Python int, or ValueError (bools and fractions are refused)."""
     whole = isinstance(value, (int, np.integer)) and not isinstance(
         value, (bool, np.bool_))
@@ -50,13 +50,20 @@ def _whole(name, value, minimum=None):
     return int(value)
 
 
+def as_index(name, value, size, note=""):
+    """value as an int in 0..size-1, or ValueError giving the range (and ``note``)."""
+    if as_whole(name, value) not in range(size):
+        raise ValueError(f"{name} must be 0 to {size - 1}{note}, got {value}")
+    return int(value)
+
+
 def _pair(name, value):
     """An int or an (h, w) pair of whole numbers as two ints, like the engine's."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or an (h, w) pair, got {value!r}")
-        return _whole(name, value[0]), _whole(name, value[1])
-    return _whole(name, value), _whole(name, value)
+        return as_whole(name, value[0]), as_whole(name, value[1])
+    return as_whole(name, value), as_whole(name, value)
 
 
 def _image_filter_bias(x, w, b):
@@ -138,8 +145,9 @@ def batch_shapes(N, C, H, W, F, kh, kw, stride=1, padding=0):
     stride and padding are an int or an (h, w) pair. Returns a BatchShapes; an
     impossible setting raises ValueError naming the numbers and the formula.
     """
-    n, c, f = (_whole(name, value, 1) for name, value in (("N", N), ("C", C), ("F", F)))
-    h, w, kh, kw = (_whole(name, value) for name, value in
+    n, c, f = (as_whole(name, value, 1) for name, value in
+               (("N", N), ("C", C), ("F", F)))
+    h, w, kh, kw = (as_whole(name, value) for name, value in
                     (("H", H), ("W", W), ("kh", kh), ("kw", kw)))
     (sh, sw), (ph, pw) = _pair("stride", stride), _pair("padding", padding)
     sides = []
@@ -266,10 +274,9 @@ def window_products(x, w, b, row, col, stride=1, padding=0):
     C, H, W = x.shape
     _, kh, kw = w.shape
     shapes = batch_shapes(1, C, H, W, 1, kh, kw, stride, padding)
-    for name, index, size in (("row", row, shapes.out_h), ("col", col, shapes.out_w)):
-        if _whole(name, index) not in range(size):
-            raise ValueError(f"{name} must be 0 to {size - 1} (the output is "
-                             f"{shapes.out_h}x{shapes.out_w}), got {index}")
+    note = f" (the output is {shapes.out_h}x{shapes.out_w})"
+    row = as_index("row", row, shapes.out_h, note)
+    col = as_index("col", col, shapes.out_w, note)
     (sh, sw), (ph, pw) = shapes.stride, shapes.padding
     x_pad = zero_pad(x[None], (ph, pw))[0]  # (C, H + 2*ph, W + 2*pw)
     top, left = row * sh, col * sw
@@ -277,7 +284,7 @@ def window_products(x, w, b, row, col, stride=1, padding=0):
     products = window * w  # (C, kh, kw)
     channel_sums = products.sum(axis=(1, 2))  # (C,)
     total = float(channel_sums.sum())
-    return WindowProducts(int(row), int(col), top, left, window, w, products,
+    return WindowProducts(row, col, top, left, window, w, products,
                           channel_sums, total, b, total + b)
 
 
