@@ -36,7 +36,7 @@ class Histogram:
 
 def histogram(values, bins=30):
     """The histogram of values (any shape), ``bins`` equal bins from min to max."""
-    values = as_real_array(values, "values", "an array of numbers")
+    values = as_real_array("values", values, "an array of numbers")
     counts, edges = np.histogram(values, bins=as_whole("bins", bins, 1))
     return Histogram(counts, edges)
 
@@ -114,7 +114,7 @@ def _batch_norm_layer(model, layer_index):
 
 def _batch(x_batch):
     """x_batch as float64 (N, C, H, W); a stack of grey (N, H, W) images gets C = 1."""
-    x = as_real_array(x_batch, "x_batch", "images (N, C, H, W)")
+    x = as_real_array("x_batch", x_batch, "images (N, C, H, W)")
     if x.ndim == 3:
         x = x[:, None]  # (N, 1, H, W)
     if x.ndim != 4 or len(x) == 0:
@@ -173,7 +173,12 @@ def _signed(value):
 
 
 def formula_text(channel, value, mean, var, gamma, beta, eps):
-    """Batch norm of one value, as lines with this channel's numbers plugged in."""
+    """Batch norm of one value, as lines with this channel's numbers plugged in.
+
+    All arguments are numbers: value, one input x of the channel; mean and var, the
+    statistics it is normalized with (the batch's or the running ones); gamma, beta
+    and eps, the layer's. The last line is the output value.
+    """
     std = np.sqrt(var + eps)
     x_hat = (value - mean) / std
     return [
@@ -239,7 +244,7 @@ class TrainVsEval:
 
 def _digit(x, image_shape):
     """x as float64 (1, C, H, W) for a batch of (C, H, W) images."""
-    x = as_real_array(x, "x", "one image")
+    x = as_real_array("x", x, "one image")
     C, H, W = image_shape
     if x.shape == (H, W) and C == 1:
         return x[None, None]

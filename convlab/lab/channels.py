@@ -16,14 +16,15 @@ import numpy as np
 from convlab.nn.functional import conv2d_forward, conv_output_size
 from convlab.nn.reference import zero_pad
 
-# How the window states the output-size formula (f is the kernel side).
+# The engine's out = (n + 2*padding - k) // stride + 1, written as textbooks and the
+# window write it (f is the kernel side).
 SIZE_FORMULA = "floor((n + 2p - f) / s) + 1"
 
 # The 3x3 Sobel x kernel: right minus left, lights up vertical edges.
 SOBEL_X = ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1))
 
 
-def as_real_array(value, name, what):
+def as_real_array(name, value, what):
     """value as a float64 copy, or ValueError naming ``name`` and ``what`` it is."""
     try:
         array = np.asarray(value)
@@ -68,20 +69,22 @@ def _pair(name, value):
 
 def _image_filter_bias(x, w, b):
     """Checked float64 copies: x (C, H, W), w (C, kh, kw), b a Python float."""
-    x = as_real_array(x, "x", "one image (C, H, W)")
-    w = as_real_array(w, "w", "one filter (C, kh, kw)")
+    x = as_real_array("x", x, "one image (C, H, W)")
+    w = as_real_array("w", w, "one filter (C, kh, kw)")
     if x.ndim != 3:
-        raise ValueError(f"x must be one image (C, H, W), got shape {x.shape}; "
-                         f"a grey (H, W) image needs a channel axis: x[None]")
+        hint = "; a grey (H, W) image needs a channel axis: x[None]"
+        raise ValueError(f"x must be one image (C, H, W), got shape {x.shape}"
+                         f"{hint if x.ndim == 2 else ''}")
     if w.ndim != 3:
-        raise ValueError(f"w must be one filter (C, kh, kw), got shape {w.shape}; "
-                         f"a single (kh, kw) kernel needs a channel axis: w[None]")
+        hint = "; a single (kh, kw) kernel needs a channel axis: w[None]"
+        raise ValueError(f"w must be one filter (C, kh, kw), got shape {w.shape}"
+                         f"{hint if w.ndim == 2 else ''}")
     if x.shape[0] != w.shape[0]:
         raise ValueError(
             f"channel mismatch: the image has C={x.shape[0]} channels but the filter "
             f"has {w.shape[0]} kernels; a filter needs one kernel per input channel"
         )
-    b = as_real_array(b, "b", "one number (the filter's bias)")
+    b = as_real_array("b", b, "one number (the filter's bias)")
     if b.ndim != 0:
         raise ValueError(f"b must be one number (the filter's bias), got shape "
                          f"{b.shape}")

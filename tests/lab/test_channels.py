@@ -76,7 +76,7 @@ def test_channel_mismatch_names_both_numbers():
 @pytest.mark.parametrize(
     ("x_shape", "w_shape", "b", "message"),
     [
-        ((9, 8), (1, 3, 3), 0.0, r"x must be one image \(C, H, W\)"),
+        ((9, 8), (1, 3, 3), 0.0, r"x must be one image \(C, H, W\).*x\[None\]"),
         ((3, 9, 8), (3, 3), 0.0, r"w must be one filter \(C, kh, kw\)"),
         ((3, 9, 8), (3, 3, 3), np.zeros(2), "b must be one number"),
         ((3, 9, 8), (3, 3, 3), float("nan"), "b must be finite"),
