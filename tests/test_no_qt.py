@@ -1,4 +1,4 @@
-"""The engine, data, training loop and explain never import Qt (fresh process)."""
+"""The engine, data, training loop, explain and lab never import Qt (fresh process)."""
 
 import json
 import subprocess
@@ -16,7 +16,7 @@ def qt_modules():
                   if name.split(".")[0] in ("PyQt5", "pyqtgraph"))
 
 names = []
-for package in ("convlab.nn", "convlab.data"):
+for package in ("convlab.nn", "convlab.data", "convlab.lab"):
     module = importlib.import_module(package)
     names.append(package)
     found = pkgutil.iter_modules(module.__path__, package + ".")
@@ -37,7 +37,7 @@ print(json.dumps({"imported": names, "culprits": culprits}))
 
 
 def test_engine_data_and_training_load_no_qt():
-    """Importing convlab.nn, convlab.data (all submodules), .train, .explain: no Qt."""
+    """Importing convlab.nn, .data, .lab (all submodules), .train, .explain: no Qt."""
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=REPO, capture_output=True, text=True,
         timeout=120, check=False,
@@ -47,4 +47,6 @@ def test_engine_data_and_training_load_no_qt():
     assert "convlab.nn.layers" in report["imported"]
     assert "convlab.nn.serialization" in report["imported"]
     assert "convlab.explain" in report["imported"]
+    assert "convlab.lab.channels" in report["imported"]
+    assert "convlab.lab.batch_norm" in report["imported"]
     assert report["culprits"] == {}, f"these imports loaded Qt: {report['culprits']}"
