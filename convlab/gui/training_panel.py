@@ -15,7 +15,9 @@ Slots (setters):
     set_state(str)                     "idle" | "running" | "paused" | "stopping"
     add_progress(TrainingProgress)     per-step points and throughput from the worker
     add_epoch(EpochProgress)           per-epoch training and validation metrics
-    reset_curves()
+    new_run()                          the curves so far become the faded previous
+                                       run; a run's points start on empty curves
+    reset_curves()                     empty every curve, the previous run's too
     set_arch(ArchSpec)                 show an architecture (e.g. of a loaded model)
     add_data_source(path)              offer and select an MNIST folder
     set_loaded_dataset(name)           offer the window's loaded dataset (None: remove)
@@ -98,6 +100,16 @@ class _GrowingSeries:
         self.n = 0
 
     def extend(self, xs, ys) -> None:
+        """Append the points whose x lies beyond every x so far; drop the others.
+
+        x must increase: a line that folds back on itself makes pyqtgraph's
+        clip-to-view and downsampling repaint without end, freezing the window.
+        """
+        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        last = self._x[self.n - 1] if self.n else -np.inf
+        before = np.maximum.accumulate(np.concatenate([[last], xs[:-1]]))  # (k,)
+        keep = xs > before
+        xs, ys = xs[keep], ys[keep]
         k = len(xs)
         if self.n + k > len(self._x):
             size = max(2 * len(self._x), self.n + k)
@@ -454,7 +466,15 @@ class TrainingPanel(QWidget):
             "Fraction of digits classified correctly, per step (thin line) and per "
             "epoch on training and validation digits (dots).",
         )
+        self.clear_previous = _teach(
+            QPushButton("Clear previous run"), "Clear previous run",
+            "Remove the faded curves of the run before this one, kept so you can "
+            "compare two runs (say, two learning rates).",
+        )
+        self.clear_previous.setEnabled(False)
+        self.clear_previous.clicked.connect(self._on_clear_previous_clicked)
         curves = {}
+        previous = {}
         # Each legend sits where its curves are not: loss falls, accuracy rises.
         for plot, key, ylabel, legend_offset in (
             (self.loss_plot, "loss", "loss", (-10, 10)),
@@ -468,6 +488,10 @@ class TrainingPanel(QWidget):
             # Many steps make a long line; draw only what is on screen, thinned.
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
+            # Drawn first, so the current run's lines lie on top of it.
+            previous[key] = plot.plot(
+                pen=pg.mkPen((150, 150, 150, 110), width=1), name="previous run"
+            )
             curves[key, "step"] = plot.plot(
                 pen=pg.mkPen((120, 150, 200), width=1), name="train (step)"
             )
@@ -482,9 +506,16 @@ class TrainingPanel(QWidget):
         self.acc_plot.setYRange(0.0, 1.0)
         self._curves = curves
         self._series = {key: _GrowingSeries() for key in curves}
-        box = QHBoxLayout(self.curves_group)
-        box.addWidget(self.loss_plot, 1)
-        box.addWidget(self.acc_plot, 1)
+        self._previous = previous
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot, 1)
+        plots.addWidget(self.acc_plot, 1)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_previous)
+        box = QVBoxLayout(self.curves_group)
+        box.addLayout(plots, 1)
+        box.addLayout(buttons)
 
     def architecture(self) -> ArchSpec | None:
         """The architecture the editor shows, or None when it cannot be built."""
@@ -613,8 +644,24 @@ class TrainingPanel(QWidget):
         self._state = state
         self._update_buttons()
 
+    def new_run(self) -> None:
+        """Keep the last run's step curves, faded, and start empty ones for a new run.
+
+        Each run numbers its steps from its own start, so its points must never
+        join another run's line.
+        """
+        if self._series["loss", "step"].n:
+            for key, curve in self._previous.items():
+                curve.setData(*(a.copy() for a in self._series[key, "step"].data()))
+            self.clear_previous.setEnabled(True)
+        self._clear_current()
+
     def reset_curves(self) -> None:
-        """Empty every curve, for a fresh run."""
+        """Empty every curve, the previous run's too, for a fresh start."""
+        self._on_clear_previous_clicked()
+        self._clear_current()
+
+    def _clear_current(self) -> None:
         for series in self._series.values():
             series.clear()
         for curve in self._curves.values():
@@ -660,6 +707,11 @@ class TrainingPanel(QWidget):
     def show_failure(self, message: str) -> None:
         """Tell the student a run failed; the app and the last good weights stay."""
         dialogs.show_message(self, "error", "Training stopped", message)
+
+    def _on_clear_previous_clicked(self) -> None:
+        for curve in self._previous.values():
+            curve.setData([], [])
+        self.clear_previous.setEnabled(False)
 
     def _on_preset_activated(self, _index: int) -> None:
         name = self.preset.currentData()
@@ -712,7 +764,6 @@ class TrainingPanel(QWidget):
 
     def _on_start_clicked(self) -> None:
         if self._arch_valid:
-            self.reset_curves()
             self.start_requested.emit(self.request())
 
     def _on_pause_clicked(self) -> None:

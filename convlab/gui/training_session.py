@@ -16,6 +16,7 @@ Signals:
                                       ``snapshot.apply_to(view_model)`` shows them
     model_changed(object)             the session built a new nn.Sequential
     state_changed(str)                "idle" | "running" | "paused" | "stopping"
+    run_started()                     a new run begins (the panel starts new curves)
     running_changed(bool)             a run started (True) or ended (False)
     progress(TrainingProgress), epoch_finished(EpochProgress)
     loading(int, int)                 (done, total) generated digits drawn before a run
@@ -60,6 +61,7 @@ class TrainingSession(QObject):
     weights_updated = pyqtSignal(object)
     model_changed = pyqtSignal(object)
     state_changed = pyqtSignal(str)
+    run_started = pyqtSignal()
     running_changed = pyqtSignal(bool)
     progress = pyqtSignal(object)
     epoch_finished = pyqtSignal(object)
@@ -95,6 +97,7 @@ class TrainingSession(QObject):
         panel.lr_changed.connect(self.set_lr)
         panel.reinit_requested.connect(self.new_random_weights)
         self.state_changed.connect(panel.set_state)
+        self.run_started.connect(panel.new_run)
         self.progress.connect(panel.add_progress)
         self.epoch_finished.connect(panel.add_epoch)
         self.loading.connect(panel.show_loading)
@@ -205,6 +208,7 @@ class TrainingSession(QObject):
             # Whatever window the panel ends up in, closing it joins the thread.
             self._watched = self._panel.window()
             self._watched.installEventFilter(self)
+        self.run_started.emit()
         thread.start()
         self._set_state("paused" if paused else "running")
         self.running_changed.emit(True)

@@ -10,6 +10,7 @@ from convlab.data.sources import Dataset
 from convlab.gui import dialogs
 from convlab.gui.training_panel import LOADED_SOURCE, TrainingPanel
 from convlab.gui.training_session import TrainingSession
+from convlab.gui.worker import TrainingProgress
 from convlab.nn.architectures import ArchSpec, ConvBlock
 
 TINY = ArchSpec(blocks=[ConvBlock(4, 3, pool="max", pool_size=2)], dense=16)
@@ -323,3 +324,61 @@ def test_mnist_folder_button_asks_through_dialogs(qtbot, monkeypatch, tmp_path):
     qtbot.addWidget(panel)
     panel.open_folder.click()
     assert asked and panel.data_source.currentData() == str(tmp_path)
+
+
+def test_step_one_batch_after_a_stopped_run_starts_new_curves(qtbot, window):
+    """Start, about 200 steps, Stop, Step one batch through the window's buttons:
+    every curve's x keeps increasing and the stopped run stays as a faded curve."""
+    window.controller.set_dataset(tiny_dataset(2000))
+    panel = window.training_panel
+    window.show_tab("training")
+    panel.set_arch(TINY)
+    panel.batch_size.setValue(16)
+    panel.epochs.setValue(100)
+    session = window.controller.session
+    panel.start.click()
+    qtbot.waitUntil(lambda: panel.curve_points("loss", "step") >= 200, timeout=60000)
+    with qtbot.waitSignal(session.finished, timeout=60000):
+        panel.stop.click()
+    first_run = panel.curve_points("loss", "step")
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        panel.step.click()
+    assert panel.curve_points("loss", "step") == 1
+    curves = panel.loss_plot.listDataItems() + panel.acc_plot.listDataItems()
+    for curve in curves:
+        x, _ = curve.getData()
+        if x is not None and len(x) > 1:
+            assert np.all(np.diff(x) > 0), curve.name()
+    previous = [c for c in curves if c.name() == "previous run"]
+    assert len(previous) == 2                                  # loss and accuracy
+    for curve in previous:
+        x, _ = curve.getData()
+        assert len(x) == first_run and x[0] == 1
+    assert panel.clear_previous.isEnabled()
+    panel.clear_previous.click()
+    assert all(c.getData()[0] is None or len(c.getData()[0]) == 0 for c in previous)
+    assert not panel.clear_previous.isEnabled()
+    assert panel.curve_points("loss", "step") == 1
+
+
+def progress_report(steps):
+    """A TrainingProgress with these step numbers and made-up metrics."""
+    steps = np.asarray(steps)
+    return TrainingProgress(
+        steps=steps, losses=np.full(len(steps), 2.3),
+        accuracies=np.full(len(steps), 0.1),
+        step=int(steps[-1]), total_steps=1000, epoch=1, lr=1e-3, images_per_s=1.0,
+        fraction=0.1, seconds_left=1.0)
+
+
+def test_points_that_would_go_back_on_the_step_axis_are_not_drawn(qtbot):
+    """Step numbers at or before the last one drawn are left out of the curve."""
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.add_progress(progress_report([1, 2, 3]))
+    panel.add_progress(progress_report([3, 1, 4, 2, 5]))
+    for curve in panel.loss_plot.listDataItems() + panel.acc_plot.listDataItems():
+        x, _ = curve.getData()
+        if x is not None and len(x):
+            np.testing.assert_array_equal(x, [1, 2, 3, 4, 5])
+    assert panel.curve_points("loss", "step") == 5
