@@ -704,6 +704,9 @@ class Controller(QObject):
         self.session.start_trainer(lambda: request.build_trainer(self.session.model))
 
     def _on_session_weights_updated(self, snapshot):
+        if not snapshot.is_from(self.model):
+            # Queued before the model was replaced: old weights, maybe another shape.
+            return
         snapshot.apply_to(self.view_model)
         self._snapshot_outputs = snapshot.activations  # None without a probe
         self._weights_changed = self._weights_trained = True

@@ -31,6 +31,7 @@ through ``submit(fn)``, which runs ``fn(model)`` between two steps.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -77,6 +78,8 @@ class TrainingSession(QObject):
         self._rng = np.random.default_rng(seed)
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
+        self._run_ids = itertools.count(1)
+        self._run_id: int | None = None     # the current run's; None when idle
         self._panel = None
         self._watched = None                # the window whose closing ends the run
         self.state = "idle"
@@ -186,7 +189,8 @@ class TrainingSession(QObject):
 
     def _launch(self, prepare: Callable[[], Trainer], paused: bool) -> None:
         thread = QThread(self)
-        worker = TrainingWorker(self.model, prepare)
+        self._run_id = next(self._run_ids)
+        worker = TrainingWorker(self.model, prepare, run_id=self._run_id)
         worker.set_probe(self._probe)
         if paused:
             worker.pause()
@@ -198,8 +202,8 @@ class TrainingSession(QObject):
         worker.finished.connect(worker.deleteLater)
         # thread.deleteLater comes in _end_run, after a wait(): see there why.
         thread.finished.connect(self._on_thread_finished)
-        worker.progress.connect(self.progress)
-        worker.epoch_finished.connect(self.epoch_finished)
+        worker.progress.connect(self._on_worker_progress)
+        worker.epoch_finished.connect(self._on_worker_epoch_finished)
         worker.snapshot_ready.connect(self.weights_updated)
         worker.loading.connect(self.loading)
         worker.failed.connect(self.failed)
@@ -269,6 +273,20 @@ class TrainingSession(QObject):
             self.start(request, paused=True)
         self.step_once()
 
+    # Reports wait in the event queue. Those of a run that shutdown() has already
+    # ended arrive after it, possibly once the next run has begun its curves, whose
+    # steps count from 1 again: only the current run's get through.
+
+    @pyqtSlot(object)
+    def _on_worker_progress(self, progress) -> None:
+        if progress.run == self._run_id:
+            self.progress.emit(progress)
+
+    @pyqtSlot(object)
+    def _on_worker_epoch_finished(self, epoch) -> None:
+        if epoch.run == self._run_id:
+            self.epoch_finished.emit(epoch)
+
     @pyqtSlot()
     def _on_thread_finished(self) -> None:
         thread = self._thread
@@ -280,7 +298,7 @@ class TrainingSession(QObject):
 
     def _end_run(self) -> None:
         thread = self._thread
-        self._thread = self._worker = None
+        self._thread = self._worker = self._run_id = None
         # "finished" is emitted while the thread is still winding down (it deletes
         # the worker, which needs Python's GIL). Destroying the QThread then makes Qt
         # wait inside its destructor while this thread holds the GIL: a deadlock.

@@ -30,6 +30,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -60,6 +61,7 @@ class TrainingProgress:
     images_per_s: float
     fraction: float            # of the whole run, 0..1
     seconds_left: float
+    run: int = 0               # the worker's run number (TrainingWorker's run_id)
 
 
 @dataclass
@@ -72,6 +74,7 @@ class EpochProgress:
     train_acc: float
     val_loss: float | None
     val_acc: float | None
+    run: int = 0
 
 
 @dataclass
@@ -82,6 +85,7 @@ class WeightSnapshot:
     buffers: BatchNorm running statistics, in model.named_buffers() order.
     activations: every layer's output for the probe, each (1, ...), or None.
     probs: (K,) class probabilities for the probe, or None.
+    source: a weak reference to the live model copied (is_from tells).
     """
 
     step: int
@@ -89,6 +93,16 @@ class WeightSnapshot:
     buffers: list
     activations: list | None
     probs: np.ndarray | None
+    source: weakref.ref
+
+    def is_from(self, model) -> bool:
+        """True when these are copies of ``model``'s weights.
+
+        Snapshots travel through the event queue, so one may arrive after its model
+        was replaced; only the model's identity tells, since a new model can have the
+        same architecture (or even the same weights).
+        """
+        return model is not None and self.source() is model
 
     def apply_to(self, model) -> None:
         """Copy these weights into ``model``, which must have the same architecture."""
@@ -115,6 +129,8 @@ def take_snapshot(model, step: int, probe: np.ndarray | None) -> WeightSnapshot:
         buffers=[value.copy() for _, value in model.named_buffers()],
         activations=activations,
         probs=probs,
+        # Weak: a snapshot must not keep a replaced model alive.
+        source=weakref.ref(model),
     )
 
 
@@ -129,9 +145,10 @@ class TrainingWorker(QObject):
     finished = pyqtSignal()
 
     def __init__(self, model, prepare: Callable[[], Trainer],
-                 interval: float = EMIT_INTERVAL):
+                 interval: float = EMIT_INTERVAL, run_id: int = 0):
         super().__init__()
         self.model = model
+        self.run_id = run_id                # stamped on progress and epoch reports
         self._prepare = prepare
         self._interval = interval
         self._lock = threading.Lock()
@@ -268,12 +285,13 @@ class TrainingWorker(QObject):
                 step=result.step, total_steps=self._trainer.total_steps,
                 epoch=result.epoch, lr=result.lr,
                 images_per_s=result.images_per_sec, fraction=result.progress,
-                seconds_left=result.eta_seconds,
+                seconds_left=result.eta_seconds, run=self.run_id,
             ))
         if with_epoch and result.epoch_result is not None:
             e = result.epoch_result
             self.epoch_finished.emit(EpochProgress(
                 epoch=e.epoch, step=result.step, train_loss=e.train_loss,
                 train_acc=e.train_acc, val_loss=e.val_loss, val_acc=e.val_acc,
+                run=self.run_id,
             ))
         self.snapshot_ready.emit(self._snapshot())

@@ -382,3 +382,22 @@ def test_points_that_would_go_back_on_the_step_axis_are_not_drawn(qtbot):
         if x is not None and len(x):
             np.testing.assert_array_equal(x, [1, 2, 3, 4, 5])
     assert panel.curve_points("loss", "step") == 5
+
+
+def test_reports_of_a_run_ended_by_shutdown_stay_off_the_next_runs_curves(qtbot,
+                                                                           tab):
+    """Reports still queued from a run that shutdown() ended never reach the curves
+    of the run started right after it."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    panel.start.click()
+    qtbot.waitUntil(lambda: panel.curve_points("loss", "step") >= 50, timeout=60000)
+    session.shutdown()                 # its last points are still on their way
+    panel.start.click()
+    qtbot.waitUntil(lambda: session.trainer is not None and session.trainer.step >= 10,
+                    timeout=60000)
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        pass
+    x, _ = next(c for c in panel.loss_plot.listDataItems()
+                if c.name() == "train (step)").getData()
+    assert x[0] == 1 and x[-1] <= session.trainer.step

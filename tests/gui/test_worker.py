@@ -164,3 +164,11 @@ def test_loading_reports_progress_and_stop_cancels_it(model):
                                                                  (3, 10)]
     assert [name for name, _ in log if name != "loading"] == ["finished"]
     assert worker.trainer is None
+
+
+def test_snapshot_knows_the_model_it_came_from(model):
+    """A snapshot tells its own live model from any other, even an exact copy."""
+    snapshot = take_snapshot(model, 0, None)
+    assert snapshot.is_from(model)
+    assert not snapshot.is_from(clone_model(model))
+    assert not snapshot.is_from(None)
