@@ -10,12 +10,19 @@ Signals:
     snapshot_ready(WeightSnapshot) copies of the weights, and the activations for the
                                   probe image when one is set
     loading(int, int)             (done, total) while prepare() draws generated digits
+    warning(str)                  something went wrong that training survives (a
+                                  checkpoint that could not be written)
     failed(str)                   an exception or a diverged loss, explained; the model
                                   keeps its last good weights
     finished()                    run() has returned (always emitted, also on failure)
 
 Thread-safe controls (call them from the GUI thread; they act between two steps):
     pause(), resume(), stop(), step_once(), set_lr(lr), submit(fn), set_probe(x)
+
+With a ``checkpoint`` path the run is saved there (Trainer.save_checkpoint, atomic)
+every CHECKPOINT_INTERVAL seconds, at every epoch end and when it is stopped, all in
+the training thread; a run that finishes deletes the file, as nothing is left to
+resume.
 
 ``run()`` first calls ``prepare()`` (loading data can take seconds, so it happens here
 and not in the GUI thread), which returns the Trainer. Controls that arrive before the
@@ -33,6 +40,7 @@ import traceback
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
@@ -41,6 +49,9 @@ from threadpoolctl import threadpool_limits
 from convlab.train import Trainer, TrainingDiverged
 
 EMIT_INTERVAL = 0.05  # seconds between GUI updates: 20/s looks live, costs little
+# Seconds between checkpoints of a run: at most this much training is lost if the
+# program dies, for a save that takes milliseconds.
+CHECKPOINT_INTERVAL = 30.0
 
 
 class LoadingCancelled(Exception):
@@ -141,13 +152,16 @@ class TrainingWorker(QObject):
     epoch_finished = pyqtSignal(object)
     snapshot_ready = pyqtSignal(object)
     loading = pyqtSignal(int, int)
+    warning = pyqtSignal(str)
     failed = pyqtSignal(str)
     finished = pyqtSignal()
 
     def __init__(self, model, prepare: Callable[[], Trainer],
-                 interval: float = EMIT_INTERVAL, run_id: int = 0):
+                 interval: float = EMIT_INTERVAL, run_id: int = 0,
+                 checkpoint: Path | None = None):
         super().__init__()
         self.model = model
+        self._checkpoint = checkpoint
         self.run_id = run_id                # stamped on progress and epoch reports
         self._prepare = prepare
         self._interval = interval
@@ -245,11 +259,17 @@ class TrainingWorker(QObject):
                 pending, self._pending = self._pending, []
             for name, args in pending:
                 getattr(trainer, name)(*args)
-            last_emit = time.perf_counter()
+            last_emit = last_save = time.perf_counter()
             for result in trainer.steps():
                 self._last = result
                 self._points.append((result.step, result.loss, result.accuracy))
                 now = time.perf_counter()
+                # Saved before the report, so a reported epoch end is on disk.
+                if self._checkpoint is not None and (
+                        result.epoch_result is not None
+                        or now - last_save >= CHECKPOINT_INTERVAL):
+                    self._save_checkpoint(trainer)
+                    last_save = now
                 # Report at most every interval, but at once when an epoch ends or
                 # training is about to wait (pause, step one batch), so the student
                 # sees the state the network is stopped in.
@@ -269,10 +289,25 @@ class TrainingWorker(QObject):
                 + "".join(traceback.format_exception(exc)[-3:])
             )
         else:
+            if self._checkpoint is not None:
+                if trainer.state == "finished":
+                    self._checkpoint.unlink(missing_ok=True)
+                elif trainer.step:
+                    self._save_checkpoint(trainer)    # stopped: keep where it ended
             if self._points:
                 self._emit(self._last, with_epoch=False)
         finally:
             self.finished.emit()
+
+    def _save_checkpoint(self, trainer: Trainer) -> None:
+        try:
+            trainer.save_checkpoint(self._checkpoint)
+        except (OSError, ValueError) as exc:
+            self.warning.emit(
+                f"Could not save this run to {self._checkpoint}: {exc}. Training "
+                "goes on, but if the program closes now the run cannot be resumed; "
+                "free some disk space or check the folder's permissions."
+            )
 
     def _emit(self, result, with_epoch: bool = True) -> None:
         if result is None:

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from convlab import nn
 from convlab.gui.training_session import clone_model
 from convlab.gui.worker import TrainingWorker, take_snapshot
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
@@ -172,3 +173,43 @@ def test_snapshot_knows_the_model_it_came_from(model):
     assert snapshot.is_from(model)
     assert not snapshot.is_from(clone_model(model))
     assert not snapshot.is_from(None)
+
+
+def test_a_stopped_run_leaves_a_checkpoint_of_its_last_step(model, tmp_path):
+    """A run stopped halfway saves where it ended; from it a Trainer continues at
+    that step."""
+    path = tmp_path / "run.npz"
+    worker = TrainingWorker(model, make_prepare(model), interval=0.0,
+                            checkpoint=path)
+    worker.progress.connect(
+        lambda p: worker.stop() if p.step >= 5 else None)
+    worker.run()
+    assert worker.trainer.state == "stopped"
+    assert nn.load_model(path).step == worker.trainer.step >= 5
+
+
+def test_checkpoints_are_written_at_epoch_ends_and_removed_when_the_run_ends(
+        model, tmp_path):
+    """Every epoch end saves the run; finishing it normally deletes the file."""
+    path = tmp_path / "run.npz"
+    saved = []
+    worker = TrainingWorker(model, make_prepare(model), interval=3600.0,
+                            checkpoint=path)
+    worker.epoch_finished.connect(lambda e: saved.append(nn.load_model(path).step))
+    worker.run()
+    assert saved == [4, 8]
+    assert not path.exists()
+
+
+def test_a_checkpoint_that_cannot_be_written_is_a_warning_not_a_failure(model,
+                                                                        tmp_path):
+    """An unwritable checkpoint folder warns once per attempt; training completes."""
+    path = tmp_path / "missing folder" / "run.npz"
+    worker = TrainingWorker(model, make_prepare(model), checkpoint=path)
+    log = record(worker)
+    warnings = []
+    worker.warning.connect(warnings.append)
+    worker.run()
+    assert worker.trainer.step == 8
+    assert warnings and "run.npz" in warnings[0]
+    assert not [name for name, _ in log if name == "failed"]
