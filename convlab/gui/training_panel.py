@@ -23,6 +23,9 @@ Slots (setters):
     set_loaded_dataset(name)           offer the window's loaded dataset (None: remove)
     show_failure(str)                  a training failure, shown as a dialog (through
                                        dialogs.show_message, like every dialog)
+    show_notice(kind, text, buttons)   a non-modal message on the tab ("error",
+                                       "warning" or "info") with (label, callback)
+                                       buttons and Dismiss; hide_notice()
     saved_state() / restore_state(d)   the settings as JSON-able values, for QSettings
 """
 
@@ -39,6 +42,7 @@ from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -62,6 +66,11 @@ BUILTIN_SOURCE = "builtin"
 # The dataset the window has loaded and handed over (TrainingSession.set_dataset).
 LOADED_SOURCE = "loaded"
 POOL_CHOICES = (("max", "max"), ("average", "avg"), ("none", "none"))
+NOTICE_STYLES = {  # background and border of the message area, by kind
+    "error": ("#fde7e9", "#b00020"),
+    "warning": ("#fff4ce", "#9a6700"),
+    "info": ("#e8f1fb", "#1f5fa8"),
+}
 
 
 @dataclass
@@ -227,6 +236,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self._state = "idle"
         self._arch_valid = False
+        self._build_notice()
         self._build_arch_editor()
         self._build_settings()
         self._build_controls()
@@ -238,12 +248,32 @@ class TrainingPanel(QWidget):
         middle.addWidget(self.settings_group, 1)
         middle.addWidget(self.controls_group, 1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.notice)
         layout.addWidget(self.arch_group)
         layout.addLayout(middle)
         layout.addWidget(self.curves_group, 1)
 
         self.set_arch(NAMED_ARCHS["sample"])
         self._update_buttons()
+
+    def _build_notice(self) -> None:
+        # On the tab rather than in a dialog: nothing waits on a click, and the
+        # message stays beside the curves and controls it is about.
+        self.notice = QFrame()
+        self.notice.setFrameShape(QFrame.StyledPanel)
+        self.notice_label = _teach(
+            QLabel(), "Training message",
+            "What happened to the run and what you can do about it.",
+        )
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setTextFormat(Qt.PlainText)
+        self.notice_buttons: list[QPushButton] = []
+        self._notice_row = QHBoxLayout()
+        self._notice_row.addStretch(1)
+        box = QVBoxLayout(self.notice)
+        box.addWidget(self.notice_label)
+        box.addLayout(self._notice_row)
+        self.notice.hide()
 
     def _build_arch_editor(self) -> None:
         self.arch_group = QGroupBox("Architecture")
@@ -442,7 +472,7 @@ class TrainingPanel(QWidget):
         grid.addWidget(self.step, 1, 0, 1, 3)
         grid.addWidget(self.reinit, 2, 0, 1, 3)
         grid.addWidget(self.progress, 3, 0, 1, 3)
-        grid.addWidget(self.speed_label, 4, 0, 1, 3)
+        grid.addWidget(self.speed_label, 4, 0)
 
         self.start.clicked.connect(self._on_start_clicked)
         self.pause.clicked.connect(self._on_pause_clicked)
@@ -490,7 +520,7 @@ class TrainingPanel(QWidget):
             plot.setDownsampling(auto=True, mode="peak")
             # Drawn first, so the current run's lines lie on top of it.
             previous[key] = plot.plot(
-                pen=pg.mkPen((150, 150, 150, 110), width=1), name="previous run"
+                pen=pg.mkPen((130, 130, 130, 150), width=1), name="previous run"
             )
             curves[key, "step"] = plot.plot(
                 pen=pg.mkPen((120, 150, 200), width=1), name="train (step)"
@@ -507,15 +537,11 @@ class TrainingPanel(QWidget):
         self._curves = curves
         self._series = {key: _GrowingSeries() for key in curves}
         self._previous = previous
-        plots = QHBoxLayout()
-        plots.addWidget(self.loss_plot, 1)
-        plots.addWidget(self.acc_plot, 1)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.clear_previous)
-        box = QVBoxLayout(self.curves_group)
-        box.addLayout(plots, 1)
-        box.addLayout(buttons)
+        box = QHBoxLayout(self.curves_group)
+        box.addWidget(self.loss_plot, 1)
+        box.addWidget(self.acc_plot, 1)
+        # Beside the speed, so the plots keep all the group's height.
+        self.controls_group.layout().addWidget(self.clear_previous, 4, 1, 1, 2)
 
     def architecture(self) -> ArchSpec | None:
         """The architecture the editor shows, or None when it cannot be built."""
@@ -707,6 +733,30 @@ class TrainingPanel(QWidget):
     def show_failure(self, message: str) -> None:
         """Tell the student a run failed; the app and the last good weights stay."""
         dialogs.show_message(self, "error", "Training stopped", message)
+
+    def show_notice(self, kind: str, text: str, buttons=()) -> None:
+        """Show a message on the tab, replacing the last one; ``buttons`` are
+        (label, callback) pairs, each press also hides the message."""
+        background, border = NOTICE_STYLES[kind]
+        self.notice.setStyleSheet(
+            f"QFrame {{ background: {background}; border: 1px solid {border}; }}"
+            " QLabel { border: none; }")
+        self.notice_label.setText(text)
+        for button in self.notice_buttons:
+            self._notice_row.removeWidget(button)
+            button.deleteLater()
+        self.notice_buttons = []
+        for label, callback in (*buttons, ("Dismiss", None)):
+            button = _teach(QPushButton(label), label, text)
+            button.clicked.connect(self.hide_notice)
+            if callback is not None:
+                button.clicked.connect(lambda _checked, f=callback: f())
+            self._notice_row.insertWidget(len(self.notice_buttons), button)
+            self.notice_buttons.append(button)
+        self.notice.show()
+
+    def hide_notice(self) -> None:
+        self.notice.hide()
 
     def _on_clear_previous_clicked(self) -> None:
         for curve in self._previous.values():
