@@ -83,8 +83,9 @@ SCHEDULES = ("constant", "cosine")
 _EXTRA_KEY = "trainer"
 
 # Loss watch. Batch losses are noisy, so a spike is judged against the median of the
-# recent steps, which one bad batch cannot move. A loss more than SPIKE_FACTOR times
-# that median (and above chance level, so bounces of a loss near zero do not count)
+# recent steps, which one bad batch cannot move (before SPIKE_MIN_STEPS steps, against
+# the chance-level loss ln K every run starts near). A loss more than SPIKE_FACTOR
+# times that (and above chance level, so bounces of a loss near zero do not count)
 # means the last updates threw the weights far away: a learning rate too high.
 SPIKE_FACTOR = 10.0
 SPIKE_WINDOW = 50           # steps the median is taken over
@@ -486,15 +487,16 @@ class Trainer:
         chance_loss = math.log(num_classes)
         losses = [recent_loss for recent_loss, _ in self._recent]
         warm = len(losses) >= SPIKE_MIN_STEPS
-        if warm:
-            median = statistics.median(losses[-SPIKE_WINDOW:])
-            if loss > SPIKE_FACTOR * median and loss > chance_loss:
-                # Start the median afresh: the consumer restores or carries on.
-                self._recent.clear()
-                self._pending_point = None
-                self._spiked = True
-                message = self._spike_message(step, loss, median, len(losses), lr)
-                return Alarm("exploded", message, step)
+        # Until the median can be trusted, compare with chance level: every run
+        # starts near it.
+        reference = statistics.median(losses[-SPIKE_WINDOW:]) if warm else chance_loss
+        if loss > SPIKE_FACTOR * reference and loss > chance_loss:
+            # Start the median afresh: the consumer restores or carries on.
+            self._recent.clear()
+            self._pending_point = None
+            self._spiked = True
+            message = self._spike_message(step, loss, reference, warm, lr)
+            return Alarm("exploded", message, step)
         # After a spike that was not undone, the copy from before it is kept until
         # the median is trustworthy again and can tell calm weights from bad ones.
         if step % RESTORE_EVERY == 0 and (warm or not self._spiked):
@@ -520,17 +522,20 @@ class Trainer:
         return Alarm("stalled", self._stall_message(mean_loss, mean_acc, num_classes,
                                                     lr), step)
 
-    def _spike_message(self, step, loss, median, window, lr):
+    def _spike_message(self, step, loss, reference, warm, lr):
+        if warm:
+            compared = f"its median {reference:.4g} over the last steps"
+        else:
+            compared = f"the {reference:.4g} of guessing (ln of the number of classes)"
         points = []
         if "before_spike" in self._restore_points:
             points.append(f"from before the spike (step "
                           f"{self._restore_points['before_spike'][0]})")
         points.append(f"from the start (step {self._restore_points['start'][0]})")
         return (f"The loss exploded at step {step}: {loss:.4g}, more than "
-                f"{SPIKE_FACTOR:g}x its median {median:.4g} over the last {window} "
-                f"steps. The learning rate {lr:g} is too high for "
-                f"{self.config.optimizer}: its updates threw the weights far away. "
-                f"Try {lr / 10:g}. The weights can be restored "
+                f"{SPIKE_FACTOR:g}x {compared}. The learning rate {lr:g} is too "
+                f"high for {self.config.optimizer}: its updates threw the weights far "
+                f"away. Try {lr / 10:g}. The weights can be restored "
                 f"{' or '.join(points)}.")
 
     def _stall_message(self, mean_loss, mean_acc, num_classes, lr):

@@ -340,6 +340,18 @@ def test_loss_explosion_raises_an_alarm_and_restores_weights_from_before_it():
     assert next(steps).alarm is None
 
 
+def test_explosion_in_the_first_steps_is_judged_against_chance_level():
+    """Adam at lr 1.0 from the start explodes before any median exists: alarm, "start"."""
+    trainer = ten_class_trainer("adam", 1.0, epochs=1)
+    start = weights(trainer.model)
+    alarm = next(r.alarm for r in trainer.steps() if r.alarm)
+    assert alarm.kind == "exploded" and alarm.step < 10
+    assert "ln of the number of classes" in alarm.message
+    assert trainer.restore_points() == ("start",)
+    trainer.restore("start")
+    assert_same_weights(weights(trainer.model), start)
+
+
 def test_restore_names_the_available_points():
     """Before any step nothing can be restored, and the error says what exists."""
     trainer = make_trainer()
