@@ -25,6 +25,7 @@ import numpy as np
 from convlab.fileio import write_text_atomic
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_LR = 1e-3
 
 
 class CliError(Exception):
@@ -52,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="passes over the training set (default 5)")
     train.add_argument("--batch-size", type=_positive_int, default=64)
-    train.add_argument("--lr", type=_positive_float, default=1e-3,
-                       help="learning rate (default 0.001)")
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help=f"learning rate (default {DEFAULT_LR:g}; with --resume, "
+                            "the checkpoint's unless given)")
     train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     train.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
     train.add_argument("--weight-decay", type=float, default=0.0)
@@ -77,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "saved after every epoch")
     train.add_argument("--resume", default=None, metavar="FILE",
                        help="continue the run saved in this checkpoint, with its "
-                            "settings (--epochs may extend it)")
+                            "settings (--epochs may extend it, --lr change it)")
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser(
@@ -162,10 +164,13 @@ def cmd_train(args) -> int:
                                               epochs=args.epochs)
         except ValueError as exc:
             raise CliError(str(exc)) from exc
+        if args.lr is not None:
+            trainer.set_lr(args.lr)
     else:
         try:
             config = TrainConfig(
-                epochs=args.epochs or 5, batch_size=args.batch_size, lr=args.lr,
+                epochs=args.epochs or 5, batch_size=args.batch_size,
+                lr=DEFAULT_LR if args.lr is None else args.lr,
                 optimizer=args.optimizer, momentum=args.momentum,
                 weight_decay=args.weight_decay, schedule=args.schedule,
                 augment=args.augment, val_fraction=args.val_fraction, seed=args.seed,
@@ -191,12 +196,26 @@ def cmd_train(args) -> int:
           + f"; {trainer.total_steps} steps. Ctrl+C saves a checkpoint.", flush=True)
     started = time.perf_counter()
     try:
-        _run_with_progress(trainer, checkpoint_path if args.checkpoint else None)
+        explosion = _run_with_progress(trainer,
+                                       checkpoint_path if args.checkpoint else None)
     except TrainingDiverged as exc:
         raise CliError(str(exc), EXIT_FAILED) from exc
     finally:
         signal.signal(signal.SIGINT, previous_handler)
     seconds = time.perf_counter() - started
+
+    if explosion is not None:
+        # Put back the best weights there are and keep them resumable: the run up
+        # to the spike may have taken a long time.
+        point = trainer.restore_points()[0]
+        trainer.restore(point)
+        _save(lambda: trainer.save_checkpoint(checkpoint_path), checkpoint_path)
+        where = {"before_spike": "from before the spike",
+                 "start": "from the start of the run"}[point]
+        raise CliError(
+            f"{explosion.message} Training stopped; the weights {where} are saved in "
+            f"{checkpoint_path}: continue with --resume {checkpoint_path} --lr "
+            f"{trainer.base_lr / 10:g}", EXIT_FAILED)
 
     if trainer.state == "stopped":
         _save(lambda: trainer.save_checkpoint(checkpoint_path), checkpoint_path)
@@ -222,37 +241,51 @@ def cmd_train(args) -> int:
 
 def _run_with_progress(trainer, checkpoint_path=None):
     """Consume trainer.steps() with a progress bar per epoch and a line after each;
-    with checkpoint_path, also save a checkpoint at the end of every epoch."""
+    with checkpoint_path, also save a checkpoint at the end of every epoch.
+
+    Returns the "exploded" Alarm that ended the run early, or None. A "stalled"
+    alarm is printed as a warning and training goes on.
+    """
     from tqdm import tqdm
 
     # In a log file every refresh is a new line: refresh rarely there.
     refresh_seconds = 0.1 if sys.stderr.isatty() else 30.0
     bar = None
     loss_sum = correct = seen = 0.0
-    for result in trainer.steps():
-        if bar is None:
-            bar = tqdm(total=result.batches_per_epoch, initial=result.batch - 1,
-                       desc=f"epoch {result.epoch}/{trainer.config.epochs}",
-                       unit="batch", leave=False, dynamic_ncols=True,
-                       mininterval=refresh_seconds)
-        # Running means over the epoch read better than one noisy batch.
-        loss_sum += result.loss
-        correct += result.accuracy
-        seen += 1
-        bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}",
-                        img_s=f"{result.images_per_sec:.0f}", refresh=False)
-        bar.update(1)
-        if result.epoch_result is not None:
+    try:
+        for result in trainer.steps():
+            if bar is None:
+                bar = tqdm(total=result.batches_per_epoch, initial=result.batch - 1,
+                           desc=f"epoch {result.epoch}/{trainer.config.epochs}",
+                           unit="batch", leave=False, dynamic_ncols=True,
+                           mininterval=refresh_seconds)
+            if result.alarm is not None:
+                if result.alarm.kind == "exploded":
+                    return result.alarm
+                # tqdm.write clears the bar first, so the line is not glued to it.
+                tqdm.write(f"warning: {result.alarm.message}", file=sys.stderr)
+            # Running means over the epoch read better than one noisy batch.
+            loss_sum += result.loss
+            correct += result.accuracy
+            seen += 1
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}",
+                            acc=f"{correct / seen:.4f}",
+                            img_s=f"{result.images_per_sec:.0f}", refresh=False)
+            bar.update(1)
+            if result.epoch_result is not None:
+                bar.close()
+                bar = None
+                loss_sum = correct = seen = 0.0
+                print(_epoch_line(result.epoch_result, trainer.config.epochs,
+                                  result.images_per_sec, result.lr), flush=True)
+                if checkpoint_path is not None:
+                    _save(lambda: trainer.save_checkpoint(checkpoint_path),
+                          checkpoint_path)
+    finally:
+        # Also when training fails: the error line must not be glued to the bar.
+        if bar is not None:
             bar.close()
-            bar = None
-            loss_sum = correct = seen = 0.0
-            print(_epoch_line(result.epoch_result, trainer.config.epochs,
-                              result.images_per_sec, result.lr), flush=True)
-            if checkpoint_path is not None:
-                _save(lambda: trainer.save_checkpoint(checkpoint_path),
-                      checkpoint_path)
-    if bar is not None:
-        bar.close()
+    return None
 
 
 def _epoch_line(epoch, epochs, images_per_sec, lr):

@@ -142,6 +142,41 @@ def test_explicit_checkpoint_is_saved_after_every_epoch(data_dir, tmp_path):
     assert saved.optimizer_state is not None
 
 
+def test_error_line_is_not_glued_to_the_progress_bar(data_dir, tmp_path):
+    """A run that diverges to NaN prints its error on a line of its own."""
+    proc = run(*train_args(data_dir, tmp_path / "m.npz", "--optimizer", "sgd",
+                           "--lr", "1e30"))
+    assert proc.returncode == 1
+    # splitlines also splits at the carriage returns the bar uses to redraw itself.
+    assert any(line.startswith("convlab train: error: Training stopped: the loss "
+                               "became nan") for line in proc.stderr.splitlines())
+
+
+def test_loss_explosion_saves_the_restored_weights_and_exits_1(data_dir, tmp_path):
+    """Adam at lr 1: one error naming the fix, a resumable checkpoint, no model."""
+    model = tmp_path / "m.npz"
+    proc = run(*train_args(data_dir, model, "--lr", 1.0))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    (line,) = [x for x in proc.stderr.splitlines() if "error:" in x]
+    checkpoint = tmp_path / "m.checkpoint.npz"
+    assert line.startswith("convlab train: error: The loss exploded at step")
+    assert f"--resume {checkpoint} --lr 0.1" in line
+    assert not model.exists()
+    # At the checkpoint's lr 1 it would explode again.
+    run("train", "--data", data_dir, "--resume", checkpoint, "--lr", 0.01,
+        "--out", model, check_rc=0)
+    assert model.exists()
+
+
+def test_training_stuck_at_chance_prints_a_warning_and_goes_on(data_dir, tmp_path):
+    """SGD at lr 1 sits at chance level: one warning line, the model is still saved."""
+    proc = run(*train_args(data_dir, tmp_path / "m.npz", "--optimizer", "sgd",
+                           "--lr", 1, "--epochs", 14), check_rc=0)   # 126 steps
+    warnings = [x for x in proc.stderr.splitlines() if x.startswith("warning:")]
+    assert len(warnings) == 1 and "not learning" in warnings[0]
+    assert (tmp_path / "m.npz").exists()
+
+
 def test_missing_data_folder_is_a_usage_error(tmp_path):
     """A --data folder that does not exist: exit 2, one line, nothing written."""
     proc = run("train", "--data", tmp_path / "nowhere", "--out", tmp_path / "m.npz")
