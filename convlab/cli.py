@@ -209,19 +209,21 @@ def cmd_train(args) -> int:
         # to the spike may have taken a long time.
         point = trainer.restore_points()[0]
         trainer.restore(point)
-        _save(lambda: trainer.save_checkpoint(checkpoint_path), checkpoint_path)
+        saved, _ = _save_trained(trainer.save_checkpoint, checkpoint_path, [out.parent])
         where = {"before_spike": "from before the spike",
                  "start": "from the start of the run"}[point]
         raise CliError(
             f"{explosion.message} Training stopped; the weights {where} are saved in "
-            f"{checkpoint_path}: continue with --resume {checkpoint_path} --lr "
+            f"{saved}: continue with --resume {saved} --lr "
             f"{trainer.base_lr / 10:g}", EXIT_FAILED)
 
     if trainer.state == "stopped":
-        _save(lambda: trainer.save_checkpoint(checkpoint_path), checkpoint_path)
+        saved, error = _save_trained(trainer.save_checkpoint, checkpoint_path,
+                                     [out.parent])
+        instead = (f" (cannot write {checkpoint_path}: {_reason(error)})" if error
+                   else "")
         print(f"Interrupted after step {trainer.step}: checkpoint saved to "
-              f"{checkpoint_path}; continue with --resume {checkpoint_path}",
-              file=sys.stderr)
+              f"{saved}{instead}; continue with --resume {saved}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
     record = {
@@ -232,7 +234,12 @@ def cmd_train(args) -> int:
         "seconds": round(seconds, 1),
         "epochs": [dataclasses.asdict(r) for r in trainer.epoch_results],
     }
-    _save(lambda: nn.save_model(out, trainer.model, extra={"training": record}), out)
+    saved, error = _save_trained(
+        lambda path: nn.save_model(path, trainer.model, extra={"training": record}),
+        out, [checkpoint_path.parent])
+    if error is not None:
+        raise CliError(f"cannot write {out}: {_reason(error)}; the trained model is "
+                       f"saved in {saved} instead", EXIT_FAILED)
     print(f"Saved {out} after {seconds:.0f} s. Evaluate it with: "
           f"python -m convlab evaluate --model {out}"
           + (f" --data {args.data}" if args.data else ""))
@@ -279,8 +286,13 @@ def _run_with_progress(trainer, checkpoint_path=None):
                 print(_epoch_line(result.epoch_result, trainer.config.epochs,
                                   result.images_per_sec, result.lr), flush=True)
                 if checkpoint_path is not None:
-                    _save(lambda: trainer.save_checkpoint(checkpoint_path),
-                          checkpoint_path)
+                    try:
+                        trainer.save_checkpoint(checkpoint_path)
+                    except OSError as exc:
+                        # Only a safety copy: the run itself is fine, so go on.
+                        tqdm.write(f"warning: cannot write {checkpoint_path}: "
+                                   f"{_reason(exc)}; training goes on",
+                                   file=sys.stderr)
     finally:
         # Also when training fails: the error line must not be glued to the bar.
         if bar is not None:
@@ -520,7 +532,7 @@ def _check_writable(path: Path):
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise CliError(f"cannot write {path}: {_reason(exc)}") from exc
 
 
 def _save(write, path):
@@ -528,8 +540,57 @@ def _save(write, path):
     try:
         write()
     except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_FAILED) \
-            from exc
+        raise CliError(f"cannot write {path}: {_reason(exc)}", EXIT_FAILED) from exc
+
+
+def _save_trained(write, path, fallback_folders):
+    """Run ``write(path)`` (an atomic writer of trained weights) without ever losing
+    them: when ``path`` cannot be written (disk full, folder gone), write the same
+    file name in ``fallback_folders``, a new temporary folder or the current folder.
+
+    Returns (the path written, None), or (where it went instead, the first error).
+    Raises CliError when nothing could be written anywhere.
+    """
+    try:
+        write(path)
+        return path, None
+    except OSError as exc:
+        error = exc
+    tried = []
+    for candidate in _fallback_paths(path, fallback_folders):
+        tried.append(str(candidate))
+        try:
+            write(candidate)
+            return candidate, error
+        except OSError:
+            continue
+    raise CliError(f"cannot write {path}: {_reason(error)}; nor "
+                   f"{', '.join(tried) or 'any other folder'}: the trained weights are "
+                   "lost. Free some disk space or choose another --out and train "
+                   "again", EXIT_FAILED)
+
+
+def _fallback_paths(path, folders):
+    """``path``'s file name in each of ``folders``, a new temporary folder and the
+    current folder, skipping its own folder and files that exist (never overwrite)."""
+    seen = {path.parent.resolve()}
+    for folder in [*folders, None, "."]:
+        try:
+            if folder is None:   # only made when it comes to that
+                folder = tempfile.mkdtemp(prefix="convlab-")
+            folder = Path(folder).resolve()
+        except OSError:
+            continue
+        candidate = folder / path.name
+        if folder in seen or candidate.exists():
+            continue
+        seen.add(folder)
+        yield candidate
+
+
+def _reason(exc) -> str:
+    """The OS's words for an OSError ("No space left on device"), else its text."""
+    return exc.strerror or str(exc)
 
 
 def _one_line(exc) -> str:

@@ -1,5 +1,6 @@
 """Tests for `python -m convlab`: end to end in subprocesses, errors and exit codes."""
 
+import errno
 import gzip
 import json
 import os
@@ -214,6 +215,78 @@ def test_unwritable_output_fails_before_training(data_dir, tmp_path):
     proc = run("export", "--format", "pytorch", "--model", blocker,
                "--out", blocker / "x.py")
     assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr
+
+
+@pytest.fixture
+def elsewhere(tmp_path, monkeypatch):
+    """Run in-process from an empty current folder, with a private temporary folder."""
+    cwd, temp = tmp_path / "cwd", tmp_path / "temp"
+    cwd.mkdir()
+    temp.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(cli.tempfile, "tempdir", str(temp))
+    return cwd, temp
+
+
+def fill_disk(monkeypatch, folder):
+    """Make every rename into ``folder`` fail as on a full disk."""
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst).parent == folder:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_full_disk_keeps_the_trained_model_in_a_temporary_folder(
+        data_dir, tmp_path, monkeypatch, capsys, elsewhere):
+    """--out on a full disk: the model goes to a temporary folder, named, exit 1."""
+    _, temp = elsewhere
+    full = tmp_path / "full"
+    full.mkdir()
+    fill_disk(monkeypatch, full)
+    assert cli.main([*map(str, train_args(data_dir, full / "m.npz"))]) == 1
+    (saved,) = temp.glob("convlab-*/m.npz")
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert "No space left on device" in error and str(saved) in error
+    assert nn.load_model(saved).extra["training"]["config"]["epochs"] == 2
+    assert list(full.iterdir()) == []
+
+
+def test_output_folder_gone_keeps_the_model_beside_the_checkpoint(
+        data_dir, tmp_path, monkeypatch, capsys, elsewhere):
+    """--out's folder made a file mid-run: saved beside the checkpoint."""
+    out_folder, runs = tmp_path / "out", tmp_path / "runs"
+    out_folder.mkdir()
+    runs.mkdir()
+    real_run = cli._run_with_progress
+
+    def run_then_block_the_folder(*args):
+        result = real_run(*args)
+        out_folder.rmdir()
+        out_folder.write_text("now a file")
+        return result
+
+    monkeypatch.setattr(cli, "_run_with_progress", run_then_block_the_folder)
+    args = train_args(data_dir, out_folder / "m.npz", "--checkpoint", runs / "c.npz")
+    assert cli.main([*map(str, args)]) == 1
+    assert str(runs / "m.npz") in capsys.readouterr().err.splitlines()[-1]
+    assert nn.load_model(runs / "m.npz").model is not None
+
+
+def test_nowhere_to_save_says_the_model_is_lost(data_dir, tmp_path, monkeypatch,
+                                                capsys, elsewhere):
+    """When no folder at all can be written, the error says so plainly."""
+    def replace(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert cli.main([*map(str, train_args(data_dir, tmp_path / "m.npz"))]) == 1
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert "No space left on device" in error and "lost" in error
+    assert not list(tmp_path.glob("**/*.npz"))
 
 
 def test_unknown_architecture_is_a_usage_error(data_dir, tmp_path):
