@@ -3,9 +3,12 @@
 Exit codes: 0 success; 2 the command asks for something impossible (bad option or
 value, missing file or folder, unknown architecture, an output that cannot be written);
 1 something failed while running (a damaged data or model file, training diverged, a
-download failed); 130 training interrupted by Ctrl+C (a checkpoint was saved).
-Errors are one line on stderr, never a traceback, and no output file is ever left
-half-written (every file is written to a temporary name and renamed).
+download failed); 130 interrupted by Ctrl+C or SIGTERM (during training a checkpoint
+was saved). Errors are one line on stderr, never a traceback, and no output file is
+ever left half-written (every file is written to a temporary name and renamed).
+
+Importing this module is quick and loads no NumPy: the heavy imports happen inside
+``main()``, where a Ctrl+C during start-up is caught like any other.
 """
 
 from __future__ import annotations
@@ -13,14 +16,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-import numpy as np
 
 from convlab.fileio import write_text_atomic
 
@@ -120,9 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``convlab`` and ``python -m convlab``; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    # SIGTERM (`kill`, a job scheduler's time limit) means the same as Ctrl+C.
+    previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    name = "convlab"
     try:
+        args = build_parser().parse_args(argv)
+        name = f"convlab {args.command}"
         if getattr(args, "threads", None) is None:
             return args.run(args)
         from threadpoolctl import threadpool_limits
@@ -130,22 +135,25 @@ def main(argv: list[str] | None = None) -> int:
         with threadpool_limits(limits=args.threads, user_api="blas"):
             return args.run(args)
     except CliError as exc:
-        print(f"convlab {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
-        print(f"\nconvlab {args.command}: aborted", file=sys.stderr)
+        print(f"\n{name}: aborted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
         # Point stdout at devnull so Python's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def cmd_train(args) -> int:
     """`train`: build (or resume) a run, train it with progress, save the model."""
-    from convlab import nn
-    from convlab.train import TrainConfig, Trainer, TrainingDiverged
+    import numpy as np
+
+    from convlab.train import TrainConfig, Trainer
 
     out = Path(args.out)
     checkpoint_path = Path(args.checkpoint) if args.checkpoint else _sibling(
@@ -188,11 +196,28 @@ def cmd_train(args) -> int:
         model = build(spec, rng)
         trainer = Trainer(model, train, val, config, rng=rng)
 
-    # Ctrl+C asks the trainer to stop between steps, so the checkpoint never holds
-    # a half-applied update; a second Ctrl+C interrupts at once.
-    previous_handler = signal.signal(signal.SIGINT, _stop_on_first_interrupt(trainer))
-    print(f"Training on {len(train[0])} images of {dataset.name}"
-          + (f", validating on {len(val[0])}" if val else "")
+    # Ctrl+C or SIGTERM asks the trainer to stop between steps, so the checkpoint
+    # never holds a half-applied update; a second one interrupts at once. The
+    # handler stays until the model is saved, so one Ctrl+C cannot lose it.
+    stop = _stop_on_first_interrupt(trainer)
+    previous_handlers = {signum: signal.signal(signum, stop)
+                         for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _train_and_save(trainer, args, dataset.name, out, checkpoint_path)
+    finally:
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)
+
+
+def _train_and_save(trainer, args, data_name, out, checkpoint_path) -> int:
+    """Train with progress, then save the model, or a checkpoint when stopped early."""
+    from convlab import nn
+    from convlab.train import TrainingDiverged
+
+    train_images = len(trainer.x_train)
+    val_images = len(trainer.val[0]) if trainer.val else 0
+    print(f"Training on {train_images} images of {data_name}"
+          + (f", validating on {val_images}" if val_images else "")
           + f"; {trainer.total_steps} steps. Ctrl+C saves a checkpoint.", flush=True)
     started = time.perf_counter()
     try:
@@ -200,8 +225,6 @@ def cmd_train(args) -> int:
                                        checkpoint_path if args.checkpoint else None)
     except TrainingDiverged as exc:
         raise CliError(str(exc), EXIT_FAILED) from exc
-    finally:
-        signal.signal(signal.SIGINT, previous_handler)
     seconds = time.perf_counter() - started
 
     if explosion is not None:
@@ -229,8 +252,8 @@ def cmd_train(args) -> int:
     record = {
         "config": dataclasses.asdict(trainer.config),
         # Image counts only: the data folder is a path on the trainer's machine.
-        "train_images": len(train[0]),
-        "val_images": len(val[0]) if val else 0,
+        "train_images": train_images,
+        "val_images": val_images,
         "seconds": round(seconds, 1),
         "epochs": [dataclasses.asdict(r) for r in trainer.epoch_results],
     }
@@ -312,7 +335,8 @@ def _stop_on_first_interrupt(trainer):
     def handler(signum, frame):
         # Nothing is printed here: a print could interrupt the progress bar's own
         # write. The step ends within moments and the message follows then.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.default_int_handler)
         trainer.stop()
     return handler
 
@@ -368,7 +392,7 @@ def cmd_evaluate(args) -> int:
             "accuracy": metrics["accuracy"],
             "loss": metrics["loss"],
             # NaN (a class absent from the data) is not valid JSON: use null.
-            "per_class": [None if np.isnan(a) else float(a)
+            "per_class": [None if math.isnan(a) else float(a)
                           for a in metrics["per_class"]],
             "confusion": metrics["confusion"].tolist(),
         }))
@@ -386,7 +410,7 @@ def _class_table(metrics):
     totals = metrics["confusion"].sum(axis=1)
     rows = ["class  images  accuracy"]
     for k, (total, acc) in enumerate(zip(totals, metrics["per_class"], strict=True)):
-        shown = "-" if np.isnan(acc) else f"{acc:.4f}"
+        shown = "-" if math.isnan(acc) else f"{acc:.4f}"
         rows.append(f"{k:>5}  {total:>6}  {shown:>8}")
     return "\n".join(rows)
 
@@ -484,7 +508,7 @@ def _positive_float(text):
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not (value > 0 and np.isfinite(value)):
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
     return value
 

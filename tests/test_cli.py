@@ -133,6 +133,58 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(data_dir, tmp_path):
     assert nn.load_model(model).model is not None
 
 
+def test_sigterm_saves_a_checkpoint_like_ctrl_c(data_dir, tmp_path):
+    """SIGTERM during training stops between steps, saves a checkpoint, exits 130."""
+    model = tmp_path / "model.npz"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    args = train_args(data_dir, model)[:-2] + ("--epochs", 1000, "--out", model)
+    proc = subprocess.Popen([sys.executable, "-m", "convlab", *map(str, args)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("Training on")
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stderr and "Traceback" not in stderr
+    saved = nn.load_model(tmp_path / "model.checkpoint.npz")
+    assert resume_config(saved).epochs == 1000
+    assert not model.exists()
+
+
+def test_importing_the_cli_is_quick_and_loads_no_numpy():
+    """Ctrl+C during start-up lands inside main(): the module itself imports little."""
+    code = "import sys, convlab.cli; print('numpy' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.stdout.strip() == "False", proc.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_while_loading_exits_130_with_one_line(signum, monkeypatch, capsys,
+                                                          tmp_path):
+    """Ctrl+C or SIGTERM before training starts: "aborted", exit 130, no traceback."""
+    def interrupted_load(source):
+        os.kill(os.getpid(), signum)
+        raise AssertionError("the signal did not interrupt")
+
+    monkeypatch.setattr(cli, "_load_data", interrupted_load)
+    assert cli.main(["train", "--out", str(tmp_path / "m.npz")]) == 130
+    assert capsys.readouterr().err.strip() == "convlab train: aborted"
+
+
+def test_interrupt_while_parsing_exits_130(monkeypatch, capsys):
+    """Ctrl+C while the options are still being read is caught too."""
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["train"]) == 130
+    assert capsys.readouterr().err.strip() == "convlab: aborted"
+
+
 def test_explicit_checkpoint_is_saved_after_every_epoch(data_dir, tmp_path):
     """With --checkpoint, the checkpoint after the last epoch holds every step."""
     checkpoint = tmp_path / "run.npz"

@@ -341,7 +341,7 @@ def test_loss_explosion_raises_an_alarm_and_restores_weights_from_before_it():
 
 
 def test_explosion_in_the_first_steps_is_judged_against_chance_level():
-    """Adam at lr 1.0 from the start explodes before any median exists: alarm, "start"."""
+    """Adam at lr 1.0 from the start explodes before a median exists: alarm, "start"."""
     trainer = ten_class_trainer("adam", 1.0, epochs=1)
     start = weights(trainer.model)
     alarm = next(r.alarm for r in trainer.steps() if r.alarm)
