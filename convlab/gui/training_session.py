@@ -28,6 +28,11 @@ Signals:
                                       tab shows the whole message)
     finished()                        the thread has ended; the model is the GUI's again
 
+An exploded loss (train.Alarm "exploded") pauses the run: the panel explains it and
+offers the run's restore points, which the training thread puts back (through the
+worker's submit); a smaller learning rate and Resume carry on. A stalled run gets a
+warning line and goes on.
+
 While a run is going, the worker thread is the only one that writes the live model
 or calls its forward() (layers keep caches). The GUI draws from a copy of it
 (``clone_model``) refreshed with ``snapshot.apply_to``; edits to the live model go
@@ -58,13 +63,19 @@ from convlab.data import sources
 from convlab.data.batching import train_val_split
 from convlab.fileio import write_text_atomic
 from convlab.gui.training_panel import BUILTIN_SOURCE, LOADED_SOURCE, TrainingRequest
-from convlab.gui.worker import TrainingWorker
+from convlab.gui.worker import TrainingWorker, take_snapshot
 from convlab.nn.architectures import ArchSpec, build
 from convlab.train import TrainConfig, Trainer, resume_config
 
 VAL_FRACTION = 0.1
 CHECKPOINT_FILE = "unfinished_run.npz"
 RUN_FILE = "unfinished_run.json"  # the data choice of the run in CHECKPOINT_FILE
+# What the buttons after an exploded loss say, and what they put back.
+RESTORE_BUTTONS = {
+    "before_spike": ("Restore weights from before the spike", "from before the spike"),
+    "start": ("Restore weights from the start of the run",
+              "from the start of the run"),
+}
 
 
 def clone_model(model):
@@ -264,6 +275,7 @@ class TrainingSession(QObject):
         worker.loading.connect(self.loading)
         worker.failed.connect(self.failed)
         worker.warning.connect(self.warning)
+        worker.alarm.connect(self._on_worker_alarm)
         self._thread, self._worker = thread, worker
         if self._panel is not None:
             self._panel.hide_notice()  # about the run before, or the offer it replaced
@@ -344,6 +356,59 @@ class TrainingSession(QObject):
     def _on_worker_epoch_finished(self, epoch) -> None:
         if epoch.run == self._run_id:
             self.epoch_finished.emit(epoch)
+
+    @pyqtSlot(object)
+    def _on_worker_alarm(self, report) -> None:
+        if report.run != self._run_id:
+            return
+        if report.kind != "exploded":
+            self.warning.emit(report.message)
+            self.message.emit("Training goes on, but the network is not learning: "
+                              "see the Training tab.")
+            return
+        if self.state == "running":
+            self._set_state("paused")   # the worker has paused the trainer already
+        self.message.emit(f"Training paused: the loss exploded at step {report.step} "
+                          "(see the Training tab).")
+        if self._panel is None:
+            return
+        trainer = self.trainer
+        self._panel.show_notice(
+            "error",
+            report.message + "\n\nTraining is paused. You can restore the weights, "
+            "set a smaller learning rate and press Resume, or press Stop.",
+            [(RESTORE_BUTTONS[point][0],
+              lambda point=point: self.restore_weights(trainer, point))
+             for point in report.restore_points])
+
+    def restore_weights(self, trainer: Trainer, point: str) -> None:
+        """Put back the weights ``trainer`` saved at ``point`` (see Trainer.restore):
+        in the training thread while its run goes on, at once after it ended."""
+        what = RESTORE_BUTTONS[point][1]
+        if trainer.model is not self.model:
+            self._notify("warning", "The network of that run has been replaced, so "
+                         "there is nothing to restore.")
+            return
+        if self.state == "stopping":
+            self._notify("warning", "The run is stopping; restore the weights once "
+                         "it has stopped.")
+            return
+        if self._worker is not None:
+            # The worker shows the restored weights with a snapshot once done.
+            self._worker.submit(lambda model: trainer.restore(point))
+        else:
+            try:
+                trainer.restore(point)
+            except ValueError as exc:
+                self._notify("error", f"Could not restore the weights: {exc}")
+                return
+            self.weights_updated.emit(take_snapshot(self.model, trainer.step, None))
+        self._notify("info", f"The weights {what} were restored. Choose a smaller "
+                     "learning rate and press Resume, or press Stop.")
+
+    def _notify(self, kind: str, text: str) -> None:
+        if self._panel is not None:
+            self._panel.show_notice(kind, text)
 
     @pyqtSlot()
     def _on_thread_finished(self) -> None:

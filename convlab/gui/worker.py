@@ -10,6 +10,8 @@ Signals:
     snapshot_ready(WeightSnapshot) copies of the weights, and the activations for the
                                   probe image when one is set
     loading(int, int)             (done, total) while prepare() draws generated digits
+    alarm(AlarmReport)            a finite loss that looks wrong; for "exploded" the
+                                  run is paused already, before another step
     warning(str)                  something went wrong that training survives (a
                                   checkpoint that could not be written)
     failed(str)                   an exception or a diverged loss, explained; the model
@@ -89,6 +91,17 @@ class EpochProgress:
 
 
 @dataclass
+class AlarmReport:
+    """A train.Alarm of this run and the restore points trainer.restore accepts."""
+
+    kind: str                  # "exploded" or "stalled"
+    message: str               # what happened, with the numbers, and what to try
+    step: int
+    restore_points: tuple      # subset of ("before_spike", "start")
+    run: int = 0
+
+
+@dataclass
 class WeightSnapshot:
     """Copies of the live model's state, safe to keep while training goes on.
 
@@ -152,6 +165,7 @@ class TrainingWorker(QObject):
     epoch_finished = pyqtSignal(object)
     snapshot_ready = pyqtSignal(object)
     loading = pyqtSignal(int, int)
+    alarm = pyqtSignal(object)
     warning = pyqtSignal(str)
     failed = pyqtSignal(str)
     finished = pyqtSignal()
@@ -263,6 +277,10 @@ class TrainingWorker(QObject):
             for result in trainer.steps():
                 self._last = result
                 self._points.append((result.step, result.loss, result.accuracy))
+                if result.alarm is not None and result.alarm.kind == "exploded":
+                    # Not one more step on weights thrown far away: the student
+                    # decides (restore, a smaller learning rate, resume or stop).
+                    trainer.pause()
                 now = time.perf_counter()
                 # Saved before the report, so a reported epoch end is on disk.
                 if self._checkpoint is not None and (
@@ -277,6 +295,10 @@ class TrainingWorker(QObject):
                         or now - last_emit >= self._interval):
                     self._emit(result)
                     last_emit = now
+                if result.alarm is not None:
+                    self.alarm.emit(AlarmReport(
+                        result.alarm.kind, result.alarm.message, result.alarm.step,
+                        trainer.restore_points(), run=self.run_id))
         except LoadingCancelled:
             pass  # stopped before training began: nothing to report
         except TrainingDiverged as exc:

@@ -401,3 +401,95 @@ def test_reports_of_a_run_ended_by_shutdown_stay_off_the_next_runs_curves(qtbot,
     x, _ = next(c for c in panel.loss_plot.listDataItems()
                 if c.name() == "train (step)").getData()
     assert x[0] == 1 and x[-1] <= session.trainer.step
+
+
+def blow_up(model):
+    """Give the class scores biases so far apart that the next loss explodes (yet
+    stays finite), whatever the layers before them output."""
+    model.layers[-1].bias.data[...] = 100.0 * np.arange(10)
+
+
+def notice_button(panel, text):
+    return next(b for b in panel.notice_buttons if b.text() == text)
+
+
+def test_exploded_loss_pauses_explains_and_restores_the_start(qtbot, tab):
+    """An exploded loss pauses the run and says why on the tab and in the status;
+    restoring the start's weights runs in the training thread; then a smaller
+    learning rate and Resume carry on."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    panel.lr.setValue(0.002)
+    first = []
+    session.model_changed.connect(
+        lambda model, note: first.append([p.data.copy() for p in model.parameters()]))
+    status = []
+    session.message.connect(status.append)
+    panel.start.click()
+    qtbot.waitUntil(lambda: session.trainer is not None and session.trainer.step >= 40,
+                    timeout=60000)
+    session.submit(blow_up)
+    qtbot.waitUntil(lambda: not panel.notice.isHidden(), timeout=60000)
+    assert session.state == "paused" and panel.pause.text() == "Resume"
+    text = panel.notice_label.text()
+    assert "exploded" in text and "learning rate 0.002 is too high" in text
+    assert "Try 0.0002" in text
+    assert status and "exploded" in status[-1]
+    qtbot.waitUntil(lambda: session.trainer.state == "paused", timeout=60000)
+    step = session.trainer.step
+    assert {"Restore weights from before the spike",
+            "Restore weights from the start of the run"} <= {
+        b.text() for b in panel.notice_buttons}
+    with qtbot.waitSignal(session.weights_updated, timeout=60000) as blocker:
+        notice_button(panel, "Restore weights from the start of the run").click()
+    for p, q in zip(blocker.args[0].params, first[0], strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert session.trainer.step == step and session.state == "paused"
+    assert "restored" in panel.notice_label.text()
+    panel.lr.setValue(0.0002)
+    with qtbot.waitSignal(session.progress, timeout=60000) as blocker:
+        panel.pause.click()                                  # Resume
+    assert blocker.args[0].lr == pytest.approx(0.0002)
+    assert blocker.args[0].steps[0] == step + 1
+
+
+def test_stalled_training_warns_on_the_tab_and_goes_on(qtbot, tab):
+    """A loss stuck at chance level shows a warning line; the run keeps going."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    panel.start.click()
+
+    def zero(model):
+        for p in model.parameters():
+            p.data[...] = 0.0                    # every image gets the same scores
+
+    session.submit(zero)
+    qtbot.waitUntil(lambda: "not learning" in panel.notice_label.text(),
+                    timeout=60000)
+    assert not panel.notice.isHidden()
+    assert session.state == "running"
+    step = session.trainer.step
+    qtbot.waitUntil(lambda: session.trainer.step > step + 5, timeout=60000)
+
+
+def test_weights_can_be_restored_after_stopping_an_exploded_run(qtbot, tab):
+    """Stop instead of Resume after an explosion: the restore buttons still put
+    the start's weights back into the model, and the views get them."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    first = []
+    session.model_changed.connect(
+        lambda model, note: first.append([p.data.copy() for p in model.parameters()]))
+    panel.start.click()
+    qtbot.waitUntil(lambda: session.trainer is not None and session.trainer.step >= 40,
+                    timeout=60000)
+    session.submit(blow_up)
+    qtbot.waitUntil(lambda: session.state == "paused", timeout=60000)
+    with qtbot.waitSignal(session.finished, timeout=60000):
+        panel.stop.click()
+    with qtbot.waitSignal(session.weights_updated, timeout=5000) as blocker:
+        notice_button(panel, "Restore weights from the start of the run").click()
+    for p, snap, q in zip(session.model.parameters(), blocker.args[0].params,
+                          first[0], strict=True):
+        np.testing.assert_array_equal(p.data, q)
+        np.testing.assert_array_equal(snap, q)

@@ -213,3 +213,40 @@ def test_a_checkpoint_that_cannot_be_written_is_a_warning_not_a_failure(model,
     assert worker.trainer.step == 8
     assert warnings and "run.npz" in warnings[0]
     assert not [name for name, _ in log if name == "failed"]
+
+
+def blow_up(model):
+    """Give the class scores biases so far apart that the next loss explodes (yet
+    stays finite), whatever the layers before them output."""
+    model.layers[-1].bias.data[...] = 100.0 * np.arange(10)
+
+
+def test_an_exploded_loss_pauses_the_run_at_once_and_is_reported(model):
+    """The step whose loss exploded is the last one before the run pauses; the
+    report names the restore points, and restoring "start" puts the first weights
+    back."""
+    first = [p.data.copy() for p in model.parameters()]
+    worker = TrainingWorker(model, make_prepare(model, n=640, epochs=1),
+                            interval=0.0, run_id=3)
+    alarms = []
+
+    def on_progress(progress):
+        if progress.step == 30:
+            worker.submit(blow_up)
+
+    def on_alarm(report):
+        alarms.append((report, worker.trainer.paused, worker.trainer.step))
+        worker.submit(lambda m: worker.trainer.restore("start"))
+        worker.stop()
+
+    worker.progress.connect(on_progress)
+    worker.alarm.connect(on_alarm)
+    worker.run()
+    [(report, paused, step)] = alarms
+    assert report.kind == "exploded" and report.step == 31 == step
+    assert paused and report.run == 3
+    assert "learning rate" in report.message
+    assert report.restore_points == ("before_spike", "start")
+    assert worker.trainer.step == 31
+    for p, q in zip(model.parameters(), first, strict=True):
+        np.testing.assert_array_equal(p.data, q)
