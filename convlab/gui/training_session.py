@@ -26,6 +26,7 @@ Signals:
     failed(str)                       the panel shows the dialog; just keep going
     message(str)                      a short note for the status bar (the Training
                                       tab shows the whole message)
+    warning(str)                      a problem the run survives (the panel shows it)
     finished()                        the thread has ended; the model is the GUI's again
 
 An exploded loss (train.Alarm "exploded") pauses the run: the panel explains it and
