@@ -3,9 +3,12 @@
 Exit codes: 0 success; 2 the command asks for something impossible (bad option or
 value, missing file or folder, unknown architecture, an output that cannot be written);
 1 something failed while running (a damaged data or model file, training diverged, a
-download failed); 130 training interrupted by Ctrl+C (a checkpoint was saved).
-Errors are one line on stderr, never a traceback, and no output file is ever left
-half-written (every file is written to a temporary name and renamed).
+download failed); 130 interrupted by Ctrl+C or SIGTERM (during training a checkpoint
+was saved). Errors are one line on stderr, never a traceback, and no output file is
+ever left half-written (every file is written to a temporary name and renamed).
+
+Importing this module is quick and loads no NumPy: the heavy imports happen inside
+``main()``, where a Ctrl+C during start-up is caught like any other.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import signal
 import sys
@@ -20,11 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from convlab.fileio import write_text_atomic
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_LR = 1e-3
 
 
 class CliError(Exception):
@@ -52,8 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="passes over the training set (default 5)")
     train.add_argument("--batch-size", type=_positive_int, default=64)
-    train.add_argument("--lr", type=_positive_float, default=1e-3,
-                       help="learning rate (default 0.001)")
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help=f"learning rate (default {DEFAULT_LR:g}; with --resume, "
+                            "the checkpoint's unless given)")
     train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
     train.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
     train.add_argument("--weight-decay", type=float, default=0.0)
@@ -77,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "saved after every epoch")
     train.add_argument("--resume", default=None, metavar="FILE",
                        help="continue the run saved in this checkpoint, with its "
-                            "settings (--epochs may extend it)")
+                            "settings (--epochs may extend it, --lr change it)")
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser(
@@ -118,9 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``convlab`` and ``python -m convlab``; returns the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    # SIGTERM (`kill`, a job scheduler's time limit) means the same as Ctrl+C.
+    previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    name = "convlab"
     try:
+        args = build_parser().parse_args(argv)
+        name = f"convlab {args.command}"
         if getattr(args, "threads", None) is None:
             return args.run(args)
         from threadpoolctl import threadpool_limits
@@ -128,22 +135,25 @@ def main(argv: list[str] | None = None) -> int:
         with threadpool_limits(limits=args.threads, user_api="blas"):
             return args.run(args)
     except CliError as exc:
-        print(f"convlab {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
-        print(f"\nconvlab {args.command}: aborted", file=sys.stderr)
+        print(f"\n{name}: aborted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
         # Point stdout at devnull so Python's final flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def cmd_train(args) -> int:
     """`train`: build (or resume) a run, train it with progress, save the model."""
-    from convlab import nn
-    from convlab.train import TrainConfig, Trainer, TrainingDiverged
+    import numpy as np
+
+    from convlab.train import TrainConfig, Trainer
 
     out = Path(args.out)
     checkpoint_path = Path(args.checkpoint) if args.checkpoint else _sibling(
@@ -162,10 +172,13 @@ def cmd_train(args) -> int:
                                               epochs=args.epochs)
         except ValueError as exc:
             raise CliError(str(exc)) from exc
+        if args.lr is not None:
+            trainer.set_lr(args.lr)
     else:
         try:
             config = TrainConfig(
-                epochs=args.epochs or 5, batch_size=args.batch_size, lr=args.lr,
+                epochs=args.epochs or 5, batch_size=args.batch_size,
+                lr=DEFAULT_LR if args.lr is None else args.lr,
                 optimizer=args.optimizer, momentum=args.momentum,
                 weight_decay=args.weight_decay, schedule=args.schedule,
                 augment=args.augment, val_fraction=args.val_fraction, seed=args.seed,
@@ -183,37 +196,73 @@ def cmd_train(args) -> int:
         model = build(spec, rng)
         trainer = Trainer(model, train, val, config, rng=rng)
 
-    # Ctrl+C asks the trainer to stop between steps, so the checkpoint never holds
-    # a half-applied update; a second Ctrl+C interrupts at once.
-    previous_handler = signal.signal(signal.SIGINT, _stop_on_first_interrupt(trainer))
-    print(f"Training on {len(train[0])} images of {dataset.name}"
-          + (f", validating on {len(val[0])}" if val else "")
+    # Ctrl+C or SIGTERM asks the trainer to stop between steps, so the checkpoint
+    # never holds a half-applied update; a second one interrupts at once. The
+    # handler stays until the model is saved, so one Ctrl+C cannot lose it.
+    stop = _stop_on_first_interrupt(trainer)
+    previous_handlers = {signum: signal.signal(signum, stop)
+                         for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _train_and_save(trainer, args, dataset.name, out, checkpoint_path)
+    finally:
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)
+
+
+def _train_and_save(trainer, args, data_name, out, checkpoint_path) -> int:
+    """Train with progress, then save the model, or a checkpoint when stopped early."""
+    from convlab import nn
+    from convlab.train import TrainingDiverged
+
+    train_images = len(trainer.x_train)
+    val_images = len(trainer.val[0]) if trainer.val else 0
+    print(f"Training on {train_images} images of {data_name}"
+          + (f", validating on {val_images}" if val_images else "")
           + f"; {trainer.total_steps} steps. Ctrl+C saves a checkpoint.", flush=True)
     started = time.perf_counter()
     try:
-        _run_with_progress(trainer, checkpoint_path if args.checkpoint else None)
+        explosion = _run_with_progress(trainer,
+                                       checkpoint_path if args.checkpoint else None)
     except TrainingDiverged as exc:
         raise CliError(str(exc), EXIT_FAILED) from exc
-    finally:
-        signal.signal(signal.SIGINT, previous_handler)
     seconds = time.perf_counter() - started
 
+    if explosion is not None:
+        # Put back the best weights there are and keep them resumable: the run up
+        # to the spike may have taken a long time.
+        point = trainer.restore_points()[0]
+        trainer.restore(point)
+        saved, _ = _save_trained(trainer.save_checkpoint, checkpoint_path, [out.parent])
+        where = {"before_spike": "from before the spike",
+                 "start": "from the start of the run"}[point]
+        raise CliError(
+            f"{explosion.message} Training stopped; the weights {where} are saved in "
+            f"{saved}: continue with --resume {saved} --lr "
+            f"{trainer.base_lr / 10:g}", EXIT_FAILED)
+
     if trainer.state == "stopped":
-        _save(lambda: trainer.save_checkpoint(checkpoint_path), checkpoint_path)
+        saved, error = _save_trained(trainer.save_checkpoint, checkpoint_path,
+                                     [out.parent])
+        instead = (f" (cannot write {checkpoint_path}: {_reason(error)})" if error
+                   else "")
         print(f"Interrupted after step {trainer.step}: checkpoint saved to "
-              f"{checkpoint_path}; continue with --resume {checkpoint_path}",
-              file=sys.stderr)
+              f"{saved}{instead}; continue with --resume {saved}", file=sys.stderr)
         return EXIT_INTERRUPTED
 
     record = {
         "config": dataclasses.asdict(trainer.config),
         # Image counts only: the data folder is a path on the trainer's machine.
-        "train_images": len(train[0]),
-        "val_images": len(val[0]) if val else 0,
+        "train_images": train_images,
+        "val_images": val_images,
         "seconds": round(seconds, 1),
         "epochs": [dataclasses.asdict(r) for r in trainer.epoch_results],
     }
-    _save(lambda: nn.save_model(out, trainer.model, extra={"training": record}), out)
+    saved, error = _save_trained(
+        lambda path: nn.save_model(path, trainer.model, extra={"training": record}),
+        out, [checkpoint_path.parent])
+    if error is not None:
+        raise CliError(f"cannot write {out}: {_reason(error)}; the trained model is "
+                       f"saved in {saved} instead", EXIT_FAILED)
     print(f"Saved {out} after {seconds:.0f} s. Evaluate it with: "
           f"python -m convlab evaluate --model {out}"
           + (f" --data {args.data}" if args.data else ""))
@@ -222,37 +271,56 @@ def cmd_train(args) -> int:
 
 def _run_with_progress(trainer, checkpoint_path=None):
     """Consume trainer.steps() with a progress bar per epoch and a line after each;
-    with checkpoint_path, also save a checkpoint at the end of every epoch."""
+    with checkpoint_path, also save a checkpoint at the end of every epoch.
+
+    Returns the "exploded" Alarm that ended the run early, or None. A "stalled"
+    alarm is printed as a warning and training goes on.
+    """
     from tqdm import tqdm
 
     # In a log file every refresh is a new line: refresh rarely there.
     refresh_seconds = 0.1 if sys.stderr.isatty() else 30.0
     bar = None
     loss_sum = correct = seen = 0.0
-    for result in trainer.steps():
-        if bar is None:
-            bar = tqdm(total=result.batches_per_epoch, initial=result.batch - 1,
-                       desc=f"epoch {result.epoch}/{trainer.config.epochs}",
-                       unit="batch", leave=False, dynamic_ncols=True,
-                       mininterval=refresh_seconds)
-        # Running means over the epoch read better than one noisy batch.
-        loss_sum += result.loss
-        correct += result.accuracy
-        seen += 1
-        bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}",
-                        img_s=f"{result.images_per_sec:.0f}", refresh=False)
-        bar.update(1)
-        if result.epoch_result is not None:
+    try:
+        for result in trainer.steps():
+            if bar is None:
+                bar = tqdm(total=result.batches_per_epoch, initial=result.batch - 1,
+                           desc=f"epoch {result.epoch}/{trainer.config.epochs}",
+                           unit="batch", leave=False, dynamic_ncols=True,
+                           mininterval=refresh_seconds)
+            if result.alarm is not None:
+                if result.alarm.kind == "exploded":
+                    return result.alarm
+                # tqdm.write clears the bar first, so the line is not glued to it.
+                tqdm.write(f"warning: {result.alarm.message}", file=sys.stderr)
+            # Running means over the epoch read better than one noisy batch.
+            loss_sum += result.loss
+            correct += result.accuracy
+            seen += 1
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}",
+                            acc=f"{correct / seen:.4f}",
+                            img_s=f"{result.images_per_sec:.0f}", refresh=False)
+            bar.update(1)
+            if result.epoch_result is not None:
+                bar.close()
+                bar = None
+                loss_sum = correct = seen = 0.0
+                print(_epoch_line(result.epoch_result, trainer.config.epochs,
+                                  result.images_per_sec, result.lr), flush=True)
+                if checkpoint_path is not None:
+                    try:
+                        trainer.save_checkpoint(checkpoint_path)
+                    except OSError as exc:
+                        # Only a safety copy: the run itself is fine, so go on.
+                        tqdm.write(f"warning: cannot write {checkpoint_path}: "
+                                   f"{_reason(exc)}; training goes on",
+                                   file=sys.stderr)
+    finally:
+        # Also when training fails: the error line must not be glued to the bar.
+        if bar is not None:
             bar.close()
-            bar = None
-            loss_sum = correct = seen = 0.0
-            print(_epoch_line(result.epoch_result, trainer.config.epochs,
-                              result.images_per_sec, result.lr), flush=True)
-            if checkpoint_path is not None:
-                _save(lambda: trainer.save_checkpoint(checkpoint_path),
-                      checkpoint_path)
-    if bar is not None:
-        bar.close()
+    return None
 
 
 def _epoch_line(epoch, epochs, images_per_sec, lr):
@@ -267,7 +335,8 @@ def _stop_on_first_interrupt(trainer):
     def handler(signum, frame):
         # Nothing is printed here: a print could interrupt the progress bar's own
         # write. The step ends within moments and the message follows then.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.default_int_handler)
         trainer.stop()
     return handler
 
@@ -323,7 +392,7 @@ def cmd_evaluate(args) -> int:
             "accuracy": metrics["accuracy"],
             "loss": metrics["loss"],
             # NaN (a class absent from the data) is not valid JSON: use null.
-            "per_class": [None if np.isnan(a) else float(a)
+            "per_class": [None if math.isnan(a) else float(a)
                           for a in metrics["per_class"]],
             "confusion": metrics["confusion"].tolist(),
         }))
@@ -341,7 +410,7 @@ def _class_table(metrics):
     totals = metrics["confusion"].sum(axis=1)
     rows = ["class  images  accuracy"]
     for k, (total, acc) in enumerate(zip(totals, metrics["per_class"], strict=True)):
-        shown = "-" if np.isnan(acc) else f"{acc:.4f}"
+        shown = "-" if math.isnan(acc) else f"{acc:.4f}"
         rows.append(f"{k:>5}  {total:>6}  {shown:>8}")
     return "\n".join(rows)
 
@@ -440,7 +509,7 @@ def _positive_float(text):
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not (value > 0 and np.isfinite(value)):
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
     return value
 
@@ -488,7 +557,7 @@ def _check_writable(path: Path):
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise CliError(f"cannot write {path}: {_reason(exc)}") from exc
 
 
 def _save(write, path):
@@ -496,8 +565,57 @@ def _save(write, path):
     try:
         write()
     except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror or exc}", EXIT_FAILED) \
-            from exc
+        raise CliError(f"cannot write {path}: {_reason(exc)}", EXIT_FAILED) from exc
+
+
+def _save_trained(write, path, fallback_folders):
+    """Run ``write(path)`` (an atomic writer of trained weights) without ever losing
+    them: when ``path`` cannot be written (disk full, folder gone), write the same
+    file name in ``fallback_folders``, a new temporary folder or the current folder.
+
+    Returns (the path written, None), or (where it went instead, the first error).
+    Raises CliError when nothing could be written anywhere.
+    """
+    try:
+        write(path)
+        return path, None
+    except OSError as exc:
+        error = exc
+    tried = []
+    for candidate in _fallback_paths(path, fallback_folders):
+        tried.append(str(candidate))
+        try:
+            write(candidate)
+            return candidate, error
+        except OSError:
+            continue
+    raise CliError(f"cannot write {path}: {_reason(error)}; nor "
+                   f"{', '.join(tried) or 'any other folder'}: the trained weights are "
+                   "lost. Free some disk space or choose another --out and train "
+                   "again", EXIT_FAILED)
+
+
+def _fallback_paths(path, folders):
+    """``path``'s file name in each of ``folders``, a new temporary folder and the
+    current folder, skipping its own folder and files that exist (never overwrite)."""
+    seen = {path.parent.resolve()}
+    for folder in [*folders, None, "."]:
+        try:
+            if folder is None:   # only made when it comes to that
+                folder = tempfile.mkdtemp(prefix="convlab-")
+            folder = Path(folder).resolve()
+        except OSError:
+            continue
+        candidate = folder / path.name
+        if folder in seen or candidate.exists():
+            continue
+        seen.add(folder)
+        yield candidate
+
+
+def _reason(exc) -> str:
+    """The OS's words for an OSError ("No space left on device"), else its text."""
+    return exc.strerror or str(exc)
 
 
 def _one_line(exc) -> str:

@@ -32,6 +32,17 @@ the last weights (and optimizer state, BatchNorm statistics) that gave a finite 
 and raises ``TrainingDiverged`` out of ``steps()`` with a message saying what happened
 and what to try.
 
+A loss can also go wrong while staying finite, so every step is watched and may carry
+``result.alarm``, an ``Alarm(kind, message, step)``:
+
+* ``"exploded"``: the loss jumped far above its recent median (see SPIKE_FACTOR). The
+  trainer only reports it; the consumer decides (the CLI restores and stops, the GUI
+  pauses and asks). ``restore_points()`` names the saved weights that are available,
+  ``"before_spike"`` (a copy kept every RESTORE_EVERY calm steps) and ``"start"``
+  (the weights of the first step); ``restore(point)`` puts one back between steps.
+* ``"stalled"``: loss and accuracy have sat at chance level (ln K and 1/K for K
+  classes) for a window of steps. A warning only: training goes on.
+
 Checkpoints: ``trainer.save_checkpoint(path)`` (atomic, through ``nn.save_model``)
 stores weights, optimizer state, step, the RNG state and the position inside the
 epoch; ``Trainer.from_checkpoint(path, train, val)`` continues exactly where it
@@ -52,8 +63,10 @@ from __future__ import annotations
 import dataclasses
 import math
 import queue
+import statistics
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -68,6 +81,29 @@ SCHEDULES = ("constant", "cosine")
 
 # Key under which the trainer keeps its own state inside a model file's `extra`.
 _EXTRA_KEY = "trainer"
+
+# Loss watch. Batch losses are noisy, so a spike is judged against the median of the
+# recent steps, which one bad batch cannot move (before SPIKE_MIN_STEPS steps, against
+# the chance-level loss ln K every run starts near). A loss more than SPIKE_FACTOR
+# times that (and above chance level, so bounces of a loss near zero do not count)
+# means the last updates threw the weights far away: a learning rate too high.
+SPIKE_FACTOR = 10.0
+SPIKE_WINDOW = 50           # steps the median is taken over
+SPIKE_MIN_STEPS = 20        # fewer steps give no trustworthy median yet
+# A copy of the weights is kept every RESTORE_EVERY calm steps and becomes the
+# "before_spike" restore point only after RESTORE_EVERY more calm steps, so the
+# weights that started a climb are never the ones put back.
+RESTORE_EVERY = 10
+RESTORE_POINTS = ("before_spike", "start")
+# Every run starts at chance level (loss ln K, accuracy 1/K for K classes), so a
+# stall is only looked for after STALL_AFTER_STEPS steps; a healthy run has left
+# chance level long before. Stalled = over the last STALL_WINDOW steps the mean loss
+# is within STALL_LOSS_BAND (relative) of ln K and the mean accuracy at most
+# STALL_ACC_MARGIN above 1/K. Stuck runs bounce a little above ln K, hence the band.
+STALL_AFTER_STEPS = 100
+STALL_WINDOW = 50
+STALL_LOSS_BAND = 0.1
+STALL_ACC_MARGIN = 0.05
 
 
 @dataclass
@@ -133,6 +169,17 @@ class StepResult:
     progress: float                  # fraction of the whole run done, 0..1
     eta_seconds: float               # estimated training time left
     epoch_result: EpochResult | None = None   # set on the last step of an epoch
+    alarm: Alarm | None = None       # set when this step's loss looks wrong
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A finite loss that looks wrong: kind "exploded" or "stalled" (see the module
+    docstring), a message saying what happened and what to try, and the step."""
+
+    kind: str
+    message: str
+    step: int
 
 
 class TrainingDiverged(RuntimeError):
@@ -223,6 +270,13 @@ class Trainer:
         self.state = "ready"
         self._good = None                 # snapshot for the NaN guard
         self._good_loss = None
+        # Loss watch: (loss, accuracy) of recent steps, and restore points as
+        # name -> (step, model state_dict).
+        self._recent: deque = deque(maxlen=max(SPIKE_WINDOW, STALL_WINDOW))
+        self._restore_points: dict[str, tuple[int, dict]] = {}
+        self._pending_point: tuple[int, dict] | None = None
+        self._spiked = False              # an explosion not undone by restore()
+        self._stall_reported = False
 
         # Position in the run; all of it goes into checkpoints.
         self.step = 0
@@ -279,6 +333,32 @@ class Trainer:
         self._commands.put((fn, future))
         self._wake.set()
         return future
+
+    def restore_points(self) -> tuple[str, ...]:
+        """Names of the saved weights ``restore`` can put back now, best first."""
+        return tuple(name for name in RESTORE_POINTS if name in self._restore_points)
+
+    def restore(self, point: str):
+        """Put back the weights and BatchNorm statistics saved at ``point``.
+
+        The optimizer's moment estimates are reset too: they were built from the
+        gradients of the run being undone. Call between steps (via ``submit`` while
+        training) or after ``steps()`` has ended.
+        """
+        if point not in self._restore_points:
+            available = ", ".join(self.restore_points()) or "none yet"
+            raise ValueError(f"no restore point {point!r}; available: {available}")
+        _, state = self._restore_points[point]
+        self.model.load_state_dict(state)
+        optimizer = self.optimizer
+        optimizer.load_state_dict({"type": type(optimizer).__name__, "step": 0,
+                                   **optimizer.hyperparameters()})
+        # The recent losses belong to the weights just undone.
+        self._recent.clear()
+        self._pending_point = None
+        self._spiked = False
+        self._stall_reported = False
+        self._good = _snapshot(self.model, self.optimizer)
 
     @property
     def paused(self) -> bool:
@@ -361,11 +441,12 @@ class Trainer:
             # fall back on if this step's update sends the next loss to NaN or inf.
             self._good = _snapshot(self.model, self.optimizer)
             self._good_loss = float(loss)
+            correct = int((logits.argmax(axis=1) == yb).sum())
+            alarm = self._watch(float(loss), correct / len(yb), logits.shape[1], lr)
             self.optimizer.zero_grad()
             self.model.backward(dlogits)
             self.optimizer.step()
 
-        correct = int((logits.argmax(axis=1) == yb).sum())
         self.step += 1
         self._batch += 1
         self._epoch_loss_sum += float(loss) * len(yb)
@@ -394,8 +475,78 @@ class Trainer:
             images_per_sec=self._images_per_sec,
             progress=self.step / self.total_steps,
             eta_seconds=(self.total_steps - self.step) * seconds_per_step,
-            epoch_result=epoch_result,
+            epoch_result=epoch_result, alarm=alarm,
         )
+
+    def _watch(self, loss, accuracy, num_classes, lr) -> Alarm | None:
+        """Look at this step's loss before its update; keep restore points; maybe
+        return an Alarm. ``self._good`` holds the weights that gave this loss."""
+        step = self.step + 1
+        weights = (step, self._good[0])
+        self._restore_points.setdefault("start", weights)
+        chance_loss = math.log(num_classes)
+        losses = [recent_loss for recent_loss, _ in self._recent]
+        warm = len(losses) >= SPIKE_MIN_STEPS
+        # Until the median can be trusted, compare with chance level: every run
+        # starts near it.
+        reference = statistics.median(losses[-SPIKE_WINDOW:]) if warm else chance_loss
+        if loss > SPIKE_FACTOR * reference and loss > chance_loss:
+            # Start the median afresh: the consumer restores or carries on.
+            self._recent.clear()
+            self._pending_point = None
+            self._spiked = True
+            message = self._spike_message(step, loss, reference, warm, lr)
+            return Alarm("exploded", message, step)
+        # After a spike that was not undone, the copy from before it is kept until
+        # the median is trustworthy again and can tell calm weights from bad ones.
+        if step % RESTORE_EVERY == 0 and (warm or not self._spiked):
+            if self._pending_point is not None:
+                self._restore_points["before_spike"] = self._pending_point
+            self._pending_point = weights
+        self._recent.append((loss, accuracy))
+
+        session_step = self._session_steps + 1
+        if session_step < STALL_AFTER_STEPS or len(self._recent) < STALL_WINDOW:
+            return None
+        window = list(self._recent)[-STALL_WINDOW:]
+        mean_loss = sum(x for x, _ in window) / STALL_WINDOW
+        mean_acc = sum(a for _, a in window) / STALL_WINDOW
+        stalled = (abs(mean_loss - chance_loss) <= STALL_LOSS_BAND * chance_loss
+                   and mean_acc <= 1 / num_classes + STALL_ACC_MARGIN)
+        if not stalled:
+            self._stall_reported = False  # report again if it stalls once more
+            return None
+        if self._stall_reported:
+            return None
+        self._stall_reported = True
+        return Alarm("stalled", self._stall_message(mean_loss, mean_acc, num_classes,
+                                                    lr), step)
+
+    def _spike_message(self, step, loss, reference, warm, lr):
+        if warm:
+            compared = f"its median {reference:.4g} over the last steps"
+        else:
+            compared = f"the {reference:.4g} of guessing (ln of the number of classes)"
+        points = []
+        if "before_spike" in self._restore_points:
+            points.append(f"from before the spike (step "
+                          f"{self._restore_points['before_spike'][0]})")
+        points.append(f"from the start (step {self._restore_points['start'][0]})")
+        return (f"The loss exploded at step {step}: {loss:.4g}, more than "
+                f"{SPIKE_FACTOR:g}x {compared}. The learning rate {lr:g} is too "
+                f"high for {self.config.optimizer}: its updates threw the weights far "
+                f"away. Try {lr / 10:g}. The weights can be restored "
+                f"{' or '.join(points)}.")
+
+    def _stall_message(self, mean_loss, mean_acc, num_classes, lr):
+        return (f"The network is not learning: over the last {STALL_WINDOW} steps "
+                f"the loss was {mean_loss:.3f} (guessing among {num_classes} classes "
+                f"gives ln {num_classes} = {math.log(num_classes):.3f}) and the "
+                f"accuracy {mean_acc:.1%} (guessing: {1 / num_classes:.0%}). Most "
+                f"often the learning rate {lr:g} is too high for "
+                f"{self.config.optimizer} and has left the ReLUs giving 0 for every "
+                f"image (dead ReLUs): try {lr / 10:g}. A far too small rate looks "
+                "the same: then try a larger one.")
 
     def _finish_epoch(self) -> EpochResult:
         val_loss = val_acc = None

@@ -1,5 +1,6 @@
 """Tests for `python -m convlab`: end to end in subprocesses, errors and exit codes."""
 
+import errno
 import gzip
 import json
 import os
@@ -132,6 +133,58 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes(data_dir, tmp_path):
     assert nn.load_model(model).model is not None
 
 
+def test_sigterm_saves_a_checkpoint_like_ctrl_c(data_dir, tmp_path):
+    """SIGTERM during training stops between steps, saves a checkpoint, exits 130."""
+    model = tmp_path / "model.npz"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    args = train_args(data_dir, model)[:-2] + ("--epochs", 1000, "--out", model)
+    proc = subprocess.Popen([sys.executable, "-m", "convlab", *map(str, args)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("Training on")
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "--resume" in stderr and "Traceback" not in stderr
+    saved = nn.load_model(tmp_path / "model.checkpoint.npz")
+    assert resume_config(saved).epochs == 1000
+    assert not model.exists()
+
+
+def test_importing_the_cli_is_quick_and_loads_no_numpy():
+    """Ctrl+C during start-up lands inside main(): the module itself imports little."""
+    code = "import sys, convlab.cli; print('numpy' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    assert proc.stdout.strip() == "False", proc.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_while_loading_exits_130_with_one_line(signum, monkeypatch, capsys,
+                                                          tmp_path):
+    """Ctrl+C or SIGTERM before training starts: "aborted", exit 130, no traceback."""
+    def interrupted_load(source):
+        os.kill(os.getpid(), signum)
+        raise AssertionError("the signal did not interrupt")
+
+    monkeypatch.setattr(cli, "_load_data", interrupted_load)
+    assert cli.main(["train", "--out", str(tmp_path / "m.npz")]) == 130
+    assert capsys.readouterr().err.strip() == "convlab train: aborted"
+
+
+def test_interrupt_while_parsing_exits_130(monkeypatch, capsys):
+    """Ctrl+C while the options are still being read is caught too."""
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["train"]) == 130
+    assert capsys.readouterr().err.strip() == "convlab: aborted"
+
+
 def test_explicit_checkpoint_is_saved_after_every_epoch(data_dir, tmp_path):
     """With --checkpoint, the checkpoint after the last epoch holds every step."""
     checkpoint = tmp_path / "run.npz"
@@ -140,6 +193,41 @@ def test_explicit_checkpoint_is_saved_after_every_epoch(data_dir, tmp_path):
     saved = nn.load_model(checkpoint)
     assert saved.step == 2 * (180 // 20)
     assert saved.optimizer_state is not None
+
+
+def test_error_line_is_not_glued_to_the_progress_bar(data_dir, tmp_path):
+    """A run that diverges to NaN prints its error on a line of its own."""
+    proc = run(*train_args(data_dir, tmp_path / "m.npz", "--optimizer", "sgd",
+                           "--lr", "1e30"))
+    assert proc.returncode == 1
+    # splitlines also splits at the carriage returns the bar uses to redraw itself.
+    assert any(line.startswith("convlab train: error: Training stopped: the loss "
+                               "became nan") for line in proc.stderr.splitlines())
+
+
+def test_loss_explosion_saves_the_restored_weights_and_exits_1(data_dir, tmp_path):
+    """Adam at lr 1: one error naming the fix, a resumable checkpoint, no model."""
+    model = tmp_path / "m.npz"
+    proc = run(*train_args(data_dir, model, "--lr", 1.0))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    (line,) = [x for x in proc.stderr.splitlines() if "error:" in x]
+    checkpoint = tmp_path / "m.checkpoint.npz"
+    assert line.startswith("convlab train: error: The loss exploded at step")
+    assert f"--resume {checkpoint} --lr 0.1" in line
+    assert not model.exists()
+    # At the checkpoint's lr 1 it would explode again.
+    run("train", "--data", data_dir, "--resume", checkpoint, "--lr", 0.01,
+        "--out", model, check_rc=0)
+    assert model.exists()
+
+
+def test_training_stuck_at_chance_prints_a_warning_and_goes_on(data_dir, tmp_path):
+    """SGD at lr 1 sits at chance level: one warning line, the model is still saved."""
+    proc = run(*train_args(data_dir, tmp_path / "m.npz", "--optimizer", "sgd",
+                           "--lr", 1, "--epochs", 14), check_rc=0)   # 126 steps
+    warnings = [x for x in proc.stderr.splitlines() if x.startswith("warning:")]
+    assert len(warnings) == 1 and "not learning" in warnings[0]
+    assert (tmp_path / "m.npz").exists()
 
 
 def test_missing_data_folder_is_a_usage_error(tmp_path):
@@ -179,6 +267,78 @@ def test_unwritable_output_fails_before_training(data_dir, tmp_path):
     proc = run("export", "--format", "pytorch", "--model", blocker,
                "--out", blocker / "x.py")
     assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr
+
+
+@pytest.fixture
+def elsewhere(tmp_path, monkeypatch):
+    """Run in-process from an empty current folder, with a private temporary folder."""
+    cwd, temp = tmp_path / "cwd", tmp_path / "temp"
+    cwd.mkdir()
+    temp.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(cli.tempfile, "tempdir", str(temp))
+    return cwd, temp
+
+
+def fill_disk(monkeypatch, folder):
+    """Make every rename into ``folder`` fail as on a full disk."""
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst).parent == folder:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_full_disk_keeps_the_trained_model_in_a_temporary_folder(
+        data_dir, tmp_path, monkeypatch, capsys, elsewhere):
+    """--out on a full disk: the model goes to a temporary folder, named, exit 1."""
+    _, temp = elsewhere
+    full = tmp_path / "full"
+    full.mkdir()
+    fill_disk(monkeypatch, full)
+    assert cli.main([*map(str, train_args(data_dir, full / "m.npz"))]) == 1
+    (saved,) = temp.glob("convlab-*/m.npz")
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert "No space left on device" in error and str(saved) in error
+    assert nn.load_model(saved).extra["training"]["config"]["epochs"] == 2
+    assert list(full.iterdir()) == []
+
+
+def test_output_folder_gone_keeps_the_model_beside_the_checkpoint(
+        data_dir, tmp_path, monkeypatch, capsys, elsewhere):
+    """--out's folder made a file mid-run: saved beside the checkpoint."""
+    out_folder, runs = tmp_path / "out", tmp_path / "runs"
+    out_folder.mkdir()
+    runs.mkdir()
+    real_run = cli._run_with_progress
+
+    def run_then_block_the_folder(*args):
+        result = real_run(*args)
+        out_folder.rmdir()
+        out_folder.write_text("now a file")
+        return result
+
+    monkeypatch.setattr(cli, "_run_with_progress", run_then_block_the_folder)
+    args = train_args(data_dir, out_folder / "m.npz", "--checkpoint", runs / "c.npz")
+    assert cli.main([*map(str, args)]) == 1
+    assert str(runs / "m.npz") in capsys.readouterr().err.splitlines()[-1]
+    assert nn.load_model(runs / "m.npz").model is not None
+
+
+def test_nowhere_to_save_says_the_model_is_lost(data_dir, tmp_path, monkeypatch,
+                                                capsys, elsewhere):
+    """When no folder at all can be written, the error says so plainly."""
+    def replace(src, dst):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert cli.main([*map(str, train_args(data_dir, tmp_path / "m.npz"))]) == 1
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert "No space left on device" in error and "lost" in error
+    assert not list(tmp_path.glob("**/*.npz"))
 
 
 def test_unknown_architecture_is_a_usage_error(data_dir, tmp_path):

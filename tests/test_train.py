@@ -11,6 +11,7 @@ import pytest
 from convlab import nn
 from convlab.data.sources import load_dataset
 from convlab.train import (
+    STALL_AFTER_STEPS,
     TrainConfig,
     Trainer,
     TrainingDiverged,
@@ -287,6 +288,96 @@ def test_nan_guard_catches_a_huge_learning_rate():
         for _ in trainer.steps():
             pass
     assert all(np.isfinite(p.data).all() for p in trainer.model.parameters())
+
+
+def patterns_dataset(n, seed=0):
+    """12x12 noisy copies of ten fixed random patterns, one per class."""
+    prototypes = np.random.default_rng(99).random((10, 12, 12)) > 0.7
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 10
+    flips = rng.random((n, 12, 12)) < 0.05
+    x = (prototypes[y] ^ flips).astype(np.float32)[:, None]     # (n, 1, 12, 12)
+    return x, y.astype(np.int64)
+
+
+def ten_class_trainer(optimizer, lr, epochs):
+    """A seeded trainer of a small conv net on the ten-pattern problem."""
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, rng=rng), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(4 * 5 * 5, 16, rng=rng), nn.ReLU(),
+                          nn.Linear(16, 10, rng=rng))
+    cfg = TrainConfig(epochs=epochs, batch_size=20, lr=lr, optimizer=optimizer, seed=3)
+    return Trainer(model, train=patterns_dataset(400), config=cfg)
+
+
+def test_loss_explosion_raises_an_alarm_and_restores_weights_from_before_it():
+    """Adam switched to lr 1.0 mid-run: an "exploded" alarm, pre-spike weights back."""
+    trainer = make_trainer(epochs=20, batch_size=16, n=200, lr=0.01)
+    steps = trainer.steps()
+    used = {}       # step -> the weights that step started from
+    losses = {}
+    alarm = None
+    while alarm is None:
+        used[trainer.step + 1] = weights(trainer.model)
+        result = next(steps)
+        losses[result.step] = result.loss
+        alarm = result.alarm
+        if result.step == 30:
+            trainer.set_lr(1.0)
+    assert alarm.kind == "exploded" and alarm.step == result.step > 30
+    assert "learning rate 1 is too high for adam" in alarm.message
+    assert "Try 0.1" in alarm.message
+    assert trainer.restore_points() == ("before_spike", "start")
+
+    trainer.restore("before_spike")
+    restored = weights(trainer.model)
+    (match,) = [s for s, w in used.items()
+                if all(np.array_equal(w[k], restored[k]) for k in w)]
+    assert match <= 30 and losses[match] < losses[alarm.step] / 10
+    assert trainer.optimizer.step_count == 0     # Adam's moments start afresh
+    trainer.restore("start")
+    assert_same_weights(weights(trainer.model), used[1])
+    assert next(steps).alarm is None
+
+
+def test_explosion_in_the_first_steps_is_judged_against_chance_level():
+    """Adam at lr 1.0 from the start explodes before a median exists: alarm, "start"."""
+    trainer = ten_class_trainer("adam", 1.0, epochs=1)
+    start = weights(trainer.model)
+    alarm = next(r.alarm for r in trainer.steps() if r.alarm)
+    assert alarm.kind == "exploded" and alarm.step < 10
+    assert "ln of the number of classes" in alarm.message
+    assert trainer.restore_points() == ("start",)
+    trainer.restore("start")
+    assert_same_weights(weights(trainer.model), start)
+
+
+def test_restore_names_the_available_points():
+    """Before any step nothing can be restored, and the error says what exists."""
+    trainer = make_trainer()
+    assert trainer.restore_points() == ()
+    with pytest.raises(ValueError, match="none yet"):
+        trainer.restore("start")
+
+
+def test_sgd_stuck_at_chance_raises_one_stalled_alarm():
+    """SGD at lr 1.0 sits at ln 10 and 10% accuracy: one "stalled" warning, no stop."""
+    trainer = ten_class_trainer("sgd", 1.0, epochs=10)   # 200 steps
+    results = list(trainer.steps())
+    alarms = [r.alarm for r in results if r.alarm]
+    assert [a.kind for a in alarms] == ["stalled"]
+    assert alarms[0].step >= STALL_AFTER_STEPS
+    assert "ln 10 = 2.303" in alarms[0].message and "try 0.1" in alarms[0].message
+    assert trainer.state == "finished"
+
+
+@pytest.mark.parametrize("optimizer, lr", [("adam", 0.01), ("sgd", 0.01)])
+def test_healthy_runs_raise_no_alarm(optimizer, lr):
+    """Runs that learn, down to losses near zero that bounce, raise no alarm."""
+    trainer = ten_class_trainer(optimizer, lr, epochs=10)
+    results = list(trainer.steps())
+    assert [r.alarm for r in results if r.alarm] == []
+    assert results[-1].loss < 0.5
 
 
 def test_config_rejects_impossible_settings():

@@ -103,7 +103,11 @@ class Controller(QObject):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
 
-        self.session = TrainingSession(window.training_panel, parent=self)
+        data_folder = QStandardPaths.writableLocation(QStandardPaths.AppDataLocation)
+        # A run in progress is saved in the user's data folder, to resume after a
+        # close.
+        self.session = TrainingSession(window.training_panel, parent=self,
+                                       checkpoint_dir=data_folder or None)
         self._wire()
 
     def _wire(self):
@@ -141,6 +145,7 @@ class Controller(QObject):
         s.model_changed.connect(self._on_session_model_changed)
         s.running_changed.connect(self._on_session_running_changed)
         s.finished.connect(self._on_session_finished)
+        s.message.connect(self._status)
         # The Training tab shows the failure dialog; the status bar keeps the gist.
         s.failed.connect(lambda message: self._status(
             "Training stopped: " + message.splitlines()[0]))
@@ -195,6 +200,7 @@ class Controller(QObject):
         if restore:
             # After the model and data: they reset the architecture and data choice.
             self.window.restore_training_settings()
+            self.session.offer_unfinished_run()
 
     def shutdown(self):
         """Stop training and background work and join their threads (window closing)."""
@@ -704,13 +710,19 @@ class Controller(QObject):
         self.session.start_trainer(lambda: request.build_trainer(self.session.model))
 
     def _on_session_weights_updated(self, snapshot):
+        if not snapshot.is_from(self.model):
+            # Queued before the model was replaced: old weights, maybe another shape.
+            return
         snapshot.apply_to(self.view_model)
         self._snapshot_outputs = snapshot.activations  # None without a probe
         self._weights_changed = self._weights_trained = True
         self.request_refresh(TRAINING_REFRESH_MS)
 
-    def _on_session_model_changed(self, model):
-        self._set_model(model, path=None, note="untrained weights")
+    def _on_session_model_changed(self, model, note):
+        self._set_model(model, path=None, note=note)
+        spec = arch_of(model)
+        if spec is not None:  # a resumed run's network may differ from the editor's
+            self.window.training_panel.set_arch(spec)
 
     def _on_session_running_changed(self, running):
         self.window.set_training_note("training…" if running else "")

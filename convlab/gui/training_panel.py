@@ -15,12 +15,17 @@ Slots (setters):
     set_state(str)                     "idle" | "running" | "paused" | "stopping"
     add_progress(TrainingProgress)     per-step points and throughput from the worker
     add_epoch(EpochProgress)           per-epoch training and validation metrics
-    reset_curves()
+    new_run()                          the curves so far become the faded previous
+                                       run; a run's points start on empty curves
+    reset_curves()                     empty every curve, the previous run's too
     set_arch(ArchSpec)                 show an architecture (e.g. of a loaded model)
     add_data_source(path)              offer and select an MNIST folder
     set_loaded_dataset(name)           offer the window's loaded dataset (None: remove)
     show_failure(str)                  a training failure, shown as a dialog (through
                                        dialogs.show_message, like every dialog)
+    show_notice(kind, text, buttons)   a non-modal message on the tab ("error",
+                                       "warning" or "info") with (label, callback)
+                                       buttons and Dismiss; hide_notice()
     saved_state() / restore_state(d)   the settings as JSON-able values, for QSettings
 """
 
@@ -37,6 +42,7 @@ from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -60,6 +66,11 @@ BUILTIN_SOURCE = "builtin"
 # The dataset the window has loaded and handed over (TrainingSession.set_dataset).
 LOADED_SOURCE = "loaded"
 POOL_CHOICES = (("max", "max"), ("average", "avg"), ("none", "none"))
+NOTICE_STYLES = {  # background and border of the message area, by kind
+    "error": ("#fde7e9", "#b00020"),
+    "warning": ("#fff4ce", "#9a6700"),
+    "info": ("#e8f1fb", "#1f5fa8"),
+}
 
 
 @dataclass
@@ -98,6 +109,16 @@ class _GrowingSeries:
         self.n = 0
 
     def extend(self, xs, ys) -> None:
+        """Append the points whose x lies beyond every x so far; drop the others.
+
+        x must increase: a line that folds back on itself makes pyqtgraph's
+        clip-to-view and downsampling repaint without end, freezing the window.
+        """
+        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        last = self._x[self.n - 1] if self.n else -np.inf
+        before = np.maximum.accumulate(np.concatenate([[last], xs[:-1]]))  # (k,)
+        keep = xs > before
+        xs, ys = xs[keep], ys[keep]
         k = len(xs)
         if self.n + k > len(self._x):
             size = max(2 * len(self._x), self.n + k)
@@ -215,6 +236,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         self._state = "idle"
         self._arch_valid = False
+        self._build_notice()
         self._build_arch_editor()
         self._build_settings()
         self._build_controls()
@@ -226,12 +248,32 @@ class TrainingPanel(QWidget):
         middle.addWidget(self.settings_group, 1)
         middle.addWidget(self.controls_group, 1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.notice)
         layout.addWidget(self.arch_group)
         layout.addLayout(middle)
         layout.addWidget(self.curves_group, 1)
 
         self.set_arch(NAMED_ARCHS["sample"])
         self._update_buttons()
+
+    def _build_notice(self) -> None:
+        # On the tab rather than in a dialog: nothing waits on a click, and the
+        # message stays beside the curves and controls it is about.
+        self.notice = QFrame()
+        self.notice.setFrameShape(QFrame.StyledPanel)
+        self.notice_label = _teach(
+            QLabel(), "Training message",
+            "What happened to the run and what you can do about it.",
+        )
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setTextFormat(Qt.PlainText)
+        self.notice_buttons: list[QPushButton] = []
+        self._notice_row = QHBoxLayout()
+        self._notice_row.addStretch(1)
+        box = QVBoxLayout(self.notice)
+        box.addWidget(self.notice_label)
+        box.addLayout(self._notice_row)
+        self.notice.hide()
 
     def _build_arch_editor(self) -> None:
         self.arch_group = QGroupBox("Architecture")
@@ -430,7 +472,7 @@ class TrainingPanel(QWidget):
         grid.addWidget(self.step, 1, 0, 1, 3)
         grid.addWidget(self.reinit, 2, 0, 1, 3)
         grid.addWidget(self.progress, 3, 0, 1, 3)
-        grid.addWidget(self.speed_label, 4, 0, 1, 3)
+        grid.addWidget(self.speed_label, 4, 0)
 
         self.start.clicked.connect(self._on_start_clicked)
         self.pause.clicked.connect(self._on_pause_clicked)
@@ -454,7 +496,15 @@ class TrainingPanel(QWidget):
             "Fraction of digits classified correctly, per step (thin line) and per "
             "epoch on training and validation digits (dots).",
         )
+        self.clear_previous = _teach(
+            QPushButton("Clear previous run"), "Clear previous run",
+            "Remove the faded curves of the run before this one, kept so you can "
+            "compare two runs (say, two learning rates).",
+        )
+        self.clear_previous.setEnabled(False)
+        self.clear_previous.clicked.connect(self._on_clear_previous_clicked)
         curves = {}
+        previous = {}
         # Each legend sits where its curves are not: loss falls, accuracy rises.
         for plot, key, ylabel, legend_offset in (
             (self.loss_plot, "loss", "loss", (-10, 10)),
@@ -468,6 +518,10 @@ class TrainingPanel(QWidget):
             # Many steps make a long line; draw only what is on screen, thinned.
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
+            # Drawn first, so the current run's lines lie on top of it.
+            previous[key] = plot.plot(
+                pen=pg.mkPen((130, 130, 130, 150), width=1), name="previous run"
+            )
             curves[key, "step"] = plot.plot(
                 pen=pg.mkPen((120, 150, 200), width=1), name="train (step)"
             )
@@ -482,9 +536,12 @@ class TrainingPanel(QWidget):
         self.acc_plot.setYRange(0.0, 1.0)
         self._curves = curves
         self._series = {key: _GrowingSeries() for key in curves}
+        self._previous = previous
         box = QHBoxLayout(self.curves_group)
         box.addWidget(self.loss_plot, 1)
         box.addWidget(self.acc_plot, 1)
+        # Beside the speed, so the plots keep all the group's height.
+        self.controls_group.layout().addWidget(self.clear_previous, 4, 1, 1, 2)
 
     def architecture(self) -> ArchSpec | None:
         """The architecture the editor shows, or None when it cannot be built."""
@@ -613,8 +670,24 @@ class TrainingPanel(QWidget):
         self._state = state
         self._update_buttons()
 
+    def new_run(self) -> None:
+        """Keep the last run's step curves, faded, and start empty ones for a new run.
+
+        Each run numbers its steps from its own start, so its points must never
+        join another run's line.
+        """
+        if self._series["loss", "step"].n:
+            for key, curve in self._previous.items():
+                curve.setData(*(a.copy() for a in self._series[key, "step"].data()))
+            self.clear_previous.setEnabled(True)
+        self._clear_current()
+
     def reset_curves(self) -> None:
-        """Empty every curve, for a fresh run."""
+        """Empty every curve, the previous run's too, for a fresh start."""
+        self._on_clear_previous_clicked()
+        self._clear_current()
+
+    def _clear_current(self) -> None:
         for series in self._series.values():
             series.clear()
         for curve in self._curves.values():
@@ -660,6 +733,35 @@ class TrainingPanel(QWidget):
     def show_failure(self, message: str) -> None:
         """Tell the student a run failed; the app and the last good weights stay."""
         dialogs.show_message(self, "error", "Training stopped", message)
+
+    def show_notice(self, kind: str, text: str, buttons=()) -> None:
+        """Show a message on the tab, replacing the last one; ``buttons`` are
+        (label, callback) pairs, each press also hides the message."""
+        background, border = NOTICE_STYLES[kind]
+        self.notice.setStyleSheet(
+            f"QFrame {{ background: {background}; border: 1px solid {border}; }}"
+            " QLabel { border: none; }")
+        self.notice_label.setText(text)
+        for button in self.notice_buttons:
+            self._notice_row.removeWidget(button)
+            button.deleteLater()
+        self.notice_buttons = []
+        for label, callback in (*buttons, ("Dismiss", None)):
+            button = _teach(QPushButton(label), label, text)
+            button.clicked.connect(self.hide_notice)
+            if callback is not None:
+                button.clicked.connect(lambda _checked, f=callback: f())
+            self._notice_row.insertWidget(len(self.notice_buttons), button)
+            self.notice_buttons.append(button)
+        self.notice.show()
+
+    def hide_notice(self) -> None:
+        self.notice.hide()
+
+    def _on_clear_previous_clicked(self) -> None:
+        for curve in self._previous.values():
+            curve.setData([], [])
+        self.clear_previous.setEnabled(False)
 
     def _on_preset_activated(self, _index: int) -> None:
         name = self.preset.currentData()
@@ -712,7 +814,6 @@ class TrainingPanel(QWidget):
 
     def _on_start_clicked(self) -> None:
         if self._arch_valid:
-            self.reset_curves()
             self.start_requested.emit(self.request())
 
     def _on_pause_clicked(self) -> None:

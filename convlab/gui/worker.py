@@ -10,12 +10,21 @@ Signals:
     snapshot_ready(WeightSnapshot) copies of the weights, and the activations for the
                                   probe image when one is set
     loading(int, int)             (done, total) while prepare() draws generated digits
+    alarm(AlarmReport)            a finite loss that looks wrong; for "exploded" the
+                                  run is paused already, before another step
+    warning(str)                  something went wrong that training survives (a
+                                  checkpoint that could not be written)
     failed(str)                   an exception or a diverged loss, explained; the model
                                   keeps its last good weights
     finished()                    run() has returned (always emitted, also on failure)
 
 Thread-safe controls (call them from the GUI thread; they act between two steps):
     pause(), resume(), stop(), step_once(), set_lr(lr), submit(fn), set_probe(x)
+
+With a ``checkpoint`` path the run is saved there (Trainer.save_checkpoint, atomic)
+every CHECKPOINT_INTERVAL seconds, at every epoch end and when it is stopped, all in
+the training thread; a run that finishes deletes the file, as nothing is left to
+resume.
 
 ``run()`` first calls ``prepare()`` (loading data can take seconds, so it happens here
 and not in the GUI thread), which returns the Trainer. Controls that arrive before the
@@ -30,8 +39,10 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
@@ -40,6 +51,9 @@ from threadpoolctl import threadpool_limits
 from convlab.train import Trainer, TrainingDiverged
 
 EMIT_INTERVAL = 0.05  # seconds between GUI updates: 20/s looks live, costs little
+# Seconds between checkpoints of a run: at most this much training is lost if the
+# program dies, for a save that takes milliseconds.
+CHECKPOINT_INTERVAL = 30.0
 
 
 class LoadingCancelled(Exception):
@@ -60,6 +74,7 @@ class TrainingProgress:
     images_per_s: float
     fraction: float            # of the whole run, 0..1
     seconds_left: float
+    run: int = 0               # the worker's run number (TrainingWorker's run_id)
 
 
 @dataclass
@@ -72,6 +87,18 @@ class EpochProgress:
     train_acc: float
     val_loss: float | None
     val_acc: float | None
+    run: int = 0
+
+
+@dataclass
+class AlarmReport:
+    """A train.Alarm of this run and the restore points trainer.restore accepts."""
+
+    kind: str                  # "exploded" or "stalled"
+    message: str               # what happened, with the numbers, and what to try
+    step: int
+    restore_points: tuple      # subset of ("before_spike", "start")
+    run: int = 0
 
 
 @dataclass
@@ -82,6 +109,7 @@ class WeightSnapshot:
     buffers: BatchNorm running statistics, in model.named_buffers() order.
     activations: every layer's output for the probe, each (1, ...), or None.
     probs: (K,) class probabilities for the probe, or None.
+    source: a weak reference to the live model copied (is_from tells).
     """
 
     step: int
@@ -89,6 +117,16 @@ class WeightSnapshot:
     buffers: list
     activations: list | None
     probs: np.ndarray | None
+    source: weakref.ref
+
+    def is_from(self, model) -> bool:
+        """True when these are copies of ``model``'s weights.
+
+        Snapshots travel through the event queue, so one may arrive after its model
+        was replaced; only the model's identity tells, since a new model can have the
+        same architecture (or even the same weights).
+        """
+        return model is not None and self.source() is model
 
     def apply_to(self, model) -> None:
         """Copy these weights into ``model``, which must have the same architecture."""
@@ -115,6 +153,8 @@ def take_snapshot(model, step: int, probe: np.ndarray | None) -> WeightSnapshot:
         buffers=[value.copy() for _, value in model.named_buffers()],
         activations=activations,
         probs=probs,
+        # Weak: a snapshot must not keep a replaced model alive.
+        source=weakref.ref(model),
     )
 
 
@@ -125,13 +165,18 @@ class TrainingWorker(QObject):
     epoch_finished = pyqtSignal(object)
     snapshot_ready = pyqtSignal(object)
     loading = pyqtSignal(int, int)
+    alarm = pyqtSignal(object)
+    warning = pyqtSignal(str)
     failed = pyqtSignal(str)
     finished = pyqtSignal()
 
     def __init__(self, model, prepare: Callable[[], Trainer],
-                 interval: float = EMIT_INTERVAL):
+                 interval: float = EMIT_INTERVAL, run_id: int = 0,
+                 checkpoint: Path | None = None):
         super().__init__()
         self.model = model
+        self._checkpoint = checkpoint
+        self.run_id = run_id                # stamped on progress and epoch reports
         self._prepare = prepare
         self._interval = interval
         self._lock = threading.Lock()
@@ -228,11 +273,21 @@ class TrainingWorker(QObject):
                 pending, self._pending = self._pending, []
             for name, args in pending:
                 getattr(trainer, name)(*args)
-            last_emit = time.perf_counter()
+            last_emit = last_save = time.perf_counter()
             for result in trainer.steps():
                 self._last = result
                 self._points.append((result.step, result.loss, result.accuracy))
+                if result.alarm is not None and result.alarm.kind == "exploded":
+                    # Not one more step on weights thrown far away: the student
+                    # decides (restore, a smaller learning rate, resume or stop).
+                    trainer.pause()
                 now = time.perf_counter()
+                # Saved before the report, so a reported epoch end is on disk.
+                if self._checkpoint is not None and (
+                        result.epoch_result is not None
+                        or now - last_save >= CHECKPOINT_INTERVAL):
+                    self._save_checkpoint(trainer)
+                    last_save = now
                 # Report at most every interval, but at once when an epoch ends or
                 # training is about to wait (pause, step one batch), so the student
                 # sees the state the network is stopped in.
@@ -240,6 +295,10 @@ class TrainingWorker(QObject):
                         or now - last_emit >= self._interval):
                     self._emit(result)
                     last_emit = now
+                if result.alarm is not None:
+                    self.alarm.emit(AlarmReport(
+                        result.alarm.kind, result.alarm.message, result.alarm.step,
+                        trainer.restore_points(), run=self.run_id))
         except LoadingCancelled:
             pass  # stopped before training began: nothing to report
         except TrainingDiverged as exc:
@@ -252,10 +311,25 @@ class TrainingWorker(QObject):
                 + "".join(traceback.format_exception(exc)[-3:])
             )
         else:
+            if self._checkpoint is not None:
+                if trainer.state == "finished":
+                    self._checkpoint.unlink(missing_ok=True)
+                elif trainer.step:
+                    self._save_checkpoint(trainer)    # stopped: keep where it ended
             if self._points:
                 self._emit(self._last, with_epoch=False)
         finally:
             self.finished.emit()
+
+    def _save_checkpoint(self, trainer: Trainer) -> None:
+        try:
+            trainer.save_checkpoint(self._checkpoint)
+        except (OSError, ValueError) as exc:
+            self.warning.emit(
+                f"Could not save this run to {self._checkpoint}: {exc}. Training "
+                "goes on, but if the program closes now the run cannot be resumed; "
+                "free some disk space or check the folder's permissions."
+            )
 
     def _emit(self, result, with_epoch: bool = True) -> None:
         if result is None:
@@ -268,12 +342,13 @@ class TrainingWorker(QObject):
                 step=result.step, total_steps=self._trainer.total_steps,
                 epoch=result.epoch, lr=result.lr,
                 images_per_s=result.images_per_sec, fraction=result.progress,
-                seconds_left=result.eta_seconds,
+                seconds_left=result.eta_seconds, run=self.run_id,
             ))
         if with_epoch and result.epoch_result is not None:
             e = result.epoch_result
             self.epoch_finished.emit(EpochProgress(
                 epoch=e.epoch, step=result.step, train_loss=e.train_loss,
                 train_acc=e.train_acc, val_loss=e.val_loss, val_acc=e.val_acc,
+                run=self.run_id,
             ))
         self.snapshot_ready.emit(self._snapshot())

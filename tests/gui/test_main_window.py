@@ -479,14 +479,14 @@ def test_training_redraw_draws_the_snapshots_activations(window):
     controller.refresh_now()
     probe = controller.current_input[None, None].astype(np.float32)  # (1, 1, 28, 28)
     last = len(controller.view_model.layers)  # the column of the class scores
-    snapshot = take_snapshot(controller.view_model, 1, probe)
+    snapshot = take_snapshot(controller.model, 1, probe)
     marker = np.full_like(snapshot.activations[-2], 0.125)
     snapshot.activations[-2] = marker  # a value the GUI could not compute itself
     controller.session.weights_updated.emit(snapshot)
     controller.refresh_now()
     np.testing.assert_array_equal(view.activation(last - 1), marker)
 
-    stale = take_snapshot(controller.view_model, 2, np.zeros_like(probe))
+    stale = take_snapshot(controller.model, 2, np.zeros_like(probe))
     stale.activations[-2] = marker
     controller.session.weights_updated.emit(stale)
     controller.refresh_now()

@@ -10,6 +10,7 @@ from convlab.data.sources import Dataset
 from convlab.gui import dialogs
 from convlab.gui.training_panel import LOADED_SOURCE, TrainingPanel
 from convlab.gui.training_session import TrainingSession
+from convlab.gui.worker import TrainingProgress
 from convlab.nn.architectures import ArchSpec, ConvBlock
 
 TINY = ArchSpec(blocks=[ConvBlock(4, 3, pool="max", pool_size=2)], dense=16)
@@ -323,3 +324,172 @@ def test_mnist_folder_button_asks_through_dialogs(qtbot, monkeypatch, tmp_path):
     qtbot.addWidget(panel)
     panel.open_folder.click()
     assert asked and panel.data_source.currentData() == str(tmp_path)
+
+
+def test_step_one_batch_after_a_stopped_run_starts_new_curves(qtbot, window):
+    """Start, about 200 steps, Stop, Step one batch through the window's buttons:
+    every curve's x keeps increasing and the stopped run stays as a faded curve."""
+    window.controller.set_dataset(tiny_dataset(2000))
+    panel = window.training_panel
+    window.show_tab("training")
+    panel.set_arch(TINY)
+    panel.batch_size.setValue(16)
+    panel.epochs.setValue(100)
+    session = window.controller.session
+    panel.start.click()
+    qtbot.waitUntil(lambda: panel.curve_points("loss", "step") >= 200, timeout=60000)
+    with qtbot.waitSignal(session.finished, timeout=60000):
+        panel.stop.click()
+    first_run = panel.curve_points("loss", "step")
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        panel.step.click()
+    assert panel.curve_points("loss", "step") == 1
+    curves = panel.loss_plot.listDataItems() + panel.acc_plot.listDataItems()
+    for curve in curves:
+        x, _ = curve.getData()
+        if x is not None and len(x) > 1:
+            assert np.all(np.diff(x) > 0), curve.name()
+    previous = [c for c in curves if c.name() == "previous run"]
+    assert len(previous) == 2                                  # loss and accuracy
+    for curve in previous:
+        x, _ = curve.getData()
+        assert len(x) == first_run and x[0] == 1
+    assert panel.clear_previous.isEnabled()
+    panel.clear_previous.click()
+    assert all(c.getData()[0] is None or len(c.getData()[0]) == 0 for c in previous)
+    assert not panel.clear_previous.isEnabled()
+    assert panel.curve_points("loss", "step") == 1
+
+
+def progress_report(steps):
+    """A TrainingProgress with these step numbers and made-up metrics."""
+    steps = np.asarray(steps)
+    return TrainingProgress(
+        steps=steps, losses=np.full(len(steps), 2.3),
+        accuracies=np.full(len(steps), 0.1),
+        step=int(steps[-1]), total_steps=1000, epoch=1, lr=1e-3, images_per_s=1.0,
+        fraction=0.1, seconds_left=1.0)
+
+
+def test_points_that_would_go_back_on_the_step_axis_are_not_drawn(qtbot):
+    """Step numbers at or before the last one drawn are left out of the curve."""
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.add_progress(progress_report([1, 2, 3]))
+    panel.add_progress(progress_report([3, 1, 4, 2, 5]))
+    for curve in panel.loss_plot.listDataItems() + panel.acc_plot.listDataItems():
+        x, _ = curve.getData()
+        if x is not None and len(x):
+            np.testing.assert_array_equal(x, [1, 2, 3, 4, 5])
+    assert panel.curve_points("loss", "step") == 5
+
+
+def test_reports_of_a_run_ended_by_shutdown_stay_off_the_next_runs_curves(qtbot,
+                                                                           tab):
+    """Reports still queued from a run that shutdown() ended never reach the curves
+    of the run started right after it."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    panel.start.click()
+    qtbot.waitUntil(lambda: panel.curve_points("loss", "step") >= 50, timeout=60000)
+    session.shutdown()                 # its last points are still on their way
+    panel.start.click()
+    qtbot.waitUntil(lambda: session.trainer is not None and session.trainer.step >= 10,
+                    timeout=60000)
+    with qtbot.waitSignal(session.progress, timeout=60000):
+        pass
+    x, _ = next(c for c in panel.loss_plot.listDataItems()
+                if c.name() == "train (step)").getData()
+    assert x[0] == 1 and x[-1] <= session.trainer.step
+
+
+def blow_up(model):
+    """Give the class scores biases so far apart that the next loss explodes (yet
+    stays finite), whatever the layers before them output."""
+    model.layers[-1].bias.data[...] = 100.0 * np.arange(10)
+
+
+def notice_button(panel, text):
+    return next(b for b in panel.notice_buttons if b.text() == text)
+
+
+def test_exploded_loss_pauses_explains_and_restores_the_start(qtbot, tab):
+    """An exploded loss pauses the run and says why on the tab and in the status;
+    restoring the start's weights runs in the training thread; then a smaller
+    learning rate and Resume carry on."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    panel.lr.setValue(0.002)
+    first = []
+    session.model_changed.connect(
+        lambda model, note: first.append([p.data.copy() for p in model.parameters()]))
+    status = []
+    session.message.connect(status.append)
+    panel.start.click()
+    qtbot.waitUntil(lambda: session.trainer is not None and session.trainer.step >= 40,
+                    timeout=60000)
+    session.submit(blow_up)
+    qtbot.waitUntil(lambda: not panel.notice.isHidden(), timeout=60000)
+    assert session.state == "paused" and panel.pause.text() == "Resume"
+    text = panel.notice_label.text()
+    assert "exploded" in text and "learning rate 0.002 is too high" in text
+    assert "Try 0.0002" in text
+    assert status and "exploded" in status[-1]
+    qtbot.waitUntil(lambda: session.trainer.state == "paused", timeout=60000)
+    step = session.trainer.step
+    assert {"Restore weights from before the spike",
+            "Restore weights from the start of the run"} <= {
+        b.text() for b in panel.notice_buttons}
+    with qtbot.waitSignal(session.weights_updated, timeout=60000) as blocker:
+        notice_button(panel, "Restore weights from the start of the run").click()
+    for p, q in zip(blocker.args[0].params, first[0], strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert session.trainer.step == step and session.state == "paused"
+    assert "restored" in panel.notice_label.text()
+    panel.lr.setValue(0.0002)
+    with qtbot.waitSignal(session.progress, timeout=60000) as blocker:
+        panel.pause.click()                                  # Resume
+    assert blocker.args[0].lr == pytest.approx(0.0002)
+    assert blocker.args[0].steps[0] == step + 1
+
+
+def test_stalled_training_warns_on_the_tab_and_goes_on(qtbot, tab):
+    """A loss stuck at chance level shows a warning line; the run keeps going."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    panel.start.click()
+
+    def zero(model):
+        for p in model.parameters():
+            p.data[...] = 0.0                    # every image gets the same scores
+
+    session.submit(zero)
+    qtbot.waitUntil(lambda: "not learning" in panel.notice_label.text(),
+                    timeout=60000)
+    assert not panel.notice.isHidden()
+    assert session.state == "running"
+    step = session.trainer.step
+    qtbot.waitUntil(lambda: session.trainer.step > step + 5, timeout=60000)
+
+
+def test_weights_can_be_restored_after_stopping_an_exploded_run(qtbot, tab):
+    """Stop instead of Resume after an explosion: the restore buttons still put
+    the start's weights back into the model, and the views get them."""
+    panel, session = tab
+    panel.epochs.setValue(100)
+    first = []
+    session.model_changed.connect(
+        lambda model, note: first.append([p.data.copy() for p in model.parameters()]))
+    panel.start.click()
+    qtbot.waitUntil(lambda: session.trainer is not None and session.trainer.step >= 40,
+                    timeout=60000)
+    session.submit(blow_up)
+    qtbot.waitUntil(lambda: session.state == "paused", timeout=60000)
+    with qtbot.waitSignal(session.finished, timeout=60000):
+        panel.stop.click()
+    with qtbot.waitSignal(session.weights_updated, timeout=5000) as blocker:
+        notice_button(panel, "Restore weights from the start of the run").click()
+    for p, snap, q in zip(session.model.parameters(), blocker.args[0].params,
+                          first[0], strict=True):
+        np.testing.assert_array_equal(p.data, q)
+        np.testing.assert_array_equal(snap, q)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from convlab import nn
 from convlab.gui.training_session import clone_model
 from convlab.gui.worker import TrainingWorker, take_snapshot
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
@@ -164,3 +165,88 @@ def test_loading_reports_progress_and_stop_cancels_it(model):
                                                                  (3, 10)]
     assert [name for name, _ in log if name != "loading"] == ["finished"]
     assert worker.trainer is None
+
+
+def test_snapshot_knows_the_model_it_came_from(model):
+    """A snapshot tells its own live model from any other, even an exact copy."""
+    snapshot = take_snapshot(model, 0, None)
+    assert snapshot.is_from(model)
+    assert not snapshot.is_from(clone_model(model))
+    assert not snapshot.is_from(None)
+
+
+def test_a_stopped_run_leaves_a_checkpoint_of_its_last_step(model, tmp_path):
+    """A run stopped halfway saves where it ended; from it a Trainer continues at
+    that step."""
+    path = tmp_path / "run.npz"
+    worker = TrainingWorker(model, make_prepare(model), interval=0.0,
+                            checkpoint=path)
+    worker.progress.connect(
+        lambda p: worker.stop() if p.step >= 5 else None)
+    worker.run()
+    assert worker.trainer.state == "stopped"
+    assert nn.load_model(path).step == worker.trainer.step >= 5
+
+
+def test_checkpoints_are_written_at_epoch_ends_and_removed_when_the_run_ends(
+        model, tmp_path):
+    """Every epoch end saves the run; finishing it normally deletes the file."""
+    path = tmp_path / "run.npz"
+    saved = []
+    worker = TrainingWorker(model, make_prepare(model), interval=3600.0,
+                            checkpoint=path)
+    worker.epoch_finished.connect(lambda e: saved.append(nn.load_model(path).step))
+    worker.run()
+    assert saved == [4, 8]
+    assert not path.exists()
+
+
+def test_a_checkpoint_that_cannot_be_written_is_a_warning_not_a_failure(model,
+                                                                        tmp_path):
+    """An unwritable checkpoint folder warns once per attempt; training completes."""
+    path = tmp_path / "missing folder" / "run.npz"
+    worker = TrainingWorker(model, make_prepare(model), checkpoint=path)
+    log = record(worker)
+    warnings = []
+    worker.warning.connect(warnings.append)
+    worker.run()
+    assert worker.trainer.step == 8
+    assert warnings and "run.npz" in warnings[0]
+    assert not [name for name, _ in log if name == "failed"]
+
+
+def blow_up(model):
+    """Give the class scores biases so far apart that the next loss explodes (yet
+    stays finite), whatever the layers before them output."""
+    model.layers[-1].bias.data[...] = 100.0 * np.arange(10)
+
+
+def test_an_exploded_loss_pauses_the_run_at_once_and_is_reported(model):
+    """The step whose loss exploded is the last one before the run pauses; the
+    report names the restore points, and restoring "start" puts the first weights
+    back."""
+    first = [p.data.copy() for p in model.parameters()]
+    worker = TrainingWorker(model, make_prepare(model, n=640, epochs=1),
+                            interval=0.0, run_id=3)
+    alarms = []
+
+    def on_progress(progress):
+        if progress.step == 30:
+            worker.submit(blow_up)
+
+    def on_alarm(report):
+        alarms.append((report, worker.trainer.paused, worker.trainer.step))
+        worker.submit(lambda m: worker.trainer.restore("start"))
+        worker.stop()
+
+    worker.progress.connect(on_progress)
+    worker.alarm.connect(on_alarm)
+    worker.run()
+    [(report, paused, step)] = alarms
+    assert report.kind == "exploded" and report.step == 31 == step
+    assert paused and report.run == 3
+    assert "learning rate" in report.message
+    assert report.restore_points == ("before_spike", "start")
+    assert worker.trainer.step == 31
+    for p, q in zip(model.parameters(), first, strict=True):
+        np.testing.assert_array_equal(p.data, q)
