@@ -117,6 +117,7 @@ class TrainingSession(QObject):
         self._run_id: int | None = None     # the current run's; None when idle
         self._panel = None
         self._watched = None                # the window whose closing ends the run
+        self._after_run: list[Callable] = []  # edits sent while the run was stopping
         self.state = "idle"
         app = QApplication.instance()
         if app is not None:
@@ -317,9 +318,14 @@ class TrainingSession(QObject):
 
     def submit(self, fn: Callable) -> None:
         """Apply ``fn(model)`` to the live model: between steps while a run is going,
-        at once (in this thread) otherwise."""
+        once its thread has ended while it is stopping, at once (in this thread)
+        otherwise."""
         if self._worker is not None and self.state != "stopping":
             self._worker.submit(fn)
+        elif self._worker is not None:
+            # The worker takes no more commands, but its last step may still be
+            # writing the weights: wait for the thread, so one thread writes them.
+            self._after_run.append(fn)
         elif self.model is not None:
             fn(self.model)
 
@@ -437,6 +443,12 @@ class TrainingSession(QObject):
             # Finished, or ended before its first save: nothing is left to resume.
             path.with_name(RUN_FILE).unlink(missing_ok=True)
         self._set_state("idle")
+        pending, self._after_run = self._after_run, []
+        for fn in pending:
+            try:
+                fn(self.model)
+            except Exception as exc:  # as the worker reports a failed command
+                self.failed.emit(f"A change to the live model failed: {exc}")
         self.running_changed.emit(False)
         self.finished.emit()
 

@@ -57,3 +57,19 @@ def test_opening_another_architecture_while_training_shows_it(
     QCoreApplication.sendPostedEvents()
     assert controller.view_model.layers[0].weight.data.shape == (6, 1, 5, 5)
     assert_same_weights(other, controller.view_model)
+
+
+def test_an_edit_while_the_run_stops_waits_for_the_training_thread(
+        qtbot, window, tiny_dataset):
+    """An edit sent while the run winds down is applied once its thread has ended,
+    never in the GUI thread beside the training thread's last step."""
+    controller = window.controller
+    session = controller.session
+    train_until_snapshot(qtbot, controller, tiny_dataset)
+    session.stop()
+    assert session.state == "stopping"
+    seen = []
+    session.submit(lambda model: seen.append(session.is_running()))
+    with qtbot.waitSignal(session.finished, timeout=20000):
+        pass
+    assert seen == [False]
