@@ -54,12 +54,38 @@ DETAIL_INTERVAL = 0.25  # seconds between live updates of the enlarged view
 MAX_RECENT = 6
 GALLERY_LIMIT = 120  # thumbnails per confusion-matrix cell
 MISTAKES = 24
+# What reading a damaged, hostile or huge file may raise: it is reported, never fatal.
+LOAD_ERRORS = (OSError, ValueError, EOFError, MemoryError)
 EVALUATION_WAIT_S = 60  # refresh_now waits at most this long for a running evaluation
 
 
 def app_settings():
     """The one QSettings store (an INI file in the user's config folder)."""
     return QSettings(QSettings.IniFormat, QSettings.UserScope, "ConvLab", "ConvLab")
+
+
+def read_setting(settings, key, default, kind, set_aside, valid=None):
+    """The stored value of key as kind (str, int, list, QByteArray), or default.
+
+    The settings file may be old or edited by hand: a value that cannot be read as
+    kind, or that valid(value) rejects, gives default and appends (key, why) to the
+    list set_aside, so the window can say once what it put back to its default
+    instead of failing to start.
+    """
+    if not settings.contains(key):
+        return default
+    try:
+        value = settings.value(key, default, kind)
+    except TypeError:  # PyQt cannot convert the stored text to kind
+        value = None
+    if kind is list and isinstance(value, list) and not all(
+            isinstance(v, str) for v in value):
+        value = None  # the stored lists hold file paths
+    if not isinstance(value, kind) or (valid is not None and not valid(value)):
+        stored = settings.value(key)
+        set_aside.append((key, f"{str(stored)[:60]!r} is not a valid value"))
+        return default
+    return value
 
 
 class _DownloadCancelled(Exception):
@@ -97,6 +123,7 @@ class Controller(QObject):
         self._rng = np.random.default_rng()
         self._starting_fresh = False  # load_startup without the saved state
         self._training_data = None  # the Training tab's data, when not self.dataset
+        self._open_failure = ""  # why the last model or dataset did not open
 
         self._last_refresh = 0.0  # time.monotonic() of the last redraw
         self._refresh_timer = QTimer(self)
@@ -173,9 +200,12 @@ class Controller(QObject):
         finally:
             self._starting_fresh = False
         self.refresh_now()
+        self._report_set_aside(restore)
 
     def _load_startup(self, model_path, data_dir, restore):
-        last = self.settings.value("lastModel", "", str) if restore else ""
+        set_aside = self.window.set_aside
+        last = read_setting(self.settings, "lastModel", "", str, set_aside) \
+            if restore else ""
         candidates = [p for p in (model_path, last, str(DEFAULT_MODEL)) if p]
         for path in candidates:
             loud = path == model_path  # only an explicit choice deserves a dialog
@@ -185,16 +215,38 @@ class Controller(QObject):
                 self._message("error", "Model not found",
                               f"There is no model file at\n{path}\n\nStarting with "
                               "the bundled model instead.")
+            elif path == last:
+                why = self._open_failure if Path(path).is_file() else "no such file"
+                set_aside.append(("lastModel", f"{path}: {why}"))
         else:
             self.new_model(note="untrained weights: the bundled model was not found")
         if data_dir:
             self.open_dataset(data_dir)
         else:
-            folder = self.settings.value("dataFolder", "", str) if restore else ""
-            self.open_dataset(folder or None, report=False)
+            folder = read_setting(self.settings, "dataFolder", "", str, set_aside) \
+                if restore else ""
+            if not self.open_dataset(folder or None, report=False) and folder:
+                set_aside.append(("dataFolder", f"{folder}: {self._open_failure}"))
         if restore:
             # After the model and data: they reset the architecture and data choice.
             self.window.restore_training_settings()
+
+    def _report_set_aside(self, restore):
+        """Say once, after the window shows, which stored settings were not used."""
+        set_aside, self.window.set_aside = self.window.set_aside, []
+        if not set_aside:
+            return
+        if restore and self.window.remember_state:
+            for key, _ in set_aside:  # so the next start does not meet them again
+                self.settings.remove(key)
+        lines = "\n".join(f"• {key}: {why}" for key, why in set_aside)
+        text = (f"ConvLab set aside {len(set_aside)} remembered setting(s) it could "
+                f"not use and started with the default instead:\n\n{lines}\n\n"
+                "Nothing else changed; your files are untouched.")
+        # After show(): a message box before the window would appear on its own.
+        QTimer.singleShot(0, lambda: self._message(
+            "warning", "Some remembered settings were set aside", text))
+        self._status(f"Remembered settings set aside: {len(set_aside)}")
 
     def shutdown(self):
         """Stop training and background work and join their threads (window closing)."""
@@ -215,7 +267,8 @@ class Controller(QObject):
         try:
             model = nn.load_model(path).model
             _check_fits_mnist(model)
-        except (nn.ModelFileError, OSError, ValueError) as exc:
+        except (*LOAD_ERRORS, nn.ModelFileError) as exc:
+            self._open_failure = str(exc) or type(exc).__name__
             if report:
                 self._message("error", "Could not open the model",
                               f"{path}\n\n{exc}\n\nThe current model is unchanged.")
@@ -291,7 +344,8 @@ class Controller(QObject):
         self._evaluate_if_needed()
 
     def _remember_model(self, path):
-        recent = [p for p in self.settings.value("recentModels", [], list) if p != path]
+        stored = read_setting(self.settings, "recentModels", [], list, [])
+        recent = [p for p in stored if p != path]
         recent = [path] + recent[: MAX_RECENT - 1]
         self._save_setting("recentModels", recent)
         self._save_setting("lastModel", path)
@@ -312,7 +366,8 @@ class Controller(QObject):
         """Load MNIST from a folder (None: $CONVLAB_DATA or the download cache)."""
         try:
             dataset = sources.load_dataset(folder)
-        except (sources.DataNotFoundError, MnistFormatError, OSError) as exc:
+        except (*LOAD_ERRORS, sources.DataNotFoundError, MnistFormatError) as exc:
+            self._open_failure = str(exc) or type(exc).__name__
             if report:
                 names = "\n".join(f"  {n}" for n in EXPECTED_FILES)
                 text = str(exc)
@@ -742,8 +797,8 @@ class Controller(QObject):
         return self.save_model(path=path)
 
     def _on_open_data_action_triggered(self):
-        folder = dialogs.ask_directory(self.window, "Open MNIST folder",
-                                       self.settings.value("dataFolder", "", str))
+        start = read_setting(self.settings, "dataFolder", "", str, [])
+        folder = dialogs.ask_directory(self.window, "Open MNIST folder", start)
         if folder:
             self.open_dataset(folder)
 
