@@ -40,6 +40,7 @@ from .network_view import (
     SIGNED_CMAP,
     grid_shape,
     mosaic,
+    number_text,
     vector_grid,
 )
 from .tasks import EXPECTED_FAILURES, BackgroundTask
@@ -634,15 +635,18 @@ class Controller(QObject):
             return  # the network or the data changed meanwhile: old news
         self.evaluation = result
         panel = self.window.evaluation_panel
+        probabilities = result["probabilities"]
         panel.set_results(result["accuracy"], result["per_class"], result["confusion"],
-                          dataset.name.split(" from ")[0])
+                          dataset.name.split(" from ")[0],
+                          finite=bool(np.isfinite(probabilities).all()))
         y, pred = dataset.y_test, result["predictions"]
-        confidence = result["probabilities"][np.arange(len(y)), pred]
+        confidence = probabilities[np.arange(len(y)), pred]
         wrong = np.flatnonzero(pred != y)
         worst = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISTAKES]
         panel.show_mistakes(
             dataset.x_test[worst, 0], worst,
-            [f"{y[i]} → {pred[i]} ({confidence[i]:.0%})" for i in worst])
+            [f"{y[i]} → {pred[i]} ({number_text(confidence[i], '{:.0%}')})"
+             for i in worst])
         self._status(f"Test accuracy {result['accuracy']:.2%}")
 
     def _on_evaluation_panel_cell_selected(self, true_digit, predicted):
@@ -658,7 +662,7 @@ class Controller(QObject):
         probs = self.evaluation["probabilities"]
         self.window.evaluation_panel.show_gallery(
             title, self.dataset.x_test[shown, 0], shown,
-            [f"#{i} {probs[i, predicted]:.0%}" for i in shown])
+            [f"#{i} {number_text(probs[i, predicted], '{:.0%}')}" for i in shown])
 
     # Slots
 
@@ -687,6 +691,7 @@ class Controller(QObject):
             return
         titles = view.columns()
         name = titles[column].replace("\n", ", ")
+        gaps = None
         if index < 0:
             values = a[0]
             heading = f"{name}: all {values.size} numbers"
@@ -696,6 +701,7 @@ class Controller(QObject):
             grid = np.full(rows * cols, np.nan)
             grid[:values.size] = values
             values = grid.reshape(rows, cols)  # (rows, cols)
+            gaps = (np.arange(rows * cols) >= a[0].size).reshape(rows, cols)
         else:
             values = a[0, index]
             heading = f"{name}: map {index} of {a.shape[1]} ({values.shape[0]} × " \
@@ -709,19 +715,21 @@ class Controller(QObject):
         cmap = GREY_CMAP if column == 0 else PROB_CMAP if column == len(titles) - 1 \
             else SIGNED_CMAP
         self.window.detail_view.show_array(heading, explanation, values, levels, cmap,
-                                           bring_to_front=bring_to_front)
+                                           bring_to_front=bring_to_front, gaps=gaps)
 
     def _show_filter(self, column, index, bring_to_front=True):
         w = self.window.network_view.filter_weights(column)
         if w is None:
             return
         f = w[index]  # (C, kh, kw)
+        gaps = None
         if f.shape[0] == 1:
             values = f[0]
         else:
             # One tile per input channel, in a grid wider than tall to suit the window.
             rows, cols = grid_shape(f.shape[0], tallness=0.5)
             values = mosaic(f, rows, cols)
+            gaps = np.isnan(mosaic(np.zeros_like(f), rows, cols))  # the space between
         view = self.window.network_view
         name = view.columns()[column].replace("\n", ", ")
         many = ""
@@ -736,7 +744,8 @@ class Controller(QObject):
             "A filter's weights. The layer slides it over its input and at every "
             "position multiplies these numbers with the pixels under them and adds "
             "the products: big where the input looks like the red pattern." + many,
-            values, filter_ref=(column, index), bring_to_front=bring_to_front)
+            values, filter_ref=(column, index), bring_to_front=bring_to_front,
+            gaps=gaps)
 
     def _on_detail_view_edit_filter_requested(self, column, index):
         self.window.playground_panel.open_filter(column - 1, index)
