@@ -110,6 +110,7 @@ class Controller(QObject):
         self.current_input = None  # (28, 28) float32 in [0, 1], or None
         self.current_label = None  # true digit when the input is a test image
         self.evaluation = None  # the last evaluate() result
+        self._evaluated_on = None  # the dataset that result is about
         self._evaluation_task = None  # the newest running evaluation
         self._auto_evaluated = None  # (view_model, dataset) last evaluated unasked
         self._pending_canvas = None
@@ -328,7 +329,7 @@ class Controller(QObject):
         self.view_model.eval()
         self.model_path = path
         self.model_note = note
-        self.evaluation = None
+        self.evaluation = self._evaluated_on = None
         self._snapshot_outputs = None
         self._detail = None  # its column may not exist in the new network
         self.window.detail_view.close()
@@ -390,6 +391,9 @@ class Controller(QObject):
     def set_dataset(self, dataset):
         """Use a loaded Dataset (or None) for test images, evaluation and training."""
         self.dataset = dataset
+        if dataset is not self._evaluated_on:  # the results are about other digits
+            self.evaluation = self._evaluated_on = None
+            self.window.evaluation_panel.clear_results()
         self.session.set_dataset(dataset)
         count = 0 if dataset is None else len(dataset.x_test)
         self.window.input_panel.set_sample_count(count)
@@ -633,7 +637,7 @@ class Controller(QObject):
     def _on_evaluation_succeeded(self, result, source, dataset):
         if source is not self.view_model or dataset is not self.dataset:
             return  # the network or the data changed meanwhile: old news
-        self.evaluation = result
+        self.evaluation, self._evaluated_on = result, dataset
         panel = self.window.evaluation_panel
         probabilities = result["probabilities"]
         panel.set_results(result["accuracy"], result["per_class"], result["confusion"],
@@ -650,8 +654,9 @@ class Controller(QObject):
         self._status(f"Test accuracy {result['accuracy']:.2%}")
 
     def _on_evaluation_panel_cell_selected(self, true_digit, predicted):
-        if self.evaluation is None or self.dataset is None:
-            return
+        if (self.evaluation is None or self.dataset is None
+                or self._evaluated_on is not self.dataset):
+            return  # no result for the digits now loaded
         y, pred = self.dataset.y_test, self.evaluation["predictions"]
         hits = np.flatnonzero((y == true_digit) & (pred == predicted))
         shown = hits[:GALLERY_LIMIT]
