@@ -126,6 +126,7 @@ class Controller(QObject):
         self._starting_fresh = False  # load_startup without the saved state
         self._training_data = None  # the Training tab's data, when not self.dataset
         self._open_failure = ""  # why the last model or dataset did not open
+        self._saved_state = None  # the weights as last opened or saved
 
         self._last_refresh = 0.0  # time.monotonic() of the last redraw
         self._refresh_timer = QTimer(self)
@@ -133,6 +134,12 @@ class Controller(QObject):
         self._refresh_timer.timeout.connect(self._on_refresh_timer_timeout)
 
         self.session = TrainingSession(window.training_panel, parent=self)
+        # New random weights replace trained ones: the controller asks about saving
+        # them first, so the panel's request reaches the session only through it.
+        window.training_panel.reinit_requested.disconnect(
+            self.session.new_random_weights)
+        window.training_panel.reinit_requested.connect(
+            self._on_training_panel_reinit_requested)
         self._wire()
 
     def _wire(self):
@@ -151,11 +158,11 @@ class Controller(QObject):
         w.evaluation_panel.example_selected.connect(self.show_test_image)
         w.closing.connect(self.shutdown)
 
-        w.new_action.triggered.connect(self.new_model)
+        w.new_action.triggered.connect(self._on_new_action_triggered)
         w.open_action.triggered.connect(self._on_open_action_triggered)
         w.save_action.triggered.connect(self.save_model)
         w.save_as_action.triggered.connect(self._on_save_as_action_triggered)
-        w.recent_model_chosen.connect(self.open_model)
+        w.recent_model_chosen.connect(self._on_recent_model_chosen)
         w.open_data_action.triggered.connect(self._on_open_data_action_triggered)
         w.download_action.triggered.connect(self.download_mnist)
         w.export_action.triggered.connect(self._on_export_action_triggered)
@@ -306,6 +313,7 @@ class Controller(QObject):
             return False
         self.model_path = str(path)
         self.model_note = Path(path).name
+        self._saved_state = self.view_model.state_dict()
         self._remember_model(self.model_path)
         self._update_title()
         self._status(f"Saved {path}")
@@ -323,10 +331,42 @@ class Controller(QObject):
         self._status(f"Exported to {path}: `from {Path(path).stem} import build`")
         return True
 
+    def has_unsaved_changes(self):
+        """True when the weights differ from those last opened or saved.
+
+        Training or a filter edit changes them; a run under way is still changing
+        them, even if the GUI's copy has not caught up yet.
+        """
+        if self.session.is_running():
+            return True
+        if self._saved_state is None:
+            return False
+        state = self.view_model.state_dict()
+        return any(not np.array_equal(state[name], saved, equal_nan=True)
+                   for name, saved in self._saved_state.items())
+
+    def confirm_discard(self, doing):
+        """Offer to save changed weights before doing something that replaces them.
+
+        doing completes "Save them before ..." (e.g. "opening another model").
+        Returns True to go ahead: nothing to save, saved, or discarded on purpose.
+        """
+        if not self.has_unsaved_changes():
+            return True
+        answer = dialogs.ask_save_changes(
+            self.window, "Save the trained weights?",
+            "The network's weights have changed since they were last saved (by "
+            f"training or by editing filters). Save them before {doing}?\n\n"
+            "Discard throws the changes away; Cancel keeps everything as it is.")
+        if answer == "save":
+            return bool(self.save_model())  # False when saving failed or was cancelled
+        return answer == "discard"
+
     def _set_model(self, model, path, note):
         self.model = model
         self.view_model = clone_model(model)
         self.view_model.eval()
+        self._saved_state = self.view_model.state_dict()
         self.model_path = path
         self.model_note = note
         self.evaluation = self._evaluated_on = None
@@ -355,7 +395,9 @@ class Controller(QObject):
 
     def _update_title(self):
         name = Path(self.model_path).name if self.model_path else "unsaved network"
-        self.window.setWindowTitle(f"ConvLab — {name}")
+        # [*] is where Qt writes the "*" of a window with unsaved changes.
+        self.window.setWindowTitle(f"ConvLab — {name}[*]")
+        self.window.setWindowModified(self.has_unsaved_changes())
         self.window.set_model_note(self.model_note)
         untrained = self.model_note.startswith("untrained")
         self.window.prediction_panel.set_note(
@@ -522,6 +564,7 @@ class Controller(QObject):
         w = self.window
         if self._weights_changed:
             self._weights_changed = False
+            w.setWindowModified(self.has_unsaved_changes())
             weights = {i + 1: layer.weight.data for i, layer in
                        enumerate(self.view_model.layers) if type(layer).__name__ ==
                        "Conv2d"}
@@ -795,11 +838,25 @@ class Controller(QObject):
         self.request_refresh()
         self._evaluate_if_needed()
 
+    def _on_new_action_triggered(self):
+        if self.confirm_discard("starting a new network"):
+            self.new_model()
+
     def _on_open_action_triggered(self):
+        if not self.confirm_discard("opening another model"):
+            return
         path = dialogs.ask_open_file(self.window, "Open model", self._last_folder(),
                                      "ConvLab models (*.npz)")
         if path:
             self.open_model(path)
+
+    def _on_recent_model_chosen(self, path):
+        if self.confirm_discard("opening another model"):
+            self.open_model(path)
+
+    def _on_training_panel_reinit_requested(self, arch):
+        if self.confirm_discard("replacing them by new random weights"):
+            self.session.new_random_weights(arch)
 
     def _on_save_as_action_triggered(self):
         path = dialogs.ask_save_file(self.window, "Save model as", self._last_folder(),

@@ -328,6 +328,9 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def closeEvent(self, event):
+        if not self.controller.confirm_discard("closing ConvLab"):
+            event.ignore()  # Cancel, or a save that failed: keep everything open
+            return
         if self.remember_state:
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/tab", self.tabs.currentIndex())
