@@ -7,6 +7,7 @@ that draws feature maps and predictions. While training runs, snapshots of the l
 weights are copied into ``view_model`` at most ~20 times a second.
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -57,6 +58,7 @@ GALLERY_LIMIT = 120  # thumbnails per confusion-matrix cell
 MISTAKES = 24
 # What reading a damaged, hostile or huge file may raise: it is reported, never fatal.
 LOAD_ERRORS = (OSError, ValueError, EOFError, MemoryError)
+DATA_ERRORS = (*LOAD_ERRORS, sources.DataNotFoundError, MnistFormatError)
 EVALUATION_WAIT_S = 60  # refresh_now waits at most this long for a running evaluation
 
 
@@ -127,6 +129,7 @@ class Controller(QObject):
         self._training_data = None  # the Training tab's data, when not self.dataset
         self._open_failure = ""  # why the last model or dataset did not open
         self._saved_state = None  # the weights as last opened or saved
+        self._data_task = None  # the newest dataset load in the background
 
         self._last_refresh = 0.0  # time.monotonic() of the last redraw
         self._refresh_timer = QTimer(self)
@@ -386,6 +389,7 @@ class Controller(QObject):
         self._evaluate_if_needed()
 
     def _remember_model(self, path):
+        path = os.path.abspath(path)  # still found when started from another folder
         stored = read_setting(self.settings, "recentModels", [], list, [])
         recent = [p for p in stored if p != path]
         recent = [path] + recent[: MAX_RECENT - 1]
@@ -407,28 +411,65 @@ class Controller(QObject):
     # The data
 
     def open_dataset(self, folder, report=True):
-        """Load MNIST from a folder (None: $CONVLAB_DATA or the download cache)."""
+        """Load MNIST from a folder (None: $CONVLAB_DATA or the download cache).
+
+        On the GUI thread, for the start-up and for tests; the File menu and the
+        download use open_dataset_in_background. Returns True when it loaded.
+        """
         try:
             dataset = sources.load_dataset(folder)
-        except (*LOAD_ERRORS, sources.DataNotFoundError, MnistFormatError) as exc:
-            self._open_failure = str(exc) or type(exc).__name__
-            if report:
-                names = "\n".join(f"  {n}" for n in EXPECTED_FILES)
-                text = str(exc)
-                if not all(n in text for n in EXPECTED_FILES):
-                    text += f"\n\nMNIST is these four files:\n{names}"
-                self._message("error", "No MNIST in that folder", text)
-            else:
-                self._status("No dataset yet: File > Open dataset folder or "
-                             "File > Download MNIST.")
-            if self.dataset is None:
-                self.set_dataset(None)  # still say in every panel that data is missing
+        except DATA_ERRORS as exc:
+            self._dataset_failed(str(exc) or type(exc).__name__, report)
             return False
+        self._dataset_loaded(folder, dataset)
+        return True
+
+    def open_dataset_in_background(self, folder):
+        """Load MNIST from a folder on a BackgroundTask, keeping the current dataset
+        (and the GUI responsive: 70,000 digits take about a second) until it has
+        loaded; a failure keeps it too. Returns the task."""
+        task = BackgroundTask(lambda report: sources.load_dataset(folder), self,
+                              expected=DATA_ERRORS)
+        self._data_task = task  # only the newest load is used
+        self._status(f"Loading MNIST from {folder}…")
+        task.succeeded.connect(lambda dataset: self._dataset_loaded(folder, dataset)
+                               if task is self._data_task else None)
+        task.failed.connect(lambda message: self._dataset_failed(message, True)
+                            if task is self._data_task else None)
+
+        def on_finished():
+            self._forget(task)
+            if task is self._data_task:
+                self._data_task = None
+
+        task.finished.connect(on_finished)
+        self._tasks.append(task)
+        task.start()
+        return task
+
+    def _dataset_failed(self, message, report):
+        self._open_failure = message
+        if report:
+            names = "\n".join(f"  {n}" for n in EXPECTED_FILES)
+            text = message
+            if not all(n in text for n in EXPECTED_FILES):
+                text += f"\n\nMNIST is these four files:\n{names}"
+            kept = "" if self.dataset is None else (
+                "\n\nThe digits loaded before are still in use.")
+            self._message("error", "No MNIST in that folder", text + kept)
+        else:
+            self._status("No dataset yet: File > Open dataset folder or "
+                         "File > Download MNIST.")
+        if self.dataset is None:
+            self.set_dataset(None)  # still say in every panel that data is missing
+
+    def _dataset_loaded(self, folder, dataset):
         if folder:
-            self._save_setting("dataFolder", str(folder))
+            # Absolute: a folder given relative to where the app was started
+            # (--data mnist) must still be found at the next start.
+            self._save_setting("dataFolder", os.path.abspath(folder))
         self.set_dataset(dataset)
         self._status(f"Loaded {dataset.name.split(' from ')[0]}")
-        return True
 
     def set_dataset(self, dataset):
         """Use a loaded Dataset (or None) for test images, evaluation and training."""
@@ -490,7 +531,8 @@ class Controller(QObject):
             self._forget(task)
 
         task.progressed.connect(on_progress)
-        task.succeeded.connect(lambda folder: self.open_dataset(str(folder)))
+        task.succeeded.connect(
+            lambda folder: self.open_dataset_in_background(str(folder)))
         task.failed.connect(on_failed)
         task.finished.connect(on_finished)
         self._tasks.append(task)
@@ -871,7 +913,7 @@ class Controller(QObject):
         start = read_setting(self.settings, "dataFolder", "", str, [])
         folder = dialogs.ask_directory(self.window, "Open MNIST folder", start)
         if folder:
-            self.open_dataset(folder)
+            self.open_dataset_in_background(folder)
 
     def _on_export_action_triggered(self):
         path = dialogs.ask_save_file(self.window, "Export to PyTorch",
