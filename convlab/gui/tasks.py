@@ -41,7 +41,7 @@ class _TaskWorker(QObject):
 class BackgroundTask(QObject):
     """Runs fn(report) on a new QThread; report(value) reaches progressed in the GUI.
 
-    The same shape as the training worker (DESIGN.md section 5): a QObject worker moved
+    The same shape as the training worker: a QObject worker moved
     to a QThread, results back through queued signals, wait() joins the thread.
     Every exception fn raises becomes failed(message); only those not in expected
     (bugs, not everyday failures) also print a traceback. Once finished has been
