@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 
+from . import error_hook
 from .main_window import TABS
 
 STYLE = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
@@ -96,7 +97,10 @@ def run(argv=None):
         # No screen needed: render into memory.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = make_application([sys.argv[0]])
+    shown = []  # the window, once it exists, as the parent of error messages
+    error_hook.install(lambda: shown[0] if shown else None)
     window = create_window(args.model, args.data, restore=not args.screenshot)
+    shown.append(window)
     if args.screenshot:
         try:
             save_screenshot(window, args.screenshot, args.tab)

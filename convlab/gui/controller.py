@@ -7,6 +7,7 @@ that draws feature maps and predictions. While training runs, snapshots of the l
 weights are copied into ``view_model`` at most ~20 times a second.
 """
 
+import os
 import time
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from .network_view import (
     SIGNED_CMAP,
     grid_shape,
     mosaic,
+    number_text,
     vector_grid,
 )
 from .tasks import EXPECTED_FAILURES, BackgroundTask
@@ -54,12 +56,39 @@ DETAIL_INTERVAL = 0.25  # seconds between live updates of the enlarged view
 MAX_RECENT = 6
 GALLERY_LIMIT = 120  # thumbnails per confusion-matrix cell
 MISTAKES = 24
+# What reading a damaged, hostile or huge file may raise: it is reported, never fatal.
+LOAD_ERRORS = (OSError, ValueError, EOFError, MemoryError)
+DATA_ERRORS = (*LOAD_ERRORS, sources.DataNotFoundError, MnistFormatError)
 EVALUATION_WAIT_S = 60  # refresh_now waits at most this long for a running evaluation
 
 
 def app_settings():
     """The one QSettings store (an INI file in the user's config folder)."""
     return QSettings(QSettings.IniFormat, QSettings.UserScope, "ConvLab", "ConvLab")
+
+
+def read_setting(settings, key, default, kind, set_aside, valid=None):
+    """The stored value of key as kind (str, int, list, QByteArray), or default.
+
+    The settings file may be old or edited by hand: a value that cannot be read as
+    kind, or that valid(value) rejects, gives default and appends (key, why) to the
+    list set_aside, so the window can say once what it put back to its default
+    instead of failing to start.
+    """
+    if not settings.contains(key):
+        return default
+    try:
+        value = settings.value(key, default, kind)
+    except TypeError:  # PyQt cannot convert the stored text to kind
+        value = None
+    if kind is list and isinstance(value, list) and not all(
+            isinstance(v, str) for v in value):
+        value = None  # the stored lists hold file paths
+    if not isinstance(value, kind) or (valid is not None and not valid(value)):
+        stored = settings.value(key)
+        set_aside.append((key, f"{str(stored)[:60]!r} is not a valid value"))
+        return default
+    return value
 
 
 class _DownloadCancelled(Exception):
@@ -83,6 +112,7 @@ class Controller(QObject):
         self.current_input = None  # (28, 28) float32 in [0, 1], or None
         self.current_label = None  # true digit when the input is a test image
         self.evaluation = None  # the last evaluate() result
+        self._evaluated_on = None  # the dataset that result is about
         self._evaluation_task = None  # the newest running evaluation
         self._auto_evaluated = None  # (view_model, dataset) last evaluated unasked
         self._pending_canvas = None
@@ -97,6 +127,9 @@ class Controller(QObject):
         self._rng = np.random.default_rng()
         self._starting_fresh = False  # load_startup without the saved state
         self._training_data = None  # the Training tab's data, when not self.dataset
+        self._open_failure = ""  # why the last model or dataset did not open
+        self._saved_state = None  # the weights as last opened or saved
+        self._data_task = None  # the newest dataset load in the background
 
         self._last_refresh = 0.0  # time.monotonic() of the last redraw
         self._refresh_timer = QTimer(self)
@@ -108,6 +141,9 @@ class Controller(QObject):
         # close.
         self.session = TrainingSession(window.training_panel, parent=self,
                                        checkpoint_dir=data_folder or None)
+        # New random weights replace trained ones: ask about saving them first.
+        self.session.confirm_replace = lambda: self.confirm_discard(
+            "replacing them by new random weights")
         self._wire()
 
     def _wire(self):
@@ -126,11 +162,11 @@ class Controller(QObject):
         w.evaluation_panel.example_selected.connect(self.show_test_image)
         w.closing.connect(self.shutdown)
 
-        w.new_action.triggered.connect(self.new_model)
+        w.new_action.triggered.connect(self._on_new_action_triggered)
         w.open_action.triggered.connect(self._on_open_action_triggered)
         w.save_action.triggered.connect(self.save_model)
         w.save_as_action.triggered.connect(self._on_save_as_action_triggered)
-        w.recent_model_chosen.connect(self.open_model)
+        w.recent_model_chosen.connect(self._on_recent_model_chosen)
         w.open_data_action.triggered.connect(self._on_open_data_action_triggered)
         w.download_action.triggered.connect(self.download_mnist)
         w.export_action.triggered.connect(self._on_export_action_triggered)
@@ -178,9 +214,12 @@ class Controller(QObject):
         finally:
             self._starting_fresh = False
         self.refresh_now()
+        self._report_set_aside(restore)
 
     def _load_startup(self, model_path, data_dir, restore):
-        last = self.settings.value("lastModel", "", str) if restore else ""
+        set_aside = self.window.set_aside
+        last = read_setting(self.settings, "lastModel", "", str, set_aside) \
+            if restore else ""
         candidates = [p for p in (model_path, last, str(DEFAULT_MODEL)) if p]
         for path in candidates:
             loud = path == model_path  # only an explicit choice deserves a dialog
@@ -190,17 +229,39 @@ class Controller(QObject):
                 self._message("error", "Model not found",
                               f"There is no model file at\n{path}\n\nStarting with "
                               "the bundled model instead.")
+            elif path == last:
+                why = self._open_failure if Path(path).is_file() else "no such file"
+                set_aside.append(("lastModel", f"{path}: {why}"))
         else:
             self.new_model(note="untrained weights: the bundled model was not found")
         if data_dir:
             self.open_dataset(data_dir)
         else:
-            folder = self.settings.value("dataFolder", "", str) if restore else ""
-            self.open_dataset(folder or None, report=False)
+            folder = read_setting(self.settings, "dataFolder", "", str, set_aside) \
+                if restore else ""
+            if not self.open_dataset(folder or None, report=False) and folder:
+                set_aside.append(("dataFolder", f"{folder}: {self._open_failure}"))
         if restore:
             # After the model and data: they reset the architecture and data choice.
             self.window.restore_training_settings()
             self.session.offer_unfinished_run()
+
+    def _report_set_aside(self, restore):
+        """Say once, after the window shows, which stored settings were not used."""
+        set_aside, self.window.set_aside = self.window.set_aside, []
+        if not set_aside:
+            return
+        if restore and self.window.remember_state:
+            for key, _ in set_aside:  # so the next start does not meet them again
+                self.settings.remove(key)
+        lines = "\n".join(f"• {key}: {why}" for key, why in set_aside)
+        text = (f"ConvLab set aside {len(set_aside)} remembered setting(s) it could "
+                f"not use and started with the default instead:\n\n{lines}\n\n"
+                "Nothing else changed; your files are untouched.")
+        # After show(): a message box before the window would appear on its own.
+        QTimer.singleShot(0, lambda: self._message(
+            "warning", "Some remembered settings were set aside", text))
+        self._status(f"Remembered settings set aside: {len(set_aside)}")
 
     def shutdown(self):
         """Stop training and background work and join their threads (window closing)."""
@@ -221,7 +282,8 @@ class Controller(QObject):
         try:
             model = nn.load_model(path).model
             _check_fits_mnist(model)
-        except (nn.ModelFileError, OSError, ValueError) as exc:
+        except (*LOAD_ERRORS, nn.ModelFileError) as exc:
+            self._open_failure = str(exc) or type(exc).__name__
             if report:
                 self._message("error", "Could not open the model",
                               f"{path}\n\n{exc}\n\nThe current model is unchanged.")
@@ -257,6 +319,7 @@ class Controller(QObject):
             return False
         self.model_path = str(path)
         self.model_note = Path(path).name
+        self._saved_state = self.view_model.state_dict()
         self._remember_model(self.model_path)
         self._update_title()
         self._status(f"Saved {path}")
@@ -274,13 +337,45 @@ class Controller(QObject):
         self._status(f"Exported to {path}: `from {Path(path).stem} import build`")
         return True
 
+    def has_unsaved_changes(self):
+        """True when the weights differ from those last opened or saved.
+
+        Training or a filter edit changes them; a run under way is still changing
+        them, even if the GUI's copy has not caught up yet.
+        """
+        if self.session.is_running():
+            return True
+        if self._saved_state is None:
+            return False
+        state = self.view_model.state_dict()
+        return any(not np.array_equal(state[name], saved, equal_nan=True)
+                   for name, saved in self._saved_state.items())
+
+    def confirm_discard(self, doing):
+        """Offer to save changed weights before doing something that replaces them.
+
+        doing completes "Save them before ..." (e.g. "opening another model").
+        Returns True to go ahead: nothing to save, saved, or discarded on purpose.
+        """
+        if not self.has_unsaved_changes():
+            return True
+        answer = dialogs.ask_save_changes(
+            self.window, "Save the trained weights?",
+            "The network's weights have changed since they were last saved (by "
+            f"training or by editing filters). Save them before {doing}?\n\n"
+            "Discard throws the changes away; Cancel keeps everything as it is.")
+        if answer == "save":
+            return bool(self.save_model())  # False when saving failed or was cancelled
+        return answer == "discard"
+
     def _set_model(self, model, path, note):
         self.model = model
         self.view_model = clone_model(model)
         self.view_model.eval()
+        self._saved_state = self.view_model.state_dict()
         self.model_path = path
         self.model_note = note
-        self.evaluation = None
+        self.evaluation = self._evaluated_on = None
         self._snapshot_outputs = None
         self._detail = None  # its column may not exist in the new network
         self.window.detail_view.close()
@@ -297,7 +392,9 @@ class Controller(QObject):
         self._evaluate_if_needed()
 
     def _remember_model(self, path):
-        recent = [p for p in self.settings.value("recentModels", [], list) if p != path]
+        path = os.path.abspath(path)  # still found when started from another folder
+        stored = read_setting(self.settings, "recentModels", [], list, [])
+        recent = [p for p in stored if p != path]
         recent = [path] + recent[: MAX_RECENT - 1]
         self._save_setting("recentModels", recent)
         self._save_setting("lastModel", path)
@@ -305,7 +402,9 @@ class Controller(QObject):
 
     def _update_title(self):
         name = Path(self.model_path).name if self.model_path else "unsaved network"
-        self.window.setWindowTitle(f"ConvLab — {name}")
+        # [*] is where Qt writes the "*" of a window with unsaved changes.
+        self.window.setWindowTitle(f"ConvLab — {name}[*]")
+        self.window.setWindowModified(self.has_unsaved_changes())
         self.window.set_model_note(self.model_note)
         untrained = self.model_note.startswith("untrained")
         self.window.prediction_panel.set_note(
@@ -315,31 +414,72 @@ class Controller(QObject):
     # The data
 
     def open_dataset(self, folder, report=True):
-        """Load MNIST from a folder (None: $CONVLAB_DATA or the download cache)."""
+        """Load MNIST from a folder (None: $CONVLAB_DATA or the download cache).
+
+        On the GUI thread, for the start-up and for tests; the File menu and the
+        download use open_dataset_in_background. Returns True when it loaded.
+        """
         try:
             dataset = sources.load_dataset(folder)
-        except (sources.DataNotFoundError, MnistFormatError, OSError) as exc:
-            if report:
-                names = "\n".join(f"  {n}" for n in EXPECTED_FILES)
-                text = str(exc)
-                if not all(n in text for n in EXPECTED_FILES):
-                    text += f"\n\nMNIST is these four files:\n{names}"
-                self._message("error", "No MNIST in that folder", text)
-            else:
-                self._status("No dataset yet: File > Open dataset folder or "
-                             "File > Download MNIST.")
-            if self.dataset is None:
-                self.set_dataset(None)  # still say in every panel that data is missing
+        except DATA_ERRORS as exc:
+            self._dataset_failed(str(exc) or type(exc).__name__, report)
             return False
+        self._dataset_loaded(folder, dataset)
+        return True
+
+    def open_dataset_in_background(self, folder):
+        """Load MNIST from a folder on a BackgroundTask, keeping the current dataset
+        (and the GUI responsive: 70,000 digits take about a second) until it has
+        loaded; a failure keeps it too. Returns the task."""
+        task = BackgroundTask(lambda report: sources.load_dataset(folder), self,
+                              expected=DATA_ERRORS)
+        self._data_task = task  # only the newest load is used
+        self._status(f"Loading MNIST from {folder}…")
+        task.succeeded.connect(lambda dataset: self._dataset_loaded(folder, dataset)
+                               if task is self._data_task else None)
+        task.failed.connect(lambda message: self._dataset_failed(message, True)
+                            if task is self._data_task else None)
+
+        def on_finished():
+            self._forget(task)
+            if task is self._data_task:
+                self._data_task = None
+
+        task.finished.connect(on_finished)
+        self._tasks.append(task)
+        task.start()
+        return task
+
+    def _dataset_failed(self, message, report):
+        self._open_failure = message
+        if report:
+            names = "\n".join(f"  {n}" for n in EXPECTED_FILES)
+            text = message
+            if not all(n in text for n in EXPECTED_FILES):
+                text += f"\n\nMNIST is these four files:\n{names}"
+            kept = "" if self.dataset is None else (
+                "\n\nThe digits loaded before are still in use.")
+            self._message("error", "No MNIST in that folder", text + kept)
+        else:
+            self._status("No dataset yet: File > Open dataset folder or "
+                         "File > Download MNIST.")
+        if self.dataset is None:
+            self.set_dataset(None)  # still say in every panel that data is missing
+
+    def _dataset_loaded(self, folder, dataset):
         if folder:
-            self._save_setting("dataFolder", str(folder))
+            # Absolute: a folder given relative to where the app was started
+            # (--data mnist) must still be found at the next start.
+            self._save_setting("dataFolder", os.path.abspath(folder))
         self.set_dataset(dataset)
         self._status(f"Loaded {dataset.name.split(' from ')[0]}")
-        return True
 
     def set_dataset(self, dataset):
         """Use a loaded Dataset (or None) for test images, evaluation and training."""
         self.dataset = dataset
+        if dataset is not self._evaluated_on:  # the results are about other digits
+            self.evaluation = self._evaluated_on = None
+            self.window.evaluation_panel.clear_results()
         self.session.set_dataset(dataset)
         count = 0 if dataset is None else len(dataset.x_test)
         self.window.input_panel.set_sample_count(count)
@@ -394,7 +534,8 @@ class Controller(QObject):
             self._forget(task)
 
         task.progressed.connect(on_progress)
-        task.succeeded.connect(lambda folder: self.open_dataset(str(folder)))
+        task.succeeded.connect(
+            lambda folder: self.open_dataset_in_background(str(folder)))
         task.failed.connect(on_failed)
         task.finished.connect(on_finished)
         self._tasks.append(task)
@@ -468,6 +609,7 @@ class Controller(QObject):
         w = self.window
         if self._weights_changed:
             self._weights_changed = False
+            w.setWindowModified(self.has_unsaved_changes())
             weights = {i + 1: layer.weight.data for i, layer in
                        enumerate(self.view_model.layers) if type(layer).__name__ ==
                        "Conv2d"}
@@ -583,22 +725,26 @@ class Controller(QObject):
     def _on_evaluation_succeeded(self, result, source, dataset):
         if source is not self.view_model or dataset is not self.dataset:
             return  # the network or the data changed meanwhile: old news
-        self.evaluation = result
+        self.evaluation, self._evaluated_on = result, dataset
         panel = self.window.evaluation_panel
+        probabilities = result["probabilities"]
         panel.set_results(result["accuracy"], result["per_class"], result["confusion"],
-                          dataset.name.split(" from ")[0])
+                          dataset.name.split(" from ")[0],
+                          finite=bool(np.isfinite(probabilities).all()))
         y, pred = dataset.y_test, result["predictions"]
-        confidence = result["probabilities"][np.arange(len(y)), pred]
+        confidence = probabilities[np.arange(len(y)), pred]
         wrong = np.flatnonzero(pred != y)
         worst = wrong[np.argsort(-confidence[wrong], kind="stable")][:MISTAKES]
         panel.show_mistakes(
             dataset.x_test[worst, 0], worst,
-            [f"{y[i]} → {pred[i]} ({confidence[i]:.0%})" for i in worst])
+            [f"{y[i]} → {pred[i]} ({number_text(confidence[i], '{:.0%}')})"
+             for i in worst])
         self._status(f"Test accuracy {result['accuracy']:.2%}")
 
     def _on_evaluation_panel_cell_selected(self, true_digit, predicted):
-        if self.evaluation is None or self.dataset is None:
-            return
+        if (self.evaluation is None or self.dataset is None
+                or self._evaluated_on is not self.dataset):
+            return  # no result for the digits now loaded
         y, pred = self.dataset.y_test, self.evaluation["predictions"]
         hits = np.flatnonzero((y == true_digit) & (pred == predicted))
         shown = hits[:GALLERY_LIMIT]
@@ -609,7 +755,7 @@ class Controller(QObject):
         probs = self.evaluation["probabilities"]
         self.window.evaluation_panel.show_gallery(
             title, self.dataset.x_test[shown, 0], shown,
-            [f"#{i} {probs[i, predicted]:.0%}" for i in shown])
+            [f"#{i} {number_text(probs[i, predicted], '{:.0%}')}" for i in shown])
 
     # Slots
 
@@ -638,6 +784,7 @@ class Controller(QObject):
             return
         titles = view.columns()
         name = titles[column].replace("\n", ", ")
+        gaps = None
         if index < 0:
             values = a[0]
             heading = f"{name}: all {values.size} numbers"
@@ -647,6 +794,7 @@ class Controller(QObject):
             grid = np.full(rows * cols, np.nan)
             grid[:values.size] = values
             values = grid.reshape(rows, cols)  # (rows, cols)
+            gaps = (np.arange(rows * cols) >= a[0].size).reshape(rows, cols)
         else:
             values = a[0, index]
             heading = f"{name}: map {index} of {a.shape[1]} ({values.shape[0]} × " \
@@ -660,19 +808,21 @@ class Controller(QObject):
         cmap = GREY_CMAP if column == 0 else PROB_CMAP if column == len(titles) - 1 \
             else SIGNED_CMAP
         self.window.detail_view.show_array(heading, explanation, values, levels, cmap,
-                                           bring_to_front=bring_to_front)
+                                           bring_to_front=bring_to_front, gaps=gaps)
 
     def _show_filter(self, column, index, bring_to_front=True):
         w = self.window.network_view.filter_weights(column)
         if w is None:
             return
         f = w[index]  # (C, kh, kw)
+        gaps = None
         if f.shape[0] == 1:
             values = f[0]
         else:
             # One tile per input channel, in a grid wider than tall to suit the window.
             rows, cols = grid_shape(f.shape[0], tallness=0.5)
             values = mosaic(f, rows, cols)
+            gaps = np.isnan(mosaic(np.zeros_like(f), rows, cols))  # the space between
         view = self.window.network_view
         name = view.columns()[column].replace("\n", ", ")
         many = ""
@@ -687,7 +837,8 @@ class Controller(QObject):
             "A filter's weights. The layer slides it over its input and at every "
             "position multiplies these numbers with the pixels under them and adds "
             "the products: big where the input looks like the red pattern." + many,
-            values, filter_ref=(column, index), bring_to_front=bring_to_front)
+            values, filter_ref=(column, index), bring_to_front=bring_to_front,
+            gaps=gaps)
 
     def _on_detail_view_edit_filter_requested(self, column, index):
         self.window.playground_panel.open_filter(column - 1, index)
@@ -738,10 +889,20 @@ class Controller(QObject):
         self.request_refresh()
         self._evaluate_if_needed()
 
+    def _on_new_action_triggered(self):
+        if self.confirm_discard("starting a new network"):
+            self.new_model()
+
     def _on_open_action_triggered(self):
+        if not self.confirm_discard("opening another model"):
+            return
         path = dialogs.ask_open_file(self.window, "Open model", self._last_folder(),
                                      "ConvLab models (*.npz)")
         if path:
+            self.open_model(path)
+
+    def _on_recent_model_chosen(self, path):
+        if self.confirm_discard("opening another model"):
             self.open_model(path)
 
     def _on_save_as_action_triggered(self):
@@ -754,10 +915,10 @@ class Controller(QObject):
         return self.save_model(path=path)
 
     def _on_open_data_action_triggered(self):
-        folder = dialogs.ask_directory(self.window, "Open MNIST folder",
-                                       self.settings.value("dataFolder", "", str))
+        start = read_setting(self.settings, "dataFolder", "", str, [])
+        folder = dialogs.ask_directory(self.window, "Open MNIST folder", start)
         if folder:
-            self.open_dataset(folder)
+            self.open_dataset_in_background(folder)
 
     def _on_export_action_triggered(self):
         path = dialogs.ask_save_file(self.window, "Export to PyTorch",

@@ -14,10 +14,11 @@ from PyQt5.QtWidgets import (
     QVBoxLayout,
 )
 
-from .network_view import SIGNED_CMAP, symmetric_levels
+from .network_view import SIGNED_CMAP, not_finite_note, number_text, symmetric_levels
 
 MAX_TABLE = 32  # larger arrays would make the table of numbers unreadable anyway
 WHITE, BLACK = QColor("white"), QColor("black")
+NOT_A_NUMBER = QColor("#c8c8c8")  # the grey of a cell holding NaN or infinity
 
 
 class DetailView(QDialog):
@@ -93,28 +94,36 @@ class DetailView(QDialog):
         return None if self._array is None else self._array.copy()
 
     def show_array(self, heading, explanation, array, levels=None, cmap=SIGNED_CMAP,
-                   filter_ref=None, bring_to_front=True):
+                   filter_ref=None, bring_to_front=True, gaps=None):
         """Show a 2-D array; filter_ref = (column, filter) offers editing it.
 
-        bring_to_front=False only updates the numbers (live updates in training).
+        gaps: a bool mask of the same shape marking cells that hold no number (the
+        space between a filter's channels), left blank; any other NaN or infinity
+        is shown as such and explained. bring_to_front=False only updates the
+        numbers (live updates in training).
         """
         a = np.asarray(array, dtype=np.float64)
+        gaps = np.zeros(a.shape, bool) if gaps is None else np.asarray(gaps, bool)
         self._array = a.copy()
         self._filter = filter_ref
         self.heading.setText(heading)
-        self.explanation.setText(explanation)
+        bad = int(np.count_nonzero(~np.isfinite(a) & ~gaps))
+        note = not_finite_note(bad, int(np.count_nonzero(~gaps)))
+        self.explanation.setText(explanation + (" " + note if note else ""))
         levels = symmetric_levels(a) if levels is None else levels
         self.image.setColorMap(cmap)
-        self.image.setImage(a, levels=levels, autoLevels=False)
+        # Infinities as gaps, like NaN: no colour on any scale fits them.
+        self.image.setImage(np.where(np.isfinite(a), a, np.nan), levels=levels,
+                            autoLevels=False)
         self.legend.setColorMap(cmap)
         self.legend.setLevels(levels)
-        self._fill_table(a, levels, cmap)
+        self._fill_table(a, gaps, levels, cmap)
         self.edit_button.setVisible(filter_ref is not None)
         if bring_to_front:
             self.show()
             self.raise_()
 
-    def _fill_table(self, a, levels, cmap):
+    def _fill_table(self, a, gaps, levels, cmap):
         shown = a[:MAX_TABLE, :MAX_TABLE]
         self.table.setUpdatesEnabled(False)  # one repaint for the whole table
         if (self.table.rowCount(), self.table.columnCount()) != shown.shape:
@@ -123,9 +132,10 @@ class DetailView(QDialog):
             self.table.setColumnCount(shown.shape[1])
         lo, hi = levels
         span = hi - lo if hi > lo else 1.0
-        colours = cmap.map(np.clip((shown - lo) / span, 0, 1).ravel(), mode="qcolor")
+        finite = np.where(np.isfinite(shown), shown, lo)
+        colours = cmap.map(np.clip((finite - lo) / span, 0, 1).ravel(), mode="qcolor")
         for (r, c), value in np.ndenumerate(shown):
-            if not np.isfinite(value):  # the gap between two channels of a filter
+            if gaps[r, c]:  # the gap between two channels of a filter
                 self.table.takeItem(r, c)
                 continue
             cell = self.table.item(r, c)
@@ -134,8 +144,9 @@ class DetailView(QDialog):
                 cell = QTableWidgetItem()
                 cell.setTextAlignment(Qt.AlignCenter)
                 self.table.setItem(r, c, cell)
-            cell.setText(f"{value:.2f}")
-            colour = colours[r * shown.shape[1] + c]
+            cell.setText(number_text(value))
+            colour = colours[r * shown.shape[1] + c] if np.isfinite(value) \
+                else NOT_A_NUMBER
             cell.setBackground(colour)
             # Dark text on pale cells, white text on strong colours.
             cell.setForeground(WHITE if colour.lightness() < 120 else BLACK)

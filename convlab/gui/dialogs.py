@@ -23,6 +23,19 @@ def show_message(parent, kind, title, text):
     return box
 
 
+def ask_save_changes(parent, title, text):
+    """The desktop's "Save changes?" question; returns "save", "discard" or "cancel".
+
+    Modal, unlike show_message: what happens next depends on the answer.
+    """
+    buttons = QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel
+    box = QMessageBox(QMessageBox.Warning, title, text, buttons, parent)
+    box.setDefaultButton(QMessageBox.Save)
+    answer = box.exec_()
+    return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer,
+                                                                           "cancel")
+
+
 def ask_open_file(parent, title, directory, file_filter):
     """Ask for an existing file; returns its path or "" when cancelled."""
     path, _ = QFileDialog.getOpenFileName(parent, title, directory, file_filter)

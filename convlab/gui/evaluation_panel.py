@@ -21,6 +21,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from .network_view import NOT_FINITE_CAUSE
 from .qimage import array_to_pixmap
 
 THUMB = 56  # gallery thumbnails: 28x28 digits at twice their size
@@ -195,12 +196,19 @@ class EvaluationPanel(QWidget):
         if not available:
             self.summary.setText(reason)
 
-    def set_results(self, accuracy, per_class, confusion, dataset_name):
-        """Show the numbers of one evaluation run."""
+    def set_results(self, accuracy, per_class, confusion, dataset_name,
+                    finite=True):
+        """Show the numbers of one evaluation run.
+
+        finite=False says the network's outputs held NaN or infinity, so its
+        answers (and these counts) mean nothing.
+        """
         n = int(np.sum(confusion))
         self.summary.setText(
-            f"Test accuracy: {accuracy:.2%} ({int(np.trace(confusion))} of {n} right) "
-            f"on {dataset_name}"
+            f"Test accuracy: {f'{accuracy:.2%}' if np.isfinite(accuracy) else '—'} "
+            f"({int(np.trace(confusion))} of {n} right) on {dataset_name}"
+            + ("" if finite else ". The network's outputs are not a number (NaN) or "
+               "infinite, so these answers are meaningless. " + NOT_FINITE_CAUSE)
         )
         self._bars.setOpts(height=np.nan_to_num(per_class))
         present = np.asarray(per_class, dtype=float)

@@ -20,7 +20,7 @@ from PyQt5.QtWidgets import (
 from convlab import __version__
 
 from . import dialogs
-from .controller import Controller, app_settings
+from .controller import Controller, app_settings, read_setting
 from .detail_view import DetailView
 from .evaluation_panel import EvaluationPanel
 from .input_panel import InputPanel
@@ -98,6 +98,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("ConvLab")
         self.settings = app_settings()
         self.remember_state = True  # False for screenshots: they must not change it
+        # (key, why) of stored settings that could not be used; the controller
+        # reports them once the start-up is done.
+        self.set_aside = []
 
         self.input_panel = InputPanel()
         self.input_panel.setFixedWidth(316)
@@ -152,7 +155,8 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(label)
 
         self._make_menus()
-        self.set_recent_models(self.settings.value("recentModels", [], list))
+        self.set_recent_models(read_setting(self.settings, "recentModels", [], list,
+                                            self.set_aside))
         self.resize(1280, 800)
         self._restore_state()
         self.controller = Controller(self)
@@ -283,19 +287,33 @@ class MainWindow(QMainWindow):
             "readable code.")
 
     def _restore_state(self):
-        geometry = self.settings.value("window/geometry", QByteArray(), QByteArray)
-        if not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        self.tabs.setCurrentIndex(self.settings.value("window/tab", 0, int))
-        brush = self.settings.value("input/brush", 0, int)
+        def read(key, default, kind, valid=None):
+            return read_setting(self.settings, key, default, kind, self.set_aside,
+                                valid)
+
+        geometry = read("window/geometry", QByteArray(), QByteArray)
+        if not geometry.isEmpty() and not self.restoreGeometry(geometry):
+            self.set_aside.append(("window/geometry", "not a saved window layout"))
+        self.tabs.setCurrentIndex(
+            read("window/tab", 0, int, lambda i: 0 <= i < self.tabs.count()))
+        slider = self.input_panel.brush_slider
+        brush = read("input/brush", 0, int,
+                     lambda b: slider.minimum() <= b <= slider.maximum())
         if brush:
-            self.input_panel.brush_slider.setValue(brush)
+            slider.setValue(brush)
 
     def restore_training_settings(self):
         """Show the Training tab's last settings (bad stored values: defaults)."""
+        text = read_setting(self.settings, "training/settings", "", str,
+                            self.set_aside)
+        if not text:
+            return
         try:
-            state = json.loads(self.settings.value("training/settings", "", str))
-        except (TypeError, ValueError):  # nothing stored, or not JSON
+            state = json.loads(text)
+        except ValueError:
+            state = None
+        if not isinstance(state, dict):
+            self.set_aside.append(("training/settings", "not a saved set of choices"))
             return
         self.training_panel.restore_state(state)
 
@@ -310,6 +328,9 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def closeEvent(self, event):
+        if not self.controller.confirm_discard("closing ConvLab"):
+            event.ignore()  # Cancel, or a save that failed: keep everything open
+            return
         if self.remember_state:
             self.settings.setValue("window/geometry", self.saveGeometry())
             self.settings.setValue("window/tab", self.tabs.currentIndex())

@@ -111,6 +111,30 @@ def shape_text(shape):
     return " × ".join(str(n) for n in shape[1:])
 
 
+# What every view says about NaN or infinite numbers, which a diverging training run
+# (e.g. a too-high learning rate) or an edited filter can produce.
+NOT_FINITE_CAUSE = ("The weights have blown up, e.g. from a too-high learning rate: "
+                    "open a trained model or start again from new random weights.")
+
+
+def number_text(value, fmt="{:.2f}"):
+    """value formatted with fmt, or NaN, ∞ or −∞ for the numbers that are not finite."""
+    if np.isnan(value):
+        return "NaN"
+    if np.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    return fmt.format(value)
+
+
+def not_finite_note(count, total):
+    """A sentence about count of total numbers being NaN or infinite ("" for none)."""
+    if count == 0:
+        return ""
+    verb = "is" if count == 1 else "are"
+    return (f"{count} of these {total} numbers {verb} not a number (NaN) or infinite, "
+            f"drawn as gaps. {NOT_FINITE_CAUSE}")
+
+
 NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
@@ -150,6 +174,9 @@ class MosaicItem(pg.ImageItem):
         if rows is None:
             rows, cols = grid_shape(k, h, w)
         self.tile_h, self.tile_w, self.rows, self.cols, self.count = h, w, rows, cols, k
+        if not np.isfinite(tiles).all():
+            # Infinities as gaps too: no colour means "not a number" on any scale.
+            tiles = np.where(np.isfinite(tiles), tiles, np.nan)
         self.setImage(mosaic(tiles, rows, cols), levels=levels, autoLevels=False)
 
     def tile_at(self, x, y):
@@ -235,6 +262,11 @@ class _Column:
             self.legend.setLevels(levels)
 
 
+CAPTION = ("Colours: blue is negative, white is zero, red is positive; each column "
+           "has its own scale (the bar under it). Scroll sideways to follow the digit "
+           "through the network.")
+
+
 class NetworkView(QWidget):
     """Architecture columns: input -> every layer's output -> probabilities.
 
@@ -260,11 +292,7 @@ class NetworkView(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.scroll.setFrameShape(QScrollArea.NoFrame)
-        self.caption = QLabel(
-            "Colours: blue is negative, white is zero, red is positive; each column "
-            "has its own scale (the bar under it). Scroll sideways to follow the digit "
-            "through the network."
-        )
+        self.caption = QLabel(CAPTION)
         self.caption.setObjectName("Caption")
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -277,6 +305,7 @@ class NetworkView(QWidget):
         self._filters = {}
         self._filter_channels = {}
         self._filter_boxes = {}  # column -> (width, height) of its filter overview
+        self._finite_maps = self._finite_filters = True
 
     def columns(self):
         """Titles of the columns, input first and probabilities last."""
@@ -382,6 +411,16 @@ class NetworkView(QWidget):
                 rows, cols = vector_grid(a.shape[1])
                 column.item.set_tiles(a[0].reshape(-1, 1, 1), levels, rows, cols)
             column.set_levels(levels)
+        self._finite_maps = all(np.isfinite(a).all() for a in arrays)
+        self._update_caption()
+
+    def _update_caption(self):
+        finite = self._finite_maps and self._finite_filters
+        text = CAPTION if finite else (
+            "Some numbers here are not a number (NaN) or infinite; they are drawn as "
+            "gaps. " + NOT_FINITE_CAUSE)
+        if text != self.caption.text():
+            self.caption.setText(text)
 
     def set_filters(self, weights):
         """Show conv weights: weights[column] = (F, C, kh, kw) for every conv column."""
@@ -405,6 +444,8 @@ class NetworkView(QWidget):
             if levels != column.filter_levels:
                 column.filter_levels = levels
                 column.filter_legend.setLevels(levels)
+        self._finite_filters = all(np.isfinite(w).all() for w in weights.values())
+        self._update_caption()
 
     def _on_mosaic_tile_clicked(self, column, index):
         kind = self._columns[column].kind

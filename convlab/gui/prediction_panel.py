@@ -11,6 +11,8 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from .network_view import NOT_FINITE_CAUSE
+
 
 class PredictionPanel(QWidget):
     """Shows the predicted digit, its confidence and all ten class probabilities."""
@@ -88,7 +90,7 @@ class PredictionPanel(QWidget):
 
     def predicted_digit(self):
         """The digit shown as the answer, or None when nothing is drawn."""
-        if self._probabilities is None:
+        if self._probabilities is None or not np.isfinite(self._probabilities).all():
             return None
         return int(np.argmax(self._probabilities))
 
@@ -114,6 +116,16 @@ class PredictionPanel(QWidget):
             return
         p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
         self._probabilities = p
+        if not np.isfinite(p).all():
+            self._digit.setText("—")
+            self._confidence.setText(
+                "No answer: the network's outputs are not a number (NaN) or infinite. "
+                + NOT_FINITE_CAUSE)
+            for bar, value in zip(self._bars, self._values, strict=True):
+                bar.setValue(0)
+                value.setText("—")
+            self._mark_winner(None)
+            return
         best = int(np.argmax(p))
         self._digit.setText(str(best))
         self._confidence.setText(f"{p[best]:.0%} sure")

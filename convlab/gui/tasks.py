@@ -33,16 +33,20 @@ class _TaskWorker(QObject):
         else:
             self.succeeded.emit(result)
         finally:
+            # fn may hold a whole network copy: let it go as soon as it has run.
+            self._fn = None
             self.finished.emit()
 
 
 class BackgroundTask(QObject):
     """Runs fn(report) on a new QThread; report(value) reaches progressed in the GUI.
 
-    The same shape as the training worker (DESIGN.md section 5): a QObject worker moved
+    The same shape as the training worker: a QObject worker moved
     to a QThread, results back through queued signals, wait() joins the thread.
     Every exception fn raises becomes failed(message); only those not in expected
-    (bugs, not everyday failures) also print a traceback.
+    (bugs, not everyday failures) also print a traceback. Once finished has been
+    delivered, the task deletes its thread, its worker and itself: drop every
+    reference to it in a slot connected to finished.
     """
 
     progressed = pyqtSignal(object)
@@ -63,7 +67,17 @@ class BackgroundTask(QObject):
         # Direct: quit() is thread-safe, and a queued call would never arrive while
         # the GUI thread is blocked in wait() during shutdown.
         self._worker.finished.connect(self._thread.quit, Qt.DirectConnection)
-        self._thread.finished.connect(self.finished)
+        # Emitted in the ending thread itself, so the worker is deleted there.
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.finished.connect(self._on_thread_finished)
+
+    @pyqtSlot()
+    def _on_thread_finished(self):
+        self.finished.emit()
+        # After the slots above have run: a finished task would otherwise live as
+        # long as its parent, holding its result and its function's data.
+        self._thread.deleteLater()
+        self.deleteLater()
 
     def start(self):
         """Start the thread."""

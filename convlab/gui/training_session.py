@@ -118,6 +118,8 @@ class TrainingSession(QObject):
         self._panel = None
         self._watched = None                # the window whose closing ends the run
         self._after_run: list[Callable] = []  # edits sent while the run was stopping
+        # Asked before New random weights replaces the model; False keeps it.
+        self.confirm_replace: Callable[[], bool] = lambda: True
         self.state = "idle"
         app = QApplication.instance()
         if app is not None:
@@ -178,7 +180,10 @@ class TrainingSession(QObject):
             self._worker.set_probe(x)
 
     def new_random_weights(self, arch: ArchSpec) -> None:
-        """Replace the model by ``arch`` with fresh random weights."""
+        """Replace the model by ``arch`` with fresh random weights, unless
+        ``confirm_replace()`` says no (the window offers to save trained ones)."""
+        if not self.confirm_replace():
+            return
         self.shutdown()
         self.model = build(arch, self._rng)
         self.model_changed.emit(self.model, "untrained weights")

@@ -53,8 +53,9 @@ class Module:
 
     A subclass implements ``_forward(x, training) -> (out, cache)`` and
     ``_backward(dout, cache, need_dx) -> dx``, the same split as the functions in
-    ``convlab.nn.functional``. ``forward`` keeps the cache for the next ``backward``;
-    ``Sequential.activations`` calls ``_forward`` directly and keeps nothing.
+    ``convlab.nn.functional``. In training mode ``forward`` keeps the cache for the
+    next ``backward``; in evaluation mode (inference) it keeps nothing, and neither
+    does ``Sequential.activations``.
     """
 
     # Names of plain-array attributes that are model state without being learnable
@@ -66,8 +67,12 @@ class Module:
         self._cache = None
 
     def forward(self, x):
-        """The layer's output for the batch ``x``; remembers what backward needs."""
-        out, self._cache = self._forward(x, self.training)
+        """The layer's output for the batch ``x``; in training mode it remembers what
+        backward needs."""
+        out, cache = self._forward(x, self.training)
+        # Inference needs no backward, and a kept cache (a conv layer's im2col
+        # columns) would hold on to about 100 MB per evaluated copy of a network.
+        self._cache = cache if self.training else None
         return out
 
     def __call__(self, x):
@@ -80,8 +85,12 @@ class Module:
         network): the layer may skip computing it and return None.
         """
         if self._cache is None:
+            hint = "" if self.training else (
+                " (in evaluation mode forward keeps nothing for backward: call "
+                "train() first)")
             raise RuntimeError(
-                f"{type(self).__name__}.backward() called without a forward() first"
+                f"{type(self).__name__}.backward() called without a forward() "
+                f"first{hint}"
             )
         # Drop the cache: it can be large (im2col columns) and must not be reused.
         cache, self._cache = self._cache, None

@@ -37,6 +37,27 @@ def messages(monkeypatch):
     return shown
 
 
+class SaveQuestions(list):
+    """The "Save changes?" questions asked, as (title, text); answers come from
+    .answers in order, then "discard" (what closing a test's window needs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.answers = []
+
+    def __call__(self, parent, title, text):
+        self.append((title, text))
+        return self.answers.pop(0) if self.answers else "discard"
+
+
+@pytest.fixture(autouse=True)
+def save_questions(monkeypatch):
+    """Answer every "Save changes?" question without a modal box; see SaveQuestions."""
+    questions = SaveQuestions()
+    monkeypatch.setattr(dialogs, "ask_save_changes", questions)
+    return questions
+
+
 @pytest.fixture(autouse=True)
 def no_thread_left(monkeypatch):
     """Fail a test that leaves a QThread or a Python thread running when it ends."""

@@ -113,3 +113,17 @@ def test_every_control_teaches_and_is_named(editor):
     for widget in [w for w in controls if not isinstance(w.parent(), QSpinBox)]:
         assert widget.toolTip(), widget
         assert widget.accessibleName(), widget
+
+
+def test_edit_of_a_cell_the_kernel_lost_is_ignored(editor, qtbot):
+    """A cell typed into while the kernel shrinks from 7x7 to 5x5: finishing the edit
+    changes nothing and says the number was not used."""
+    editor._size.setValue(7)
+    editor.cell(6, 6).setText("0.5")  # typing, not finished yet
+    editor._size.setValue(5)
+    before = editor.kernel()
+    with qtbot.assertNotEmitted(editor.kernel_edited):
+        editor.cell(6, 6).editingFinished.emit()
+    np.testing.assert_array_equal(editor.kernel(), before)
+    assert editor.kernel().shape == (5, 5)
+    assert "outside the 5x5 kernel" in editor.message()

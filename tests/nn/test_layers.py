@@ -60,11 +60,13 @@ def test_whole_network_gradients_match_finite_differences():
 
 
 def test_eval_mode_gradients_match_finite_differences():
-    """In eval mode (running BN statistics, no dropout) backward is also exact."""
+    """Layers in eval mode (running BN statistics, no dropout) inside a network that
+    trains: backward is also exact."""
     rng = np.random.default_rng(1)
     net = gradcheck_net(rng)
     net.train().forward(rng.standard_normal((6, 2, 9, 8)))  # move the running stats
-    net.eval()
+    for layer in net:
+        layer.eval()  # the network itself still trains, so forward keeps its caches
     x = rng.standard_normal((2, 2, 9, 8))
     y = np.array([1, 2])
 
@@ -195,3 +197,16 @@ def test_dropout_uses_its_own_generator():
     np.testing.assert_array_equal(a, b)
     assert set(np.unique(a)) == {0.0, 2.0}
     np.testing.assert_array_equal(nn.Dropout(0.5).eval().forward(x), x)
+
+
+def test_eval_mode_forward_keeps_no_cache():
+    """Inference remembers nothing for backward (the im2col buffers are large), and
+    a backward after it says why it cannot run."""
+    rng = np.random.default_rng(0)
+    net = gradcheck_net(rng).eval()
+    net.forward(rng.standard_normal((3, 2, 9, 8)))
+    assert all(m._cache is None for m in net.modules())
+    with pytest.raises(RuntimeError, match="evaluation mode"):
+        net.backward(np.ones((3, 5)))
+    net.train().forward(rng.standard_normal((3, 2, 9, 8)))
+    assert net._cache is not None

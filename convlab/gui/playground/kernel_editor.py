@@ -222,6 +222,14 @@ class KernelEditor(QWidget):
 
     def _on_cell_editing_finished(self, row, col):
         cell = self._cells[row][col]
+        size = self._kernel.shape[0]
+        if row >= size or col >= size:
+            # The kernel shrank while this cell was being typed into; the hidden cell
+            # finishes its edit as it loses focus.
+            self._set_message(
+                f"Row {row + 1}, column {col + 1} is outside the {size}x{size} kernel "
+                "now; the number typed there was not used.", WARNING_STYLE)
+            return
         old = self._kernel[row, col]
         # Leaving a cell untouched must not round 1/9 to the 4 digits on show.
         if cell.text().strip() == _cell_text(old):

@@ -1,0 +1,69 @@
+"""Background tasks: finished tasks are released, repeated evaluations stay flat."""
+
+import gc
+import tracemalloc
+import weakref
+
+import numpy as np
+from PyQt5.QtCore import QCoreApplication, QEvent
+
+from convlab.data.sources import Dataset
+from convlab.gui.tasks import BackgroundTask
+
+
+def release_deleted(qtbot):
+    """Run the deleteLater calls Qt has queued, then Python's garbage collector."""
+    # An event loop of its own: Qt runs a deferred delete only in a loop at the
+    # nesting level where deleteLater was called, or an outer one.
+    qtbot.wait(1)
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    gc.collect()
+
+
+def test_finished_task_is_released(qtbot):
+    """A finished BackgroundTask deletes its thread, its worker and itself."""
+    from PyQt5.QtCore import QObject
+
+    owner = QObject()
+    task = BackgroundTask(lambda report: 42, owner)
+    results = []
+    task.succeeded.connect(results.append)
+    with qtbot.waitSignal(task.finished):
+        task.start()
+    ref = weakref.ref(task)
+    del task
+    release_deleted(qtbot)
+    assert results == [42]
+    assert ref() is None
+    assert owner.children() == []
+
+
+def test_twenty_evaluations_keep_memory_flat(qtbot, window):
+    """Twenty evaluations of the real model leave no task and no big buffer behind."""
+    rng = np.random.default_rng(0)
+    x = rng.random((500, 1, 28, 28), dtype=np.float32)
+    y = np.arange(500) % 10
+    controller = window.controller
+    controller.set_dataset(Dataset("random digits", x[:10], y[:10], x, y))
+
+    def evaluate_once():
+        task = controller.evaluate_test_set()
+        with qtbot.waitSignal(task.finished, timeout=60000):
+            pass
+        qtbot.waitUntil(lambda: controller._evaluation_task is None)
+        ref = weakref.ref(task)
+        del task
+        release_deleted(qtbot)
+        return ref
+
+    evaluate_once()  # the first run makes the arrays every later run reuses
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        refs = [evaluate_once() for _ in range(20)]
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 150e6, f"memory grew by {grown / 1e6:.0f} MB"
+    assert [r for r in refs if r() is not None] == []
+    assert controller._tasks == []
