@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from convlab.fileio import ArchiveError, read_npz
+from convlab.npz import ArchiveError, read_npz
 
 # The four standard file names; the same names with ".gz" removed are read too.
 EXPECTED_FILES = (

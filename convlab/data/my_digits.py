@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from convlab.fileio import ArchiveError, read_npz, write_atomic
+from convlab.fileio import write_atomic
+from convlab.npz import ArchiveError, read_npz
 
 FILE_NAME = "my_digits.npz"
 FORMAT_VERSION = 1

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from convlab.fileio import ArchiveError, read_npz, write_atomic
+from convlab.fileio import write_atomic
 from convlab.nn import layers
 from convlab.nn.module import Module, Sequential
+from convlab.npz import ArchiveError, read_npz
 
 FORMAT = "convlab-model"
 FORMAT_VERSION = 1
