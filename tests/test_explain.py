@@ -480,7 +480,12 @@ def positive_twin(model):
 def support_boxes(model, layer_index, units):
     """Bounding box (top, left, bottom, right) of the nonzero d(unit)/dx of every
     unit, from one batched backward through the positive twin's first layers."""
-    net = nn.Sequential(*positive_twin(model).layers[: layer_index + 1]).eval()
+    net = nn.Sequential(*positive_twin(model).layers[: layer_index + 1]).train()
+    # Training mode keeps what backward needs; batch norm and dropout compute as
+    # in evaluation (per-channel affine, identity), so no unit mixes in others.
+    for layer in net.layers:
+        if isinstance(layer, nn.BatchNorm2d | nn.Dropout):
+            layer.eval()
     x = 0.5 + np.random.default_rng(0).random((len(units), 1, 28, 28))
     out = net.forward(x)
     dout = np.zeros_like(out)

@@ -42,6 +42,8 @@ class EvaluationPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("EvaluationPanel")
+        self._available = False  # a test set is loaded
+        self._running = False  # an evaluation is under way
 
         self.evaluate_button = QPushButton("Evaluate on the test set")
         self.evaluate_button.setAccessibleName("Evaluate on the test set")
@@ -185,14 +187,16 @@ class EvaluationPanel(QWidget):
 
     def set_running(self, running, message=""):
         """Show that an evaluation is (not) in progress."""
+        self._running = running
         self.progress.setVisible(running)
-        self.evaluate_button.setEnabled(not running)
+        self.evaluate_button.setEnabled(self._available and not running)
         if message:
             self.summary.setText(message)
 
     def set_available(self, available, reason=""):
         """Enable Evaluate only when there is a test set."""
-        self.evaluate_button.setEnabled(available)
+        self._available = available
+        self.evaluate_button.setEnabled(available and not self._running)
         if not available:
             self.summary.setText(reason)
 
@@ -219,7 +223,7 @@ class EvaluationPanel(QWidget):
 
     def clear_results(self):
         """Forget the last evaluation (the network changed)."""
-        if self.evaluate_button.isEnabled():  # else it says why it cannot evaluate
+        if self._available:  # else it says why it cannot evaluate
             self.summary.setText("Not evaluated yet.")
         self._bars.setOpts(height=np.zeros(10))
         self._zoom_accuracy_axis(0.0)

@@ -4,6 +4,7 @@ import numpy as np
 from PyQt5.QtCore import Qt
 
 from convlab.data.sources import Dataset
+from convlab.gui.evaluation_panel import EvaluationPanel
 
 
 def other_dataset(tiny_dataset):
@@ -49,3 +50,18 @@ def test_cell_click_for_another_dataset_is_ignored(qtbot, window, tiny_dataset):
     panel.set_confusion(evaluation["confusion"])
     click_cell(qtbot, panel.confusion, 1, 1)
     assert panel.gallery_indices() == []
+
+
+def test_clearing_while_an_evaluation_winds_down_says_not_evaluated(qtbot):
+    """Results cleared between an evaluation's result and its end still read 'Not
+    evaluated yet.', and Evaluate stays off until that run has ended."""
+    panel = EvaluationPanel()
+    qtbot.addWidget(panel)
+    panel.set_available(True)
+    panel.set_running(True, "Evaluating…")
+    panel.set_available(True)  # new data arrives while the old run ends
+    assert not panel.evaluate_button.isEnabled()
+    panel.clear_results()
+    assert panel.summary.text() == "Not evaluated yet."
+    panel.set_running(False)
+    assert panel.evaluate_button.isEnabled()
