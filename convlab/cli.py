@@ -383,23 +383,30 @@ def cmd_evaluate(args) -> int:
     except ValueError as exc:   # e.g. a model built for other image sizes
         raise CliError(f"{args.model} cannot read these images: {exc}",
                        EXIT_FAILED) from exc
+    loss = metrics["loss"]
     if args.json:
+        # JSON has no NaN or infinity: a loss that is not finite (a model whose
+        # weights blew up) and the accuracy of a class absent from the data are
+        # null. allow_nan=False makes any other such number an error, never
+        # invalid JSON.
         print(json.dumps({
             "model": str(args.model),
             "data": dataset.name,
             "split": args.split,
             "images": len(y),
             "accuracy": metrics["accuracy"],
-            "loss": metrics["loss"],
-            # NaN (a class absent from the data) is not valid JSON: use null.
+            "loss": loss if math.isfinite(loss) else None,
             "per_class": [None if math.isnan(a) else float(a)
                           for a in metrics["per_class"]],
             "confusion": metrics["confusion"].tolist(),
-        }))
+        }, allow_nan=False))
         return EXIT_OK
+    shown_loss = (f"{loss:.4f}" if math.isfinite(loss) else
+                  f"{loss} (not a finite number: the model's weights or outputs "
+                  "have blown up; --json reports it as null)")
     print(f"{args.model} on {len(y)} {args.split} images of {dataset.name}")
     print(f"accuracy {metrics['accuracy']:.4f} ({metrics['accuracy'] * 100:.2f}%), "
-          f"loss {metrics['loss']:.4f}\n")
+          f"loss {shown_loss}\n")
     print(_class_table(metrics))
     print()
     print(_confusion_table(metrics["confusion"]))

@@ -374,6 +374,21 @@ def test_usage_errors_exit_with_code_2(args, capsys):
     assert "error:" in capsys.readouterr().err
 
 
+def test_evaluate_a_model_whose_loss_is_not_finite(data_dir, tmp_path):
+    """Infinite weights give a NaN loss: --json has null there, the text explains."""
+    layer = nn.Linear(28 * 28, 10, rng=np.random.default_rng(0))
+    layer.weight.data[:] = np.inf
+    nn.save_model(tmp_path / "blown.npz", nn.Sequential(nn.Flatten(), layer))
+    proc = run("evaluate", "--model", tmp_path / "blown.npz", "--data", data_dir,
+               "--json", check_rc=0)
+    # parse_constant sees NaN and Infinity, which strict JSON does not have.
+    result = json.loads(proc.stdout, parse_constant=pytest.fail)
+    assert result["loss"] is None
+    proc = run("evaluate", "--model", tmp_path / "blown.npz", "--data", data_dir,
+               check_rc=0)
+    assert "loss nan (not a finite number" in proc.stdout and "null" in proc.stdout
+
+
 def test_corrupt_model_file_fails_with_one_line(data_dir, tmp_path):
     """A model file that is not a model: exit 1 and a one-line reason."""
     bad = tmp_path / "bad.npz"
