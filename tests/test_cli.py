@@ -357,6 +357,22 @@ def test_impossible_architecture_file_is_explained(data_dir, tmp_path):
     assert_one_line_error(proc, 2, "--arch")
 
 
+@pytest.mark.parametrize("settings, fragment", [
+    ({"dropout": None}, "'dropout' must be a number, got null"),
+    ({"batch_norm": "yes"}, "'batch_norm' must be true or false"),
+    ({"num_classes": 5}, "10 classes"),
+    ({"blocks": [{"filters": 8}], "colour": "red"}, "unknown architecture setting"),
+])
+def test_bad_architecture_file_is_one_line(data_dir, tmp_path, settings, fragment):
+    """Wrong types, values or keys in an --arch file: exit 2, one line, no output."""
+    arch = tmp_path / "arch.json"
+    arch.write_text(json.dumps({"blocks": [{}], **settings}))
+    proc = run("train", "--data", data_dir, "--arch", arch, "--out",
+               tmp_path / "m.npz")
+    assert_one_line_error(proc, 2, "--arch", fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arch.json"]
+
+
 @pytest.mark.parametrize("args", [
     [],
     ["train", "--out", "m.npz", "--epochs", "0"],
