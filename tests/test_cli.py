@@ -421,6 +421,33 @@ def test_resume_needs_a_checkpoint(data_dir, tmp_path):
     assert_one_line_error(proc, 2, "no training state")
 
 
+@pytest.mark.parametrize("damage, fragment", [
+    (lambda state: state["config"].update(colour="red"), "unknown setting 'colour'"),
+    (lambda state: state.pop("rng_state"), "'rng_state' missing"),
+    (lambda state: state.update(epoch="3"), "'epoch' must be a whole number"),
+])
+def test_resume_from_a_damaged_checkpoint_is_one_line(data_dir, tmp_path, damage,
+                                                      fragment):
+    """A crafted checkpoint: exit 2, one line naming the problem, nothing written."""
+    from convlab.train import TrainConfig, Trainer
+
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10, rng=rng))
+    images = rng.random((20, 1, 28, 28), dtype=np.float32)
+    trainer = Trainer(model, (images, np.arange(20) % 10),
+                      config=TrainConfig(epochs=1, batch_size=10))
+    next(trainer.steps())
+    trainer.save_checkpoint(tmp_path / "run.npz")
+    saved = nn.load_model(tmp_path / "run.npz")
+    damage(saved.extra["trainer"])
+    nn.save_model(tmp_path / "run.npz", saved.model, optimizer=trainer.optimizer,
+                  step=saved.step, extra=saved.extra)
+    proc = run("train", "--data", data_dir, "--resume", tmp_path / "run.npz",
+               "--out", tmp_path / "m.npz")
+    assert_one_line_error(proc, 2, "cannot resume from", fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]
+
+
 def test_bench_dispatches_to_the_benchmark_module(monkeypatch):
     """bench engine ARGS calls convlab.bench.engine.main(ARGS) and returns its code."""
     calls = []
