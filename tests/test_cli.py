@@ -383,11 +383,40 @@ def test_bad_architecture_file_is_one_line(data_dir, tmp_path, settings, fragmen
     ["export", "--format", "onnx", "--model", "m.npz", "--out", "m.py"],
 ])
 def test_usage_errors_exit_with_code_2(args, capsys):
-    """Bad or missing arguments exit 2 with argparse's usage message."""
+    """Bad or missing arguments exit 2 with a one-line error."""
     with pytest.raises(SystemExit) as info:
         cli.main(args)
     assert info.value.code == 2
-    assert "error:" in capsys.readouterr().err
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "error:" in line and "--help" in line
+
+
+@pytest.mark.parametrize("option, value, allowed", [
+    ("--epochs", "0", ">= 1"),
+    ("--batch-size", "0", ">= 1"),
+    ("--lr", "-1", "> 0"),
+    ("--lr", "inf", "> 0"),
+    ("--momentum", "-0.5", ">= 0"),
+    ("--weight-decay", "nan", ">= 0"),
+    ("--seed", "-1", ">= 0"),
+    ("--val-fraction", "1", "from 0 up to (not including) 1"),
+    ("--val-fraction", "-0.1", "from 0 up to (not including) 1"),
+])
+def test_impossible_numbers_name_the_allowed_range(option, value, allowed, capsys):
+    """An impossible training number: exit 2, one line with the option and range."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--out", "m.npz", option, value])
+    assert info.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert option in line and allowed in line
+
+
+def test_val_fraction_leaving_too_few_training_images(data_dir, tmp_path):
+    """--val-fraction 0.999 of 200 images leaves none to train on: say what fits."""
+    proc = run(*train_args(data_dir, tmp_path / "m.npz", "--val-fraction", 0.999))
+    assert_one_line_error(proc, 2, "--val-fraction 0.999 leaves 0 of 200 images",
+                          "use at most 0.9")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_evaluate_a_model_whose_loss_is_not_finite(data_dir, tmp_path):

@@ -442,6 +442,14 @@ def test_config_rejects_impossible_settings():
         TrainConfig(lr=float("nan"))
     with pytest.raises(ValueError, match="val_fraction"):
         TrainConfig(val_fraction=1.0)
+    with pytest.raises(ValueError, match="momentum must be a number >= 0"):
+        TrainConfig(momentum=-0.1)
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        TrainConfig(seed=-1)
+    with pytest.raises(ValueError, match="epochs must be a whole number"):
+        TrainConfig(epochs="5")
+    with pytest.raises(ValueError, match="unknown augment_options wobble"):
+        TrainConfig(augment_options={"wobble": 1})
 
 
 class FixedLogits(nn.Module):
