@@ -38,8 +38,16 @@ class CliError(Exception):
         self.code = code
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors, like every other error of the command line."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} "
+                              "--help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="convlab",
         description="ConvLab: a teaching lab for convolutional networks, in NumPy.",
     )
@@ -59,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"learning rate (default {DEFAULT_LR:g}; with --resume, "
                             "the checkpoint's unless given)")
     train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    train.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--momentum", type=_non_negative_float, default=0.9,
+                       help="SGD momentum")
+    train.add_argument("--weight-decay", type=_non_negative_float, default=0.0)
     train.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
                        help="learning-rate schedule (cosine decays it to 0)")
     train.add_argument("--arch", default="sample", metavar="FILE|NAME",
@@ -68,10 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: sample)")
     train.add_argument("--augment", action="store_true",
                        help="randomly shift, rotate and scale training digits")
-    train.add_argument("--val-fraction", type=float, default=0.1,
+    train.add_argument("--val-fraction", type=_fraction, default=0.1,
                        help="share of training images held out for validation "
                             "(default 0.1; 0 = none)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_non_negative_int, default=0)
     _add_threads_option(train)
     train.add_argument("--out", required=True, metavar="FILE",
                        help="where to save the trained model (.npz)")
@@ -166,7 +175,7 @@ def cmd_train(args) -> int:
         config = _checkpoint_config(checkpoint, args.resume)
         dataset = _load_data(args.data)
         rng = np.random.default_rng(config.seed)
-        train, val = _split(dataset, config.val_fraction, rng)
+        train, val = _split(dataset, config.val_fraction, config.batch_size, rng)
         try:
             trainer = Trainer.from_checkpoint(checkpoint, train, val,
                                               epochs=args.epochs)
@@ -190,7 +199,7 @@ def cmd_train(args) -> int:
         # One generator for everything, consumed in a fixed order (split, then
         # weights, then the trainer) so that a resume can rebuild the same split.
         rng = np.random.default_rng(config.seed)
-        train, val = _split(dataset, config.val_fraction, rng)
+        train, val = _split(dataset, config.val_fraction, config.batch_size, rng)
         from convlab.nn.architectures import build
 
         model = build(spec, rng)
@@ -341,14 +350,24 @@ def _stop_on_first_interrupt(trainer):
     return handler
 
 
-def _split(dataset, val_fraction, rng):
-    """(train, val) tuples; val is None when val_fraction is 0."""
+def _split(dataset, val_fraction, batch_size, rng):
+    """(train, val) tuples; val is None when val_fraction is 0. Refuses a split that
+    leaves less than one batch of training images."""
     if val_fraction <= 0:
         return (dataset.x_train, dataset.y_train), None
     from convlab.data.batching import train_val_split
 
     x_tr, y_tr, x_val, y_val = train_val_split(
         dataset.x_train, dataset.y_train, val_fraction, rng)
+    total = len(dataset.x_train)
+    if len(x_tr) < batch_size:
+        # train_val_split holds out round(total * fraction) images.
+        largest = math.floor((total - batch_size) / total * 1000) / 1000
+        allowed = (f"use at most {largest:g}" if largest > 0 else
+                   "use 0 (no validation) or a smaller --batch-size")
+        raise CliError(f"--val-fraction {val_fraction:g} leaves {len(x_tr)} of "
+                       f"{total} images for training, less than one batch of "
+                       f"{batch_size}; {allowed}")
     return (x_tr, y_tr), (x_val, y_val)
 
 
@@ -383,23 +402,30 @@ def cmd_evaluate(args) -> int:
     except ValueError as exc:   # e.g. a model built for other image sizes
         raise CliError(f"{args.model} cannot read these images: {exc}",
                        EXIT_FAILED) from exc
+    loss = metrics["loss"]
     if args.json:
+        # JSON has no NaN or infinity: a loss that is not finite (a model whose
+        # weights blew up) and the accuracy of a class absent from the data are
+        # null. allow_nan=False makes any other such number an error, never
+        # invalid JSON.
         print(json.dumps({
             "model": str(args.model),
             "data": dataset.name,
             "split": args.split,
             "images": len(y),
             "accuracy": metrics["accuracy"],
-            "loss": metrics["loss"],
-            # NaN (a class absent from the data) is not valid JSON: use null.
+            "loss": loss if math.isfinite(loss) else None,
             "per_class": [None if math.isnan(a) else float(a)
                           for a in metrics["per_class"]],
             "confusion": metrics["confusion"].tolist(),
-        }))
+        }, allow_nan=False))
         return EXIT_OK
+    shown_loss = (f"{loss:.4f}" if math.isfinite(loss) else
+                  f"{loss} (not a finite number: the model's weights or outputs "
+                  "have blown up; --json reports it as null)")
     print(f"{args.model} on {len(y)} {args.split} images of {dataset.name}")
     print(f"accuracy {metrics['accuracy']:.4f} ({metrics['accuracy'] * 100:.2f}%), "
-          f"loss {metrics['loss']:.4f}\n")
+          f"loss {shown_loss}\n")
     print(_class_table(metrics))
     print()
     print(_confusion_table(metrics["confusion"]))
@@ -501,6 +527,37 @@ def _positive_int(text):
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text!r}")
+    return value
+
+
+def _non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a number from 0 up to (not including) 1, got {text!r}")
     return value
 
 

@@ -61,7 +61,9 @@ Randomness (shuffling, augmentation, dropout masks) flows from one seeded
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
+import numbers
 import queue
 import statistics
 import threading
@@ -81,6 +83,27 @@ SCHEDULES = ("constant", "cosine")
 
 # Key under which the trainer keeps its own state inside a model file's `extra`.
 _EXTRA_KEY = "trainer"
+
+
+def _is_whole(value) -> bool:
+    # JSON's true/false load as Python bools, which are ints too: refuse them.
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+# Per annotation (they are strings here, see the __future__ import): how a value must
+# look, in words and as a check.
+_VALUE_KINDS = {
+    "int": ("a whole number", _is_whole),
+    "float": ("a number", _is_number),
+    "float | None": ("a number or null", lambda v: v is None or _is_number(v)),
+    "str": ("a string", lambda v: isinstance(v, str)),
+    "bool": ("true or false", lambda v: isinstance(v, (bool, np.bool_))),
+    "dict": ("a JSON object", lambda v: isinstance(v, dict)),
+}
 
 # Loss watch. Batch losses are noisy, so a spike is judged against the median of the
 # recent steps, which one bad batch cannot move (before SPIKE_MIN_STEPS steps, against
@@ -124,6 +147,12 @@ class TrainConfig:
     eval_batch_size: int = 500
 
     def __post_init__(self):
+        # Types first (a crafted checkpoint can hold anything), then ranges.
+        for f in dataclasses.fields(self):
+            description, fits = _VALUE_KINDS[f.type]
+            if not fits(getattr(self, f.name)):
+                raise ValueError(f"{f.name} must be {description}, got "
+                                 f"{getattr(self, f.name)!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(
                 f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}"
@@ -141,6 +170,21 @@ class TrainConfig:
             raise ValueError(f"learning rate must be a positive number, got {self.lr}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        for name in ("momentum", "weight_decay"):
+            value = getattr(self, name)
+            if not (value >= 0 and math.isfinite(value)):
+                raise ValueError(f"{name} must be a number >= 0, got {value}")
+        if self.seed < 0 or self.eval_batch_size < 1:
+            raise ValueError(f"seed must be >= 0 and eval_batch_size >= 1, got "
+                             f"{self.seed} and {self.eval_batch_size}")
+        if self.augment_options:
+            from convlab.data.augment import augment_batch
+
+            known = set(inspect.signature(augment_batch).parameters) - {"x", "rng"}
+            unknown = sorted(set(self.augment_options) - known)
+            if unknown:
+                raise ValueError(f"unknown augment_options {', '.join(unknown)}; "
+                                 f"known: {', '.join(sorted(known))}")
 
 
 @dataclass(frozen=True)
@@ -610,14 +654,18 @@ class Trainer:
         """
         if not isinstance(checkpoint, nn.Checkpoint):
             checkpoint = nn.load_model(checkpoint)
-        config = resume_config(checkpoint)
+        config = resume_config(checkpoint)     # also checks the whole state
         state = checkpoint.extra[_EXTRA_KEY]
         if epochs is not None:
             config = dataclasses.replace(config, epochs=epochs)
         rng = np.random.default_rng(config.seed)
         rng.bit_generator.state = state["rng_state"]
         optimizer = make_optimizer(checkpoint.model, config)
-        optimizer.load_state_dict(checkpoint.optimizer_state)
+        try:
+            optimizer.load_state_dict(checkpoint.optimizer_state)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"the checkpoint's optimizer state does not fit its "
+                             f"model and settings: {exc}") from exc
         trainer = cls(checkpoint.model, train, val, config, optimizer, rng)
         trainer.base_lr = state["base_lr"]
         trainer.step = checkpoint.step or 0
@@ -631,6 +679,12 @@ class Trainer:
                     f"images but {len(trainer.x_train)} were given; resume with the "
                     "same data"
                 )
+            if not np.array_equal(np.sort(trainer._order),
+                                  np.arange(len(trainer.x_train))):
+                _damaged("'order' is not a shuffled list of the training images")
+        if trainer._batch >= trainer.batches_per_epoch:
+            _damaged(f"'batch' is {trainer._batch} but an epoch has only "
+                     f"{trainer.batches_per_epoch} batches")
         trainer._epoch_loss_sum = state["epoch_loss_sum"]
         trainer._epoch_correct = state["epoch_correct"]
         trainer._epoch_seen = state["epoch_seen"]
@@ -640,14 +694,87 @@ class Trainer:
 
 def resume_config(checkpoint) -> TrainConfig:
     """The TrainConfig stored in a loaded checkpoint (seed, val_fraction, ...), so a
-    caller can rebuild the same train/validation split before resuming."""
+    caller can rebuild the same train/validation split before resuming.
+
+    Checks the whole training state first: a damaged or hand-edited checkpoint gives
+    a ValueError saying what is wrong, not a crash in the middle of training.
+    """
     state = (checkpoint.extra or {}).get(_EXTRA_KEY)
     if state is None or checkpoint.optimizer_state is None:
         raise ValueError(
             "this model file holds no training state; resume needs a checkpoint "
             "written by the trainer (the CLI writes one on Ctrl+C)"
         )
-    return TrainConfig(**state["config"])
+    _check_state(state, checkpoint.step)
+    try:
+        return TrainConfig(**state["config"])
+    except ValueError as exc:
+        _damaged(f"its settings are impossible: {exc}")
+
+
+# What a trainer checkpoint holds besides "config", and how each value must look.
+_STATE_KINDS = {
+    "base_lr": _VALUE_KINDS["float"],
+    "epoch": _VALUE_KINDS["int"],
+    "batch": _VALUE_KINDS["int"],
+    "order": ("null or a list of whole numbers",
+              lambda v: v is None or (isinstance(v, list) and all(map(_is_whole, v)))),
+    "epoch_loss_sum": _VALUE_KINDS["float"],
+    "epoch_correct": _VALUE_KINDS["int"],
+    "epoch_seen": _VALUE_KINDS["int"],
+    "epoch_results": ("a list of JSON objects",
+                      lambda v: isinstance(v, list)
+                      and all(isinstance(r, dict) for r in v)),
+    "rng_state": _VALUE_KINDS["dict"],
+}
+
+
+def _check_state(state, step):
+    """Raise ValueError naming the first entry of a trainer state that is missing,
+    unknown or of the wrong type or range."""
+    if not isinstance(state, dict):
+        _damaged(f"it must be a JSON object, got {state!r}")
+    expected = {"config", *_STATE_KINDS}
+    missing, unknown = sorted(expected - set(state)), sorted(set(state) - expected)
+    if missing:
+        _damaged(f"{', '.join(map(repr, missing))} missing")
+    if unknown:
+        _damaged(f"unknown entry {', '.join(map(repr, unknown))}")
+    config = state["config"]
+    if not isinstance(config, dict):
+        _damaged(f"'config' must be a JSON object, got {config!r}")
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(config) - known)
+    if unknown:
+        _damaged(f"unknown setting {', '.join(map(repr, unknown))} in 'config'; "
+                 f"known: {', '.join(sorted(known))}")
+    for name, (description, fits) in _STATE_KINDS.items():
+        if not fits(state[name]):
+            _damaged(f"'{name}' must be {description}, got {state[name]!r}")
+    for name in ("epoch", "batch", "epoch_correct", "epoch_seen", "epoch_loss_sum"):
+        if not (state[name] >= 0 and math.isfinite(state[name])):
+            _damaged(f"'{name}' must be >= 0, got {state[name]}")
+    if not (state["base_lr"] > 0 and math.isfinite(state["base_lr"])):
+        _damaged(f"'base_lr' must be a positive number, got {state['base_lr']}")
+    if step is not None and not (_is_whole(step) and step >= 0):
+        _damaged(f"the step must be a whole number >= 0, got {step!r}")
+    fields = {f.name: f.type for f in dataclasses.fields(EpochResult)}
+    for i, result in enumerate(state["epoch_results"], 1):
+        if set(result) != set(fields):
+            _damaged(f"epoch result {i} must have exactly {', '.join(fields)}")
+        for name, kind in fields.items():
+            description, fits = _VALUE_KINDS[kind]
+            if not fits(result[name]):
+                _damaged(f"'{name}' of epoch result {i} must be {description}, got "
+                         f"{result[name]!r}")
+    try:
+        np.random.default_rng().bit_generator.state = state["rng_state"]
+    except (KeyError, TypeError, ValueError) as exc:
+        _damaged(f"'rng_state' is not a random generator state ({exc})")
+
+
+def _damaged(problem):
+    raise ValueError(f"the checkpoint's training state is damaged: {problem}")
 
 
 def _check_data(x, y, what):

@@ -357,6 +357,22 @@ def test_impossible_architecture_file_is_explained(data_dir, tmp_path):
     assert_one_line_error(proc, 2, "--arch")
 
 
+@pytest.mark.parametrize("settings, fragment", [
+    ({"dropout": None}, "'dropout' must be a number, got null"),
+    ({"batch_norm": "yes"}, "'batch_norm' must be true or false"),
+    ({"num_classes": 5}, "10 classes"),
+    ({"blocks": [{"filters": 8}], "colour": "red"}, "unknown architecture setting"),
+])
+def test_bad_architecture_file_is_one_line(data_dir, tmp_path, settings, fragment):
+    """Wrong types, values or keys in an --arch file: exit 2, one line, no output."""
+    arch = tmp_path / "arch.json"
+    arch.write_text(json.dumps({"blocks": [{}], **settings}))
+    proc = run("train", "--data", data_dir, "--arch", arch, "--out",
+               tmp_path / "m.npz")
+    assert_one_line_error(proc, 2, "--arch", fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arch.json"]
+
+
 @pytest.mark.parametrize("args", [
     [],
     ["train", "--out", "m.npz", "--epochs", "0"],
@@ -367,11 +383,55 @@ def test_impossible_architecture_file_is_explained(data_dir, tmp_path):
     ["export", "--format", "onnx", "--model", "m.npz", "--out", "m.py"],
 ])
 def test_usage_errors_exit_with_code_2(args, capsys):
-    """Bad or missing arguments exit 2 with argparse's usage message."""
+    """Bad or missing arguments exit 2 with a one-line error."""
     with pytest.raises(SystemExit) as info:
         cli.main(args)
     assert info.value.code == 2
-    assert "error:" in capsys.readouterr().err
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "error:" in line and "--help" in line
+
+
+@pytest.mark.parametrize("option, value, allowed", [
+    ("--epochs", "0", ">= 1"),
+    ("--batch-size", "0", ">= 1"),
+    ("--lr", "-1", "> 0"),
+    ("--lr", "inf", "> 0"),
+    ("--momentum", "-0.5", ">= 0"),
+    ("--weight-decay", "nan", ">= 0"),
+    ("--seed", "-1", ">= 0"),
+    ("--val-fraction", "1", "from 0 up to (not including) 1"),
+    ("--val-fraction", "-0.1", "from 0 up to (not including) 1"),
+])
+def test_impossible_numbers_name_the_allowed_range(option, value, allowed, capsys):
+    """An impossible training number: exit 2, one line with the option and range."""
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--out", "m.npz", option, value])
+    assert info.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert option in line and allowed in line
+
+
+def test_val_fraction_leaving_too_few_training_images(data_dir, tmp_path):
+    """--val-fraction 0.999 of 200 images leaves none to train on: say what fits."""
+    proc = run(*train_args(data_dir, tmp_path / "m.npz", "--val-fraction", 0.999))
+    assert_one_line_error(proc, 2, "--val-fraction 0.999 leaves 0 of 200 images",
+                          "use at most 0.9")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_evaluate_a_model_whose_loss_is_not_finite(data_dir, tmp_path):
+    """Infinite weights give a NaN loss: --json has null there, the text explains."""
+    layer = nn.Linear(28 * 28, 10, rng=np.random.default_rng(0))
+    layer.weight.data[:] = np.inf
+    nn.save_model(tmp_path / "blown.npz", nn.Sequential(nn.Flatten(), layer))
+    proc = run("evaluate", "--model", tmp_path / "blown.npz", "--data", data_dir,
+               "--json", check_rc=0)
+    # parse_constant sees NaN and Infinity, which strict JSON does not have.
+    result = json.loads(proc.stdout, parse_constant=pytest.fail)
+    assert result["loss"] is None
+    proc = run("evaluate", "--model", tmp_path / "blown.npz", "--data", data_dir,
+               check_rc=0)
+    assert "loss nan (not a finite number" in proc.stdout and "null" in proc.stdout
 
 
 def test_corrupt_model_file_fails_with_one_line(data_dir, tmp_path):
@@ -388,6 +448,33 @@ def test_resume_needs_a_checkpoint(data_dir, tmp_path):
     proc = run("train", "--data", data_dir, "--resume", tmp_path / "plain.npz",
                "--out", tmp_path / "m.npz")
     assert_one_line_error(proc, 2, "no training state")
+
+
+@pytest.mark.parametrize("damage, fragment", [
+    (lambda state: state["config"].update(colour="red"), "unknown setting 'colour'"),
+    (lambda state: state.pop("rng_state"), "'rng_state' missing"),
+    (lambda state: state.update(epoch="3"), "'epoch' must be a whole number"),
+])
+def test_resume_from_a_damaged_checkpoint_is_one_line(data_dir, tmp_path, damage,
+                                                      fragment):
+    """A crafted checkpoint: exit 2, one line naming the problem, nothing written."""
+    from convlab.train import TrainConfig, Trainer
+
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 10, rng=rng))
+    images = rng.random((20, 1, 28, 28), dtype=np.float32)
+    trainer = Trainer(model, (images, np.arange(20) % 10),
+                      config=TrainConfig(epochs=1, batch_size=10))
+    next(trainer.steps())
+    trainer.save_checkpoint(tmp_path / "run.npz")
+    saved = nn.load_model(tmp_path / "run.npz")
+    damage(saved.extra["trainer"])
+    nn.save_model(tmp_path / "run.npz", saved.model, optimizer=trainer.optimizer,
+                  step=saved.step, extra=saved.extra)
+    proc = run("train", "--data", data_dir, "--resume", tmp_path / "run.npz",
+               "--out", tmp_path / "m.npz")
+    assert_one_line_error(proc, 2, "cannot resume from", fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]
 
 
 def test_bench_dispatches_to_the_benchmark_module(monkeypatch):

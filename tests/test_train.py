@@ -263,6 +263,56 @@ def test_resume_rejects_a_plain_model_file(tmp_path):
         Trainer.from_checkpoint(tmp_path / "plain.npz", train=bars_dataset(8))
 
 
+def crafted_checkpoint(tmp_path, change):
+    """A real checkpoint from step 2 of make_trainer(), loaded, then ``change``d."""
+    trainer = make_trainer()
+    steps = trainer.steps()
+    next(steps)
+    next(steps)
+    trainer.save_checkpoint(tmp_path / "run.npz")
+    checkpoint = nn.load_model(tmp_path / "run.npz")
+    change(checkpoint, checkpoint.extra["trainer"])
+    return checkpoint
+
+
+def set_entry(name, value):
+    """A change for crafted_checkpoint that sets one entry of the trainer state."""
+    return lambda checkpoint, state: state.__setitem__(name, value)
+
+
+def set_setting(name, value):
+    """A change for crafted_checkpoint that sets one setting of the stored config."""
+    return lambda checkpoint, state: state["config"].__setitem__(name, value)
+
+
+def other_optimizer(checkpoint, state):
+    """Claim the optimizer state belongs to SGD while the config says Adam."""
+    checkpoint.optimizer_state["type"] = "SGD"
+
+
+@pytest.mark.parametrize("change, match", [
+    (set_setting("colour", "red"), "unknown setting 'colour' in 'config'"),
+    (set_setting("lr", "fast"), "lr must be a number, got 'fast'"),
+    (set_setting("epochs", 0), "epochs and batch_size must be >= 1"),
+    (lambda c, state: state.pop("rng_state"), "'rng_state' missing"),
+    (set_entry("rng_state", {"state": 1}), "'rng_state' is not a random generator"),
+    (set_entry("extra_entry", 1), "unknown entry 'extra_entry'"),
+    (set_entry("epoch", "3"), "'epoch' must be a whole number, got '3'"),
+    (set_entry("batch", -1), "'batch' must be >= 0"),
+    (set_entry("batch", 99), "'batch' is 99 but an epoch has only 5 batches"),
+    (set_entry("base_lr", None), "'base_lr' must be a number"),
+    (set_entry("order", [0] * 40), "'order' is not a shuffled list"),
+    (set_entry("order", "0 1 2"), "'order' must be null or a list"),
+    (set_entry("epoch_results", [{"epoch": 1}]), "epoch result 1 must have exactly"),
+    (other_optimizer, "optimizer state does not fit"),
+])
+def test_resume_explains_a_damaged_checkpoint(tmp_path, change, match):
+    """Crafted or damaged training state: one ValueError naming what is wrong."""
+    checkpoint = crafted_checkpoint(tmp_path, change)
+    with pytest.raises(ValueError, match=match):
+        Trainer.from_checkpoint(checkpoint, train=bars_dataset(40))
+
+
 def test_nan_guard_restores_the_last_good_weights():
     """A NaN weight makes the loss NaN: the loop stops, restores, and says why."""
     trainer = make_trainer()
@@ -392,6 +442,14 @@ def test_config_rejects_impossible_settings():
         TrainConfig(lr=float("nan"))
     with pytest.raises(ValueError, match="val_fraction"):
         TrainConfig(val_fraction=1.0)
+    with pytest.raises(ValueError, match="momentum must be a number >= 0"):
+        TrainConfig(momentum=-0.1)
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        TrainConfig(seed=-1)
+    with pytest.raises(ValueError, match="epochs must be a whole number"):
+        TrainConfig(epochs="5")
+    with pytest.raises(ValueError, match="unknown augment_options wobble"):
+        TrainConfig(augment_options={"wobble": 1})
 
 
 class FixedLogits(nn.Module):

@@ -1,6 +1,8 @@
 """Network recipes for the GUI's architecture editor and the CLI's --arch option."""
 
 import json
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -55,10 +57,12 @@ class ArchSpec:
         if not isinstance(blocks, list):
             raise ValueError("an architecture needs a 'blocks' list of conv blocks")
         _check_keys(d, cls, "architecture", skip={"blocks"})
+        _check_types(d, cls, "architecture")
         for i, block in enumerate(blocks, 1):
             if not isinstance(block, dict):
                 raise ValueError(f"block {i} must be a JSON object, got {block!r}")
             _check_keys(block, ConvBlock, f"block {i}")
+            _check_types(block, ConvBlock, f"block {i}")
         return cls(blocks=[ConvBlock(**block) for block in blocks], **d)
 
 
@@ -68,6 +72,27 @@ def _check_keys(d, cls, what, skip=()):
     if unknown:
         raise ValueError(f"unknown {what} setting(s) {', '.join(unknown)}; "
                          f"known: {', '.join(sorted(known))}")
+
+
+# What a JSON value must look like for each field type, and how to say so. JSON's
+# true/false are Python bools, which are ints too, so bools are refused as numbers.
+_JSON_TYPES = {
+    bool: ("true or false", lambda v: isinstance(v, bool)),
+    int: ("a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    float: ("a number", lambda v: isinstance(v, (int, float))
+            and not isinstance(v, bool) and math.isfinite(v)),
+    str: ("a string", lambda v: isinstance(v, str)),
+}
+
+
+def _check_types(d, cls, what):
+    """ValueError naming the first setting of ``d`` whose JSON type is wrong."""
+    for f in fields(cls):
+        if f.name in d and f.type in _JSON_TYPES:
+            description, fits = _JSON_TYPES[f.type]
+            if not fits(d[f.name]):
+                raise ValueError(f"{what} setting '{f.name}' must be {description}, "
+                                 f"got {json.dumps(d[f.name])}")
 
 
 NAMED_ARCHS = {
@@ -102,8 +127,13 @@ def _check_spec(spec):
     _check_int("input size", spec.input_size, 1)
     _check_int("number of classes", spec.num_classes, 2)
     _check_int("dense width", spec.dense, 0)
-    if not 0.0 <= spec.dropout < 1.0:
-        raise ValueError(f"dropout must be at least 0 and below 1, got {spec.dropout}")
+    if not isinstance(spec.batch_norm, bool):
+        raise ValueError(f"batch norm must be on or off (true or false), got "
+                         f"{spec.batch_norm!r}")
+    if (isinstance(spec.dropout, bool) or not isinstance(spec.dropout, numbers.Real)
+            or not 0.0 <= spec.dropout < 1.0):
+        raise ValueError(f"dropout must be a number at least 0 and below 1, got "
+                         f"{spec.dropout!r}")
     for i, block in enumerate(spec.blocks, 1):
         _check_int(f"Block {i} filters", block.filters, 1)
         _check_int(f"Block {i} kernel size", block.kernel_size, 1)
@@ -221,5 +251,11 @@ def load_arch(name_or_path):
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read architecture file {path.name}: {exc}") from exc
     spec = ArchSpec.from_dict(d)
+    # Architecture files are for the command line, which trains on MNIST.
+    for name, needed in (("in_channels", 1), ("input_size", 28), ("num_classes", 10)):
+        if getattr(spec, name) != needed:
+            raise ValueError(
+                f"'{name}' is {getattr(spec, name)}, but ConvLab reads 28x28 "
+                f"greyscale digits with 10 classes: it must be {needed} (or left out)")
     layer_shapes(spec)
     return spec

@@ -123,6 +123,45 @@ def test_from_dict_names_unknown_settings():
         ArchSpec.from_dict({"dense": 10})
 
 
+@pytest.mark.parametrize("settings, match", [
+    ({"dropout": None}, "'dropout' must be a number, got null"),
+    ({"dropout": "0.5"}, "'dropout' must be a number, got \"0.5\""),
+    ({"batch_norm": "yes"}, "'batch_norm' must be true or false, got \"yes\""),
+    ({"batch_norm": 1}, "'batch_norm' must be true or false, got 1"),
+    ({"dense": 12.5}, "'dense' must be a whole number, got 12.5"),
+    ({"dense": True}, "'dense' must be a whole number, got true"),
+    ({"blocks": [{"filters": "8"}]}, "block 1 setting 'filters' must be a whole"),
+    ({"blocks": [{"pool": 2}]}, "block 1 setting 'pool' must be a string, got 2"),
+])
+def test_from_dict_names_a_setting_of_the_wrong_type(settings, match):
+    """A JSON value of the wrong type is refused, naming the setting and the value."""
+    with pytest.raises(ValueError, match=match):
+        ArchSpec.from_dict({"blocks": [{}], **settings})
+
+
+@pytest.mark.parametrize("spec, match", [
+    (ArchSpec(dropout=None), "dropout must be a number .* got None"),
+    (ArchSpec(batch_norm="yes"), "batch norm must be on or off"),
+])
+def test_layer_shapes_refuses_settings_of_the_wrong_type(spec, match):
+    """A spec built in code with a wrong type gets a ValueError, not a TypeError."""
+    with pytest.raises(ValueError, match=match):
+        layer_shapes(spec)
+
+
+@pytest.mark.parametrize("settings, match", [
+    ({"num_classes": 5}, "'num_classes' is 5, .* 10 classes: it must be 10"),
+    ({"in_channels": 3}, "'in_channels' is 3, .* greyscale .* it must be 1"),
+    ({"input_size": 14}, "'input_size' is 14, .* 28x28 .* it must be 28"),
+])
+def test_arch_files_must_fit_mnist(tmp_path, settings, match):
+    """An --arch file for other images or classes says what ConvLab reads."""
+    path = tmp_path / "arch.json"
+    path.write_text(json.dumps({"blocks": [{}], **settings}))
+    with pytest.raises(ValueError, match=match):
+        load_arch(path)
+
+
 def test_load_arch_by_name_and_file(tmp_path):
     """--arch takes a name or a JSON file and explains anything else."""
     assert load_arch("sample") == NAMED_ARCHS["sample"]
