@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pyqtgraph as pg
 
-from . import error_hook
-from .main_window import TABS
+from convlab.gui.common import error_hook
+from convlab.gui.main_window import TABS
 
 STYLE = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
 
@@ -55,7 +55,7 @@ def make_application(argv):
 
 def create_window(model_path=None, data_dir=None, restore=True):
     """A MainWindow with its model and data loaded (not shown yet)."""
-    from .main_window import MainWindow
+    from convlab.gui.main_window import MainWindow
 
     configure_pyqtgraph()
     window = MainWindow()

@@ -30,12 +30,9 @@ from convlab.data.mnist import EXPECTED_FILES, MnistFormatError
 from convlab.data.preprocess import to_mnist
 from convlab.export import ExportError, export_pytorch
 from convlab.fileio import write_text_atomic
-from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build
-from convlab.nn.functional import softmax
-from convlab.train import evaluate
-
-from . import dialogs
-from .network_view import (
+from convlab.gui.common import dialogs
+from convlab.gui.common.tasks import EXPECTED_FAILURES, BackgroundTask
+from convlab.gui.network.view import (
     GREY_CMAP,
     PROB_CMAP,
     SIGNED_CMAP,
@@ -44,9 +41,11 @@ from .network_view import (
     number_text,
     vector_grid,
 )
-from .tasks import EXPECTED_FAILURES, BackgroundTask
-from .training_panel import BUILTIN_SOURCE, LOADED_SOURCE
-from .training_session import TrainingSession, clone_model
+from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE
+from convlab.gui.training.session import TrainingSession, clone_model
+from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build
+from convlab.nn.functional import softmax
+from convlab.train import evaluate
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = REPO / "resources" / "models" / "default.npz"

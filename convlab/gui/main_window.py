@@ -18,17 +18,16 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab import __version__
-
-from . import dialogs
-from .controller import Controller, app_settings, read_setting
-from .detail_view import DetailView
-from .evaluation_panel import EvaluationPanel
-from .input_panel import InputPanel
-from .my_digits_panel import MyDigitsPanel
-from .network_view import NetworkView
-from .playground import PlaygroundPanel
-from .prediction_panel import PredictionPanel
-from .training_panel import TrainingPanel
+from convlab.gui.common import dialogs
+from convlab.gui.controller import Controller, app_settings, read_setting
+from convlab.gui.evaluation.panel import EvaluationPanel
+from convlab.gui.input.panel import InputPanel
+from convlab.gui.input.prediction_panel import PredictionPanel
+from convlab.gui.my_digits.panel import MyDigitsPanel
+from convlab.gui.network.detail_view import DetailView
+from convlab.gui.network.view import NetworkView
+from convlab.gui.playground import PlaygroundPanel
+from convlab.gui.training.panel import TrainingPanel
 
 TABS = ("network", "training", "my_digits", "evaluation", "playground")
 

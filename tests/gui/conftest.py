@@ -8,7 +8,7 @@ import pytest
 from PyQt5.QtCore import QSettings, QStandardPaths, QThread, QtMsgType
 
 from convlab.data.sources import Dataset
-from convlab.gui import dialogs
+from convlab.gui.common import dialogs
 
 # Messages the offscreen platform prints by itself, whatever the app does.
 BENIGN_QT_MESSAGES = ("This plugin does not support", "XDG_RUNTIME_DIR")

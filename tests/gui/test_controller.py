@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from convlab import nn
+from convlab.gui.common.tasks import BackgroundTask
 from convlab.gui.controller import arch_of
-from convlab.gui.tasks import BackgroundTask
 from convlab.nn.architectures import NAMED_ARCHS, build
 
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from convlab.gui.detail_view import DetailView
-from convlab.gui.evaluation_panel import EvaluationPanel
-from convlab.gui.prediction_panel import PredictionPanel
+from convlab.gui.evaluation.panel import EvaluationPanel
+from convlab.gui.input.prediction_panel import PredictionPanel
+from convlab.gui.network.detail_view import DetailView
 
 BAD = [np.nan, np.inf, -np.inf]
 

@@ -5,7 +5,7 @@ import threading
 
 from convlab.data.mnist import MnistFormatError
 from convlab.gui import controller as controller_module
-from convlab.gui import dialogs
+from convlab.gui.common import dialogs
 from convlab.gui.controller import app_settings
 
 

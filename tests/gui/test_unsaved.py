@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from convlab import nn
-from convlab.gui import dialogs
+from convlab.gui.common import dialogs
 from convlab.gui.controller import DEFAULT_MODEL
 
 

@@ -13,7 +13,7 @@ import time
 import numpy as np
 from PyQt5.QtWidgets import QApplication, QStackedWidget
 
-from convlab.gui.playground.playground_panel import PlaygroundPanel
+from convlab.gui.playground.panel import PlaygroundPanel
 
 
 def _find_panel(panel_or_window):

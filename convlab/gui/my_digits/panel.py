@@ -38,10 +38,10 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab.data.my_digits import MyDigits, MyDigitsError
-from convlab.train import TrainConfig, evaluate
-
-from . import dialogs
-from .my_digits_fine_tune import (
+from convlab.gui.common import dialogs
+from convlab.gui.common.qimage import array_to_pixmap
+from convlab.gui.common.tasks import BackgroundTask
+from convlab.gui.my_digits.fine_tune import (
     BATCH_SIZE,
     MY_SHARE,
     TEST_SUBSET,
@@ -50,10 +50,9 @@ from .my_digits_fine_tune import (
     predict_digits,
     share_right,
 )
-from .my_digits_gallery import MyDigitsGalleryView
-from .qimage import array_to_pixmap
-from .tasks import BackgroundTask
-from .training_session import clone_model
+from convlab.gui.my_digits.gallery import MyDigitsGalleryView
+from convlab.gui.training.session import clone_model
+from convlab.train import TrainConfig, evaluate
 
 PREVIEW = 56
 STEP_SIZES = (("gentle (0.0001)", 1e-4), ("medium (0.0003)", 3e-4),

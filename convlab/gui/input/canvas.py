@@ -5,7 +5,7 @@ from PyQt5.QtCore import QPointF, QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QImage, QPainter, QPen
 from PyQt5.QtWidgets import QSizePolicy, QWidget
 
-from .qimage import array_to_qimage, qimage_to_array
+from convlab.gui.common.qimage import array_to_qimage, qimage_to_array
 
 
 class DrawingCanvas(QWidget):

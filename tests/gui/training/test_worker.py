@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from convlab import nn
-from convlab.gui.training_session import clone_model
-from convlab.gui.worker import TrainingWorker, take_snapshot
+from convlab.gui.training.session import clone_model
+from convlab.gui.training.worker import TrainingWorker, take_snapshot
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
 from convlab.train import TrainConfig, Trainer
 

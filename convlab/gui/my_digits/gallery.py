@@ -4,7 +4,7 @@ from PyQt5.QtCore import QEvent, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QIcon
 from PyQt5.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem
 
-from .qimage import array_to_pixmap
+from convlab.gui.common.qimage import array_to_pixmap
 
 THUMB = 56  # 28x28 digits at twice their size
 RIGHT_COLOUR = QColor("#1b7a3a")

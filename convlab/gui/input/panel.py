@@ -13,8 +13,8 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from .canvas import DrawingCanvas
-from .qimage import array_to_pixmap
+from convlab.gui.common.qimage import array_to_pixmap
+from convlab.gui.input.canvas import DrawingCanvas
 
 PREVIEW_SIZE = 112  # 28 x 4: each input pixel becomes a visible 4x4 block
 

@@ -14,9 +14,9 @@ from PyQt5.QtWidgets import (
 
 from convlab import nn
 from convlab.data.my_digits import FILE_NAME, MyDigits
-from convlab.gui import my_digits_fine_tune as fine_tune
-from convlab.gui.my_digits_panel import MyDigitsPanel
-from convlab.gui.training_session import TrainingSession, clone_model
+from convlab.gui.my_digits import fine_tune
+from convlab.gui.my_digits.panel import MyDigitsPanel
+from convlab.gui.training.session import TrainingSession, clone_model
 
 
 def bar_digit(digit):

@@ -4,7 +4,7 @@ import numpy as np
 from PyQt5.QtCore import Qt
 
 from convlab.data.sources import Dataset
-from convlab.gui.evaluation_panel import EvaluationPanel
+from convlab.gui.evaluation.panel import EvaluationPanel
 
 
 def other_dataset(tiny_dataset):

@@ -34,6 +34,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from convlab.gui.common.tasks import BackgroundTask
 from convlab.gui.playground.filter_tools import (
     ACCURACY_IMAGES,
     FilterToolsPanel,
@@ -60,7 +61,6 @@ from convlab.gui.playground.views import (
     region_overlay,
     symmetric_level,
 )
-from convlab.gui.tasks import BackgroundTask
 from convlab.nn import functional as F
 from convlab.nn.layers import Conv2d
 from convlab.nn.reference import zero_pad

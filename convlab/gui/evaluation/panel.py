@@ -21,8 +21,8 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from .network_view import NOT_FINITE_CAUSE
-from .qimage import array_to_pixmap
+from convlab.gui.common.qimage import array_to_pixmap
+from convlab.gui.network.view import NOT_FINITE_CAUSE
 
 THUMB = 56  # gallery thumbnails: 28x28 digits at twice their size
 CONFUSION_CMAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (8, 81, 156)])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PyQt5.QtCore import QObject, QStandardPaths, pyqtSignal, pyqtSlot
 
-from . import dialogs
+from convlab.gui.common import dialogs
 
 LOG_NAME = "errors.log"
 MAX_LOG_BYTES = 1_000_000  # then the log starts again, the older part kept once

@@ -7,10 +7,10 @@ import pytest
 from PyQt5.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox
 
 from convlab.data.sources import Dataset
-from convlab.gui import dialogs
-from convlab.gui.training_panel import LOADED_SOURCE, TrainingPanel
-from convlab.gui.training_session import TrainingSession
-from convlab.gui.worker import TrainingProgress
+from convlab.gui.common import dialogs
+from convlab.gui.training.panel import LOADED_SOURCE, TrainingPanel
+from convlab.gui.training.session import TrainingSession
+from convlab.gui.training.worker import TrainingProgress
 from convlab.nn.architectures import ArchSpec, ConvBlock
 
 TINY = ArchSpec(blocks=[ConvBlock(4, 3, pool="max", pool_size=2)], dense=16)

@@ -8,7 +8,7 @@ import numpy as np
 from PyQt5.QtCore import QCoreApplication, QEvent
 
 from convlab.data.sources import Dataset
-from convlab.gui.tasks import BackgroundTask
+from convlab.gui.common.tasks import BackgroundTask
 
 
 def release_deleted(qtbot):

@@ -14,7 +14,12 @@ from PyQt5.QtWidgets import (
     QVBoxLayout,
 )
 
-from .network_view import SIGNED_CMAP, not_finite_note, number_text, symmetric_levels
+from convlab.gui.network.view import (
+    SIGNED_CMAP,
+    not_finite_note,
+    number_text,
+    symmetric_levels,
+)
 
 MAX_TABLE = 32  # larger arrays would make the table of numbers unreadable anyway
 WHITE, BLACK = QColor("white"), QColor("black")

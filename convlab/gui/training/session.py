@@ -63,8 +63,8 @@ from convlab import nn
 from convlab.data import sources
 from convlab.data.batching import train_val_split
 from convlab.fileio import write_text_atomic
-from convlab.gui.training_panel import BUILTIN_SOURCE, LOADED_SOURCE, TrainingRequest
-from convlab.gui.worker import TrainingWorker, take_snapshot
+from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE, TrainingRequest
+from convlab.gui.training.worker import TrainingWorker, take_snapshot
 from convlab.nn.architectures import ArchSpec, build
 from convlab.train import TrainConfig, Trainer, resume_config
 

@@ -6,7 +6,7 @@ import threading
 import pytest
 from PyQt5.QtCore import QTimer
 
-from convlab.gui import dialogs, error_hook
+from convlab.gui.common import dialogs, error_hook
 
 
 @pytest.fixture

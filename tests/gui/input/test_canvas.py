@@ -5,8 +5,8 @@ from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt5.QtGui import QMouseEvent
 from PyQt5.QtWidgets import QApplication
 
-from convlab.gui.canvas import DrawingCanvas
-from convlab.gui.qimage import array_to_qimage, qimage_to_array
+from convlab.gui.common.qimage import array_to_qimage, qimage_to_array
+from convlab.gui.input.canvas import DrawingCanvas
 
 
 def draw_line(qtbot, widget, start, end, steps=8):

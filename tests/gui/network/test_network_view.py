@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from convlab.gui.network_view import (
+from convlab.gui.network.view import (
     MosaicItem,
     fit_grid,
     grid_shape,

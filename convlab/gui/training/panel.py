@@ -55,8 +55,8 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab.data import sources
-from convlab.gui import dialogs
-from convlab.gui.worker import EpochProgress, TrainingProgress
+from convlab.gui.common import dialogs
+from convlab.gui.training.worker import EpochProgress, TrainingProgress
 from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, layer_shapes
 
 pg.setConfigOptions(imageAxisOrder="row-major")

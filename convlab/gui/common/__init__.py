@@ -1,0 +1,1 @@
+"""Widgets, dialogs, background tasks and conversions every room uses."""

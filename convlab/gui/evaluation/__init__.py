@@ -1,0 +1,1 @@
+"""The Evaluation tab: accuracy, confusion matrix and the worst mistakes."""

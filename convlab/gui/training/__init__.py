@@ -1,0 +1,1 @@
+"""The Training tab: architecture editor, settings, curves, and the worker thread."""
