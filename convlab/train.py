@@ -253,24 +253,33 @@ def scheduled_lr(base_lr: float, schedule: str, step: int, total_steps: int) -> 
     return base_lr
 
 
+def class_scores(model, x: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """The model's class scores (logits) (N, K) for images x (N, 1, H, W).
+
+    The one batched prediction every accuracy and answer in ConvLab comes from. It
+    runs in evaluation mode (BatchNorm running statistics, no dropout) through
+    ``Sequential.activations``, which neither changes the model's mode nor keeps a
+    cache, so it may be asked of a model at any time.
+    """
+    if len(x) == 0:
+        raise ValueError("there are no images to classify")
+    params = model.parameters()
+    dtype = params[0].data.dtype if params else np.float32
+    return np.concatenate([
+        model.activations(np.asarray(x[i:i + batch_size], dtype))[-1]
+        for i in range(0, len(x), batch_size)])                # (N, K)
+
+
 def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> dict:
     """Accuracy of ``model`` on images x (N, 1, 28, 28) with labels y (N,).
 
     Returns a dict with ``accuracy`` (0..1), ``loss`` (mean cross-entropy),
     ``per_class`` (K,) accuracy per true class (NaN for a class with no examples),
     ``confusion`` (K, K) counts with rows = true class and columns = prediction,
-    ``predictions`` (N,) and ``probabilities`` (N, K). The model is put in eval mode
-    (BatchNorm running statistics, no dropout) and back in its previous mode after.
+    ``predictions`` (N,) and ``probabilities`` (N, K), computed in evaluation mode
+    by ``class_scores`` (the model is left as it is).
     """
-    was_training = getattr(model, "training", True)
-    model.eval()
-    try:
-        logits = np.concatenate(
-            [model.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
-        )                                                     # (N, K)
-    finally:
-        if was_training:
-            model.train()
+    logits = class_scores(model, x, batch_size)                # (N, K)
     y = np.asarray(y, dtype=np.int64)
     probabilities = softmax(logits)
     loss, _ = nn.softmax_cross_entropy(logits, y)

@@ -468,7 +468,7 @@ def test_evaluate_counts_accuracy_per_class_and_confusion():
     logits = np.eye(3)[[0, 1, 1, 2, 0]] * 5         # predictions 0, 1, 1, 2, 0
     x = np.arange(5, dtype=np.float32).reshape(5, 1, 1, 1)
     y = np.array([0, 1, 2, 2, 1])
-    model = FixedLogits(logits)
+    model = nn.Sequential(FixedLogits(logits))
     metrics = evaluate(model, x, y, batch_size=2)
     assert metrics["accuracy"] == pytest.approx(3 / 5)
     np.testing.assert_array_equal(metrics["predictions"], [0, 1, 1, 2, 0])
@@ -476,7 +476,7 @@ def test_evaluate_counts_accuracy_per_class_and_confusion():
                                   [[1, 0, 0], [1, 1, 0], [0, 1, 1]])
     np.testing.assert_allclose(metrics["per_class"], [1.0, 0.5, 0.5])
     np.testing.assert_allclose(metrics["probabilities"].sum(axis=1), 1.0, rtol=1e-6)
-    assert model.training   # put back in the mode it was in
+    assert model.training   # left in the mode it was in
 
 
 def test_bundled_model_reads_real_digits(mnist_dir):
