@@ -8,6 +8,7 @@ weights are copied into ``view_model`` at most ~20 times a second.
 """
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from convlab.export import ExportError, export_pytorch
 from convlab.fileio import write_text_atomic
 from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build
 from convlab.nn.functional import softmax
-from convlab.train import evaluate
+from convlab.train import EvaluationCancelled, evaluate
 
 from . import dialogs
 from .network_view import (
@@ -266,9 +267,10 @@ class Controller(QObject):
     def shutdown(self):
         """Stop training and background work and join their threads (window closing)."""
         self._refresh_timer.stop()
+        for task in self._tasks:  # they wind down while training stops
+            task.cancel()
         self.session.shutdown()
         for task in list(self._tasks):
-            task.cancel()
             task.wait()
         self._tasks.clear()
         self.window.playground_panel.shutdown()
@@ -670,16 +672,23 @@ class Controller(QObject):
         running = self._evaluation_task
         if running is not None and _same(running.evaluates, (source, dataset)):
             return running
+        if running is not None:
+            running.cancel()  # about a network or data no longer shown
         model = clone_model(source)
+        # Set by shutdown (task.cancel): evaluate stops at the next batch.
+        cancelled = threading.Event()
         task = BackgroundTask(
-            lambda report: evaluate(model, dataset.x_test, dataset.y_test), self)
+            lambda report: evaluate(model, dataset.x_test, dataset.y_test,
+                                    cancelled=cancelled.is_set),
+            self, on_cancel=cancelled.set,
+            expected=(*EXPECTED_FAILURES, EvaluationCancelled))
         task.evaluates = (source, dataset)
         panel = self.window.evaluation_panel
         panel.set_running(True, f"Evaluating {len(dataset.x_test)} test images…")
         task.succeeded.connect(lambda result: self._on_evaluation_succeeded(
             result, source, dataset))
-        task.failed.connect(lambda message: self._message(
-            "error", "Evaluation failed", message))
+        task.failed.connect(lambda message: None if cancelled.is_set() else
+                            self._message("error", "Evaluation failed", message))
 
         def on_finished():
             self._forget(task)
