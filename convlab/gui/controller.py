@@ -131,6 +131,7 @@ class Controller(QObject):
         self._open_failure = ""  # why the last model or dataset did not open
         self._saved_state = None  # the weights as last opened or saved
         self._data_task = None  # the newest dataset load in the background
+        self._trained_model = None  # the model of the last training run started
 
         self._last_refresh = 0.0  # time.monotonic() of the last redraw
         self._refresh_timer = QTimer(self)
@@ -345,7 +346,7 @@ class Controller(QObject):
         Training or a filter edit changes them; a run under way is still changing
         them, even if the GUI's copy has not caught up yet.
         """
-        if self.session.is_running():
+        if self.session.is_running() and self._trained_model is self.model:
             return True
         if self._saved_state is None:
             return False
@@ -885,9 +886,15 @@ class Controller(QObject):
             self.window.training_panel.set_arch(spec)
 
     def _on_session_running_changed(self, running):
+        if running:
+            self._trained_model = self.model
         self.window.set_training_note("training…" if running else "")
 
     def _on_session_finished(self):
+        if self._trained_model is not self.model:
+            # The run's network was replaced meanwhile: the one shown is unchanged.
+            self._evaluate_if_needed()
+            return
         # The run is over, so reading the live model is safe again.
         self.view_model.load_state_dict(self.model.state_dict())
         self._snapshot_outputs = None
