@@ -253,7 +253,12 @@ def scheduled_lr(base_lr: float, schedule: str, step: int, total_steps: int) -> 
     return base_lr
 
 
-def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> dict:
+class EvaluationCancelled(Exception):
+    """Raised by evaluate() when its ``cancelled()`` turned true between batches."""
+
+
+def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 500,
+             cancelled: Callable[[], bool] | None = None) -> dict:
     """Accuracy of ``model`` on images x (N, 1, 28, 28) with labels y (N,).
 
     Returns a dict with ``accuracy`` (0..1), ``loss`` (mean cross-entropy),
@@ -261,13 +266,20 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> dict
     ``confusion`` (K, K) counts with rows = true class and columns = prediction,
     ``predictions`` (N,) and ``probabilities`` (N, K). The model is put in eval mode
     (BatchNorm running statistics, no dropout) and back in its previous mode after.
+
+    ``cancelled`` is asked before every batch: once it returns True, evaluate raises
+    EvaluationCancelled, so a window closing during 10,000 test images need not wait.
     """
     was_training = getattr(model, "training", True)
     model.eval()
     try:
-        logits = np.concatenate(
-            [model.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
-        )                                                     # (N, K)
+        batches = []
+        for i in range(0, len(x), batch_size):
+            if cancelled is not None and cancelled():
+                raise EvaluationCancelled(
+                    f"evaluation cancelled after {i} of {len(x)} images")
+            batches.append(model.forward(x[i:i + batch_size]))
+        logits = np.concatenate(batches)                      # (N, K)
     finally:
         if was_training:
             model.train()
