@@ -12,6 +12,7 @@ from convlab import nn
 from convlab.data.sources import load_dataset
 from convlab.train import (
     STALL_AFTER_STEPS,
+    EvaluationCancelled,
     TrainConfig,
     Trainer,
     TrainingDiverged,
@@ -477,6 +478,20 @@ def test_evaluate_counts_accuracy_per_class_and_confusion():
     np.testing.assert_allclose(metrics["per_class"], [1.0, 0.5, 0.5])
     np.testing.assert_allclose(metrics["probabilities"].sum(axis=1), 1.0, rtol=1e-6)
     assert model.training   # left in the mode it was in
+
+
+def test_evaluate_stops_between_batches_once_cancelled():
+    """evaluate raises EvaluationCancelled at the first batch boundary after
+    cancelled() turns true, without running the remaining batches."""
+    x = np.zeros((10, 1, 1, 1), np.float32)
+    model = FixedLogits(np.eye(3))
+    batches = []
+    model.forward = lambda xb: batches.append(len(xb)) or model._forward(xb, False)[0]
+    with pytest.raises(EvaluationCancelled, match="cancelled"):
+        evaluate(model, x, np.zeros(10), batch_size=2,
+                 cancelled=lambda: len(batches) >= 2)
+    assert batches == [2, 2]
+    assert model.training   # put back in its mode on the way out too
 
 
 def test_bundled_model_reads_real_digits(mnist_dir):

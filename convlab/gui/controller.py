@@ -8,6 +8,7 @@ weights are copied into ``view_model`` at most ~20 times a second.
 """
 
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -45,7 +46,7 @@ from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE
 from convlab.gui.training.session import TrainingSession, clone_model
 from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build
 from convlab.nn.functional import softmax
-from convlab.train import evaluate
+from convlab.train import EvaluationCancelled, evaluate
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = REPO / "resources" / "models" / "default.npz"
@@ -129,6 +130,7 @@ class Controller(QObject):
         self._open_failure = ""  # why the last model or dataset did not open
         self._saved_state = None  # the weights as last opened or saved
         self._data_task = None  # the newest dataset load in the background
+        self._trained_model = None  # the model of the last training run started
 
         self._last_refresh = 0.0  # time.monotonic() of the last redraw
         self._refresh_timer = QTimer(self)
@@ -265,9 +267,10 @@ class Controller(QObject):
     def shutdown(self):
         """Stop training and background work and join their threads (window closing)."""
         self._refresh_timer.stop()
+        for task in self._tasks:  # they wind down while training stops
+            task.cancel()
         self.session.shutdown()
         for task in list(self._tasks):
-            task.cancel()
             task.wait()
         self._tasks.clear()
         self.window.playground_panel.shutdown()
@@ -342,7 +345,7 @@ class Controller(QObject):
         Training or a filter edit changes them; a run under way is still changing
         them, even if the GUI's copy has not caught up yet.
         """
-        if self.session.is_running():
+        if self.session.is_running() and self._trained_model is self.model:
             return True
         if self._saved_state is None:
             return False
@@ -669,16 +672,23 @@ class Controller(QObject):
         running = self._evaluation_task
         if running is not None and _same(running.evaluates, (source, dataset)):
             return running
+        if running is not None:
+            running.cancel()  # about a network or data no longer shown
         model = clone_model(source)
+        # Set by shutdown (task.cancel): evaluate stops at the next batch.
+        cancelled = threading.Event()
         task = BackgroundTask(
-            lambda report: evaluate(model, dataset.x_test, dataset.y_test), self)
+            lambda report: evaluate(model, dataset.x_test, dataset.y_test,
+                                    cancelled=cancelled.is_set),
+            self, on_cancel=cancelled.set,
+            expected=(*EXPECTED_FAILURES, EvaluationCancelled))
         task.evaluates = (source, dataset)
         panel = self.window.evaluation_panel
         panel.set_running(True, f"Evaluating {len(dataset.x_test)} test images…")
         task.succeeded.connect(lambda result: self._on_evaluation_succeeded(
             result, source, dataset))
-        task.failed.connect(lambda message: self._message(
-            "error", "Evaluation failed", message))
+        task.failed.connect(lambda message: None if cancelled.is_set() else
+                            self._message("error", "Evaluation failed", message))
 
         def on_finished():
             self._forget(task)
@@ -875,9 +885,15 @@ class Controller(QObject):
             self.window.training_panel.set_arch(spec)
 
     def _on_session_running_changed(self, running):
+        if running:
+            self._trained_model = self.model
         self.window.set_training_note("training…" if running else "")
 
     def _on_session_finished(self):
+        if self._trained_model is not self.model:
+            # The run's network was replaced meanwhile: the one shown is unchanged.
+            self._evaluate_if_needed()
+            return
         # The run is over, so reading the live model is safe again.
         self.view_model.load_state_dict(self.model.state_dict())
         self._snapshot_outputs = None

@@ -12,13 +12,15 @@ The controller (convlab/gui/controller.py) hosts it::
     panel.fine_tune_requested.connect(
         lambda request: session.start_trainer(
             lambda: request.build_trainer(session.model)))
-    window closing: panel.shutdown()    # joins the test-set measurement thread
+    window closing: panel.shutdown()    # stops and joins the test-set measurement
 
 Signals:
     fine_tune_requested(FineTuneRequest)   start it in the training session
     my_digits_changed()                    a digit was added or removed, or a file read
     status_changed(str)                    what the last action did, for the status bar
 """
+
+import threading
 
 import numpy as np
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
@@ -40,7 +42,7 @@ from PyQt5.QtWidgets import (
 from convlab.data.my_digits import MyDigits, MyDigitsError
 from convlab.gui.common import dialogs
 from convlab.gui.common.qimage import array_to_pixmap
-from convlab.gui.common.tasks import BackgroundTask
+from convlab.gui.common.tasks import EXPECTED_FAILURES, BackgroundTask
 from convlab.gui.my_digits.fine_tune import (
     BATCH_SIZE,
     MY_SHARE,
@@ -52,7 +54,7 @@ from convlab.gui.my_digits.fine_tune import (
 )
 from convlab.gui.my_digits.gallery import MyDigitsGalleryView
 from convlab.gui.training.session import clone_model
-from convlab.train import TrainConfig, evaluate
+from convlab.train import EvaluationCancelled, TrainConfig, evaluate
 
 PREVIEW = 56
 STEP_SIZES = (("gentle (0.0001)", 1e-4), ("medium (0.0003)", 3e-4),
@@ -435,7 +437,9 @@ class MyDigitsPanel(QWidget):
         return self.result_labels[row, column].text()
 
     def shutdown(self):
-        """Wait for background measurements (the window is closing)."""
+        """Stop background measurements and wait for them (the window is closing)."""
+        for task in self._tasks:
+            task.cancel()
         for task in list(self._tasks):
             task.wait()
         self._tasks.clear()
@@ -586,7 +590,12 @@ class MyDigitsPanel(QWidget):
         y = self._dataset.y_test[:TEST_SUBSET]
         self.result_labels[key].setText("measuring…")
         run = self._run
-        task = BackgroundTask(lambda report: evaluate(model, x, y)["accuracy"], self)
+        cancelled = threading.Event()  # set by shutdown, through task.cancel
+        task = BackgroundTask(
+            lambda report: evaluate(model, x, y,
+                                    cancelled=cancelled.is_set)["accuracy"],
+            self, on_cancel=cancelled.set,
+            expected=(*EXPECTED_FAILURES, EvaluationCancelled))
         task.succeeded.connect(
             lambda accuracy: self._show_result(key, accuracy) if run == self._run
             else None)

@@ -204,62 +204,122 @@ class MosaicItem(pg.ImageItem):
 
 
 class _Column:
-    """The pyqtgraph items of one layer's column."""
+    """The pyqtgraph items of one layout column: title, feature maps, shape, legend.
 
-    def __init__(self, layout, col, title, kind, cmap):
-        self.kind = kind  # "image" (feature maps) or "vector"
-        self.title = layout.addLabel(title, row=0, col=col, size="9pt")
-        self.view = layout.addViewBox(row=1, col=col, lockAspect=True, invertY=True,
-                                      enableMouse=False, enableMenu=False)
+    Built once per layout column and reused by every later network (configure()),
+    since building pyqtgraph items is what made replacing the model slow.
+    """
+
+    def __init__(self, layout, col):
+        self.layout, self.col = layout, col
+        self.kind = "image"  # "image" (feature maps) or "vector"
+        self.title = pg.LabelItem("", size="9pt")
+        self.view = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False,
+                               enableMenu=False)
         self.view.setBackgroundColor((225, 228, 235))
         self.item = MosaicItem()
-        self.item.setColorMap(cmap)
         self.view.addItem(self.item)
-        self.shape = layout.addLabel("", row=2, col=col, size="9pt", color="#555")
-        self.legend = pg.ColorBarItem(values=(0, 1), colorMap=cmap, interactive=False,
-                                      orientation="horizontal", width=10, pen="#888")
+        self.shape = pg.LabelItem("", size="9pt", color="#555")
+        self.legend = pg.ColorBarItem(values=(0, 1), colorMap=SIGNED_CMAP,
+                                      interactive=False, orientation="horizontal",
+                                      width=10, pen="#888")
         self.legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
-        layout.addItem(self.legend, row=3, col=col)
-        if cmap is not SIGNED_CMAP:  # fixed [0, 1] scales: three ticks read best
-            axis = self.legend.getAxis("bottom")
-            axis.setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
-            axis.setStyle(hideOverlappingLabels=False)  # keep the 0 and 1 at the ends
+        self.cmap = None  # set by configure
+        self.digit_labels = []  # 0-9 beside a class-score column, made on first use
         self.levels = None
-        self.filters = None
-        self.filter_title = None
-        self.filter_levels = None
+        self.filters = None  # the _Filters under this column, if it is a conv layer
+        self.placed = False
 
-    def add_filters(self, layout, col, span):
-        """The filter overview under this column and span - 1 filterless ones."""
-        self.filter_title = layout.addLabel("filters", row=4, col=col, colspan=span,
-                                            size="8pt")
-        view = layout.addViewBox(row=5, col=col, colspan=span, lockAspect=True,
-                                 invertY=True, enableMouse=False, enableMenu=False)
-        view.setBackgroundColor((225, 228, 235))
-        self.filters = MosaicItem()
-        self.filters.setColorMap(SIGNED_CMAP)
-        view.addItem(self.filters)
-        self.filter_view = view
-        self.filter_legend = pg.ColorBarItem(
-            values=(-1, 1), colorMap=SIGNED_CMAP, interactive=False,
-            orientation="horizontal", width=10, pen="#888")
-        self.filter_legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
-        layout.addItem(self.filter_legend, row=6, col=col, colspan=span)
+    def place(self):
+        """Put the items (back) into the layout's column."""
+        if not self.placed:
+            for row, item in enumerate((self.title, self.view, self.shape,
+                                        self.legend)):
+                self.layout.addItem(item, row=row, col=self.col)
+            self.placed = True
 
-    def add_digit_labels(self):
-        """Write 0-9 beside the ten cells of a class-score column."""
-        for digit in range(10):
-            label = pg.TextItem(str(digit), color="#333", anchor=(1.0, 0.5))
-            label.setPos(-0.3, digit * (1 + GAP) + 0.5)
-            self.view.addItem(label, ignoreBounds=True)
-        # Room on the left for the labels; the cells span rows 0..19 with gaps.
-        self.view.setRange(xRange=(-1.6, 1.0), yRange=(0, 10 * (1 + GAP) - GAP),
-                           padding=0.02)
+    def remove(self):
+        """Take the items out of the layout, keeping them for a later network."""
+        if self.placed:
+            for item in (self.title, self.view, self.shape, self.legend):
+                self.layout.removeItem(item)
+            self.placed = False
+
+    def configure(self, title, kind, cmap, labelled):
+        """Show another layer here: its title, colour map and, for class scores
+        (labelled), the digits 0-9 beside the cells."""
+        self.kind = kind
+        self.title.setText(title)
+        if cmap is not self.cmap:
+            self.cmap = cmap
+            self.item.setColorMap(cmap)
+            self.legend.setColorMap(cmap)
+            axis = self.legend.getAxis("bottom")
+            if cmap is SIGNED_CMAP:
+                axis.setTicks(None)
+                axis.setStyle(hideOverlappingLabels=True)
+            else:  # fixed [0, 1] scales: three ticks read best
+                axis.setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
+                axis.setStyle(hideOverlappingLabels=False)  # keep 0 and 1 at the ends
+        self.levels = None  # the next set_levels draws the legend for the new data
+        if labelled and not self.digit_labels:
+            for digit in range(10):
+                label = pg.TextItem(str(digit), color="#333", anchor=(1.0, 0.5))
+                label.setPos(-0.3, digit * (1 + GAP) + 0.5)
+                self.view.addItem(label, ignoreBounds=True)
+                self.digit_labels.append(label)
+        for label in self.digit_labels:
+            label.setVisible(labelled)
+        if labelled:
+            # Room on the left for the labels; the cells span rows 0..19 with gaps.
+            self.view.setRange(xRange=(-1.6, 1.0), yRange=(0, 10 * (1 + GAP) - GAP),
+                               padding=0.02)
+        else:
+            self.view.enableAutoRange()
 
     def set_levels(self, levels):
         if levels != self.levels:  # a legend redraw costs more than the image
             self.levels = levels
             self.legend.setLevels(levels)
+
+
+class _Filters:
+    """The filter overview under a conv column: caption, one tile per filter, legend.
+
+    Spans ``span`` layout columns from ``col``; kept, like _Column, for later networks.
+    """
+
+    def __init__(self, layout, col):
+        self.layout, self.col, self.span = layout, col, None
+        self.title = pg.LabelItem("filters", size="8pt")
+        self.view = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False,
+                               enableMenu=False)
+        self.view.setBackgroundColor((225, 228, 235))
+        self.item = MosaicItem()
+        self.item.setColorMap(SIGNED_CMAP)
+        self.view.addItem(self.item)
+        self.legend = pg.ColorBarItem(
+            values=(-1, 1), colorMap=SIGNED_CMAP, interactive=False,
+            orientation="horizontal", width=10, pen="#888")
+        self.legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
+        self.levels = None
+
+    def place(self, span):
+        """Put the items into the layout over span columns (moving them if needed)."""
+        if span == self.span:
+            return
+        self.remove()
+        for row, item in zip((4, 5, 6), (self.title, self.view, self.legend),
+                             strict=True):
+            self.layout.addItem(item, row=row, col=self.col, colspan=span)
+        self.span = span
+        self.levels = None
+
+    def remove(self):
+        if self.span is not None:
+            for item in (self.title, self.view, self.legend):
+                self.layout.removeItem(item)
+            self.span = None
 
 
 CAPTION = ("Colours: blue is negative, white is zero, red is positive; each column "
@@ -299,7 +359,10 @@ class NetworkView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.caption)
-        self._columns = []
+        self._columns = []  # the first len(columns()) of _pool, in use
+        self._pool = []  # every _Column built so far, by layout column
+        self._filter_pool = {}  # layout column -> the _Filters built for it
+        self._key = None  # (titles, shapes, conv or not) of the columns laid out
         self._conv_columns = []
         self._activations = None
         self._filters = {}
@@ -316,8 +379,9 @@ class NetworkView(QWidget):
         return self._columns[column].item
 
     def filter_item(self, column):
-        """The MosaicItem of a conv column's filters."""
-        return self._columns[column].filters
+        """The MosaicItem of a conv column's filters (None for another column)."""
+        filters = self._columns[column].filters
+        return None if filters is None else filters.item
 
     def activation(self, column):
         """The array shown in a column: input (1, 1, 28, 28) or a layer output."""
@@ -329,18 +393,19 @@ class NetworkView(QWidget):
 
     def filter_caption(self, column):
         """The text above a conv column's filter overview."""
-        return self._columns[column].filter_title.text
+        return self._columns[column].filters.title.text
 
     def filter_channels(self, column):
         """For each filter of a conv column, the input channel its tile shows (F,)."""
         return self._filter_channels.get(column)
 
     def set_layers(self, layers, shapes):
-        """Build one column per layer; shapes are the layer outputs incl. batch, e.g.
-        [(1, 32, 26, 26), ...], and the input column (1, 1, 28, 28) comes first."""
-        self.graphics.clear()
-        self._columns = []
-        self._conv_columns = []
+        """Lay out one column per layer; shapes are the layer outputs incl. batch, e.g.
+        [(1, 32, 26, 26), ...], and the input column (1, 1, 28, 28) comes first.
+
+        The same titles and shapes as before (new weights for the same network) keep
+        the columns as they are; another network reuses the items already built.
+        """
         self._activations = None
         self._filters = {}
         self._filter_channels = {}
@@ -348,43 +413,67 @@ class NetworkView(QWidget):
         if shapes[-1] == (1, 10):
             titles[-1] = "Scores\n(" + titles[-1] + ")"  # softmax turns them into:
         titles.append("Probabilities")
-        shapes = [(1, 1, 28, 28)] + list(shapes) + [shapes[-1]]
-        widths, spans = [], {}
+        shapes = [(1, 1, 28, 28)] + [tuple(s) for s in shapes] + [tuple(shapes[-1])]
+        convs = [type(layer).__name__ == "Conv2d" for layer in layers]
+        key = (titles, shapes, convs)
+        if key == self._key:
+            return
+        self._key = key
+        ci = self.graphics.ci
+        # Filters spread under the next column too (a ReLU's, a pool's: they have
+        # none), so each filter gets a tile large enough to read.
+        spans = {col: 1 if col < len(layers) and convs[col] else 2
+                 for col in range(1, len(layers) + 1) if convs[col - 1]}
+        for col, filters in self._filter_pool.items():
+            if spans.get(col) != filters.span:  # out first: spans may overlap
+                filters.remove()
+        widths = []
         for col, (title, shape) in enumerate(zip(titles, shapes, strict=True)):
+            if col == len(self._pool):
+                self._pool.append(self._new_column(col))
+            column = self._pool[col]
             kind = "image" if len(shape) == 4 else "vector"
             cmap = GREY_CMAP if col == 0 else SIGNED_CMAP
             if col == len(titles) - 1:
                 cmap = PROB_CMAP
-            column = _Column(self.graphics.ci, col, title, kind, cmap)
-            column.shape.setText(shape_text(shape))
-            column.item.tile_clicked.connect(
-                lambda index, c=col: self._on_mosaic_tile_clicked(c, index))
-            if 0 < col <= len(layers) and type(layers[col - 1]).__name__ == "Conv2d":
-                # Filters spread under the next column too (a ReLU's, a pool's: they
-                # have none), so each filter gets a tile large enough to read.
-                next_is_conv = (col < len(layers)
-                                and type(layers[col]).__name__ == "Conv2d")
-                spans[col] = 1 if next_is_conv else 2
-                column.add_filters(self.graphics.ci, col, spans[col])
-                column.filters.tile_clicked.connect(
-                    lambda index, c=col: self._on_filters_tile_clicked(c, index))
-                self._conv_columns.append(col)
-            if kind == "vector" and shape[1] == 10:
-                column.add_digit_labels()
-            self._columns.append(column)
             # Class-score columns need room for their digit labels and titles.
             labelled = kind == "vector" and shape[1] == 10
+            column.place()
+            column.configure(title, kind, cmap, labelled)
+            column.shape.setText(shape_text(shape))
+            column.filters = self._place_filters(col, spans.get(col))
             widths.append(LABELLED_COLUMN if labelled else self._column_width(shape))
+        for column in self._pool[len(titles):]:
+            column.remove()
+        self._columns = self._pool[:len(titles)]
+        self._conv_columns = sorted(spans)
         self._filter_boxes = {
             col: (sum(widths[col:col + span]) + COLUMN_SPACING * (span - 1),
                   FILTER_HEIGHT) for col, span in spans.items()}
         for col, width in enumerate(widths):
-            self.graphics.ci.layout.setColumnFixedWidth(col, width)
-        self.graphics.ci.layout.setRowFixedHeight(1, MAP_HEIGHT)
-        self.graphics.ci.layout.setRowFixedHeight(5, FILTER_HEIGHT if
-                                                  self._conv_columns else 0)
+            ci.layout.setColumnFixedWidth(col, width)
+        ci.layout.setRowFixedHeight(1, MAP_HEIGHT)
+        ci.layout.setRowFixedHeight(5, FILTER_HEIGHT if self._conv_columns else 0)
         # Column widths plus the layout's spacing and margins.
         self.graphics.setMinimumWidth(sum(widths) + 14 * len(widths) + 24)
+
+    def _new_column(self, col):
+        column = _Column(self.graphics.ci, col)
+        column.item.tile_clicked.connect(
+            lambda index: self._on_mosaic_tile_clicked(col, index))
+        return column
+
+    def _place_filters(self, col, span):
+        """The filter overview under column col over span columns (None: none)."""
+        if span is None:
+            return None
+        filters = self._filter_pool.get(col)
+        if filters is None:
+            filters = self._filter_pool[col] = _Filters(self.graphics.ci, col)
+            filters.item.tile_clicked.connect(
+                lambda index: self._on_filters_tile_clicked(col, index))
+        filters.place(span)
+        return filters
 
     @staticmethod
     def _column_width(shape):
@@ -434,16 +523,17 @@ class NetworkView(QWidget):
             self._filter_channels[col] = channels
             levels = symmetric_levels(tiles)
             rows, cols = fit_grid(f, kh, kw, *self._filter_boxes[col])
-            column.filters.set_tiles(tiles, levels, rows, cols)
+            filters = column.filters
+            filters.item.set_tiles(tiles, levels, rows, cols)
             title = f"{f} filters, {c} × {kh} × {kw}"
             if c > 1:
                 title += "<br>tile: its strongest channel"
-            if title != column.filter_title.text:
-                column.filter_title.setText(title)
-                column.filters.setToolTip(_filter_tip(c))
-            if levels != column.filter_levels:
-                column.filter_levels = levels
-                column.filter_legend.setLevels(levels)
+            if title != filters.title.text:
+                filters.title.setText(title)
+                filters.item.setToolTip(_filter_tip(c))
+            if levels != filters.levels:
+                filters.levels = levels
+                filters.legend.setLevels(levels)
         self._finite_filters = all(np.isfinite(w).all() for w in weights.values())
         self._update_caption()
 

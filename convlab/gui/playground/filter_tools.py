@@ -26,6 +26,7 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab.nn import functional as F
+from convlab.train import EvaluationCancelled
 
 # All of the official test set: a filter's worth is often a fraction of a point, less
 # than the noise of a smaller sample, and 10,000 images take about a second.
@@ -127,11 +128,17 @@ def with_filter(model, layer_index, filter_index, weight, bias):
     return twin
 
 
-def accuracy_on(model, x, y, batch_size=250):
-    """Fraction of (x (N, 1, 28, 28), y (N,)) the model classifies correctly."""
+def accuracy_on(model, x, y, batch_size=250, cancelled=None):
+    """Fraction of (x (N, 1, 28, 28), y (N,)) the model classifies correctly.
+
+    Raises EvaluationCancelled before a batch once cancelled() returns True.
+    """
     dtype = model.parameters()[0].data.dtype
     correct = 0
     for start in range(0, len(x), batch_size):
+        if cancelled is not None and cancelled():
+            raise EvaluationCancelled(
+                f"measurement cancelled after {start} of {len(x)} images")
         logits = model.activations(x[start:start + batch_size].astype(dtype))[-1]
         correct += int(np.sum(logits.argmax(axis=1) == y[start:start + batch_size]))
     return correct / max(len(x), 1)

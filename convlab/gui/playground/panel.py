@@ -10,12 +10,14 @@ Setter slots for the controller:
     set_test_data(x, y)         for "Measure test accuracy now"
     refresh_model()             the set_model model's weights changed (training
                                 snapshot): re-read the open filter
-    shutdown()                  wait for a running accuracy measurement
+    shutdown()                  stop and join a running accuracy measurement
     is_measuring()              True while "Measure test accuracy now" runs
 Signal:
     model_edited()              a filter tweak changed the model given in set_model:
                                 refresh the prediction and the feature maps
 """
+
+import threading
 
 import numpy as np
 from PyQt5.QtCore import pyqtSignal
@@ -34,7 +36,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from convlab.gui.common.tasks import BackgroundTask
+from convlab.gui.common.tasks import EXPECTED_FAILURES, BackgroundTask
 from convlab.gui.playground.filter_tools import (
     ACCURACY_IMAGES,
     FilterToolsPanel,
@@ -64,6 +66,7 @@ from convlab.gui.playground.views import (
 from convlab.nn import functional as F
 from convlab.nn.layers import Conv2d
 from convlab.nn.reference import zero_pad
+from convlab.train import EvaluationCancelled
 
 SAME = "same"
 CLICK_HINT = "Hover: value. Click: step there."
@@ -382,9 +385,11 @@ class PlaygroundPanel(QWidget):
         self._follow_model()
 
     def shutdown(self):
-        """Wait for a running accuracy measurement (the window is closing)."""
-        # accuracy_on cannot be interrupted; it works on private copies, so waiting
-        # for it is safe and keeps Qt from destroying a running thread.
+        """Stop a running accuracy measurement and wait for it (the window is
+        closing): it ends after the batch under way."""
+        for task in self._measuring:
+            task.cancel()
+        # Waiting keeps Qt from destroying a running thread.
         for task in list(self._measuring):
             task.wait()
         self._measuring.clear()
@@ -571,9 +576,13 @@ class PlaygroundPanel(QWidget):
         self.tools.set_accuracy_text(f"Measuring on {len(x):,} test images…")
         # What the result is about: it is shown only if this is still on screen.
         key = (self._model_version, layer_index, filter_index)
+        cancelled = threading.Event()  # set by shutdown, through task.cancel
         task = BackgroundTask(
-            lambda report: (accuracy_on(now, x, y), accuracy_on(learned, x, y), len(x)),
-            self)
+            lambda report: (accuracy_on(now, x, y, cancelled=cancelled.is_set),
+                            accuracy_on(learned, x, y, cancelled=cancelled.is_set),
+                            len(x)),
+            self, on_cancel=cancelled.set,
+            expected=(*EXPECTED_FAILURES, EvaluationCancelled))
         task.succeeded.connect(
             lambda result: self._on_measurer_succeeded(key, result))
         task.failed.connect(lambda message: self._on_measurer_failed(key, message))

@@ -3,7 +3,8 @@
 The controller hosts it (a few lines)::
 
     session = TrainingSession(panel, parent=controller)   # wires the TrainingPanel
-    session.set_model(model)        # whenever the current model changes
+    session.set_model(model)        # whenever the current model changes (a run of
+                                    # the old one stops, without waiting for it)
     session.set_dataset(ds)         # a loaded convlab.data.sources.Dataset, or None
     session.set_probe(x)            # current input (28, 28) for live activations
     session.weights_updated.connect(...)   # WeightSnapshot, <= 20/s while training
@@ -28,6 +29,7 @@ Signals:
                                       tab shows the whole message)
     warning(str)                      a problem the run survives (the panel shows it)
     finished()                        the thread has ended; the model is the GUI's again
+                                      (also after a run whose model was replaced)
 
 An exploded loss (train.Alarm "exploded") pauses the run: the panel explains it and
 offers the run's restore points, which the training thread puts back (through the
@@ -162,10 +164,23 @@ class TrainingSession(QObject):
             self._checkpoint_dir / CHECKPOINT_FILE
 
     def set_model(self, model) -> None:
-        """The model the next run trains (stops a run first: it trains another one)."""
+        """The model the next run trains. A run of another model is stopped without
+        waiting for it (see _leave_run), so the window shows the new one at once."""
         if model is not self.model:
-            self.shutdown()
+            self._leave_run()
         self.model = model
+
+    def _leave_run(self) -> None:
+        """Stop the run before its model is replaced, returning at once.
+
+        Its thread ends after its current step and only ever writes the old model;
+        until then the state is "stopping" (no new run starts) and edits sent with
+        submit wait for the thread's end, as for any stopping run, and then go to
+        the new model. Edits still waiting for the old model are dropped.
+        """
+        if self._worker is not None:
+            self._after_run.clear()
+            self.stop()
 
     def set_dataset(self, dataset: sources.Dataset | None) -> None:
         """A dataset the window loaded; the panel offers it as a data choice."""
@@ -184,7 +199,7 @@ class TrainingSession(QObject):
         ``confirm_replace()`` says no (the window offers to save trained ones)."""
         if not self.confirm_replace():
             return
-        self.shutdown()
+        self._leave_run()
         self.model = build(arch, self._rng)
         self.model_changed.emit(self.model, "untrained weights")
 
@@ -335,7 +350,7 @@ class TrainingSession(QObject):
             fn(self.model)
 
     def shutdown(self) -> None:
-        """Stop a run and wait for its thread to end (window closing, model swap)."""
+        """Stop a run and wait for its thread to end (window closing)."""
         thread, worker = self._thread, self._worker
         if thread is None:
             return

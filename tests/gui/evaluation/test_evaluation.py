@@ -1,5 +1,7 @@
 """The Evaluation tab always describes the loaded dataset."""
 
+import time
+
 import numpy as np
 from PyQt5.QtCore import Qt
 
@@ -65,3 +67,74 @@ def test_clearing_while_an_evaluation_winds_down_says_not_evaluated(qtbot):
     assert panel.summary.text() == "Not evaluated yet."
     panel.set_running(False)
     assert panel.evaluate_button.isEnabled()
+
+
+def slow_counted_evaluation(monkeypatch):
+    """Make the controller's evaluations slow; returns the batch sizes each network
+    evaluated, by network (the clone evaluate is given), and a key "ended" listing
+    the networks whose evaluation has returned or raised."""
+    from convlab.gui import controller as controller_module
+
+    batches, real_evaluate = {"ended": []}, controller_module.evaluate
+
+    def counting_evaluate(model, x, y, **kwargs):
+        forward, seen = model.forward, batches.setdefault(model, [])
+
+        def counted(xb):
+            seen.append(len(xb))
+            time.sleep(0.02)  # a slow network, so what comes next finds it running
+            return forward(xb)
+
+        model.forward = counted
+        try:
+            return real_evaluate(model, x, y, batch_size=50, **kwargs)
+        finally:
+            batches["ended"].append(model)
+
+    monkeypatch.setattr(controller_module, "evaluate", counting_evaluate)
+    return batches
+
+
+def many_test_digits(tiny_dataset):
+    """tiny_dataset with 6,000 test digits: 120 batches of 50."""
+    x, y = tiny_dataset.x_test, tiny_dataset.y_test
+    return Dataset("many test digits", tiny_dataset.x_train, tiny_dataset.y_train,
+                   np.concatenate([x] * 300), np.concatenate([y] * 300))
+
+
+def test_closing_during_an_evaluation_cancels_it(qtbot, window, tiny_dataset,
+                                                 monkeypatch, messages):
+    """Closing the window stops a running test-set evaluation after the batch under
+    way instead of waiting for all of them, shows no error and leaves no thread."""
+    batches = slow_counted_evaluation(monkeypatch)
+    controller = window.controller
+    controller.set_dataset(many_test_digits(tiny_dataset))
+    task = controller.evaluate_test_set()
+    qtbot.waitUntil(lambda: len(batches) > 1, timeout=10000)
+    window.close()
+    assert not task.is_running()
+    [model] = batches["ended"]
+    assert len(batches[model]) < 120
+    qtbot.wait(50)  # let the task's queued reports arrive
+    assert controller.evaluation is None
+    assert messages == []  # a cancel the student asked for is no failure
+
+
+def test_evaluating_another_network_cancels_the_old_evaluation(
+        qtbot, window, tiny_dataset, monkeypatch, messages):
+    """An evaluation of a network no longer shown stops when the new one's starts,
+    and only the new network's result is shown."""
+    batches = slow_counted_evaluation(monkeypatch)
+    controller = window.controller
+    controller.set_dataset(many_test_digits(tiny_dataset))
+    controller.evaluate_test_set()
+    qtbot.waitUntil(lambda: len(batches) > 1, timeout=10000)
+    [old] = [key for key in batches if key != "ended"]
+    controller.new_model()
+    controller.evaluate_test_set()
+    qtbot.waitUntil(lambda: len(batches["ended"]) == 2, timeout=60000)
+    assert batches["ended"][0] is old and len(batches[old]) < 120
+    new = batches["ended"][1]
+    assert len(batches[new]) == 120
+    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    assert messages == []

@@ -1,5 +1,7 @@
 """Tests for the My digits panel: adding, keeping, removing, bad files, fine-tuning."""
 
+import time
+
 import numpy as np
 import pytest
 from PyQt5.QtCore import Qt
@@ -14,6 +16,7 @@ from PyQt5.QtWidgets import (
 
 from convlab import nn
 from convlab.data.my_digits import FILE_NAME, MyDigits
+from convlab.data.sources import Dataset
 from convlab.gui.my_digits import fine_tune
 from convlab.gui.my_digits.panel import MyDigitsPanel
 from convlab.gui.training.session import TrainingSession, clone_model
@@ -213,6 +216,37 @@ def test_fine_tuning_raises_accuracy_on_my_digits(make_panel, tmp_path, qtbot,
     assert panel.result("test", "after").endswith("%")
     assert panel.progress.text() == "done"
     assert panel.fine_tune_button.isEnabled()
+
+
+def test_shutdown_cancels_a_test_set_measurement(make_panel, tmp_path, qtbot,
+                                                 monkeypatch):
+    """shutdown() stops measuring the test set after the batch under way instead of
+    reading all of its images."""
+    from convlab.gui import my_digits_panel
+
+    batches, real_evaluate = [], my_digits_panel.evaluate
+
+    def counting_evaluate(model, x, y, **kwargs):
+        forward = model.forward
+
+        def counted(xb):
+            batches.append(len(xb))
+            time.sleep(0.02)  # a slow network, so shutdown comes mid-way
+            return forward(xb)
+
+        model.forward = counted
+        return real_evaluate(model, x, y, batch_size=50, **kwargs)
+
+    monkeypatch.setattr(my_digits_panel, "evaluate", counting_evaluate)
+    panel = make_panel(tmp_path, tiny_model())
+    x = np.repeat(bar_digit(3)[None, None], 2000, axis=0)
+    y = np.full(2000, 3)
+    panel.set_base_dataset(Dataset("bars", x, y, x, y))
+    panel._measure_test(tiny_model(), "before")
+    qtbot.waitUntil(lambda: len(batches) >= 1, timeout=10000)
+    panel.shutdown()
+    assert not panel.is_measuring()
+    assert len(batches) < 2000 // 50
 
 
 def test_reading_a_repaired_file_keeps_digits_added_meanwhile(make_panel, tmp_path,

@@ -4,12 +4,15 @@ import numpy as np
 
 from convlab.gui.network.view import (
     MosaicItem,
+    NetworkView,
     fit_grid,
     grid_shape,
     mosaic,
     strongest_channels,
     symmetric_levels,
 )
+from convlab.nn.architectures import NAMED_ARCHS, build
+from convlab.nn.functional import softmax
 
 
 def test_mosaic_places_tiles_in_reading_order():
@@ -71,3 +74,57 @@ def test_fit_grid_holds_every_tile_and_uses_the_box():
     rows, cols = fit_grid(64, 3, 3, 260, 125)
     assert cols > rows
     assert fit_grid(64, 3, 3, 125, 125) == (8, 8)
+
+
+def _show(view, model):
+    """Build view's columns for model and fill them, as the controller does."""
+    probe = np.zeros((1, 1, 28, 28), np.float32)
+    outputs = model.activations(probe)
+    view.set_layers(model.layers, [a.shape for a in outputs])
+    view.set_activations(probe, outputs, softmax(outputs[-1].astype(np.float64)))
+    view.set_filters({i + 1: layer.weight.data for i, layer in enumerate(model.layers)
+                      if type(layer).__name__ == "Conv2d"})
+
+
+def _layout_cells(view):
+    """Every item in the view's layout as (kind, [(row, col), ...]), sorted."""
+    return sorted((type(item).__name__, cells)
+                  for item, cells in view.graphics.ci.items.items())
+
+
+def test_set_layers_with_the_same_architecture_reuses_the_columns(qtbot):
+    """New weights for the same layers keep every column's items: only data changes."""
+    view = NetworkView()
+    qtbot.addWidget(view)
+    _show(view, build(NAMED_ARCHS["sample"], np.random.default_rng(0)))
+    maps = [view.column_item(c) for c in range(len(view.columns()))]
+    filters = view.filter_item(1)
+    fresh = build(NAMED_ARCHS["sample"], np.random.default_rng(1))
+    _show(view, fresh)
+    assert [view.column_item(c) for c in range(len(maps))] == maps
+    assert all(a is b for a, b in zip(
+        maps, [view.column_item(c) for c in range(len(maps))], strict=True))
+    assert view.filter_item(1) is filters
+    np.testing.assert_array_equal(view.filter_weights(1), fresh.layers[0].weight.data)
+
+
+def test_changing_the_architecture_lays_out_what_a_new_view_would(qtbot):
+    """After switching between networks of different sizes, the layout holds exactly
+    the items a freshly built view has for the network now shown, with its titles."""
+    view = NetworkView()
+    qtbot.addWidget(view)
+    rng = np.random.default_rng(0)
+    for name in ("deep", "tiny", "sample-bn", "sample"):
+        model = build(NAMED_ARCHS[name], rng)
+        _show(view, model)
+        fresh = NetworkView()
+        qtbot.addWidget(fresh)
+        _show(fresh, model)
+        assert view.columns() == fresh.columns()
+        assert _layout_cells(view) == _layout_cells(fresh)
+        assert view.graphics.minimumWidth() == fresh.graphics.minimumWidth()
+        for col in range(1, len(view.columns())):
+            conv = fresh.filter_item(col) is not None
+            assert (view.filter_item(col) is not None) == conv
+            if conv:
+                assert view.filter_caption(col) == fresh.filter_caption(col)

@@ -1,6 +1,7 @@
 """Filter tweaks on a trained network: switch off, reset, edit, freeze, accuracy."""
 
 import copy
+import time
 
 import numpy as np
 import pytest
@@ -222,6 +223,37 @@ def test_shutdown_joins_a_running_measurement(panel):
     panel.shutdown()
     assert not panel.is_measuring()
     assert not tasks[0].is_running()
+
+
+def test_shutdown_cancels_a_long_measurement(panel, monkeypatch):
+    """shutdown() stops a measurement on many images after the batch under way
+    instead of running both passes to the end."""
+    from convlab.gui.playground import playground_panel
+
+    batches, real_accuracy_on = [], playground_panel.accuracy_on
+
+    def counting_accuracy_on(model, x, y, **kwargs):
+        activations = model.activations
+
+        def counted(xb):
+            batches.append(len(xb))
+            time.sleep(0.02)  # a slow network, so shutdown comes mid-way
+            return activations(xb)
+
+        model.activations = counted
+        return real_accuracy_on(model, x, y, **kwargs)
+
+    monkeypatch.setattr(playground_panel, "accuracy_on", counting_accuracy_on)
+    panel.set_test_data(np.repeat(_digit()[None, None], 10_000, axis=0),
+                        np.full(10_000, 3))
+    panel.open_filter(0, 0)
+    _button(panel, "Measure test accuracy now").click()
+    task = panel._measuring[0]
+    while not batches:
+        time.sleep(0.01)
+    panel.shutdown()
+    assert not task.is_running()
+    assert len(batches) < 2 * 10_000 // 250
 
 
 def test_refresh_model_follows_training_in_the_open_filter(panel, qtbot):

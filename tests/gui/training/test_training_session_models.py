@@ -35,12 +35,39 @@ def test_new_network_while_training_draws_and_saves_the_new_weights(
     controller = window.controller
     train_until_snapshot(qtbot, controller, tiny_dataset)
     window.new_action.trigger()
+    qtbot.waitUntil(lambda: not controller.session.is_running(), timeout=20000)
     QCoreApplication.sendPostedEvents()          # the old run's queued reports
-    assert not controller.session.is_running()
     assert_same_weights(controller.model, controller.view_model)
     path = tmp_path / "new.npz"
     assert controller.save_model(path=str(path))
     assert_same_weights(controller.model, nn.load_model(path).model)
+
+
+def test_new_network_while_training_shows_it_at_once_and_the_old_run_ends(
+        qtbot, window, tiny_dataset):
+    """File > New network mid-run returns before the old run's thread has ended and
+    shows the new network; the old thread then ends without writing the new weights,
+    and the new network stays untrained and unmodified."""
+    controller, session = window.controller, window.controller.session
+    train_until_snapshot(qtbot, controller, tiny_dataset)
+    old = controller.model
+    window.new_action.trigger()
+    new = controller.model
+    assert new is not old and session.model is new
+    assert session.is_running() and session.state == "stopping"  # did not wait
+    assert_same_weights(new, controller.view_model)
+    untouched = {name: value.copy() for name, value in new.state_dict().items()}
+    qtbot.waitUntil(lambda: not session.is_running(), timeout=20000)
+    QCoreApplication.sendPostedEvents()          # the old run's queued reports
+    controller.refresh_now()
+    assert session.state == "idle"
+    for name, value in new.state_dict().items():
+        np.testing.assert_array_equal(value, untouched[name])
+    assert_same_weights(new, controller.view_model)
+    np.testing.assert_array_equal(window.network_view.filter_weights(1),
+                                  new.layers[0].weight.data)
+    assert controller.model_note == "untrained weights"
+    assert not controller.has_unsaved_changes()
 
 
 def test_opening_another_architecture_while_training_shows_it(
