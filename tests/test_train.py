@@ -484,14 +484,17 @@ def test_evaluate_stops_between_batches_once_cancelled():
     """evaluate raises EvaluationCancelled at the first batch boundary after
     cancelled() turns true, without running the remaining batches."""
     x = np.zeros((10, 1, 1, 1), np.float32)
-    model = FixedLogits(np.eye(3))
+    layer = FixedLogits(np.eye(3))
     batches = []
-    model.forward = lambda xb: batches.append(len(xb)) or model._forward(xb, False)[0]
+    forward = layer._forward
+    layer._forward = lambda xb, training: batches.append(len(xb)) or forward(
+        xb, training)
+    model = nn.Sequential(layer)
     with pytest.raises(EvaluationCancelled, match="cancelled"):
         evaluate(model, x, np.zeros(10), batch_size=2,
                  cancelled=lambda: len(batches) >= 2)
     assert batches == [2, 2]
-    assert model.training   # put back in its mode on the way out too
+    assert model.training   # left in its mode on the way out too
 
 
 def test_bundled_model_reads_real_digits(mnist_dir):

@@ -78,14 +78,14 @@ def slow_counted_evaluation(monkeypatch):
     batches, real_evaluate = {"ended": []}, controller_module.evaluate
 
     def counting_evaluate(model, x, y, **kwargs):
-        forward, seen = model.forward, batches.setdefault(model, [])
+        activations, seen = model.activations, batches.setdefault(model, [])
 
         def counted(xb):
             seen.append(len(xb))
             time.sleep(0.02)  # a slow network, so what comes next finds it running
-            return forward(xb)
+            return activations(xb)
 
-        model.forward = counted
+        model.activations = counted
         try:
             return real_evaluate(model, x, y, batch_size=50, **kwargs)
         finally:

@@ -222,19 +222,19 @@ def test_shutdown_cancels_a_test_set_measurement(make_panel, tmp_path, qtbot,
                                                  monkeypatch):
     """shutdown() stops measuring the test set after the batch under way instead of
     reading all of its images."""
-    from convlab.gui import my_digits_panel
+    from convlab.gui.my_digits import panel as my_digits_panel
 
     batches, real_evaluate = [], my_digits_panel.evaluate
 
     def counting_evaluate(model, x, y, **kwargs):
-        forward = model.forward
+        activations = model.activations
 
         def counted(xb):
             batches.append(len(xb))
             time.sleep(0.02)  # a slow network, so shutdown comes mid-way
-            return forward(xb)
+            return activations(xb)
 
-        model.forward = counted
+        model.activations = counted
         return real_evaluate(model, x, y, batch_size=50, **kwargs)
 
     monkeypatch.setattr(my_digits_panel, "evaluate", counting_evaluate)

@@ -228,7 +228,7 @@ def test_shutdown_joins_a_running_measurement(panel):
 def test_shutdown_cancels_a_long_measurement(panel, monkeypatch):
     """shutdown() stops a measurement on many images after the batch under way
     instead of running both passes to the end."""
-    from convlab.gui.playground import playground_panel
+    from convlab.gui.playground import panel as playground_panel
 
     batches, real_accuracy_on = [], playground_panel.accuracy_on
 
