@@ -1,4 +1,7 @@
-"""BackgroundTask: run one slow function (evaluation, download) on its own QThread."""
+"""BackgroundTask: run one slow function (evaluation, download) on its own QThread.
+
+TaskList keeps the tasks one owner has started, so closing the window can join them.
+"""
 
 import traceback
 
@@ -95,3 +98,42 @@ class BackgroundTask(QObject):
     def wait(self):
         """Block until the thread has ended (window closing)."""
         self._thread.wait()
+
+
+class TaskList:
+    """The BackgroundTasks one owner has started, each kept until it has finished.
+
+    start(task) starts it; running() says whether any is still going;
+    cancel_all_and_wait() (window closing) asks each to stop and joins its thread,
+    so Qt never destroys a running thread. A task counts as running until the list
+    has handled its finished: in slots connected to finished before start() it
+    still counts, in slots connected after start() it no longer does.
+    """
+
+    def __init__(self):
+        self._tasks = []
+
+    def start(self, task):
+        """Start task and keep it until it has finished; returns it."""
+        task.finished.connect(lambda: self._forget(task))
+        self._tasks.append(task)
+        task.start()
+        return task
+
+    def running(self):
+        """True while a task started here has not finished."""
+        return bool(self._tasks)
+
+    def cancel_all_and_wait(self):
+        """Ask every task to stop, then block until all their threads have ended."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()  # all at once, so they wind down side by side
+        for task in tasks:
+            task.wait()
+
+    def _forget(self, task):
+        # finished arrives as the thread ends: join it before the task deletes it.
+        task.wait()
+        if task in self._tasks:  # not already dropped by cancel_all_and_wait
+            self._tasks.remove(task)

@@ -40,7 +40,7 @@ from PyQt5.QtWidgets import (
 from convlab.data.my_digits import MyDigits, MyDigitsError
 from convlab.gui.common import dialogs
 from convlab.gui.common.qimage import array_to_pixmap
-from convlab.gui.common.tasks import BackgroundTask
+from convlab.gui.common.tasks import BackgroundTask, TaskList
 from convlab.gui.my_digits.fine_tune import (
     BATCH_SIZE,
     MY_SHARE,
@@ -86,7 +86,7 @@ class MyDigitsPanel(QWidget):
         self._fine_tune = None  # the FineTuneRequest of our run, while it goes
         self._tune_message = ""  # what the last fine-tune did
         self._run = 0  # counts fine-tunes: a late result of an old one is dropped
-        self._tasks = []
+        self._tasks = TaskList()  # test-set measurements in the background
         self._rng = np.random.default_rng(seed)
         self._marks_stale = False  # the gallery's right/wrong marks need a new look
         self._mark_timer = QTimer(self)
@@ -428,7 +428,7 @@ class MyDigitsPanel(QWidget):
 
     def is_measuring(self):
         """True while a test-set measurement runs in the background."""
-        return any(task.is_running() for task in self._tasks)
+        return self._tasks.running()
 
     def result(self, row, column):
         """The text shown for row "mine"|"test" and column "before"|"after"."""
@@ -436,9 +436,7 @@ class MyDigitsPanel(QWidget):
 
     def shutdown(self):
         """Wait for background measurements (the window is closing)."""
-        for task in list(self._tasks):
-            task.wait()
-        self._tasks.clear()
+        self._tasks.cancel_all_and_wait()
 
     # Slots
 
@@ -592,14 +590,7 @@ class MyDigitsPanel(QWidget):
             else None)
         task.failed.connect(lambda message: self.result_labels[key].setText(
             "could not measure"))
-        task.finished.connect(lambda: self._forget(task))
-        self._tasks.append(task)
-        task.start()
-
-    def _forget(self, task):
-        task.wait()
-        if task in self._tasks:
-            self._tasks.remove(task)
+        self._tasks.start(task)
 
     def _show_result(self, key, accuracy):
         self.result_labels[key].setText("—" if accuracy is None else f"{accuracy:.1%}")
