@@ -173,14 +173,3 @@ def mix_for_fine_tuning(store, x_base, y_base, rng, my_share=0.25, base_size=200
     order = rng.permutation(len(y))
     return x[order].astype(np.float32), y[order].astype(np.int64)
 
-
-def accuracy_on(store, predict):
-    """Share of My digits that predict gets right, or None when the store is empty.
-
-    predict: a function from x float32 (N, 1, 28, 28) to scores (N, 10), for example
-    a model's forward in eval mode.
-    """
-    if len(store) == 0:
-        return None
-    scores = predict(store.images[:, None])  # (N, 10)
-    return float(np.mean(np.argmax(scores, axis=1) == store.labels))

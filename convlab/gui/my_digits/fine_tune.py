@@ -1,4 +1,4 @@
-"""Fine-tuning on My digits: the request the panel sends and the accuracy it shows."""
+"""Fine-tuning on My digits: the request the panel sends to the training session."""
 
 from dataclasses import dataclass
 
@@ -17,7 +17,6 @@ TEST_SUBSET = 10_000
 MY_SHARE = 0.25
 BASE_SIZE = 2000
 BATCH_SIZE = 32
-PREDICT_CHUNK = 64  # images per activations() call, to bound memory
 
 
 @dataclass
@@ -58,21 +57,3 @@ def copy_digits(store: MyDigits) -> MyDigits:
         copy.add(image, label)
     return copy
 
-
-def predict_digits(model, images) -> np.ndarray:
-    """The digit the model reads in each image: images (N, 28, 28) -> int64 (N,)."""
-    predictions = [np.zeros(0, np.int64)]
-    for start in range(0, len(images), PREDICT_CHUNK):
-        x = np.asarray(images[start:start + PREDICT_CHUNK], np.float32)[:, None]
-        # activations() runs in evaluation mode and keeps no cache, so the GUI's
-        # copy of the model can be asked at any time.  x: (n, 1, 28, 28)
-        scores = model.activations(x)[-1]  # (n, 10)
-        predictions.append(np.argmax(scores, axis=1))
-    return np.concatenate(predictions)
-
-
-def share_right(predictions, labels) -> float | None:
-    """Fraction of predictions equal to labels, or None when there are none."""
-    if len(labels) == 0:
-        return None
-    return float(np.mean(np.asarray(predictions) == np.asarray(labels)))

@@ -16,7 +16,6 @@ The controller (convlab/gui/controller.py) hosts it::
 
 Signals:
     fine_tune_requested(FineTuneRequest)   start it in the training session
-    my_digits_changed()                    a digit was added or removed, or a file read
     status_changed(str)                    what the last action did, for the status bar
 """
 
@@ -47,12 +46,10 @@ from convlab.gui.my_digits.fine_tune import (
     TEST_SUBSET,
     FineTuneRequest,
     copy_digits,
-    predict_digits,
-    share_right,
 )
 from convlab.gui.my_digits.gallery import MyDigitsGalleryView
 from convlab.gui.training.session import clone_model
-from convlab.train import TrainConfig, evaluate
+from convlab.train import TrainConfig, class_scores, evaluate
 
 PREVIEW = 56
 STEP_SIZES = (("gentle (0.0001)", 1e-4), ("medium (0.0003)", 3e-4),
@@ -69,7 +66,6 @@ class MyDigitsPanel(QWidget):
     """Add the current drawing with a label, see the gallery, fine-tune on it."""
 
     fine_tune_requested = pyqtSignal(object)
-    my_digits_changed = pyqtSignal()
     status_changed = pyqtSignal(str)
 
     def __init__(self, parent=None, seed=None):
@@ -560,7 +556,8 @@ class MyDigitsPanel(QWidget):
         return True
 
     def _read(self, images):
-        return predict_digits(self._model, images).tolist()
+        """The digit the model reads in each of images (N, 28, 28), as a list."""
+        return class_scores(self._model, images[:, None]).argmax(axis=1).tolist()
 
     def _on_mark_timer_timeout(self):
         self._marks_stale = False
@@ -569,10 +566,10 @@ class MyDigitsPanel(QWidget):
             self._predictions = [None] * n
         else:
             self._predictions = self._read(self._store.images)
-        self._changed(stored=False)
+        self._changed()
 
     def _mine_accuracy(self, digits):
-        return share_right(predict_digits(self._model, digits.images), digits.labels)
+        return evaluate(self._model, digits.images[:, None], digits.labels)["accuracy"]
 
     def _measure_test(self, model, column):
         """Measure the test-set row in a background thread (it takes seconds)."""
@@ -599,15 +596,13 @@ class MyDigitsPanel(QWidget):
         return (self._store is not None and len(self._store) > 0
                 and self._model is not None and not self._training)
 
-    def _changed(self, stored=True):
-        """Redraw the gallery; stored: the digits themselves changed."""
+    def _changed(self):
+        """Redraw the gallery and what depends on it."""
         images = self._store.images if self._store is not None else []
         labels = self._store.labels.tolist() if self._store is not None else []
         known = self._model is not None and None not in self._predictions
         self.gallery.set_digits(images, labels, self._predictions if known else None)
         self._update()
-        if stored:
-            self.my_digits_changed.emit()
 
     def _update(self):
         n = self.count()
