@@ -71,6 +71,17 @@ def test_add_and_remove(tmp_path):
     assert len(s) == 1
 
 
+def test_extend_appends_another_stores_digits(store, tmp_path):
+    """extend adds every digit of another store after these, as copies."""
+    other = MyDigits(tmp_path / "other")
+    other.add(_digit(0.9), 8)
+    other.extend(store)
+    np.testing.assert_array_equal(other.labels, [8, 3, 7, 3])
+    np.testing.assert_array_equal(other.images[1:], store.images)
+    store.remove(0)
+    assert len(other) == 4
+
+
 def test_save_leaves_no_temporary_files(store):
     """After a save the folder holds exactly the one .npz."""
     assert [p.name for p in store.folder.iterdir()] == [FILE_NAME]
@@ -192,8 +203,10 @@ def test_save_after_bad_file_sets_it_aside(tmp_path):
     with pytest.raises(MyDigitsError):
         s.load()
     s.add(_digit(0.3), 4)
-    s.save()
-    assert (tmp_path / "my_digits.unreadable-1.npz").read_bytes() == b"garbage"
+    aside = s.save()
+    assert aside == tmp_path / "my_digits.unreadable-1.npz"
+    assert aside.read_bytes() == b"garbage"
+    assert s.save() is None  # the next save has nothing to set aside
     again = MyDigits(tmp_path)
     again.load()
     np.testing.assert_array_equal(again.labels, [4])
