@@ -60,6 +60,11 @@ class MyDigits:
         self._labels.append(int(label))
         return len(self._labels) - 1
 
+    def extend(self, other):
+        """Add every digit of other (another MyDigits) after these, as copies."""
+        for image, label in zip(other.images, other.labels, strict=True):
+            self.add(image, label)
+
     def remove(self, index):
         """Remove the digit at index (negative counts from the end, as for lists)."""
         if not -len(self) <= index < len(self):
@@ -72,12 +77,14 @@ class MyDigits:
 
         The data goes to a temporary file in the same folder and then replaces the old
         file in one step (fileio.write_atomic), so a crash or a full disk never
-        leaves half a file behind.
+        leaves half a file behind. Returns where an unreadable file was moved aside,
+        or None when there was none.
         """
+        aside = None
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if self._unreadable and self.path.exists():
-                self._set_aside()
+                aside = self._set_aside()
             write_atomic(self.path, lambda f: np.savez(
                 f,
                 images=self.images,
@@ -87,6 +94,7 @@ class MyDigits:
         except OSError as err:
             raise self._save_error(err) from err
         self._unreadable = False
+        return aside
 
     def load(self):
         """Replace the digits in memory with those in the file (none if no file).
@@ -112,11 +120,13 @@ class MyDigits:
         return MyDigitsError(f"cannot save My digits to {self.path}: {why}")
 
     def _set_aside(self):
-        """Rename the unreadable file to the first free my_digits.unreadable-K.npz."""
+        """Rename the unreadable file to the first free my_digits.unreadable-K.npz
+        and return that path."""
         k = 1
         while (aside := self.folder / f"my_digits.unreadable-{k}.npz").exists():
             k += 1
         os.replace(self.path, aside)
+        return aside
 
 
 def _read(path):
@@ -173,14 +183,3 @@ def mix_for_fine_tuning(store, x_base, y_base, rng, my_share=0.25, base_size=200
     order = rng.permutation(len(y))
     return x[order].astype(np.float32), y[order].astype(np.int64)
 
-
-def accuracy_on(store, predict):
-    """Share of My digits that predict gets right, or None when the store is empty.
-
-    predict: a function from x float32 (N, 1, 28, 28) to scores (N, 10), for example
-    a model's forward in eval mode.
-    """
-    if len(store) == 0:
-        return None
-    scores = predict(store.images[:, None])  # (N, 10)
-    return float(np.mean(np.argmax(scores, axis=1) == store.labels))

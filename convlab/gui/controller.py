@@ -8,7 +8,6 @@ weights are copied into ``view_model`` at most ~20 times a second.
 """
 
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from convlab.export import ExportError, export_pytorch
 from convlab.fileio import write_text_atomic
 from convlab.gui.common import dialogs
 from convlab.gui.common.tasks import EXPECTED_FAILURES, BackgroundTask
+from convlab.gui.my_digits.presenter import MyDigitsPresenter
 from convlab.gui.network.view import (
     GREY_CMAP,
     PROB_CMAP,
@@ -46,7 +46,7 @@ from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE
 from convlab.gui.training.session import TrainingSession, clone_model
 from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build
 from convlab.nn.functional import softmax
-from convlab.train import EvaluationCancelled, evaluate
+from convlab.train import evaluate
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = REPO / "resources" / "models" / "default.npz"
@@ -145,6 +145,7 @@ class Controller(QObject):
         # New random weights replace trained ones: ask about saving them first.
         self.session.confirm_replace = lambda: self.confirm_discard(
             "replacing them by new random weights")
+        self.my_digits = MyDigitsPresenter(window.my_digits_panel, parent=self)
         self._wire()
 
     def _wire(self):
@@ -190,11 +191,11 @@ class Controller(QObject):
         w.playground_panel.set_command_runner(self.session.submit)
         w.playground_panel.model_edited.connect(self._on_playground_model_edited)
 
-        m = w.my_digits_panel
+        m = self.my_digits
         m.set_storage_folder(
             QStandardPaths.writableLocation(QStandardPaths.AppDataLocation))
         w.digit_key_pressed.connect(m.add_current_input)
-        m.fine_tune_requested.connect(self._on_my_digits_panel_fine_tune_requested)
+        m.fine_tune_requested.connect(self._on_my_digits_fine_tune_requested)
         m.status_changed.connect(self._status)
         s.running_changed.connect(m.set_training_running)
         s.progress.connect(m.set_training_progress)
@@ -274,7 +275,7 @@ class Controller(QObject):
             task.wait()
         self._tasks.clear()
         self.window.playground_panel.shutdown()
-        self.window.my_digits_panel.shutdown()
+        self.my_digits.shutdown()
         self.window.detail_view.close()
 
     # The model
@@ -387,7 +388,7 @@ class Controller(QObject):
         self.window.network_view.set_layers(self.view_model.layers, shapes)
         self._weights_changed = True
         self.window.playground_panel.set_model(self.view_model)
-        self.window.my_digits_panel.set_model(self.view_model)
+        self.my_digits.set_model(self.view_model)
         self.window.evaluation_panel.clear_results()
         self._update_title()
         self.request_refresh()
@@ -490,7 +491,7 @@ class Controller(QObject):
             "Load MNIST first (File > Open dataset folder or Download MNIST).")
         if dataset is not None:
             self.window.playground_panel.set_test_data(dataset.x_test, dataset.y_test)
-        self.window.my_digits_panel.set_base_dataset(dataset)
+        self.my_digits.set_base_dataset(dataset)
         self._update_data_note()
         self._evaluate_if_needed()
 
@@ -566,7 +567,7 @@ class Controller(QObject):
         self.window.input_panel.set_source_text(text)
         self.session.set_probe(image)
         self.window.playground_panel.set_input_image(image)
-        self.window.my_digits_panel.set_current_input(image)
+        self.my_digits.set_current_input(image)
         self.request_refresh()
 
     # Drawing the views
@@ -675,19 +676,16 @@ class Controller(QObject):
         if running is not None:
             running.cancel()  # about a network or data no longer shown
         model = clone_model(source)
-        # Set by shutdown (task.cancel): evaluate stops at the next batch.
-        cancelled = threading.Event()
+        # task.cancel() (shutdown, a newer evaluation) stops it at the next batch.
         task = BackgroundTask(
             lambda report: evaluate(model, dataset.x_test, dataset.y_test,
-                                    cancelled=cancelled.is_set),
-            self, on_cancel=cancelled.set,
-            expected=(*EXPECTED_FAILURES, EvaluationCancelled))
+                                    cancelled=task.is_cancelled), self)
         task.evaluates = (source, dataset)
         panel = self.window.evaluation_panel
         panel.set_running(True, f"Evaluating {len(dataset.x_test)} test images…")
         task.succeeded.connect(lambda result: self._on_evaluation_succeeded(
             result, source, dataset))
-        task.failed.connect(lambda message: None if cancelled.is_set() else
+        task.failed.connect(lambda message: None if task.is_cancelled() else
                             self._message("error", "Evaluation failed", message))
 
         def on_finished():
@@ -856,14 +854,14 @@ class Controller(QObject):
     def _on_playground_model_edited(self):
         self._snapshot_outputs = None  # the edit changed the weights they came from
         self._weights_changed = True
-        self.window.my_digits_panel.refresh_predictions()
+        self.my_digits.refresh_predictions()
         self.request_refresh()
 
     def _on_training_panel_run_requested(self, request):
         self._training_data = training_data_name(request.data_source)
         self._update_data_note()
 
-    def _on_my_digits_panel_fine_tune_requested(self, request):
+    def _on_my_digits_fine_tune_requested(self, request):
         self._training_data = None  # fine-tuning mixes in the loaded dataset
         self._update_data_note()
         self.window.training_panel.reset_curves()  # a fresh run on the curves

@@ -16,10 +16,10 @@ from convlab.data.my_digits import (
     FILE_NAME,
     MyDigits,
     MyDigitsError,
-    accuracy_on,
     mix_for_fine_tuning,
 )
 from convlab.data.synthetic import generate_digits
+from convlab.train import evaluate
 
 
 def _digit(value):
@@ -69,6 +69,17 @@ def test_add_and_remove(tmp_path):
     with pytest.raises(ValueError, match="0-9"):
         s.add(_digit(0.5), 10)
     assert len(s) == 1
+
+
+def test_extend_appends_another_stores_digits(store, tmp_path):
+    """extend adds every digit of another store after these, as copies."""
+    other = MyDigits(tmp_path / "other")
+    other.add(_digit(0.9), 8)
+    other.extend(store)
+    np.testing.assert_array_equal(other.labels, [8, 3, 7, 3])
+    np.testing.assert_array_equal(other.images[1:], store.images)
+    store.remove(0)
+    assert len(other) == 4
 
 
 def test_save_leaves_no_temporary_files(store):
@@ -192,8 +203,10 @@ def test_save_after_bad_file_sets_it_aside(tmp_path):
     with pytest.raises(MyDigitsError):
         s.load()
     s.add(_digit(0.3), 4)
-    s.save()
-    assert (tmp_path / "my_digits.unreadable-1.npz").read_bytes() == b"garbage"
+    aside = s.save()
+    assert aside == tmp_path / "my_digits.unreadable-1.npz"
+    assert aside.read_bytes() == b"garbage"
+    assert s.save() is None  # the next save has nothing to set aside
     again = MyDigits(tmp_path)
     again.load()
     np.testing.assert_array_equal(again.labels, [4])
@@ -280,13 +293,6 @@ def test_mix_oversamples_my_digits(store):
     np.testing.assert_array_equal(np.unique(y[mine]), [3, 7])
 
 
-def test_accuracy_on_my_digits(store):
-    """accuracy_on compares the arg-max of the scores with the stored labels."""
-    always_three = lambda x: np.eye(10)[np.full(len(x), 3)]  # noqa: E731
-    assert accuracy_on(store, always_three) == pytest.approx(2 / 3)
-    assert accuracy_on(MyDigits(store.folder / "empty"), always_three) is None
-
-
 def test_fine_tuning_raises_accuracy_on_my_digits(tmp_path):
     """Fine-tuning on the mix teaches a model a handwriting it misread before."""
     rng = np.random.default_rng(0)
@@ -300,10 +306,10 @@ def test_fine_tuning_raises_accuracy_on_my_digits(tmp_path):
     store = MyDigits(tmp_path)
     for image, label in zip(mine[:, :, ::-1], labels, strict=True):
         store.add(image, label)
-    before = accuracy_on(store, model.forward)
+    before = evaluate(model, store.images[:, None], store.labels)["accuracy"]
 
     x, y = mix_for_fine_tuning(store, x_base, y_base, rng, my_share=0.3, base_size=700)
     fit(model, x, y, rng, epochs=5)
-    after = accuracy_on(store, model.forward)
+    after = evaluate(model, store.images[:, None], store.labels)["accuracy"]
     assert after >= before + 0.3
     assert after >= 0.8

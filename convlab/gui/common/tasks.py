@@ -1,12 +1,18 @@
-"""BackgroundTask: run one slow function (evaluation, download) on its own QThread."""
+"""BackgroundTask: run one slow function (evaluation, download) on its own QThread.
 
+TaskList keeps the tasks one owner has started, so closing the window can join them.
+"""
+
+import threading
 import traceback
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
+from convlab.train import EvaluationCancelled
+
 # Failures that happen in normal use (no network, a bad file, a cancel): the message
 # says it all, so the terminal stays quiet.
-EXPECTED_FAILURES = (OSError, ValueError)
+EXPECTED_FAILURES = (OSError, ValueError, EvaluationCancelled)
 
 
 class _TaskWorker(QObject):
@@ -57,6 +63,7 @@ class BackgroundTask(QObject):
     def __init__(self, fn, parent=None, on_cancel=None, expected=EXPECTED_FAILURES):
         super().__init__(parent)
         self._on_cancel = on_cancel
+        self._cancelled = threading.Event()
         self._thread = QThread()
         self._worker = _TaskWorker(fn, tuple(expected))
         self._worker.moveToThread(self._thread)
@@ -84,9 +91,16 @@ class BackgroundTask(QObject):
         self._thread.start()
 
     def cancel(self):
-        """Ask fn to stop early if it knows how (on_cancel); else it runs to the end."""
+        """Ask fn to stop early: is_cancelled() turns true and on_cancel runs. A fn
+        that checks neither runs to the end."""
+        self._cancelled.set()
         if self._on_cancel is not None:
             self._on_cancel()
+
+    def is_cancelled(self):
+        """True once cancel() was called; fn may poll it from its thread, e.g.
+        ``evaluate(..., cancelled=task.is_cancelled)``."""
+        return self._cancelled.is_set()
 
     def is_running(self):
         """True until the thread has ended."""
@@ -95,3 +109,42 @@ class BackgroundTask(QObject):
     def wait(self):
         """Block until the thread has ended (window closing)."""
         self._thread.wait()
+
+
+class TaskList:
+    """The BackgroundTasks one owner has started, each kept until it has finished.
+
+    start(task) starts it; running() says whether any is still going;
+    cancel_all_and_wait() (window closing) asks each to stop and joins its thread,
+    so Qt never destroys a running thread. A task counts as running until the list
+    has handled its finished: in slots connected to finished before start() it
+    still counts, in slots connected after start() it no longer does.
+    """
+
+    def __init__(self):
+        self._tasks = []
+
+    def start(self, task):
+        """Start task and keep it until it has finished; returns it."""
+        task.finished.connect(lambda: self._forget(task))
+        self._tasks.append(task)
+        task.start()
+        return task
+
+    def running(self):
+        """True while a task started here has not finished."""
+        return bool(self._tasks)
+
+    def cancel_all_and_wait(self):
+        """Ask every task to stop, then block until all their threads have ended."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()  # all at once, so they wind down side by side
+        for task in tasks:
+            task.wait()
+
+    def _forget(self, task):
+        # finished arrives as the thread ends: join it before the task deletes it.
+        task.wait()
+        if task in self._tasks:  # not already dropped by cancel_all_and_wait
+            self._tasks.remove(task)

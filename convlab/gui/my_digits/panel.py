@@ -1,31 +1,22 @@
-"""MyDigitsPanel: label your own drawings, keep them, and fine-tune the network on them.
+"""MyDigitsPanel: the My digits tab's widgets; MyDigitsPresenter drives them.
 
-The controller (convlab/gui/controller.py) hosts it::
-
-    panel.set_storage_folder(path)      # user data folder, holds my_digits.npz
-    panel.set_model(view_model)         # the GUI's copy of the network
-    panel.set_base_dataset(dataset)     # a sources.Dataset or None (built-in digits)
-    panel.set_current_input(x)          # (28, 28) in [0, 1], or None when nothing drawn
-    panel.add_current_input(label)      # the window's digit keys 0-9 call this
-    session.running_changed.connect(panel.set_training_running)
-    session.progress.connect(panel.set_training_progress)
-    panel.fine_tune_requested.connect(
-        lambda request: session.start_trainer(
-            lambda: request.build_trainer(session.model)))
-    window closing: panel.shutdown()    # stops and joins the test-set measurement
+It shows the drawing to add, the gallery of the student's digits, what went wrong
+with their file, and the fine-tuning settings, progress and before/after table, as
+the presenter tells it (the show_* slots). It decides nothing itself: each click
+becomes one of the signals below.
 
 Signals:
-    fine_tune_requested(FineTuneRequest)   start it in the training session
-    my_digits_changed()                    a digit was added or removed, or a file read
-    status_changed(str)                    what the last action did, for the status bar
+    label_chosen(int)             add the drawing as this digit (a label button)
+    remove_requested(list)        remove the digits at these gallery positions
+    set_aside_requested()         put the unreadable file aside and start anew
+    reload_requested()            read the file again
+    save_again_requested()        try saving once more
+    tune_requested(int, float)    fine-tune for these epochs at this learning rate
+    shown()                       the panel came on screen
 """
 
-import threading
-
-import numpy as np
-from PyQt5.QtCore import Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (
-    QApplication,
     QComboBox,
     QFrame,
     QGridLayout,
@@ -39,22 +30,10 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from convlab.data.my_digits import MyDigits, MyDigitsError
 from convlab.gui.common import dialogs
 from convlab.gui.common.qimage import array_to_pixmap
-from convlab.gui.common.tasks import EXPECTED_FAILURES, BackgroundTask
-from convlab.gui.my_digits.fine_tune import (
-    BATCH_SIZE,
-    MY_SHARE,
-    TEST_SUBSET,
-    FineTuneRequest,
-    copy_digits,
-    predict_digits,
-    share_right,
-)
 from convlab.gui.my_digits.gallery import MyDigitsGalleryView
-from convlab.gui.training.session import clone_model
-from convlab.train import EvaluationCancelled, TrainConfig, evaluate
+from convlab.lab.my_digits import MY_SHARE, TEST_SUBSET, percent
 
 PREVIEW = 56
 STEP_SIZES = (("gentle (0.0001)", 1e-4), ("medium (0.0003)", 3e-4),
@@ -62,7 +41,7 @@ STEP_SIZES = (("gentle (0.0001)", 1e-4), ("medium (0.0003)", 3e-4),
 DEFAULT_STEP = 1
 DEFAULT_EPOCHS = 3
 MAX_EPOCHS = 30
-MARK_DELAY_MS = 150  # calls to refresh_predictions within this become one
+PROGRESS_STEPS = 1000  # the progress bar's range
 ROWS = ("mine", "test")
 COLUMNS = ("before", "after")
 
@@ -70,37 +49,19 @@ COLUMNS = ("before", "after")
 class MyDigitsPanel(QWidget):
     """Add the current drawing with a label, see the gallery, fine-tune on it."""
 
-    fine_tune_requested = pyqtSignal(object)
-    my_digits_changed = pyqtSignal()
-    status_changed = pyqtSignal(str)
+    label_chosen = pyqtSignal(int)
+    remove_requested = pyqtSignal(list)
+    set_aside_requested = pyqtSignal()
+    reload_requested = pyqtSignal()
+    save_again_requested = pyqtSignal()
+    tune_requested = pyqtSignal(int, float)
+    shown = pyqtSignal()
 
-    def __init__(self, parent=None, seed=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("MyDigitsPanel")
-        self._store = None  # MyDigits once a folder is set
-        self._predictions = []  # digit the model reads in each stored image
-        self._model = None
-        self._dataset = None
-        self._input = None  # (28, 28) float32, or None when nothing is drawn
-        self._load_error = None  # why the file could not be read (it is left alone)
-        self._save_error = None  # why the last save failed (digits stay in memory)
-        self._training = False  # a run of the training session is going
-        self._fine_tune = None  # the FineTuneRequest of our run, while it goes
-        self._tune_message = ""  # what the last fine-tune did
-        self._run = 0  # counts fine-tunes: a late result of an old one is dropped
-        self._tasks = []
-        self._rng = np.random.default_rng(seed)
-        self._marks_stale = False  # the gallery's right/wrong marks need a new look
-        self._mark_timer = QTimer(self)
-        self._mark_timer.setSingleShot(True)
-        self._mark_timer.setInterval(MARK_DELAY_MS)
-        self._mark_timer.timeout.connect(self._on_mark_timer_timeout)
         self._build()
-        app = QApplication.instance()
-        if app is not None:
-            # Never let Qt destroy a measuring thread at exit.
-            app.aboutToQuit.connect(self.shutdown)
-        self._update()
+        self.show_file_warning(None, unreadable=False)
 
     def _build(self):
         add_box = QGroupBox("Add your drawing")
@@ -130,7 +91,7 @@ class MyDigitsPanel(QWidget):
             )
             button.setMinimumWidth(34)
             button.clicked.connect(
-                lambda _=False, d=digit: self._on_label_button_clicked(d))
+                lambda _=False, d=digit: self.label_chosen.emit(d))
             buttons.addWidget(button)
             self.label_buttons.append(button)
         buttons.addStretch(1)
@@ -160,21 +121,21 @@ class MyDigitsPanel(QWidget):
             "Rename the unreadable file to my_digits.unreadable-N.npz (it is never "
             "deleted, so nothing is lost) and save your digits to a fresh file."
         )
-        self.start_new_button.clicked.connect(self._on_start_new_button_clicked)
+        self.start_new_button.clicked.connect(self.set_aside_requested)
         self.reload_button = QPushButton("Read the file again")
         self.reload_button.setAccessibleName("Read the My digits file again")
         self.reload_button.setToolTip(
             "Try the file once more, for example after restoring a backup copy. The "
             "digits you added meanwhile are kept and added to those in the file."
         )
-        self.reload_button.clicked.connect(self._on_reload_button_clicked)
+        self.reload_button.clicked.connect(self.reload_requested)
         self.save_again_button = QPushButton("Try saving again")
         self.save_again_button.setAccessibleName("Try saving My digits again")
         self.save_again_button.setToolTip(
             "Save your digits once more, for example after freeing disk space or "
             "making the folder writable."
         )
-        self.save_again_button.clicked.connect(self._on_save_again_button_clicked)
+        self.save_again_button.clicked.connect(self.save_again_requested)
         fixes = QHBoxLayout()
         for button in (self.start_new_button, self.reload_button,
                        self.save_again_button):
@@ -190,7 +151,8 @@ class MyDigitsPanel(QWidget):
         self.summary.setAccessibleName("Your digits the network reads right")
         self.gallery = MyDigitsGalleryView()
         self.gallery.remove_requested.connect(self._on_gallery_remove_requested)
-        self.gallery.itemSelectionChanged.connect(self._update)
+        self.gallery.itemSelectionChanged.connect(
+            self._on_gallery_item_selection_changed)
         self.remove_button = QPushButton("Remove selected")
         self.remove_button.setAccessibleName("Remove selected digits")
         self.remove_button.setToolTip(
@@ -203,6 +165,10 @@ class MyDigitsPanel(QWidget):
         self.location.setObjectName("Caption")
         self.location.setAccessibleName("Where My digits are kept")
         self.location.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.location.setToolTip(
+            "My digits are one file in your user data folder, rewritten in one step "
+            "each time you add or remove a drawing, so a crash never leaves half a "
+            "file.")
         under = QHBoxLayout()
         under.addWidget(self.remove_button)
         under.addWidget(self.location, 1)
@@ -245,7 +211,7 @@ class MyDigitsPanel(QWidget):
         )
         self.fine_tune_button.clicked.connect(self._on_fine_tune_button_clicked)
         self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
+        self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.setAccessibleName("Fine-tuning progress")
         self.progress.setValue(0)
         self.progress.setFormat("not started")
@@ -285,7 +251,7 @@ class MyDigitsPanel(QWidget):
             title.setToolTip(row_tips[row_key])
             results.addWidget(title, r, 0)
             for c, column_key in enumerate(COLUMNS, start=1):
-                value = QLabel("—")
+                value = QLabel(percent(None))
                 value.setAccessibleName(f"{row_titles[row_key]} {column_key}")
                 value.setToolTip(row_tips[row_key])
                 results.addWidget(value, r, c)
@@ -304,375 +270,86 @@ class MyDigitsPanel(QWidget):
         layout.addWidget(self.gallery_box, 1)
         layout.addWidget(tune_box)
 
-    # Setter slots
+    # What the presenter shows
 
-    def set_storage_folder(self, folder):
-        """Keep My digits in folder (my_digits.npz) and show the ones already there."""
-        self._store = MyDigits(folder)
-        self._save_error = None
-        try:
-            self._store.load()
-            self._load_error = None
-        except MyDigitsError as exc:
-            # The store starts empty in memory and, having failed to load, will not
-            # overwrite the file: we also do not save until the student chooses.
-            self._load_error = str(exc)
-            dialogs.show_message(
-                self, "error", "My digits could not be read",
-                f"{exc}\n\nThe file was not changed or deleted. New drawings are kept "
-                "in memory until you choose what to do in the My digits tab.")
-        self.location.setText(f"Kept in {self._store.path}")
-        self.location.setToolTip(
-            "My digits are one file in your user data folder, rewritten in one step "
-            "each time you add or remove a drawing, so a crash never leaves half a "
-            "file.")
-        self._predictions = [None] * len(self._store)
-        self._changed()
-        self.refresh_predictions()
-
-    def set_model(self, model):
-        """The network whose answers the gallery marks (the GUI's copy); when only
-        its weights change in place, call refresh_predictions() instead."""
-        if self._fine_tune is not None:
-            # A new network replaced the one being fine-tuned: its "after" would
-            # compare two different networks.
-            self._fine_tune = None
-            self._tune_message = ("The network was replaced, so the fine-tuning "
-                                  "comparison was abandoned.")
-        self._model = model
-        self.refresh_predictions()
-
-    def set_base_dataset(self, dataset):
-        """The digits mixed in when fine-tuning and used for the test-set row."""
-        self._dataset = dataset
-        self._update()
-
-    def set_current_input(self, image):
-        """The current preprocessed drawing (28, 28) in [0, 1], or None."""
-        if image is None or not np.any(image):
-            self._input = None
+    def show_preview(self, image):
+        """The drawing that a label would add, (28, 28) in [0, 1], or None."""
+        if image is None:
             self.preview.clear()
             self.preview.setText("empty")
         else:
-            self._input = np.array(image, dtype=np.float32)
-            self.preview.setPixmap(array_to_pixmap(self._input, PREVIEW))
+            self.preview.setPixmap(array_to_pixmap(image, PREVIEW))
 
-    def set_training_running(self, running):
-        """A training run started (True) or ended (False); ours or the student's."""
-        self._training = bool(running)
-        if running and self._fine_tune is not None:
-            self.progress.setValue(0)
-            self.progress.setFormat("starting…")
-        if not running:
-            # The controller copies the final weights into the GUI's model in its own
-            # slot for the same event; look at the model once that has happened.
-            QTimer.singleShot(0, self._on_training_ended)
-        self._update()
+    def show_add_status(self, text):
+        """What happened to the last drawing."""
+        self.add_status.setText(text)
 
-    def refresh_predictions(self):
-        """Mark the gallery again after the model's weights changed in place.
+    def show_location(self, path):
+        """The file My digits are kept in."""
+        self.location.setText(f"Kept in {path}")
 
-        Reading every drawing costs a forward pass each, so it waits until the panel
-        is on screen and many calls in a row (kernel edits) become one.
-        """
-        self._marks_stale = True
-        if self.isVisible():
-            self._mark_timer.start()
+    def show_digits(self, images, labels, predictions):
+        """The gallery: images (N, 28, 28), labels (N,), predictions (N,) or None."""
+        self.gallery.set_digits(images, labels, predictions)
+        self._on_gallery_item_selection_changed()
 
-    def showEvent(self, event):
-        super().showEvent(event)
-        if self._marks_stale:
-            self._mark_timer.start()
+    def scroll_to_newest(self):
+        """Bring the last thumbnail (the digit just added) into view."""
+        self.gallery.scrollToBottom()
 
-    def set_training_progress(self, progress):
-        """Show a TrainingProgress of our fine-tuning run in the progress bar."""
-        if self._fine_tune is None:
-            return
-        self.progress.setValue(round(1000 * progress.fraction))
-        self.progress.setFormat(f"%p%  step {progress.step}/{progress.total_steps}  "
-                                f"loss {progress.losses[-1]:.3f}")
+    def show_summary(self, count, text):
+        """How many digits there are and what the network makes of them."""
+        self.gallery_box.setTitle(f"My digits ({count})")
+        self.summary.setText(text)
 
-    # Actions
+    def show_file_warning(self, text, unreadable):
+        """Why My digits cannot be read or saved (None: all is well) with the fixes
+        that apply: set aside or read again for an unreadable file, else save again."""
+        self.warning.setVisible(text is not None)
+        if text is not None:
+            self.warning_text.setText(text)
+        self.start_new_button.setVisible(unreadable)
+        self.reload_button.setVisible(unreadable)
+        self.save_again_button.setVisible(text is not None and not unreadable)
 
-    def add_current_input(self, label):
-        """Add the current drawing as digit label; False (and says why) if not."""
-        if self._input is None:
-            self._tell("Nothing drawn: draw a digit on the canvas first, then "
-                       "press its key.")
-            return False
-        if self._store is None:
-            self._tell("My digits has no folder to live in yet.")
-            return False
-        self._store.add(self._input, label)
-        self._predictions.append(self._read(self._input[None])[0]
-                                 if self._model is not None else None)
-        saved = self._save()
-        count = len(self._store)
-        self._tell(
-            f"Added your drawing as a {label}. My digits holds {count} drawing"
-            f"{'s' if count != 1 else ''}"
-            + ("." if saved else ", in memory only (see the My digits tab)."))
-        self._changed()
-        self.gallery.scrollToBottom()  # the new drawing is the last thumbnail
-        return True
+    def show_tune_state(self, enabled, hint):
+        """Whether Fine-tune can be pressed, and what to know about it now."""
+        self.fine_tune_button.setEnabled(enabled)
+        self.tune_status.setText(hint)
 
-    def remove(self, indices):
-        """Remove the digits at these gallery positions and save."""
-        for index in sorted(set(indices), reverse=True):
-            self._store.remove(index)
-            del self._predictions[index]
-        self._save()
-        self._changed()
+    def show_progress(self, fraction, text):
+        """The fine-tuning run's progress, 0..1; %p% in text is the percentage."""
+        self.progress.setValue(round(PROGRESS_STEPS * fraction))
+        self.progress.setFormat(text)
 
-    def count(self):
-        """How many digits My digits holds (in memory)."""
-        return 0 if self._store is None else len(self._store)
+    def clear_results(self):
+        """Empty the before/after table."""
+        for row in ROWS:
+            for column in COLUMNS:
+                self.show_result(row, column, percent(None))
 
-    def is_measuring(self):
-        """True while a test-set measurement runs in the background."""
-        return any(task.is_running() for task in self._tasks)
+    def show_result(self, row, column, text):
+        """Show text for row "mine"|"test" and column "before"|"after"."""
+        self.result_labels[row, column].setText(text)
 
-    def result(self, row, column):
-        """The text shown for row "mine"|"test" and column "before"|"after"."""
-        return self.result_labels[row, column].text()
-
-    def shutdown(self):
-        """Stop background measurements and wait for them (the window is closing)."""
-        for task in self._tasks:
-            task.cancel()
-        for task in list(self._tasks):
-            task.wait()
-        self._tasks.clear()
+    def show_problem(self, kind, title, text):
+        """A message box about My digits' file ("error" or "warning")."""
+        dialogs.show_message(self, kind, title, text)
 
     # Slots
 
-    def _on_label_button_clicked(self, digit):
-        self.add_current_input(digit)
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.shown.emit()
 
     def _on_gallery_remove_requested(self):
-        self.remove(self.gallery.selected_indices())
+        self.remove_requested.emit(self.gallery.selected_indices())
 
     def _on_remove_button_clicked(self):
-        self.remove(self.gallery.selected_indices())
+        self.remove_requested.emit(self.gallery.selected_indices())
 
-    def _on_start_new_button_clicked(self):
-        # MyDigits.save() renames the unreadable file before writing a new one.
-        folder = self._store.folder
-        before = set(folder.glob("my_digits.unreadable-*.npz"))
-        self._load_error = None
-        if self._save():
-            aside = sorted(set(folder.glob("my_digits.unreadable-*.npz")) - before)
-            name = aside[0].name if aside else "my_digits.unreadable-N.npz"
-            self._tell(f"The damaged file was kept as {name}; My digits starts anew "
-                       "with the drawings shown.")
-        self._update()
-
-    def _on_reload_button_clicked(self):
-        fresh = MyDigits(self._store.folder)
-        try:
-            fresh.load()
-        except MyDigitsError as exc:
-            self._load_error = str(exc)
-            dialogs.show_message(self, "error", "My digits still cannot be read",
-                                 f"{exc}\n\nThe file was not changed or deleted.")
-            self._update()
-            return
-        added_meanwhile = len(self._store)
-        for image, label in zip(self._store.images, self._store.labels, strict=True):
-            fresh.add(image, label)
-        self._store, self._load_error = fresh, None
-        if added_meanwhile:
-            self._save()
-        self._predictions = [None] * len(self._store)
-        self._changed()
-        self.refresh_predictions()
-
-    def _on_save_again_button_clicked(self):
-        self._save()
-        self._update()
-
-    def _on_fine_tune_button_clicked(self):
-        if not self._can_fine_tune():
-            return
-        self._run += 1
-        digits = copy_digits(self._store)
-        base = None if self._dataset is None else (self._dataset.x_train,
-                                                   self._dataset.y_train)
-        config = TrainConfig(
-            epochs=self.epochs.value(), batch_size=BATCH_SIZE,
-            lr=self.step_size.currentData(), optimizer="adam", val_fraction=0.0,
-            seed=int(self._rng.integers(2**31)))
-        request = FineTuneRequest(digits, base, config)
-        for key in self.result_labels:
-            self._show_result(key, None)
-        self._show_result(("mine", "before"), self._mine_accuracy(digits))
-        # Copy the weights now: once the run starts, snapshots keep changing them.
-        before = clone_model(self._model)
-        self._fine_tune = request
-        self.fine_tune_requested.emit(request)
-        if not self._training:
-            self._fine_tune = None
-            self._tune_message = ("Fine-tuning did not start: another training run "
-                                  "may be going. Stop it in the Training tab first.")
-            self._update()
-            return
-        self._measure_test(before, "before")
-        self._tune_message = (
-            f"Fine-tuning on {len(digits)} digits of yours and base digits…"
-            if base is not None else
-            f"Fine-tuning on {len(digits)} digits of yours and generated digits…")
-        self._update()
-
-    def _on_training_ended(self):
-        request, self._fine_tune = self._fine_tune, None
-        if request is None or self._model is None:
-            self.refresh_predictions()
-            return
-        after = self._mine_accuracy(request.digits)
-        self._show_result(("mine", "after"), after)
-        self._measure_test(clone_model(self._model), "after")
-        # The last progress report of a run that was stopped early is below 100%.
-        finished = self.progress.value() >= self.progress.maximum()
-        self.progress.setFormat("done" if finished else "stopped at %p%")
-        self._tune_message = (
-            f"Fine-tuning ended. Your digits: {self.result('mine', 'before')} "
-            f"before, {self.result('mine', 'after')} after.")
-        self._update()
-        self.refresh_predictions()
-
-    # Helpers
-
-    def _tell(self, text):
-        """Say what happened here and to the window (digit keys work from any tab)."""
-        self.add_status.setText(text)
-        self.status_changed.emit(text)
-
-    def _save(self):
-        """Write the store; on failure say why once and keep the digits in memory."""
-        if self._load_error is not None:
-            return False  # the student has not yet chosen what to do with the file
-        try:
-            self._store.save()
-        except MyDigitsError as exc:
-            if self._save_error is None:
-                dialogs.show_message(
-                    self, "warning", "My digits not saved",
-                    f"{exc}\n\nYour drawings are kept while ConvLab stays open; each "
-                    "new one tries to save again.")
-            self._save_error = str(exc)
-            self._update()
-            return False
-        self._save_error = None
-        return True
-
-    def _read(self, images):
-        return predict_digits(self._model, images).tolist()
-
-    def _on_mark_timer_timeout(self):
-        self._marks_stale = False
-        n = self.count()
-        if self._model is None or n == 0:
-            self._predictions = [None] * n
-        else:
-            self._predictions = self._read(self._store.images)
-        self._changed(stored=False)
-
-    def _mine_accuracy(self, digits):
-        return share_right(predict_digits(self._model, digits.images), digits.labels)
-
-    def _measure_test(self, model, column):
-        """Measure the test-set row in a background thread (it takes seconds)."""
-        key = ("test", column)
-        if self._dataset is None:
-            self.result_labels[key].setText("no test set")
-            return
-        x = self._dataset.x_test[:TEST_SUBSET]
-        y = self._dataset.y_test[:TEST_SUBSET]
-        self.result_labels[key].setText("measuring…")
-        run = self._run
-        cancelled = threading.Event()  # set by shutdown, through task.cancel
-        task = BackgroundTask(
-            lambda report: evaluate(model, x, y,
-                                    cancelled=cancelled.is_set)["accuracy"],
-            self, on_cancel=cancelled.set,
-            expected=(*EXPECTED_FAILURES, EvaluationCancelled))
-        task.succeeded.connect(
-            lambda accuracy: self._show_result(key, accuracy) if run == self._run
-            else None)
-        task.failed.connect(lambda message: self.result_labels[key].setText(
-            "could not measure"))
-        task.finished.connect(lambda: self._forget(task))
-        self._tasks.append(task)
-        task.start()
-
-    def _forget(self, task):
-        task.wait()
-        if task in self._tasks:
-            self._tasks.remove(task)
-
-    def _show_result(self, key, accuracy):
-        self.result_labels[key].setText("—" if accuracy is None else f"{accuracy:.1%}")
-
-    def _can_fine_tune(self):
-        return (self._store is not None and len(self._store) > 0
-                and self._model is not None and not self._training)
-
-    def _changed(self, stored=True):
-        """Redraw the gallery; stored: the digits themselves changed."""
-        images = self._store.images if self._store is not None else []
-        labels = self._store.labels.tolist() if self._store is not None else []
-        known = self._model is not None and None not in self._predictions
-        self.gallery.set_digits(images, labels, self._predictions if known else None)
-        self._update()
-        if stored:
-            self.my_digits_changed.emit()
-
-    def _update(self):
-        n = self.count()
-        self.gallery_box.setTitle(f"My digits ({n})")
-        if n == 0:
-            self.summary.setText("No digits yet: draw one and press its key.")
-        elif self._model is None or None in self._predictions:
-            self.summary.setText(f"{n} labelled drawing{'s' if n != 1 else ''}.")
-        else:
-            right = sum(p == label for p, label in
-                        zip(self._predictions, self._store.labels, strict=True))
-            self.summary.setText(
-                f"The network reads {right} of your {n} digits right ({right / n:.0%})."
-                " Under each: your label → what the network reads. Red ones it gets "
-                "wrong: those are what fine-tuning can fix."
-                + (" Marks update when training ends." if self._training else ""))
+    def _on_gallery_item_selection_changed(self):
         self.remove_button.setEnabled(bool(self.gallery.selectedItems()))
 
-        if self._load_error is not None:
-            self.warning_text.setText(
-                f"<b>My digits could not be read.</b> {self._load_error}<br>The file "
-                "is left untouched. New drawings stay in memory only until you choose:")
-        elif self._save_error is not None:
-            self.warning_text.setText(
-                f"<b>My digits are not saved.</b> {self._save_error}<br>Your drawings "
-                "are kept while ConvLab stays open.")
-        self.warning.setVisible(self._load_error is not None
-                                or self._save_error is not None)
-        self.start_new_button.setVisible(self._load_error is not None)
-        self.reload_button.setVisible(self._load_error is not None)
-        self.save_again_button.setVisible(self._load_error is None
-                                          and self._save_error is not None)
-
-        self.fine_tune_button.setEnabled(self._can_fine_tune())
-        self.tune_status.setText(self._tune_hint())
-
-    def _tune_hint(self):
-        """What the student should know about fine-tuning right now."""
-        if self._training and self._fine_tune is None:
-            return "Training is running; fine-tune when it ends."
-        if self._tune_message:
-            return self._tune_message
-        if self.count() == 0:
-            return "Add some digits first."
-        if self._model is None:
-            return "No network yet."
-        if self._dataset is None:
-            return ("No dataset loaded: your digits will be mixed with built-in "
-                    "generated digits.")
-        return ""
+    def _on_fine_tune_button_clicked(self):
+        self.tune_requested.emit(self.epochs.value(), self.step_size.currentData())

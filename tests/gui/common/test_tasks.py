@@ -1,6 +1,8 @@
-"""Background tasks: finished tasks are released, repeated evaluations stay flat."""
+"""Background tasks: finished tasks are released, repeated evaluations stay flat,
+a TaskList keeps and joins the running ones."""
 
 import gc
+import threading
 import tracemalloc
 import weakref
 
@@ -8,7 +10,7 @@ import numpy as np
 from PyQt5.QtCore import QCoreApplication, QEvent
 
 from convlab.data.sources import Dataset
-from convlab.gui.common.tasks import BackgroundTask
+from convlab.gui.common.tasks import BackgroundTask, TaskList
 
 
 def release_deleted(qtbot):
@@ -67,3 +69,26 @@ def test_twenty_evaluations_keep_memory_flat(qtbot, window):
     assert grown < 150e6, f"memory grew by {grown / 1e6:.0f} MB"
     assert [r for r in refs if r() is not None] == []
     assert controller._tasks == []
+
+
+def test_task_list_counts_a_task_until_it_has_finished(qtbot):
+    """TaskList.running() is True while a started task runs and False once it ends."""
+    release = threading.Event()
+    tasks = TaskList()
+    task = tasks.start(BackgroundTask(lambda report: release.wait(10)))
+    assert tasks.running()
+    with qtbot.waitSignal(task.finished):
+        release.set()
+    qtbot.waitUntil(lambda: not tasks.running())
+
+
+def test_task_list_cancels_and_joins_every_task(qtbot):
+    """cancel_all_and_wait asks every task to stop and returns once all have ended."""
+    stop = threading.Event()
+    tasks = TaskList()
+    started = [tasks.start(BackgroundTask(lambda report: stop.wait(10),
+                                          on_cancel=stop.set)) for _ in range(2)]
+    tasks.cancel_all_and_wait()
+    assert not tasks.running()
+    assert stop.is_set()
+    assert not any(task.is_running() for task in started)

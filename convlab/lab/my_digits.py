@@ -1,4 +1,5 @@
-"""Fine-tuning on My digits: the request the panel sends and the accuracy it shows."""
+"""My digits in words and numbers: what the room says about the student's own
+digits, and the fine-tuning run that teaches the network their handwriting."""
 
 from dataclasses import dataclass
 
@@ -17,7 +18,6 @@ TEST_SUBSET = 10_000
 MY_SHARE = 0.25
 BASE_SIZE = 2000
 BATCH_SIZE = 32
-PREDICT_CHUNK = 64  # images per activations() call, to bound memory
 
 
 @dataclass
@@ -47,32 +47,40 @@ class FineTuneRequest:
             x_base, y_base = self.base
         x, y = mix_for_fine_tuning(self.digits, x_base, y_base, rng,
                                    my_share=MY_SHARE, base_size=BASE_SIZE)
-        # No validation split: the panel measures My digits and the test set itself.
+        # No validation split: the room measures My digits and the test set itself.
         return Trainer(model, (x, y), None, self.config, rng=rng)
 
 
-def copy_digits(store: MyDigits) -> MyDigits:
-    """An independent in-memory copy of ``store`` (the copy is never saved)."""
-    copy = MyDigits(store.folder)
-    for image, label in zip(store.images, store.labels, strict=True):
-        copy.add(image, label)
-    return copy
+def fine_tune_request(store, base, epochs, lr, seed) -> FineTuneRequest:
+    """Fine-tuning with Adam at learning rate lr on a copy of store's digits.
+
+    base: (x_train, y_train) or None, as in FineTuneRequest.
+    """
+    digits = MyDigits(store.folder)  # in memory only: never saved
+    digits.extend(store)
+    config = TrainConfig(epochs=epochs, batch_size=BATCH_SIZE, lr=lr,
+                         optimizer="adam", val_fraction=0.0, seed=seed)
+    return FineTuneRequest(digits, base, config)
 
 
-def predict_digits(model, images) -> np.ndarray:
-    """The digit the model reads in each image: images (N, 28, 28) -> int64 (N,)."""
-    predictions = [np.zeros(0, np.int64)]
-    for start in range(0, len(images), PREDICT_CHUNK):
-        x = np.asarray(images[start:start + PREDICT_CHUNK], np.float32)[:, None]
-        # activations() runs in evaluation mode and keeps no cache, so the GUI's
-        # copy of the model can be asked at any time.  x: (n, 1, 28, 28)
-        scores = model.activations(x)[-1]  # (n, 10)
-        predictions.append(np.argmax(scores, axis=1))
-    return np.concatenate(predictions)
+def percent(accuracy) -> str:
+    """An accuracy 0..1 as the before/after table shows it; None (not measured): —."""
+    return "—" if accuracy is None else f"{accuracy:.1%}"
 
 
-def share_right(predictions, labels) -> float | None:
-    """Fraction of predictions equal to labels, or None when there are none."""
-    if len(labels) == 0:
-        return None
-    return float(np.mean(np.asarray(predictions) == np.asarray(labels)))
+def gallery_summary(labels, predictions, training) -> str:
+    """The line above the gallery: how many digits the network reads right.
+
+    labels (N,); predictions (N,) the digits the network reads, or None before it
+    has looked; training: a run is going, so the marks are from before it.
+    """
+    n = len(labels)
+    if n == 0:
+        return "No digits yet: draw one and press its key."
+    if predictions is None:
+        return f"{n} labelled drawing{'s' if n != 1 else ''}."
+    right = int(np.sum(np.asarray(predictions) == np.asarray(labels)))
+    return (f"The network reads {right} of your {n} digits right ({right / n:.0%})."
+            " Under each: your label → what the network reads. Red ones it gets "
+            "wrong: those are what fine-tuning can fix."
+            + (" Marks update when training ends." if training else ""))
