@@ -1,6 +1,7 @@
 """Tests for the My digits room (panel and presenter): adding, keeping, removing, bad
 files, fine-tuning."""
 
+import time
 from types import SimpleNamespace
 
 import numpy as np
