@@ -23,19 +23,19 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from convlab.gui.playground.presets import (
+from convlab.gui.playground.views import (
+    LARGE_VALUE,
+    ColorLegendView,
+    diverging_qcolor,
+    symmetric_level,
+)
+from convlab.lab.presets import (
     MAX_SIZE,
     MIN_SIZE,
     PRESETS,
     make_preset,
     preset_size,
     resize_centred,
-)
-from convlab.gui.playground.views import (
-    LARGE_VALUE,
-    ColorLegendView,
-    diverging_qcolor,
-    symmetric_level,
 )
 
 # Beyond this a float32 network multiplies its way to inf; the editor refuses it.

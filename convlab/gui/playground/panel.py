@@ -53,7 +53,6 @@ from convlab.gui.playground.kernel_editor import (
     ERROR_STYLE,
     KernelEditor,
 )
-from convlab.gui.playground.presets import resize_centred
 from convlab.gui.playground.step_through import CONV, POOL, StepThroughView
 from convlab.gui.playground.views import (
     LinesLabel,
@@ -61,6 +60,7 @@ from convlab.gui.playground.views import (
     region_overlay,
     symmetric_level,
 )
+from convlab.lab.presets import resize_centred
 from convlab.nn import functional as F
 from convlab.nn.layers import Conv2d
 from convlab.nn.reference import zero_pad
