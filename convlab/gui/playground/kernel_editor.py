@@ -23,12 +23,8 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from convlab.gui.playground.views import (
-    LARGE_VALUE,
-    ColorLegendView,
-    diverging_qcolor,
-    symmetric_level,
-)
+from convlab.gui.common.colormaps import diverging_qcolor, symmetric_levels
+from convlab.gui.playground.views import LARGE_VALUE, ColorLegendView
 from convlab.lab.presets import (
     MAX_SIZE,
     MIN_SIZE,
@@ -308,7 +304,7 @@ class KernelEditor(QWidget):
 
     def _refresh(self):
         size = self._kernel.shape[0]
-        level = symmetric_level(self._kernel)
+        _, level = symmetric_levels(self._kernel, round_up=False)
         for row in range(MAX_SIZE):
             for col in range(MAX_SIZE):
                 cell = self._cells[row][col]

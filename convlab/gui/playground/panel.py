@@ -34,6 +34,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from convlab.gui.common.colormaps import symmetric_levels
 from convlab.gui.common.tasks import BackgroundTask
 from convlab.gui.playground.filter_tools import (
     ACCURACY_IMAGES,
@@ -58,7 +59,6 @@ from convlab.gui.playground.views import (
     LinesLabel,
     MapView,
     region_overlay,
-    symmetric_level,
 )
 from convlab.lab.presets import resize_centred
 from convlab.nn import functional as F
@@ -769,13 +769,13 @@ class PlaygroundPanel(QWidget):
             f"{n}×{n} + 2·{p} = <b>{padded_n}×{padded_n}</b>",
             f"blue border: {p} ring(s) of zero padding" if p else "no padding (p = 0)")
         notes = [_unreached_note(covered, "Padded input")]
-        level = symmetric_level(r["conv"])
+        levels = symmetric_levels(r["conv"], round_up=False)
         conv_formula = formula_text(n, p, f, s, out_n)
         self.conv_view.set_title(r["conv_title"])
-        self.conv_view.set_map(r["conv"], level)
+        self.conv_view.set_map(r["conv"], levels)
         self.conv_view.set_texts(f"<b>{out_n}×{out_n}</b>: n = {n}, p = {p}, "
                                  f"f = {f}, s = {s}", conv_formula)
-        self.relu_view.set_map(r["relu"], level)
+        self.relu_view.set_map(r["relu"], levels)
         self.relu_view.set_texts(
             f"<b>{out_n}×{out_n}</b>: ReLU keeps the shape",
             "max(0, x): blue (negative) cells turn white (0).")
@@ -796,12 +796,12 @@ class PlaygroundPanel(QWidget):
             notes.append(_unreached_note(pool_covered, "ReLU output, under the pool"))
             text = f"<b>{pool_n}×{pool_n}</b>: pool k = {size}, s = {ps}"
             formula = formula_text(out_n, 0, size, ps, pool_n)
-            self.pool_view.set_map(pooled, level)
+            self.pool_view.set_map(pooled, levels)
             self.pool_view.set_title(
                 "Max pooling" if first == POOL_MAX else "Average pooling")
             self.pool_view.set_texts(text, formula)
             if self._side_by_side.isChecked():
-                self.pool_avg_view.set_map(r["average"], level)
+                self.pool_avg_view.set_map(r["average"], levels)
                 self.pool_avg_view.set_texts(text, formula)
             self.step.set_pool_problem(r["relu"], size, ps,
                                        "max" if first == POOL_MAX else "average",
