@@ -25,6 +25,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from convlab.gui.common.widgets import teach
 from convlab.nn import functional as F
 
 # All of the official test set: a filter's worth is often a fraction of a point, less
@@ -151,43 +152,36 @@ class FilterToolsPanel(QWidget):
         super().__init__(parent)
         self._title = QLabel()
         self._title.setWordWrap(True)
-        self._channel = QSpinBox()
-        self._channel.setPrefix("input channel ")
-        self._channel.setAccessibleName("Input channel of the filter")
-        self._channel.setToolTip(
+        self._channel = teach(
+            QSpinBox(), "Input channel of the filter",
             "A filter in a deeper layer has one kernel per input channel (one per "
-            "feature map of the layer below); pick which one to see and edit."
-        )
+            "feature map of the layer below); pick which one to see and edit.")
+        self._channel.setPrefix("input channel ")
         self._channel.valueChanged.connect(self.channel_changed)
 
-        self._off = QPushButton("Switch off")
-        self._off.setAccessibleName("Switch the filter off")
-        self._off.setToolTip(
+        self._off = teach(
+            QPushButton("Switch off"), "Switch the filter off",
             "Set this filter's weights and bias to zero: its feature map goes blank "
-            "and the layers above lose what it detected. Watch the probabilities."
-        )
+            "and the layers above lose what it detected. Watch the probabilities.")
         self._off.clicked.connect(self.switch_off_requested)
-        self._freeze = QCheckBox("Freeze")
-        self._freeze.setAccessibleName("Freeze the filter")
-        self._freeze.setToolTip(
+        self._freeze = teach(
+            QCheckBox("Freeze"), "Freeze the filter",
             "Training leaves a frozen filter exactly as it is (the optimizer skips its "
-            "weights), while the rest of the network keeps learning around it."
-        )
+            "weights), while the rest of the network keeps learning around it.")
         self._freeze.toggled.connect(self.freeze_toggled)
-        self._reset = QPushButton("Reset")
-        self._reset.setAccessibleName("Reset the filter to its learned values")
-        self._reset.setToolTip(
-            "Put back the weights the network had learned when you opened this filter."
-        )
+        self._reset = teach(
+            QPushButton("Reset"), "Reset the filter to its learned values",
+            "Put back the weights the network had learned when you opened this filter.")
         self._reset.clicked.connect(self.reset_requested)
-        self._close = QPushButton("My kernel")
-        self._close.setAccessibleName("Close the network filter")
-        self._close.setToolTip(
-            "Stop editing the network's filter and go back to your own kernel."
-        )
+        self._close = teach(
+            QPushButton("My kernel"), "Close the network filter",
+            "Stop editing the network's filter and go back to your own kernel.")
         self._close.clicked.connect(self.close_requested)
 
-        self._plot = pg.PlotWidget()
+        self._plot = teach(
+            pg.PlotWidget(), "Probabilities, learned filter versus now",
+            "Grey: the network's probabilities with the learned filter. Blue: with the "
+            "filter as it is now. The gap is what your change did to the decision.")
         self._plot.setBackground("w")
         self._plot.setFixedHeight(150)
         self._plot.setMouseEnabled(False, False)
@@ -196,11 +190,6 @@ class FilterToolsPanel(QWidget):
         self._plot.setXRange(-0.6, 9.6, padding=0)
         self._plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
         self._plot.setLabel("left", "probability")
-        self._plot.setToolTip(
-            "Grey: the network's probabilities with the learned filter. Blue: with the "
-            "filter as it is now. The gap is what your change did to the decision."
-        )
-        self._plot.setAccessibleName("Probabilities, learned filter versus now")
         digits = np.arange(10)
         self._learned_bars = pg.BarGraphItem(x=digits - 0.2, height=np.zeros(10),
                                              width=0.4, brush=LEARNED_COLOR)
@@ -215,13 +204,11 @@ class FilterToolsPanel(QWidget):
         self._prediction = QLabel()
         self._prediction.setWordWrap(True)
 
-        self._measure = QPushButton("Measure test accuracy now")
-        self._measure.setAccessibleName("Measure test accuracy now")
-        self._measure.setToolTip(
+        self._measure = teach(
+            QPushButton("Measure test accuracy now"), "Measure test accuracy now",
             f"Classify the first {ACCURACY_IMAGES:,} test images twice, with the "
             "filter as it is now and with its learned values: the difference is "
-            "what this one filter is worth to the network."
-        )
+            "what this one filter is worth to the network.")
         self._measure.clicked.connect(self.accuracy_requested)
         self._accuracy = QLabel()
         self._accuracy.setWordWrap(True)

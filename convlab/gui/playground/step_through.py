@@ -12,17 +12,16 @@ import numpy as np
 from PyQt5.QtCore import QRect, QSize, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor, QPainter
 from PyQt5.QtWidgets import (
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QPushButton,
     QScrollArea,
     QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from convlab.gui.common.widgets import combo, spin_box, teach
 from convlab.gui.playground.views import LinesLabel
 from convlab.nn.reference import (
     conv_single_step,
@@ -152,22 +151,16 @@ class StepThroughView(QWidget):
         # Both walks keep stride at [3] and the output size at [4], [5].
         self._pool = None  # (input, size, mode, stride, out_h, out_w)
 
-        self._stage = QComboBox()
-        self._stage.addItem("Convolution", CONV)
-        self._stage.addItem("Pooling", POOL)
-        self._stage.setAccessibleName("Operation to step through")
-        self._stage.setToolTip(
+        self._stage = combo(
+            (("Convolution", CONV), ("Pooling", POOL)), "Operation to step through",
             "Which sliding window to follow: the convolution kernel over the padded "
-            "input, or the pooling window over the ReLU output."
-        )
+            "input, or the pooling window over the ReLU output.")
         self._stage.currentIndexChanged.connect(self._on_stage_current_index_changed)
 
-        self._slider = QSlider(Qt.Horizontal)
-        self._slider.setAccessibleName("Window position")
-        self._slider.setToolTip(
+        self._slider = teach(
+            QSlider(Qt.Horizontal), "Window position",
             "Drag to move the window. Each position makes one output cell: row by "
-            "row, the window jumps `stride` pixels at a time."
-        )
+            "row, the window jumps `stride` pixels at a time.")
         self._slider.valueChanged.connect(self._on_slider_value_changed)
 
         self._back = self._button("◀", "Step back",
@@ -180,12 +173,9 @@ class StepThroughView(QWidget):
         self._forward = self._button("▶", "Step forward",
                                      "One window position forward.",
                                      self._on_forward_clicked)
-        self._speed = QSpinBox()
-        self._speed.setRange(1, 30)
-        self._speed.setValue(4)
+        self._speed = spin_box(1, 30, 4, "Step-through speed",
+                               "How many window positions per second while playing.")
         self._speed.setSuffix(" /s")
-        self._speed.setAccessibleName("Step-through speed")
-        self._speed.setToolTip("How many window positions per second while playing.")
         self._speed.valueChanged.connect(self._on_speed_value_changed)
 
         self._timer = QTimer(self)
@@ -226,11 +216,9 @@ class StepThroughView(QWidget):
         layout.addStretch(1)
 
     def _button(self, text, name, tip, slot):
-        button = QPushButton(text)
+        button = teach(QPushButton(text), name, tip)
         if len(text) == 1:
             button.setFixedWidth(36)
-        button.setAccessibleName(name)
-        button.setToolTip(tip)
         button.clicked.connect(slot)
         return button
 
