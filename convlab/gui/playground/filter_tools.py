@@ -1,16 +1,12 @@
-"""Tweak one trained conv filter: edit, switch off, freeze, reset; see its worth.
+"""FilterToolsPanel: switch off, freeze or reset a trained filter; see its worth.
 
-The edits are commands `fn(model)` that only *set* values, so they can run on the
-training worker between steps (TrainingSession.submit) and again on the GUI's copy of
-the model with the same result.
+The edits themselves are commands from convlab.lab.filter_edits.
 
-FilterToolsPanel signals (intent): switch_off_requested(), freeze_toggled(bool),
+Signals (intent): switch_off_requested(), freeze_toggled(bool),
 reset_requested(), accuracy_requested(), channel_changed(int), close_requested().
 Setter slots: show_filter(...), show_no_filter(), set_probabilities(learned, now),
 set_accuracy_text(text), set_busy(bool).
 """
-
-import copy
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,116 +22,12 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab.gui.common.widgets import teach
-from convlab.nn import functional as F
 
 # All of the official test set: a filter's worth is often a fraction of a point, less
 # than the noise of a smaller sample, and 10,000 images take about a second.
 ACCURACY_IMAGES = 10_000
 LEARNED_COLOR = (170, 170, 170)
 NOW_COLOR = (33, 102, 172)
-
-
-def conv_filter(model, layer_index, filter_index):
-    """The (weight (C, kh, kw), bias scalar or None) of one filter, as copies."""
-    layer = model.layers[layer_index]
-    bias = None if layer.bias is None else layer.bias.data[filter_index].copy()
-    return layer.weight.data[filter_index].copy(), bias
-
-
-def set_channel_command(layer_index, filter_index, channel, kernel):
-    """Command: write a (kh, kw) kernel into one input channel of one filter."""
-    kernel = np.array(kernel, copy=True)
-
-    def apply(model):
-        weight = model.layers[layer_index].weight.data
-        weight[filter_index, channel] = kernel.astype(weight.dtype)
-
-    return apply
-
-
-def switch_off_command(layer_index, filter_index):
-    """Command: zero a filter's weights and bias, so its feature map is all zeros."""
-
-    def apply(model):
-        layer = model.layers[layer_index]
-        layer.weight.data[filter_index] = 0
-        if layer.bias is not None:
-            layer.bias.data[filter_index] = 0
-
-    return apply
-
-
-def restore_command(layer_index, filter_index, weight, bias):
-    """Command: put back a filter's saved weights (C, kh, kw) and bias, bit for bit."""
-    weight = np.array(weight, copy=True)
-
-    def apply(model):
-        layer = model.layers[layer_index]
-        layer.weight.data[filter_index] = weight
-        if layer.bias is not None and bias is not None:
-            layer.bias.data[filter_index] = bias
-
-    return apply
-
-
-def _with_entry(mask, shape, index, value):
-    """A copy of freeze `mask` (or an all-False one of `shape`) with [index] = value."""
-    if mask is None:
-        new = np.zeros(shape, dtype=bool)
-    elif mask.shape == shape:
-        new = mask.copy()
-    else:
-        new = np.broadcast_to(mask, shape).copy()
-    new[index] = value
-    # No frozen entry left: None lets the optimizers take their fast path.
-    return new if new.any() else None
-
-
-def freeze_command(layer_index, filter_index, frozen):
-    """Command: freeze (or free) a whole filter, weights and bias, via freeze_mask."""
-
-    def apply(model):
-        layer = model.layers[layer_index]
-        weight = layer.weight
-        # (F, 1, 1, 1) broadcasts over (F, C, kh, kw): one flag per filter.
-        shape = (weight.data.shape[0],) + (1,) * (weight.data.ndim - 1)
-        weight.freeze_mask = _with_entry(weight.freeze_mask, shape, filter_index,
-                                         frozen)
-        if layer.bias is not None:
-            layer.bias.freeze_mask = _with_entry(
-                layer.bias.freeze_mask, layer.bias.data.shape, filter_index, frozen)
-
-    return apply
-
-
-def is_frozen(model, layer_index, filter_index):
-    """Whether training currently leaves this filter alone."""
-    mask = model.layers[layer_index].weight.freeze_mask
-    return mask is not None and bool(np.all(mask[filter_index]))
-
-
-def probabilities(model, image):
-    """Class probabilities (K,) of `model` for one image (1, H, W) or (H, W)."""
-    dtype = model.parameters()[0].data.dtype
-    x = np.asarray(image, dtype=dtype).reshape((1, 1) + np.shape(image)[-2:])
-    return F.softmax(model.activations(x)[-1])[0]
-
-
-def with_filter(model, layer_index, filter_index, weight, bias):
-    """A deep copy of `model` with one filter set to (weight, bias)."""
-    twin = copy.deepcopy(model)
-    restore_command(layer_index, filter_index, weight, bias)(twin)
-    return twin
-
-
-def accuracy_on(model, x, y, batch_size=250):
-    """Fraction of (x (N, 1, 28, 28), y (N,)) the model classifies correctly."""
-    dtype = model.parameters()[0].data.dtype
-    correct = 0
-    for start in range(0, len(x), batch_size):
-        logits = model.activations(x[start:start + batch_size].astype(dtype))[-1]
-        correct += int(np.sum(logits.argmax(axis=1) == y[start:start + batch_size]))
-    return correct / max(len(x), 1)
 
 
 class FilterToolsPanel(QWidget):

@@ -36,19 +36,7 @@ from PyQt5.QtWidgets import (
 
 from convlab.gui.common.colormaps import symmetric_levels
 from convlab.gui.common.tasks import BackgroundTask
-from convlab.gui.playground.filter_tools import (
-    ACCURACY_IMAGES,
-    FilterToolsPanel,
-    accuracy_on,
-    conv_filter,
-    freeze_command,
-    is_frozen,
-    probabilities,
-    restore_command,
-    set_channel_command,
-    switch_off_command,
-    with_filter,
-)
+from convlab.gui.playground.filter_tools import ACCURACY_IMAGES, FilterToolsPanel
 from convlab.gui.playground.kernel_editor import (
     DEFAULT_TITLE,
     ERROR_STYLE,
@@ -60,10 +48,20 @@ from convlab.gui.playground.views import (
     MapView,
     region_overlay,
 )
+from convlab.lab.filter_edits import (
+    conv_filter,
+    freeze_command,
+    is_frozen,
+    restore_command,
+    set_channel_command,
+    switch_off_command,
+    with_filter,
+)
 from convlab.lab.presets import resize_centred
 from convlab.nn import functional as F
 from convlab.nn.layers import Conv2d
 from convlab.nn.reference import zero_pad
+from convlab.train import class_scores, evaluate
 
 SAME = "same"
 CLICK_HINT = "Hover: value. Click: step there."
@@ -96,6 +94,11 @@ def _unreached_note(covered, what):
            if skipped else "the division is not exact")
     return (f"{what}: {why}; {missed} row(s) and column(s) are never reached by the "
             "window (orange) and are simply ignored.")
+
+
+def _probabilities(model, image):
+    """Class probabilities (K,) of `model` for one (H, W) image."""
+    return F.softmax(class_scores(model, image[None, None]))[0]  # (1, 1, H, W) in
 
 
 class PlaygroundPanel(QWidget):
@@ -572,7 +575,8 @@ class PlaygroundPanel(QWidget):
         # What the result is about: it is shown only if this is still on screen.
         key = (self._model_version, layer_index, filter_index)
         task = BackgroundTask(
-            lambda report: (accuracy_on(now, x, y), accuracy_on(learned, x, y), len(x)),
+            lambda report: (evaluate(now, x, y)["accuracy"],
+                            evaluate(learned, x, y)["accuracy"], len(x)),
             self)
         task.succeeded.connect(
             lambda result: self._on_measurer_succeeded(key, result))
@@ -658,9 +662,9 @@ class PlaygroundPanel(QWidget):
             layer_index, filter_index, _ = self._filter
             weight, bias = self._learned[(layer_index, filter_index)]
             learned = with_filter(self._model, layer_index, filter_index, weight, bias)
-            self._learned_probs = probabilities(learned, self._image)
+            self._learned_probs = _probabilities(learned, self._image)
         self.tools.set_probabilities(self._learned_probs,
-                                     probabilities(self._model, self._image))
+                                     _probabilities(self._model, self._image))
 
     def _view_input(self):
         """The 2-D picture the kernel slides over, the bias to add, and a title."""

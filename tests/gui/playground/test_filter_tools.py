@@ -8,14 +8,9 @@ from PyQt5.QtWidgets import QCheckBox, QPushButton
 
 from convlab import nn
 from convlab.gui.playground import PlaygroundPanel
-from convlab.gui.playground.filter_tools import (
-    accuracy_on,
-    freeze_command,
-    probabilities,
-)
 from convlab.nn import functional as F
 from convlab.nn import reference
-from convlab.train import TrainConfig, Trainer
+from convlab.train import TrainConfig, Trainer, class_scores, evaluate
 
 
 def _digit():
@@ -24,6 +19,11 @@ def _digit():
     image[5:8, 6:22] = 1.0
     image[8:24, 17:20] = 1.0
     return image
+
+
+def probabilities(model, image):
+    """The model's class probabilities (K,) for one (H, W) image."""
+    return F.softmax(class_scores(model, image[None, None]))[0]
 
 
 def _model():
@@ -164,16 +164,6 @@ def test_frozen_filter_is_unchanged_after_training_steps(panel, make_optimizer):
     assert not np.array_equal(model.layers[0].weight.data[2], other_w)
 
 
-def test_unfreezing_the_last_filter_clears_the_mask(panel):
-    """Freeze then unfreeze leaves no mask, so nothing stays frozen by accident."""
-    model = panel._model
-    freeze_command(0, 3, True)(model)
-    assert model.layers[0].weight.freeze_mask.shape == (4, 1, 1, 1)
-    freeze_command(0, 3, False)(model)
-    assert model.layers[0].weight.freeze_mask is None
-    assert model.layers[0].bias.freeze_mask is None
-
-
 def _test_set(panel):
     """20 copies of the digit, 15 labelled 3 (right with filter 0 on) and 5 not."""
     rng = np.random.default_rng(2)
@@ -196,7 +186,7 @@ def test_measure_accuracy_compares_now_with_learned(panel, qtbot):
     assert measure.isEnabled()
     text = panel.tools.accuracy_text()
     assert "0.0%</b> now" in text and "75.0% with the learned filter" in text
-    assert accuracy_on(panel._model, x, y) == 0.0
+    assert evaluate(panel._model, x, y)["accuracy"] == 0.0
 
 
 def test_measurement_of_a_replaced_model_is_ignored(panel, qtbot):
