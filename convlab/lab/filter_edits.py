@@ -94,3 +94,16 @@ def with_filter(model, layer_index, filter_index, weight, bias):
     twin = copy.deepcopy(model)
     restore_command(layer_index, filter_index, weight, bias)(twin)
     return twin
+
+
+def filter_input(model, image, layer_index, channel):
+    """The (H, W) float64 map that one input channel of a layer's filters slides over.
+
+    The first layer reads the digit image (H, W) itself; a deeper layer reads channel
+    `channel` of the output of the layer below it for that digit.
+    """
+    if layer_index == 0:
+        return np.asarray(image, dtype=np.float64)
+    dtype = model.parameters()[0].data.dtype
+    below = model.activations(np.asarray(image, dtype)[None, None])  # (1, 1, H, W) in
+    return below[layer_index - 1][0, channel].astype(np.float64)

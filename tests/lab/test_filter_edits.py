@@ -5,6 +5,7 @@ import numpy as np
 from convlab import nn
 from convlab.lab.filter_edits import (
     conv_filter,
+    filter_input,
     freeze_command,
     is_frozen,
     restore_command,
@@ -77,3 +78,16 @@ def test_unfreezing_the_last_filter_clears_the_mask():
     assert model.layers[0].weight.freeze_mask is None
     assert model.layers[0].bias.freeze_mask is None
     assert not is_frozen(model, 0, 3)
+
+
+def test_a_deep_filter_reads_the_layer_below():
+    """Layer 0 reads the digit; a deeper layer reads a channel of the layer below."""
+    digit = np.zeros((28, 28))
+    digit[5:8, 6:22] = 1.0  # one stroke of ink
+    rng = np.random.default_rng(4)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3, rng=rng), nn.ReLU(),
+                          nn.Conv2d(3, 2, 3, rng=rng))
+    np.testing.assert_array_equal(filter_input(model, digit, 0, 0), digit)
+    below = model.activations(digit[None, None].astype(np.float32))[1][0, 2]
+    np.testing.assert_allclose(filter_input(model, digit, 2, 2), below)
+    assert filter_input(model, digit, 2, 2).dtype == np.float64

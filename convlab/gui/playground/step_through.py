@@ -231,7 +231,7 @@ class StepThroughView(QWidget):
         self._refresh_range(jump_for=CONV if new_walk else None)
 
     def set_pool_problem(self, x, size, stride, mode, out_h, out_w):
-        """The pooling to walk: input (H, W), size, stride, "max" or "average"."""
+        """The pooling to walk: input (H, W), size, stride, "max" or "avg"."""
         new_walk = (self._pool is None or self._pool[3:] != (stride, out_h, out_w)
                     or not np.any(self._pool[0]))
         self._pool = (x, size, mode, stride, out_h, out_w)
