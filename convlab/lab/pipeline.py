@@ -15,7 +15,6 @@ from convlab.nn import functional as F
 from convlab.nn.reference import zero_pad
 
 SAME = "same"  # padding p = (f - 1) / 2: the output keeps the input's size at stride 1
-POOL_KINDS = ("none", "max", "avg")
 
 
 def coverage(n, f, stride, out):

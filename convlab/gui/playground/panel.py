@@ -16,36 +16,30 @@ Signal:
     model_edited()              a filter tweak changed the model given in set_model:
                                 refresh the prediction and the feature maps
 
-The numbers come from convlab.lab.pipeline; the maps are a PipelineMaps; a trained
-filter is handled by a FilterPresenter (self.filters).
+The numbers come from convlab.lab.pipeline; the settings are a PipelineControls
+(self.controls), the maps a PipelineMaps (self.maps); a trained filter is handled by
+a FilterPresenter (self.filters).
 """
 
 import numpy as np
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QTabBar,
     QVBoxLayout,
     QWidget,
 )
 
-from convlab.gui.common.widgets import combo, spin_box, teach
+from convlab.gui.common.widgets import teach
+from convlab.gui.playground.controls import PipelineControls
 from convlab.gui.playground.filter_presenter import FilterPresenter
 from convlab.gui.playground.filter_tools import FilterToolsPanel
-from convlab.gui.playground.kernel_editor import (
-    DEFAULT_TITLE,
-    ERROR_STYLE,
-    KernelEditor,
-)
+from convlab.gui.playground.kernel_editor import DEFAULT_TITLE, KernelEditor
 from convlab.gui.playground.maps import PipelineMaps, first_pool
 from convlab.gui.playground.step_through import StepThroughView
-from convlab.lab.pipeline import SAME, kernel_pipeline, shrink
+from convlab.lab.pipeline import kernel_pipeline, shrink
 from convlab.lab.presets import resize_centred
 
 BANK_SIZE = 4
@@ -95,7 +89,8 @@ class PlaygroundPanel(QWidget):
         self.filters.kernel_changed.connect(self._on_filters_kernel_changed)
         self.filters.model_edited.connect(self.model_edited)
 
-        controls = self._build_controls()
+        self.controls = PipelineControls()
+        self.controls.changed.connect(self._on_controls_changed)
         self.maps = PipelineMaps()
         self.step = StepThroughView()
         # The step-through frames its window on the maps; a click on an output cell
@@ -121,7 +116,7 @@ class PlaygroundPanel(QWidget):
         tools_box = QGroupBox("Network filter")
         QVBoxLayout(tools_box).addWidget(self.tools)
         left.addWidget(kernel_box)
-        left.addWidget(controls)
+        left.addWidget(self.controls)
         left.addWidget(tools_box)
         left.addStretch(1)
         # No scroll area of its own: the column widens with a 7x7 kernel instead of
@@ -140,65 +135,6 @@ class PlaygroundPanel(QWidget):
         # A narrow window gets the maps in rows of two or three, not one long row.
         free = event.size().width() - self._left.width()
         self.maps.set_columns(max(2, min(len(self.maps.views()), free // MAP_WIDTH)))
-
-    def _build_controls(self):
-        box = QGroupBox("Stride, padding, pooling")
-        form = QFormLayout(box)
-        self._input_size = combo(
-            (("28 × 28 (digit)", 1), ("14 × 14 (2×2 means)", 2),
-             ("7 × 7 (4×4 means)", 4)), "Input size",
-            "Shrink the digit by averaging blocks of pixels. A small input makes "
-            "every window position easy to follow by hand (and makes impossible "
-            "settings easy to reach).")
-        # Narrow combos: the full text still shows in the open list.
-        self._input_size.setSizeAdjustPolicy(
-            QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self._input_size.setMinimumContentsLength(10)
-        self._stride = spin_box(
-            1, 4, 1, "Stride",
-            "Stride s: how many pixels the window jumps between outputs. Stride 2 "
-            "halves the output size; a stride larger than the kernel skips pixels.")
-        self._padding = combo(
-            [(str(value), value) for value in (0, 1, 2, 3, SAME)], "Padding",
-            "Padding p: rings of zeros around the input. They let the window centre "
-            "on edge pixels. 'same' picks p = (f - 1) / 2 so that at stride 1 the "
-            "output keeps the input's size (it needs an odd kernel).")
-        self._pool = combo(
-            (("none", "none"), ("max", "max"), ("average", "avg")), "Pooling type",
-            "Pooling summarises each window of the ReLU output by one number: max "
-            "keeps the strongest response, average the mean. It shrinks the maps and "
-            "makes the network tolerant to small shifts.", current=1)
-        self._pool_size = spin_box(
-            1, 4, 2, "Pool size",
-            "Pool size: the pooling window is this many pixels square (2 is the "
-            "classic choice).")
-        self._pool_stride = spin_box(
-            1, 4, 2, "Pool stride",
-            "Pool stride: how far the pooling window jumps. Equal to the pool size, "
-            "the windows tile the map; smaller, they overlap; larger, cells are "
-            "skipped.")
-        self._side_by_side = teach(
-            QCheckBox("Max vs average"), "Show max and average pooling side by side",
-            "Compute both poolings on the same ReLU output to compare what each "
-            "keeps.")
-        self._problem = QLabel()
-        self._problem.setWordWrap(True)
-        self._problem.setStyleSheet(ERROR_STYLE)
-        self._problem.setAccessibleName("Why these settings are impossible")
-        form.addRow("Input", self._input_size)
-        form.addRow("Stride", self._stride)
-        form.addRow("Padding", self._padding)
-        form.addRow("Pooling", self._pool)
-        form.addRow("Pool size", self._pool_size)
-        form.addRow("Pool stride", self._pool_stride)
-        form.addRow(self._side_by_side)
-        form.addRow(self._problem)
-        for box_ in (self._input_size, self._padding, self._pool):
-            box_.currentIndexChanged.connect(self._on_control_changed)
-        for spin in (self._stride, self._pool_size, self._pool_stride):
-            spin.valueChanged.connect(self._on_control_changed)
-        self._side_by_side.toggled.connect(self._on_control_changed)
-        return box
 
     # Setters used by the controller and by tests.
 
@@ -248,45 +184,13 @@ class PlaygroundPanel(QWidget):
         if not self.editor.editing():
             self.filters.follow_model()
 
-    def set_stride(self, stride):
-        """Set the convolution stride control (1..4)."""
-        self._stride.setValue(stride)
-
-    def set_padding(self, padding):
-        """Set the padding control: 0..3 or "same"."""
-        self._padding.setCurrentIndex(self._padding.findData(padding))
-
-    def set_pooling(self, kind, size=None, stride=None):
-        """Set pooling "none", "max" or "avg", optionally its size and stride."""
-        self._pool.setCurrentIndex(self._pool.findData(kind))
-        if size is not None:
-            self._pool_size.setValue(size)
-        if stride is not None:
-            self._pool_stride.setValue(stride)
-
-    def set_input_factor(self, factor):
-        """Shrink the digit by averaging factor x factor blocks (1, 2 or 4)."""
-        self._input_size.setCurrentIndex(self._input_size.findData(factor))
-
-    def set_side_by_side(self, on):
-        """Show max and average pooling next to each other."""
-        self._side_by_side.setChecked(on)
-
-    def notes_text(self):
-        """The full-width note under the maps (unreached rows), or ""."""
-        return self.maps.notes_text()
-
-    def problem_text(self):
-        """The explanation of an impossible setting, or "" when the setting is valid."""
-        return self._problem.text()
-
     def results(self):
         """The last valid computation: the KernelPipeline shown in the views."""
         return self._results
 
     # Slots.
 
-    def _on_control_changed(self, *_):
+    def _on_controls_changed(self):
         self._update_views()
 
     def _on_editor_kernel_edited(self, kernel):
@@ -328,7 +232,7 @@ class PlaygroundPanel(QWidget):
         """Playground-only controls; a network filter has its own input and size."""
         for widget in (self._bank_tabs, self._add_kernel, self._remove_kernel):
             widget.setVisible(shown)
-        self._input_size.setEnabled(shown)
+        self.controls.set_input_enabled(shown)
 
     def _on_filters_filter_opened(self, title, stride, padding):
         self.editor.set_size_locked(True)
@@ -336,13 +240,7 @@ class PlaygroundPanel(QWidget):
         self.editor.set_title(f"Network filter: {title}")
         # Start from the layer's own stride and padding: the views then show what the
         # network computes (the student may still change them to explore).
-        for control in (self._stride, self._padding):
-            control.blockSignals(True)
-        self._stride.setValue(min(stride, self._stride.maximum()))
-        if self._padding.findData(padding) >= 0:
-            self._padding.setCurrentIndex(self._padding.findData(padding))
-        for control in (self._stride, self._padding):
-            control.blockSignals(False)
+        self.controls.show_layer_setting(stride, padding)
 
     def _on_filters_filter_closed(self):
         self.editor.set_size_locked(False)
@@ -360,37 +258,38 @@ class PlaygroundPanel(QWidget):
     def _update_views(self):
         """Recompute every view; impossible settings keep the last valid views."""
         image = self._image if self._image is not None else np.zeros((28, 28))
+        settings = self.controls.settings()
         bank = None
         if self.filters.is_open():
             image, bias, input_title = self.filters.view_input(image)
             conv_title = self.filters.conv_title()
         else:
-            image = shrink(image, self._input_size.currentData())
+            image = shrink(image, settings.input_factor)
             bias, conv_title = 0.0, "Convolution output"
             input_title = ("Padded input" if self._image is not None
                            else "Padded input (draw a digit)")
             if len(self._bank) > 1:
                 bank = np.stack(self._bank)  # (K, f, f)
-        pool = self._pool.currentData()
         try:
             result = kernel_pipeline(
-                image, self.editor.kernel(), bias, self._stride.value(),
-                self._padding.currentData(), pool, self._pool_size.value(),
-                self._pool_stride.value(), bank)
+                image, self.editor.kernel(), bias, settings.stride, settings.padding,
+                settings.pool, settings.pool_size, settings.pool_stride, bank)
         except ValueError as problem:
-            self._problem.setText(f"{problem} (The views keep the last valid setting.)")
+            self.controls.set_problem(
+                f"{problem} (The views keep the last valid setting.)")
             return
-        self._problem.setText("")
+        self.controls.set_problem("")
         self._results = result
-        side_by_side = self._side_by_side.isChecked()
+        side_by_side = self.controls.side_by_side()
         self.maps.show_pipeline(result, input_title, conv_title, side_by_side)
-        if pool == "none":
+        if result.pool == "none":
             self.step.clear_pool_problem()
         else:
             pool_n = result.max.shape[0]
             self.step.set_pool_problem(result.relu, result.pool_size,
                                        result.pool_stride,
-                                       first_pool(pool, side_by_side), pool_n, pool_n)
+                                       first_pool(result.pool, side_by_side), pool_n,
+                                       pool_n)
         out_n = result.conv.shape[0]
         self.step.set_conv_problem(result.padded, result.kernel, result.bias,
                                    result.stride, out_n, out_n)

@@ -48,8 +48,8 @@ def _expected_conv(image, kernel, stride, padding):
 
 def test_cell_edit_updates_output_to_functional_result(panel):
     """Typing a weight makes the conv view show exactly conv2d_forward's result."""
-    panel.set_stride(2)
-    panel.set_padding(1)
+    panel.controls.set_stride(2)
+    panel.controls.set_padding(1)
     panel.editor.set_cell_text(1, 1, "3.5")
     kernel = panel.editor.kernel()
     assert kernel[1, 1] == 3.5
@@ -65,8 +65,8 @@ def test_stride_and_padding_update_shape_and_formula(panel):
     """The conv view's shape line and filled-in formula follow stride and padding."""
     assert "26×26" in panel.maps.conv_view.shape_text()
     assert "floor((28 + 2·0 − 3) / 1) + 1" in panel.maps.conv_view.formula_text()
-    panel.set_stride(3)
-    panel.set_padding(2)
+    panel.controls.set_stride(3)
+    panel.controls.set_padding(2)
     out = (28 + 2 * 2 - 3) // 3 + 1
     assert f"{out}×{out}" in panel.maps.conv_view.shape_text()
     assert f"floor((28 + 2·2 − 3) / 3) + 1 = floor(29 / 3) + 1 = {out}" in \
@@ -77,48 +77,49 @@ def test_stride_and_padding_update_shape_and_formula(panel):
 def test_same_padding_keeps_the_size_for_odd_kernels(panel):
     """'same' uses p = (f - 1) / 2, so a 5x5 kernel at stride 1 keeps 28x28."""
     panel.editor.findChild(QSpinBox).setValue(5)
-    panel.set_padding("same")
+    panel.controls.set_padding("same")
     assert panel.results().padding == 2
     assert panel.maps.conv_view.current_map().shape == (28, 28)
 
 
 def test_impossible_setting_explains_and_keeps_last_views(panel):
     """A pool larger than the conv output is explained; the last valid views stay."""
-    panel.set_input_factor(4)  # 7x7 input
-    panel.set_stride(4)
+    panel.controls.set_input_factor(4)  # 7x7 input
+    panel.controls.set_stride(4)
     before = panel.results()
     shown = panel.maps.conv_view.current_map().copy()
-    panel.set_pooling("max", 4, 2)  # conv output is 2x2 here: a 4x4 pool cannot fit
-    assert "does not fit" in panel.problem_text()
-    assert "2×2" in panel.problem_text()
+    # The conv output is 2x2 here: a 4x4 pool cannot fit.
+    panel.controls.set_pooling("max", 4, 2)
+    assert "does not fit" in panel.controls.problem_text()
+    assert "2×2" in panel.controls.problem_text()
     assert panel.results() is before
     np.testing.assert_array_equal(panel.maps.conv_view.current_map(), shown)
-    panel.set_pooling("max", 2, 2)
-    assert panel.problem_text() == ""
+    panel.controls.set_pooling("max", 2, 2)
+    assert panel.controls.problem_text() == ""
 
 
 def test_same_padding_with_even_kernel_is_explained(panel):
     """'same' padding with a 4x4 kernel would need p = 1.5: the message says so."""
-    panel.set_input_factor(4)
-    panel.set_padding("same")
+    panel.controls.set_input_factor(4)
+    panel.controls.set_padding("same")
     panel.editor.findChild(QSpinBox).setValue(4)
-    assert "odd kernel" in panel.problem_text()
-    panel.set_padding(0)
-    assert panel.problem_text() == ""
+    assert "odd kernel" in panel.controls.problem_text()
+    panel.controls.set_padding(0)
+    assert panel.controls.problem_text() == ""
 
 
 def test_unreached_rows_are_reported_when_division_is_not_exact(panel):
     """Stride 2 on 28 + 2 - 3 = 27 leaves one padded row and column unreached."""
-    panel.set_stride(2)
-    panel.set_padding(1)
-    assert "Padded input: the division is not exact" in panel.notes_text()
-    panel.set_stride(1)
-    assert panel.notes_text() == ""
+    panel.controls.set_stride(2)
+    panel.controls.set_padding(1)
+    assert "Padded input: the division is not exact" in panel.maps.notes_text()
+    panel.controls.set_stride(1)
+    assert panel.maps.notes_text() == ""
 
 
 def test_side_by_side_shows_average_pooling_too(panel):
     """With the box ticked, the second pool view holds avg_pool2d_forward's result."""
-    panel.set_side_by_side(True)
+    panel.controls.set_side_by_side(True)
     relu = panel.results().relu
     expected, _ = F.avg_pool2d_forward(relu[None, None], 2, 2)
     assert not panel.maps.pool_avg_view.isHidden()
@@ -142,8 +143,8 @@ def test_signed_views_use_symmetric_levels(panel):
 ])
 def test_unreached_rows_and_columns_are_tinted(panel, stride, padding, unreached):
     """The padded input marks exactly the rows/columns no window reaches."""
-    panel.set_stride(stride)
-    panel.set_padding(padding)
+    panel.controls.set_stride(stride)
+    panel.controls.set_padding(padding)
     overlay = panel.maps.input_view.overlay()
     size = 28 + 2 * padding
     assert overlay.shape == (size, size, 4)
@@ -163,9 +164,9 @@ def test_unreached_rows_and_columns_are_tinted(panel, stride, padding, unreached
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (3, 0), (3, 2), (4, 3)])
 def test_step_through_positions_match_the_formula(panel, stride, padding):
     """Step k's window starts at input (s*i - p, s*j - p): the formula, not the code."""
-    panel.set_input_factor(2)  # 14x14 keeps the walk short
-    panel.set_stride(stride)
-    panel.set_padding(padding)
+    panel.controls.set_input_factor(2)  # 14x14 keeps the walk short
+    panel.controls.set_stride(stride)
+    panel.controls.set_padding(padding)
     image = panel.results().input
     out = (14 + 2 * padding - 3) // stride + 1
     corners = [(stride * i - padding, stride * j - padding)
@@ -187,8 +188,8 @@ def test_step_through_positions_match_the_formula(panel, stride, padding):
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (3, 2)])
 def test_step_products_and_sum_match_conv_single_step(panel, stride, padding):
     """The shown products and their sum equal conv_single_step and the conv cell."""
-    panel.set_stride(stride)
-    panel.set_padding(padding)
+    panel.controls.set_stride(stride)
+    panel.controls.set_padding(padding)
     panel.editor.set_cell_text(0, 2, "-1.5")  # no symmetry to hide a flipped kernel
     kernel = panel.editor.kernel()
     conv = panel.maps.conv_view.current_map()
@@ -236,8 +237,8 @@ def test_pool_walk_marks_the_maximum(panel):
 
 def test_play_walks_to_the_end_and_stops(panel, qtbot):
     """Play advances on its timer and stops by itself at the last position."""
-    panel.set_input_factor(4)
-    panel.set_stride(2)
+    panel.controls.set_input_factor(4)
+    panel.controls.set_stride(2)
     play = next(b for b in panel.step.findChildren(QPushButton) if b.text() == "Play")
     panel.step.findChild(QSpinBox).setValue(30)
     play.click()
@@ -268,7 +269,7 @@ def test_every_control_teaches_and_is_named(panel):
 
 def test_filter_bank_shows_every_kernel_like_a_conv_layer(panel):
     """Two kernels in the bank give conv2d_forward's two maps, side by side."""
-    panel.set_stride(2)
+    panel.controls.set_stride(2)
     panel._add_kernel.click()
     panel.editor.findChild(QComboBox).activated.emit(
         panel.editor.findChild(QComboBox).findData("sobel_y"))
@@ -299,7 +300,7 @@ def test_filter_bank_tabs_switch_resize_and_close(panel):
 
 def test_new_walk_starts_at_the_first_window_with_ink(panel):
     """After a stride change the walk skips the blank margin: earlier windows are 0."""
-    panel.set_stride(2)
+    panel.controls.set_stride(2)
     padded = panel.results().padded
     step = panel.step.current_step()
     positions = panel.step.positions()
@@ -332,9 +333,9 @@ def test_hovering_a_cell_reads_its_value(panel):
 def test_stride_larger_than_kernel_reports_skipped_rows(panel):
     """A 1x1 kernel at stride 3 jumps over rows: the note says why and how many."""
     panel.editor.findChild(QSpinBox).setValue(1)
-    panel.set_stride(3)
+    panel.controls.set_stride(3)
     covered = np.zeros(28, bool)
     covered[::3] = True
-    note = panel.notes_text()
+    note = panel.maps.notes_text()
     assert "jumps over some" in note
     assert f"{int(np.sum(~covered))} row(s)" in note
