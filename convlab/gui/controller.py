@@ -31,12 +31,10 @@ from convlab.data.preprocess import to_mnist
 from convlab.export import ExportError, export_pytorch
 from convlab.fileio import write_text_atomic
 from convlab.gui.common import dialogs
+from convlab.gui.common.colormaps import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
 from convlab.gui.common.tasks import EXPECTED_FAILURES, BackgroundTask
 from convlab.gui.my_digits.presenter import MyDigitsPresenter
 from convlab.gui.network.view import (
-    GREY_CMAP,
-    PROB_CMAP,
-    SIGNED_CMAP,
     grid_shape,
     mosaic,
     number_text,

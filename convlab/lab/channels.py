@@ -13,15 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convlab.lab.presets import SOBEL_X
 from convlab.nn.functional import conv2d_forward, conv_output_size
 from convlab.nn.reference import zero_pad
 
 # The engine's out = (n + 2*padding - k) // stride + 1, written as textbooks and the
 # window write it (f is the kernel side).
 SIZE_FORMULA = "floor((n + 2p - f) / s) + 1"
-
-# The 3x3 Sobel x kernel: right minus left, lights up vertical edges.
-SOBEL_X = ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1))
 
 
 def as_real_array(name, value, what):

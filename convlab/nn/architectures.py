@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from convlab.nn import layers
+from convlab.nn.functional import conv_output_size
 from convlab.nn.module import Sequential
 
 POOL_KINDS = ("max", "avg", "none")
@@ -146,15 +147,17 @@ def _check_spec(spec):
 
 
 def _conv_side(what, n, k, stride, padding):
-    """out = (n + 2*padding - k) // stride + 1, or a ValueError explaining why not."""
-    out = (n + 2 * padding - k) // stride + 1
-    if out < 1:
+    """The engine's conv_output_size, or a ValueError naming the block and the fix."""
+    try:
+        return conv_output_size(n, k, stride, padding)
+    except ValueError:
+        # The explanation shows the (too small) result the formula gives.
+        out = (n + 2 * padding - k) // stride + 1
         raise ValueError(
             f"{what}: a {k}x{k} kernel does not fit the {n}x{n} input "
             f"(padding {padding}): out = ({n} + 2*{padding} - {k}) // {stride} + 1 "
             f"= {out}. Use a smaller kernel, more padding or fewer blocks."
-        )
-    return out
+        ) from None
 
 
 def _pool_side(what, n, k):

@@ -135,6 +135,10 @@ class TaskList:
         """True while a task started here has not finished."""
         return bool(self._tasks)
 
+    def __iter__(self):
+        """The tasks still counted as running, oldest first."""
+        return iter(list(self._tasks))
+
     def cancel_all_and_wait(self):
         """Ask every task to stop, then block until all their threads have ended."""
         tasks, self._tasks = self._tasks, []

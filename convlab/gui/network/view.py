@@ -16,12 +16,12 @@ from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QFont
 from PyQt5.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-# Signed values: blue below zero, white at zero, red above. After a ReLU only the
-# white-to-red half is used, which is itself a lesson about what ReLU does.
-SIGNED_CMAP = pg.ColorMap([0.0, 0.5, 1.0],
-                          [(33, 102, 172), (247, 247, 247), (178, 24, 43)])
-GREY_CMAP = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
-PROB_CMAP = pg.ColorMap([0.0, 1.0], [(247, 251, 255), (8, 48, 107)])
+from convlab.gui.common.colormaps import (
+    GREY_CMAP,
+    PROB_CMAP,
+    SIGNED_CMAP,
+    symmetric_levels,
+)
 
 GAP = 1  # pixels of background between tiles in a mosaic
 TALLNESS = 3.0  # mosaics are laid out about this many times taller than wide
@@ -133,28 +133,6 @@ def not_finite_note(count, total):
     verb = "is" if count == 1 else "are"
     return (f"{count} of these {total} numbers {verb} not a number (NaN) or infinite, "
             f"drawn as gaps. {NOT_FINITE_CAUSE}")
-
-
-NICE_STEPS = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
-
-
-def nice_ceil(m):
-    """The smallest 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten >= m."""
-    if not m > 1e-12:
-        return 1.0
-    power = 10.0 ** math.floor(math.log10(m))
-    return next(step * power for step in NICE_STEPS if step * power >= m * (1 - 1e-9))
-
-
-def symmetric_levels(values):
-    """(-m, m) with m a round number just above the largest magnitude.
-
-    Symmetric so white always means exactly zero; round so the legend reads well and
-    stays put while training nudges the values (redrawing legends is costly).
-    """
-    finite = values[np.isfinite(values)]
-    m = nice_ceil(float(np.abs(finite).max())) if finite.size else 1.0
-    return -m, m
 
 
 class MosaicItem(pg.ImageItem):

@@ -1,13 +1,9 @@
 """Kernel-edit latency: milliseconds from typing a weight to every view redrawn.
 
-`python -m convlab bench gui` calls measure_kernel_edit(window, repeats) and reports
-the result as kernel_edit_ms; `python -m convlab.gui.playground.bench` measures a
-stand-alone panel and prints the same JSON object.
+`python -m convlab bench gui` calls measure_kernel_edit(window, repeats) while the
+network trains and reports the result as kernel_edit_ms.
 """
 
-import argparse
-import json
-import sys
 import time
 
 import numpy as np
@@ -71,30 +67,3 @@ def measure_kernel_edit(panel_or_window, repeats=200):
     app.processEvents()
     return {"median": float(np.median(times)), "p95": float(np.percentile(times, 95))}
 
-
-def main(argv=None):
-    """Measure a stand-alone panel (offscreen is fine) and print one JSON object."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--input-factor", type=int, default=1, choices=(1, 2, 4),
-                        help="shrink the digit like the panel's Input control")
-    args = parser.parse_args(argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    panel = PlaygroundPanel(rng=np.random.default_rng(0))
-    # A plain "7"-like stroke: enough ink for every map to have something to draw.
-    image = np.zeros((28, 28))
-    image[5:8, 6:22] = 1.0
-    image[8:24, 17:20] = 1.0
-    panel.set_input_image(image)
-    panel.set_input_factor(args.input_factor)
-    panel.resize(1600, 900)
-    panel.show()
-    app.processEvents()
-    result = measure_kernel_edit(panel, args.repeats)
-    print(json.dumps({"kernel_edit_ms": result}))
-    panel.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

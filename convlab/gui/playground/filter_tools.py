@@ -1,16 +1,12 @@
-"""Tweak one trained conv filter: edit, switch off, freeze, reset; see its worth.
+"""FilterToolsPanel: switch off, freeze or reset a trained filter; see its worth.
 
-The edits are commands `fn(model)` that only *set* values, so they can run on the
-training worker between steps (TrainingSession.submit) and again on the GUI's copy of
-the model with the same result.
+The edits themselves are commands from convlab.lab.filter_edits.
 
-FilterToolsPanel signals (intent): switch_off_requested(), freeze_toggled(bool),
+Signals (intent): switch_off_requested(), freeze_toggled(bool),
 reset_requested(), accuracy_requested(), channel_changed(int), close_requested().
 Setter slots: show_filter(...), show_no_filter(), set_probabilities(learned, now),
 set_accuracy_text(text), set_busy(bool).
 """
-
-import copy
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,123 +21,13 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from convlab.nn import functional as F
-from convlab.train import EvaluationCancelled
+from convlab.gui.common.widgets import teach
 
 # All of the official test set: a filter's worth is often a fraction of a point, less
 # than the noise of a smaller sample, and 10,000 images take about a second.
 ACCURACY_IMAGES = 10_000
 LEARNED_COLOR = (170, 170, 170)
 NOW_COLOR = (33, 102, 172)
-
-
-def conv_filter(model, layer_index, filter_index):
-    """The (weight (C, kh, kw), bias scalar or None) of one filter, as copies."""
-    layer = model.layers[layer_index]
-    bias = None if layer.bias is None else layer.bias.data[filter_index].copy()
-    return layer.weight.data[filter_index].copy(), bias
-
-
-def set_channel_command(layer_index, filter_index, channel, kernel):
-    """Command: write a (kh, kw) kernel into one input channel of one filter."""
-    kernel = np.array(kernel, copy=True)
-
-    def apply(model):
-        weight = model.layers[layer_index].weight.data
-        weight[filter_index, channel] = kernel.astype(weight.dtype)
-
-    return apply
-
-
-def switch_off_command(layer_index, filter_index):
-    """Command: zero a filter's weights and bias, so its feature map is all zeros."""
-
-    def apply(model):
-        layer = model.layers[layer_index]
-        layer.weight.data[filter_index] = 0
-        if layer.bias is not None:
-            layer.bias.data[filter_index] = 0
-
-    return apply
-
-
-def restore_command(layer_index, filter_index, weight, bias):
-    """Command: put back a filter's saved weights (C, kh, kw) and bias, bit for bit."""
-    weight = np.array(weight, copy=True)
-
-    def apply(model):
-        layer = model.layers[layer_index]
-        layer.weight.data[filter_index] = weight
-        if layer.bias is not None and bias is not None:
-            layer.bias.data[filter_index] = bias
-
-    return apply
-
-
-def _with_entry(mask, shape, index, value):
-    """A copy of freeze `mask` (or an all-False one of `shape`) with [index] = value."""
-    if mask is None:
-        new = np.zeros(shape, dtype=bool)
-    elif mask.shape == shape:
-        new = mask.copy()
-    else:
-        new = np.broadcast_to(mask, shape).copy()
-    new[index] = value
-    # No frozen entry left: None lets the optimizers take their fast path.
-    return new if new.any() else None
-
-
-def freeze_command(layer_index, filter_index, frozen):
-    """Command: freeze (or free) a whole filter, weights and bias, via freeze_mask."""
-
-    def apply(model):
-        layer = model.layers[layer_index]
-        weight = layer.weight
-        # (F, 1, 1, 1) broadcasts over (F, C, kh, kw): one flag per filter.
-        shape = (weight.data.shape[0],) + (1,) * (weight.data.ndim - 1)
-        weight.freeze_mask = _with_entry(weight.freeze_mask, shape, filter_index,
-                                         frozen)
-        if layer.bias is not None:
-            layer.bias.freeze_mask = _with_entry(
-                layer.bias.freeze_mask, layer.bias.data.shape, filter_index, frozen)
-
-    return apply
-
-
-def is_frozen(model, layer_index, filter_index):
-    """Whether training currently leaves this filter alone."""
-    mask = model.layers[layer_index].weight.freeze_mask
-    return mask is not None and bool(np.all(mask[filter_index]))
-
-
-def probabilities(model, image):
-    """Class probabilities (K,) of `model` for one image (1, H, W) or (H, W)."""
-    dtype = model.parameters()[0].data.dtype
-    x = np.asarray(image, dtype=dtype).reshape((1, 1) + np.shape(image)[-2:])
-    return F.softmax(model.activations(x)[-1])[0]
-
-
-def with_filter(model, layer_index, filter_index, weight, bias):
-    """A deep copy of `model` with one filter set to (weight, bias)."""
-    twin = copy.deepcopy(model)
-    restore_command(layer_index, filter_index, weight, bias)(twin)
-    return twin
-
-
-def accuracy_on(model, x, y, batch_size=250, cancelled=None):
-    """Fraction of (x (N, 1, 28, 28), y (N,)) the model classifies correctly.
-
-    Raises EvaluationCancelled before a batch once cancelled() returns True.
-    """
-    dtype = model.parameters()[0].data.dtype
-    correct = 0
-    for start in range(0, len(x), batch_size):
-        if cancelled is not None and cancelled():
-            raise EvaluationCancelled(
-                f"measurement cancelled after {start} of {len(x)} images")
-        logits = model.activations(x[start:start + batch_size].astype(dtype))[-1]
-        correct += int(np.sum(logits.argmax(axis=1) == y[start:start + batch_size]))
-    return correct / max(len(x), 1)
 
 
 class FilterToolsPanel(QWidget):
@@ -158,43 +44,36 @@ class FilterToolsPanel(QWidget):
         super().__init__(parent)
         self._title = QLabel()
         self._title.setWordWrap(True)
-        self._channel = QSpinBox()
-        self._channel.setPrefix("input channel ")
-        self._channel.setAccessibleName("Input channel of the filter")
-        self._channel.setToolTip(
+        self._channel = teach(
+            QSpinBox(), "Input channel of the filter",
             "A filter in a deeper layer has one kernel per input channel (one per "
-            "feature map of the layer below); pick which one to see and edit."
-        )
+            "feature map of the layer below); pick which one to see and edit.")
+        self._channel.setPrefix("input channel ")
         self._channel.valueChanged.connect(self.channel_changed)
 
-        self._off = QPushButton("Switch off")
-        self._off.setAccessibleName("Switch the filter off")
-        self._off.setToolTip(
+        self._off = teach(
+            QPushButton("Switch off"), "Switch the filter off",
             "Set this filter's weights and bias to zero: its feature map goes blank "
-            "and the layers above lose what it detected. Watch the probabilities."
-        )
+            "and the layers above lose what it detected. Watch the probabilities.")
         self._off.clicked.connect(self.switch_off_requested)
-        self._freeze = QCheckBox("Freeze")
-        self._freeze.setAccessibleName("Freeze the filter")
-        self._freeze.setToolTip(
+        self._freeze = teach(
+            QCheckBox("Freeze"), "Freeze the filter",
             "Training leaves a frozen filter exactly as it is (the optimizer skips its "
-            "weights), while the rest of the network keeps learning around it."
-        )
+            "weights), while the rest of the network keeps learning around it.")
         self._freeze.toggled.connect(self.freeze_toggled)
-        self._reset = QPushButton("Reset")
-        self._reset.setAccessibleName("Reset the filter to its learned values")
-        self._reset.setToolTip(
-            "Put back the weights the network had learned when you opened this filter."
-        )
+        self._reset = teach(
+            QPushButton("Reset"), "Reset the filter to its learned values",
+            "Put back the weights the network had learned when you opened this filter.")
         self._reset.clicked.connect(self.reset_requested)
-        self._close = QPushButton("My kernel")
-        self._close.setAccessibleName("Close the network filter")
-        self._close.setToolTip(
-            "Stop editing the network's filter and go back to your own kernel."
-        )
+        self._close = teach(
+            QPushButton("My kernel"), "Close the network filter",
+            "Stop editing the network's filter and go back to your own kernel.")
         self._close.clicked.connect(self.close_requested)
 
-        self._plot = pg.PlotWidget()
+        self._plot = teach(
+            pg.PlotWidget(), "Probabilities, learned filter versus now",
+            "Grey: the network's probabilities with the learned filter. Blue: with the "
+            "filter as it is now. The gap is what your change did to the decision.")
         self._plot.setBackground("w")
         self._plot.setFixedHeight(150)
         self._plot.setMouseEnabled(False, False)
@@ -203,11 +82,6 @@ class FilterToolsPanel(QWidget):
         self._plot.setXRange(-0.6, 9.6, padding=0)
         self._plot.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
         self._plot.setLabel("left", "probability")
-        self._plot.setToolTip(
-            "Grey: the network's probabilities with the learned filter. Blue: with the "
-            "filter as it is now. The gap is what your change did to the decision."
-        )
-        self._plot.setAccessibleName("Probabilities, learned filter versus now")
         digits = np.arange(10)
         self._learned_bars = pg.BarGraphItem(x=digits - 0.2, height=np.zeros(10),
                                              width=0.4, brush=LEARNED_COLOR)
@@ -222,13 +96,11 @@ class FilterToolsPanel(QWidget):
         self._prediction = QLabel()
         self._prediction.setWordWrap(True)
 
-        self._measure = QPushButton("Measure test accuracy now")
-        self._measure.setAccessibleName("Measure test accuracy now")
-        self._measure.setToolTip(
+        self._measure = teach(
+            QPushButton("Measure test accuracy now"), "Measure test accuracy now",
             f"Classify the first {ACCURACY_IMAGES:,} test images twice, with the "
             "filter as it is now and with its learned values: the difference is "
-            "what this one filter is worth to the network."
-        )
+            "what this one filter is worth to the network.")
         self._measure.clicked.connect(self.accuracy_requested)
         self._accuracy = QLabel()
         self._accuracy.setWordWrap(True)

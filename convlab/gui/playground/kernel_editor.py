@@ -10,32 +10,27 @@ Queries: kernel(), editing(), message().
 import math
 
 import numpy as np
-from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (
-    QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from convlab.gui.playground.presets import (
+from convlab.gui.common.colormaps import diverging_qcolor, symmetric_levels
+from convlab.gui.common.widgets import combo, spin_box, teach
+from convlab.gui.playground.views import LARGE_VALUE, ColorLegendView
+from convlab.lab.presets import (
     MAX_SIZE,
     MIN_SIZE,
     PRESETS,
     make_preset,
     preset_size,
     resize_centred,
-)
-from convlab.gui.playground.views import (
-    LARGE_VALUE,
-    ColorLegendView,
-    diverging_qcolor,
-    symmetric_level,
 )
 
 # Beyond this a float32 network multiplies its way to inf; the editor refuses it.
@@ -83,27 +78,20 @@ class KernelEditor(QWidget):
         self._title = QLabel(f"<b>{DEFAULT_TITLE}</b>")
         self._title.setWordWrap(True)
 
-        self._size = QSpinBox()
-        self._size.setRange(MIN_SIZE, MAX_SIZE)
-        self._size.setValue(3)
-        self._size.setPrefix("size ")
-        self._size.setAccessibleName("Kernel size")
-        self._size.setToolTip(
+        self._size = spin_box(
+            MIN_SIZE, MAX_SIZE, 3, "Kernel size",
             "Kernel size f: the window is f x f pixels. A bigger window sees more "
-            "context per output, and the output shrinks by f - 1 without padding."
-        )
+            "context per output, and the output shrinks by f - 1 without padding.")
+        self._size.setPrefix("size ")
         self._size.valueChanged.connect(self._on_size_value_changed)
 
-        self._preset = QComboBox()
-        self._preset.addItem("Preset…", None)
-        for key, label, lesson in PRESETS:
-            self._preset.addItem(label, key)
-            self._preset.setItemData(self._preset.count() - 1, lesson, 3)
-        self._preset.setAccessibleName("Kernel preset")
-        self._preset.setToolTip(
+        self._preset = combo(
+            [("Preset…", None)] + [(label, key) for key, label, _ in PRESETS],
+            "Kernel preset",
             "Load a classic kernel. Blurs average neighbours (weights sum to 1); edge "
-            "detectors subtract them (weights sum to 0). Hover an item for its idea."
-        )
+            "detectors subtract them (weights sum to 0). Hover an item for its idea.")
+        for index, (_, _, lesson) in enumerate(PRESETS, 1):
+            self._preset.setItemData(index, lesson, Qt.ToolTipRole)
         self._preset.activated.connect(self._on_preset_activated)
 
         self._cells = []
@@ -120,12 +108,10 @@ class KernelEditor(QWidget):
                 font.setPointSizeF(font.pointSizeF() - 1)
                 cell.setFont(font)
                 cell.setTextMargins(0, 0, 0, 0)
-                cell.setAccessibleName(f"Kernel weight row {row + 1} column {col + 1}")
-                cell.setToolTip(
-                    "One weight of the kernel. The output is the sum of each weight "
-                    "times the pixel under it: positive weights add that pixel, "
-                    "negative ones subtract it. Type a number and press Enter."
-                )
+                teach(cell, f"Kernel weight row {row + 1} column {col + 1}",
+                      "One weight of the kernel. The output is the sum of each weight "
+                      "times the pixel under it: positive weights add that pixel, "
+                      "negative ones subtract it. Type a number and press Enter.")
                 cell.editingFinished.connect(
                     lambda r=row, c=col: self._on_cell_editing_finished(r, c)
                 )
@@ -148,9 +134,7 @@ class KernelEditor(QWidget):
              "Turn the kernel 90 degrees clockwise: it now looks for the pattern "
              "turned the same way."),
         )):
-            button = QPushButton(text)
-            button.setAccessibleName(f"Kernel action: {text}")
-            button.setToolTip(tip)
+            button = teach(QPushButton(text), f"Kernel action: {text}", tip)
             button.clicked.connect(slot)
             # Two rows of two keep the editor narrow enough for a laptop screen.
             actions.addWidget(button, index // 2, index % 2)
@@ -308,7 +292,7 @@ class KernelEditor(QWidget):
 
     def _refresh(self):
         size = self._kernel.shape[0]
-        level = symmetric_level(self._kernel)
+        _, level = symmetric_levels(self._kernel, round_up=False)
         for row in range(MAX_SIZE):
             for col in range(MAX_SIZE):
                 cell = self._cells[row][col]

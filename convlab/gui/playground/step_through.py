@@ -9,20 +9,19 @@ set_stage(stage), set_step(index), show_output_cell(stage, row, col).
 from typing import NamedTuple
 
 import numpy as np
-from PyQt5.QtCore import QRect, QSize, Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QColor, QPainter
+from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
-    QComboBox,
     QFrame,
     QHBoxLayout,
     QPushButton,
     QScrollArea,
     QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from convlab.gui.common.widgets import combo, spin_box, teach
+from convlab.gui.playground.arithmetic_view import ArithmeticView
 from convlab.gui.playground.views import LinesLabel
 from convlab.nn.reference import (
     conv_single_step,
@@ -31,7 +30,6 @@ from convlab.nn.reference import (
 )
 
 CONV, POOL = "conv", "pool"
-GRID_GAP = 24  # pixels between two grids, room for "×" or "="
 
 
 class WindowStep(NamedTuple):
@@ -54,93 +52,6 @@ def window_positions(out_h, out_w, stride):
     return [(i * stride, j * stride) for i in range(out_h) for j in range(out_w)]
 
 
-def _number(value, signed):
-    """A grid entry: 3 significant digits; adding 0.0 turns -0.0 into a plain 0."""
-    return f"{value + 0.0:+.3g}" if signed else f"{value + 0.0:.3g}"
-
-
-class ArithmeticView(QWidget):
-    """Small number grids side by side (window x kernel = products), painted directly.
-
-    Rich-text tables were too slow to lay out on every kernel edit; painting the
-    cells keeps the step-through inside one frame.
-    """
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        # Cells sized from the font, so "-0.525" fits whatever the desktop's font size.
-        metrics = self.fontMetrics()
-        self._cell_w = metrics.horizontalAdvance("+0.0000") + 6
-        self._cell_h = metrics.height() + 4
-        self._caption_h = metrics.height() + 2
-        self._grids = []  # (caption, values (h, w), mark (h, w) or None, signed)
-        self._operators = []
-        self._footer = ""
-        self.setAccessibleName("Arithmetic of the current window")
-
-    def set_grids(self, grids, operators, footer):
-        """Show grids [(caption, values, mark, signed)], operators between, a footer."""
-        old_size = self.sizeHint()
-        self._grids, self._operators, self._footer = grids, operators, footer
-        if self.sizeHint() != old_size:
-            self.updateGeometry()
-        self.update()
-
-    def footer(self):
-        """The sentence under the grids (the sum, the max or the average)."""
-        return self._footer
-
-    def grids(self):
-        """The grids on show as {caption: values (h, w)}, in drawing order."""
-        return {caption: values for caption, values, _, _ in self._grids}
-
-    def _grid_width(self, caption, values):
-        """A grid is as wide as its cells, or its caption when that is longer."""
-        caption_width = self.fontMetrics().horizontalAdvance(caption) + 4
-        return max(values.shape[1] * self._cell_w, caption_width)
-
-    def sizeHint(self):
-        width = sum(self._grid_width(c, v) + GRID_GAP for c, v, _, _ in self._grids)
-        rows = max((v.shape[0] for _, v, _, _ in self._grids), default=0)
-        return QSize(max(width, 300), self._caption_h + rows * self._cell_h + 24)
-
-    def minimumSizeHint(self):
-        return self.sizeHint()
-
-    def paintEvent(self, event):
-        painter = QPainter(self)
-        metrics = painter.fontMetrics()
-        x = 0
-        for index, (caption, values, mark, signed) in enumerate(self._grids):
-            painter.setPen(QColor(60, 60, 60))
-            painter.drawText(x, metrics.ascent(), caption)
-            for i in range(values.shape[0]):
-                for j in range(values.shape[1]):
-                    cell = QRect(x + j * self._cell_w,
-                                 self._caption_h + i * self._cell_h,
-                                 self._cell_w, self._cell_h)
-                    if mark is not None and mark[i, j]:
-                        painter.fillRect(cell, QColor(255, 224, 102))
-                    painter.setPen(QColor(170, 170, 170))
-                    painter.drawRect(cell)
-                    painter.setPen(QColor(0, 0, 0))
-                    painter.drawText(cell.adjusted(0, 0, -3, 0),
-                                     Qt.AlignRight | Qt.AlignVCenter,
-                                     _number(values[i, j], signed))
-            x += self._grid_width(caption, values)
-            if index < len(self._operators):
-                rows = values.shape[0]
-                y = self._caption_h + rows * self._cell_h // 2 + metrics.ascent() // 2
-                painter.drawText(x + 6, y, self._operators[index])
-            x += GRID_GAP
-        rows = max((v.shape[0] for _, v, _, _ in self._grids), default=0)
-        bold = painter.font()
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.drawText(0, self._caption_h + rows * self._cell_h + 18, self._footer)
-        painter.end()
-
-
 class StepThroughView(QWidget):
     """Slider, play/pause and step buttons, and the sum of products of one window."""
 
@@ -152,22 +63,16 @@ class StepThroughView(QWidget):
         # Both walks keep stride at [3] and the output size at [4], [5].
         self._pool = None  # (input, size, mode, stride, out_h, out_w)
 
-        self._stage = QComboBox()
-        self._stage.addItem("Convolution", CONV)
-        self._stage.addItem("Pooling", POOL)
-        self._stage.setAccessibleName("Operation to step through")
-        self._stage.setToolTip(
+        self._stage = combo(
+            (("Convolution", CONV), ("Pooling", POOL)), "Operation to step through",
             "Which sliding window to follow: the convolution kernel over the padded "
-            "input, or the pooling window over the ReLU output."
-        )
+            "input, or the pooling window over the ReLU output.")
         self._stage.currentIndexChanged.connect(self._on_stage_current_index_changed)
 
-        self._slider = QSlider(Qt.Horizontal)
-        self._slider.setAccessibleName("Window position")
-        self._slider.setToolTip(
+        self._slider = teach(
+            QSlider(Qt.Horizontal), "Window position",
             "Drag to move the window. Each position makes one output cell: row by "
-            "row, the window jumps `stride` pixels at a time."
-        )
+            "row, the window jumps `stride` pixels at a time.")
         self._slider.valueChanged.connect(self._on_slider_value_changed)
 
         self._back = self._button("◀", "Step back",
@@ -180,12 +85,9 @@ class StepThroughView(QWidget):
         self._forward = self._button("▶", "Step forward",
                                      "One window position forward.",
                                      self._on_forward_clicked)
-        self._speed = QSpinBox()
-        self._speed.setRange(1, 30)
-        self._speed.setValue(4)
+        self._speed = spin_box(1, 30, 4, "Step-through speed",
+                               "How many window positions per second while playing.")
         self._speed.setSuffix(" /s")
-        self._speed.setAccessibleName("Step-through speed")
-        self._speed.setToolTip("How many window positions per second while playing.")
         self._speed.valueChanged.connect(self._on_speed_value_changed)
 
         self._timer = QTimer(self)
@@ -226,11 +128,9 @@ class StepThroughView(QWidget):
         layout.addStretch(1)
 
     def _button(self, text, name, tip, slot):
-        button = QPushButton(text)
+        button = teach(QPushButton(text), name, tip)
         if len(text) == 1:
             button.setFixedWidth(36)
-        button.setAccessibleName(name)
-        button.setToolTip(tip)
         button.clicked.connect(slot)
         return button
 
@@ -243,7 +143,7 @@ class StepThroughView(QWidget):
         self._refresh_range(jump_for=CONV if new_walk else None)
 
     def set_pool_problem(self, x, size, stride, mode, out_h, out_w):
-        """The pooling to walk: input (H, W), size, stride, "max" or "average"."""
+        """The pooling to walk: input (H, W), size, stride, "max" or "avg"."""
         new_walk = (self._pool is None or self._pool[3:] != (stride, out_h, out_w)
                     or not np.any(self._pool[0]))
         self._pool = (x, size, mode, stride, out_h, out_w)

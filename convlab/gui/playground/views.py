@@ -6,16 +6,12 @@ from PyQt5.QtCore import QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QLinearGradient, QPainter, QPen
 from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-# Blue for negative, white for zero, red for positive: a signed number's sign and size
-# can be read at a glance, and zero is the neutral background.
-DIVERGING_COLORS = ((33, 102, 172), (247, 247, 247), (178, 24, 43))
-DIVERGING = pg.ColorMap(pos=[0.0, 0.5, 1.0], color=DIVERGING_COLORS)
-GRAY = pg.ColorMap(pos=[0.0, 1.0], color=[(0, 0, 0), (255, 255, 255)])
-# Colours looked up once: asking the colormap on every repaint cost a millisecond.
-_DIVERGING_QCOLORS = [DIVERGING.mapToQColor(t) for t in np.linspace(0, 1, 257)]
+from convlab.gui.common.colormaps import GREY_CMAP, SIGNED_CMAP, symmetric_levels
+
+# Legend gradients looked up once, like the cell colours.
 _GRADIENT_STOPS = {
     diverging: [(t, cmap.mapToQColor(t)) for t in np.linspace(0.0, 1.0, 9)]
-    for diverging, cmap in ((True, DIVERGING), (False, GRAY))
+    for diverging, cmap in ((True, SIGNED_CMAP), (False, GREY_CMAP))
 }
 
 # Overlay colours (RGBA): the zero border, and rows/columns the window never reaches.
@@ -29,19 +25,6 @@ CELL_PEN = QColor(20, 200, 60)
 LARGE_VALUE = 100.0
 
 HOVER_HINT = "Hover a cell: its value."
-
-
-def symmetric_level(values):
-    """Largest |value|, never 0, so a diverging scale is centred on zero."""
-    finite = np.abs(values[np.isfinite(values)]) if np.size(values) else np.zeros(1)
-    top = float(finite.max()) if finite.size else 0.0
-    return top if top > 0 else 1.0
-
-
-def diverging_qcolor(value, level):
-    """The diverging colour of `value` on the scale -level..+level."""
-    t = 0.5 + 0.5 * float(np.clip(value / level, -1.0, 1.0))
-    return _DIVERGING_QCOLORS[round(t * 256)]
 
 
 def _fmt(value):
@@ -129,7 +112,7 @@ class MapView(QWidget):
         self._hint = hint
         self._kind = kind
         self._map = None
-        self._level = None
+        self._levels = None
         self._tint = None
         self._title = LinesLabel(2, f"<b>{title}</b>")
         self._graphics = pg.GraphicsLayoutWidget()
@@ -143,7 +126,7 @@ class MapView(QWidget):
         self._box.setMouseEnabled(False, False)
         self._box.setMenuEnabled(False)
         self._image = pg.ImageItem(axisOrder="row-major")
-        cmap = DIVERGING if kind == "signed" else GRAY
+        cmap = SIGNED_CMAP if kind == "signed" else GREY_CMAP
         self._image.setLookupTable(cmap.getLookupTable(nPts=256))
         self._box.addItem(self._image)
         self._overlay = pg.ImageItem(axisOrder="row-major")
@@ -207,19 +190,20 @@ class MapView(QWidget):
         self._box.addItem(rect)
         return rect
 
-    def set_map(self, values, level=None):
-        """Show a 2-D array; signed maps use -level..+level (default: max |value|)."""
+    def set_map(self, values, levels=None):
+        """Show a 2-D array; signed maps use levels (low, high), default ±max|value|."""
         values = np.asarray(values)
         # Every redraw counts against the one-frame budget: skip what did not change.
         if self._map is not None and self._map.shape == values.shape \
                 and np.array_equal(self._map, values, equal_nan=True) \
-                and level == self._level:
+                and levels == self._levels:
             return
         reshaped = self._map is None or self._map.shape != values.shape
-        self._map, self._level = values, level
+        self._map, self._levels = values, levels
         if self._kind == "signed":
-            level = symmetric_level(self._map) if level is None else level
-            low, high = -level, level
+            if levels is None:
+                levels = symmetric_levels(self._map, round_up=False)
+            low, high = levels
         else:
             # Pixels live in 0..1; a deeper layer's feature map can exceed that.
             finite = self._map[np.isfinite(self._map)]

@@ -9,14 +9,9 @@ from PyQt5.QtWidgets import QCheckBox, QPushButton
 
 from convlab import nn
 from convlab.gui.playground import PlaygroundPanel
-from convlab.gui.playground.filter_tools import (
-    accuracy_on,
-    freeze_command,
-    probabilities,
-)
 from convlab.nn import functional as F
 from convlab.nn import reference
-from convlab.train import TrainConfig, Trainer
+from convlab.train import TrainConfig, Trainer, class_scores, evaluate
 
 
 def _digit():
@@ -25,6 +20,11 @@ def _digit():
     image[5:8, 6:22] = 1.0
     image[8:24, 17:20] = 1.0
     return image
+
+
+def probabilities(model, image):
+    """The model's class probabilities (K,) for one (H, W) image."""
+    return F.softmax(class_scores(model, image[None, None]))[0]
 
 
 def _model():
@@ -66,7 +66,7 @@ def _button(panel, name):
 
 def test_switch_off_changes_prediction_and_reset_restores_exactly(panel, qtbot):
     """Zeroing filter 0 flips 3 to 5; Reset brings back the exact probabilities."""
-    model = panel._model
+    model = panel.filters._model
     before = probabilities(model, _digit())
     weights = model.layers[0].weight.data.copy()
     assert before.argmax() == 3
@@ -84,7 +84,7 @@ def test_switch_off_changes_prediction_and_reset_restores_exactly(panel, qtbot):
 
 def test_tweaks_reach_the_live_model_through_the_runner(panel):
     """Every edit is also sent as fn(model); applied to a live copy it matches."""
-    live = copy.deepcopy(panel._model)
+    live = copy.deepcopy(panel.filters._model)
     panel.open_filter(0, 1)
     panel.editor.set_cell_text(0, 0, "0.5")
     _button(panel, "Switch the filter off").click()
@@ -93,7 +93,8 @@ def test_tweaks_reach_the_live_model_through_the_runner(panel):
     assert len(panel.sent) == 4
     for command in panel.sent:
         command(live)
-    for ours, theirs in zip(panel._model.parameters(), live.parameters(), strict=True):
+    shown = panel.filters._model
+    for ours, theirs in zip(shown.parameters(), live.parameters(), strict=True):
         np.testing.assert_array_equal(ours.data, theirs.data)
     assert live.layers[0].weight.data[1, 0, 2, 2] == np.float32(-1.25)
 
@@ -102,34 +103,34 @@ def test_open_filter_loads_its_weights_and_edits_write_back(panel):
     """The editor shows the filter's kernel; a typed weight lands in the model."""
     panel.open_filter(0, 2)
     np.testing.assert_allclose(panel.editor.kernel(),
-                               panel._model.layers[0].weight.data[2, 0])
+                               panel.filters._model.layers[0].weight.data[2, 0])
     panel.editor.set_cell_text(1, 1, "2")
-    assert panel._model.layers[0].weight.data[2, 0, 1, 1] == 2.0
+    assert panel.filters._model.layers[0].weight.data[2, 0, 1, 1] == 2.0
     panel.tools.close_requested.emit()
-    assert panel._filter is None
+    assert not panel.filters.is_open()
 
 
 def test_playground_views_use_the_open_filter_and_bias(panel):
     """With a network filter open, the conv view is that filter (bias included)."""
     panel.open_filter(0, 1)
-    layer = panel._model.layers[0]
+    layer = panel.filters._model.layers[0]
     x = _digit().astype(np.float64)[None, None]
     w = layer.weight.data[1:2].astype(np.float64)
     b = layer.bias.data[1:2].astype(np.float64)
     expected, _ = F.conv2d_forward(x, w, b)
-    np.testing.assert_allclose(panel.conv_view.current_map(), expected[0, 0],
+    np.testing.assert_allclose(panel.maps.conv_view.current_map(), expected[0, 0],
                                rtol=1e-6, atol=1e-6)
 
 
 def test_step_through_adds_the_open_filter_bias(panel):
     """On a network filter, window products + bias = conv_single_step = conv cell."""
     panel.open_filter(0, 1)
-    bias = float(panel._model.layers[0].bias.data[1])
+    bias = float(panel.filters._model.layers[0].bias.data[1])
     assert bias != 0.0
-    kernel = panel._model.layers[0].weight.data[1, 0].astype(np.float64)
-    conv = panel.conv_view.current_map()
+    kernel = panel.filters._model.layers[0].weight.data[1, 0].astype(np.float64)
+    conv = panel.maps.conv_view.current_map()
     row, col = np.unravel_index(np.abs(conv - bias).argmax(), conv.shape)
-    panel.conv_view.cell_clicked.emit(int(row), int(col))
+    panel.maps.conv_view.cell_clicked.emit(int(row), int(col))
     grids, footer = panel.step.arithmetic()
     a_slice = _digit()[row:row + 3, col:col + 3].astype(np.float64)  # stride 1, p 0
     value = reference.conv_single_step(a_slice[None], kernel[None], bias)
@@ -145,7 +146,7 @@ def test_step_through_adds_the_open_filter_bias(panel):
 ], ids=["sgd", "adam"])
 def test_frozen_filter_is_unchanged_after_training_steps(panel, make_optimizer):
     """Freeze filter 1; after optimizer steps it is bit-identical, the others moved."""
-    model = panel._model
+    model = panel.filters._model
     panel.open_filter(0, 1)
     panel.tools.findChild(QCheckBox).setChecked(True)
     frozen_w = model.layers[0].weight.data[1].copy()
@@ -163,16 +164,6 @@ def test_frozen_filter_is_unchanged_after_training_steps(panel, make_optimizer):
     np.testing.assert_array_equal(model.layers[0].weight.data[1], frozen_w)
     assert model.layers[0].bias.data[1] == frozen_b
     assert not np.array_equal(model.layers[0].weight.data[2], other_w)
-
-
-def test_unfreezing_the_last_filter_clears_the_mask(panel):
-    """Freeze then unfreeze leaves no mask, so nothing stays frozen by accident."""
-    model = panel._model
-    freeze_command(0, 3, True)(model)
-    assert model.layers[0].weight.freeze_mask.shape == (4, 1, 1, 1)
-    freeze_command(0, 3, False)(model)
-    assert model.layers[0].weight.freeze_mask is None
-    assert model.layers[0].bias.freeze_mask is None
 
 
 def _test_set(panel):
@@ -197,7 +188,7 @@ def test_measure_accuracy_compares_now_with_learned(panel, qtbot):
     assert measure.isEnabled()
     text = panel.tools.accuracy_text()
     assert "0.0%</b> now" in text and "75.0% with the learned filter" in text
-    assert accuracy_on(panel._model, x, y) == 0.0
+    assert evaluate(panel.filters._model, x, y)["accuracy"] == 0.0
 
 
 def test_measurement_of_a_replaced_model_is_ignored(panel, qtbot):
@@ -218,7 +209,7 @@ def test_shutdown_joins_a_running_measurement(panel):
     _test_set(panel)
     panel.open_filter(0, 0)
     _button(panel, "Measure test accuracy now").click()
-    tasks = list(panel._measuring)
+    tasks = list(panel.filters._measuring)
     assert len(tasks) == 1
     panel.shutdown()
     assert not panel.is_measuring()
@@ -228,11 +219,11 @@ def test_shutdown_joins_a_running_measurement(panel):
 def test_shutdown_cancels_a_long_measurement(panel, monkeypatch):
     """shutdown() stops a measurement on many images after the batch under way
     instead of running both passes to the end."""
-    from convlab.gui.playground import panel as playground_panel
+    from convlab.gui.playground import filter_presenter
 
-    batches, real_accuracy_on = [], playground_panel.accuracy_on
+    batches, real_evaluate = [], filter_presenter.evaluate
 
-    def counting_accuracy_on(model, x, y, **kwargs):
+    def counting_evaluate(model, x, y, **kwargs):
         activations = model.activations
 
         def counted(xb):
@@ -241,14 +232,14 @@ def test_shutdown_cancels_a_long_measurement(panel, monkeypatch):
             return activations(xb)
 
         model.activations = counted
-        return real_accuracy_on(model, x, y, **kwargs)
+        return real_evaluate(model, x, y, batch_size=250, **kwargs)
 
-    monkeypatch.setattr(playground_panel, "accuracy_on", counting_accuracy_on)
+    monkeypatch.setattr(filter_presenter, "evaluate", counting_evaluate)
     panel.set_test_data(np.repeat(_digit()[None, None], 10_000, axis=0),
                         np.full(10_000, 3))
     panel.open_filter(0, 0)
     _button(panel, "Measure test accuracy now").click()
-    task = panel._measuring[0]
+    [task] = panel.filters._measuring
     while not batches:
         time.sleep(0.01)
     panel.shutdown()
@@ -261,15 +252,15 @@ def test_refresh_model_follows_training_in_the_open_filter(panel, qtbot):
     panel.show()
     qtbot.waitExposed(panel)
     panel.open_filter(0, 1)
-    panel._model.layers[0].weight.data[1, 0] += 0.5  # what a snapshot would do
+    panel.filters._model.layers[0].weight.data[1, 0] += 0.5  # what a snapshot would do
     panel.refresh_model()
     np.testing.assert_allclose(panel.editor.kernel(),
-                               panel._model.layers[0].weight.data[1, 0])
+                               panel.filters._model.layers[0].weight.data[1, 0])
 
 
 def test_frozen_filter_is_unchanged_while_a_trainer_runs(panel):
     """Freezing mid-run through Trainer.submit: later steps leave the filter alone."""
-    model = panel._model
+    model = panel.filters._model
     rng = np.random.default_rng(3)
     x = rng.random((64, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 64)
@@ -303,12 +294,12 @@ def test_deep_filter_slides_over_the_layer_below(qtbot):
     panel.open_filter(2, 1)
     panel.tools.channel_changed.emit(2)
     below = model.activations(_digit()[None, None])[1][0, 2]
-    np.testing.assert_allclose(panel.results()["input"], below, rtol=1e-6)
+    np.testing.assert_allclose(panel.results().input, below, rtol=1e-6)
     kernel = model.layers[2].weight.data[1, 2].astype(np.float64)
     bias = float(model.layers[2].bias.data[1])
     # The views start from the layer's own padding of 1.
     expected, _ = F.conv2d_forward(below[None, None].astype(np.float64),
                                    kernel[None, None], np.array([bias]), 1, 1)
-    np.testing.assert_allclose(panel.conv_view.current_map(), expected[0, 0],
+    np.testing.assert_allclose(panel.maps.conv_view.current_map(), expected[0, 0],
                                rtol=1e-5, atol=1e-6)
-    assert panel.results()["conv_title"] == "Channel 2's share (+ bias)"
+    assert panel.filters.conv_title() == "Channel 2's share (+ bias)"

@@ -48,88 +48,90 @@ def _expected_conv(image, kernel, stride, padding):
 
 def test_cell_edit_updates_output_to_functional_result(panel):
     """Typing a weight makes the conv view show exactly conv2d_forward's result."""
-    panel.set_stride(2)
-    panel.set_padding(1)
+    panel.controls.set_stride(2)
+    panel.controls.set_padding(1)
     panel.editor.set_cell_text(1, 1, "3.5")
     kernel = panel.editor.kernel()
     assert kernel[1, 1] == 3.5
     expected = _expected_conv(_digit(), kernel, 2, 1)
-    np.testing.assert_allclose(panel.conv_view.current_map(), expected)
-    np.testing.assert_allclose(panel.relu_view.current_map(), np.maximum(expected, 0))
+    np.testing.assert_allclose(panel.maps.conv_view.current_map(), expected)
+    np.testing.assert_allclose(panel.maps.relu_view.current_map(),
+                               np.maximum(expected, 0))
     pooled, _ = F.max_pool2d_forward(np.maximum(expected, 0)[None, None], 2, 2)
-    np.testing.assert_allclose(panel.pool_view.current_map(), pooled[0, 0])
+    np.testing.assert_allclose(panel.maps.pool_view.current_map(), pooled[0, 0])
 
 
 def test_stride_and_padding_update_shape_and_formula(panel):
     """The conv view's shape line and filled-in formula follow stride and padding."""
-    assert "26×26" in panel.conv_view.shape_text()
-    assert "floor((28 + 2·0 − 3) / 1) + 1" in panel.conv_view.formula_text()
-    panel.set_stride(3)
-    panel.set_padding(2)
+    assert "26×26" in panel.maps.conv_view.shape_text()
+    assert "floor((28 + 2·0 − 3) / 1) + 1" in panel.maps.conv_view.formula_text()
+    panel.controls.set_stride(3)
+    panel.controls.set_padding(2)
     out = (28 + 2 * 2 - 3) // 3 + 1
-    assert f"{out}×{out}" in panel.conv_view.shape_text()
+    assert f"{out}×{out}" in panel.maps.conv_view.shape_text()
     assert f"floor((28 + 2·2 − 3) / 3) + 1 = floor(29 / 3) + 1 = {out}" in \
-        panel.conv_view.formula_text()
-    assert "32×32" in panel.input_view.shape_text()
+        panel.maps.conv_view.formula_text()
+    assert "32×32" in panel.maps.input_view.shape_text()
 
 
 def test_same_padding_keeps_the_size_for_odd_kernels(panel):
     """'same' uses p = (f - 1) / 2, so a 5x5 kernel at stride 1 keeps 28x28."""
     panel.editor.findChild(QSpinBox).setValue(5)
-    panel.set_padding("same")
-    assert panel.results()["padding"] == 2
-    assert panel.conv_view.current_map().shape == (28, 28)
+    panel.controls.set_padding("same")
+    assert panel.results().padding == 2
+    assert panel.maps.conv_view.current_map().shape == (28, 28)
 
 
 def test_impossible_setting_explains_and_keeps_last_views(panel):
     """A pool larger than the conv output is explained; the last valid views stay."""
-    panel.set_input_factor(4)  # 7x7 input
-    panel.set_stride(4)
+    panel.controls.set_input_factor(4)  # 7x7 input
+    panel.controls.set_stride(4)
     before = panel.results()
-    shown = panel.conv_view.current_map().copy()
-    panel.set_pooling("max", 4, 2)  # conv output is 2x2 here: a 4x4 pool cannot fit
-    assert "does not fit" in panel.problem_text()
-    assert "2×2" in panel.problem_text()
+    shown = panel.maps.conv_view.current_map().copy()
+    # The conv output is 2x2 here: a 4x4 pool cannot fit.
+    panel.controls.set_pooling("max", 4, 2)
+    assert "does not fit" in panel.controls.problem_text()
+    assert "2×2" in panel.controls.problem_text()
     assert panel.results() is before
-    np.testing.assert_array_equal(panel.conv_view.current_map(), shown)
-    panel.set_pooling("max", 2, 2)
-    assert panel.problem_text() == ""
+    np.testing.assert_array_equal(panel.maps.conv_view.current_map(), shown)
+    panel.controls.set_pooling("max", 2, 2)
+    assert panel.controls.problem_text() == ""
 
 
 def test_same_padding_with_even_kernel_is_explained(panel):
     """'same' padding with a 4x4 kernel would need p = 1.5: the message says so."""
-    panel.set_input_factor(4)
-    panel.set_padding("same")
+    panel.controls.set_input_factor(4)
+    panel.controls.set_padding("same")
     panel.editor.findChild(QSpinBox).setValue(4)
-    assert "odd kernel" in panel.problem_text()
-    panel.set_padding(0)
-    assert panel.problem_text() == ""
+    assert "odd kernel" in panel.controls.problem_text()
+    panel.controls.set_padding(0)
+    assert panel.controls.problem_text() == ""
 
 
 def test_unreached_rows_are_reported_when_division_is_not_exact(panel):
     """Stride 2 on 28 + 2 - 3 = 27 leaves one padded row and column unreached."""
-    panel.set_stride(2)
-    panel.set_padding(1)
-    assert "Padded input: the division is not exact" in panel.notes_text()
-    panel.set_stride(1)
-    assert panel.notes_text() == ""
+    panel.controls.set_stride(2)
+    panel.controls.set_padding(1)
+    assert "Padded input: the division is not exact" in panel.maps.notes_text()
+    panel.controls.set_stride(1)
+    assert panel.maps.notes_text() == ""
 
 
 def test_side_by_side_shows_average_pooling_too(panel):
     """With the box ticked, the second pool view holds avg_pool2d_forward's result."""
-    panel.set_side_by_side(True)
-    relu = panel.results()["relu"]
+    panel.controls.set_side_by_side(True)
+    relu = panel.results().relu
     expected, _ = F.avg_pool2d_forward(relu[None, None], 2, 2)
-    assert not panel.pool_avg_view.isHidden()
-    np.testing.assert_allclose(panel.pool_avg_view.current_map(), expected[0, 0])
+    assert not panel.maps.pool_avg_view.isHidden()
+    np.testing.assert_allclose(panel.maps.pool_avg_view.current_map(), expected[0, 0])
 
 
 def test_signed_views_use_symmetric_levels(panel):
     """Conv, ReLU and pool legends are centred on zero and share one scale."""
-    low, high = panel.conv_view.legend_levels()
-    assert low == -high and high == pytest.approx(np.abs(panel.results()["conv"]).max())
-    assert panel.relu_view.legend_levels() == (low, high)
-    assert panel.pool_view.legend_levels() == (low, high)
+    low, high = panel.maps.conv_view.legend_levels()
+    assert low == -high and high == pytest.approx(np.abs(panel.results().conv).max())
+    assert panel.maps.relu_view.legend_levels() == (low, high)
+    assert panel.maps.pool_view.legend_levels() == (low, high)
 
 
 @pytest.mark.parametrize("stride, padding, unreached", [
@@ -140,10 +142,10 @@ def test_signed_views_use_symmetric_levels(panel):
     (3, 1, []),  # (28 + 2 - 3) / 3 = 9 exactly
 ])
 def test_unreached_rows_and_columns_are_tinted(panel, stride, padding, unreached):
-    """The padded input marks exactly the rows/columns no window reaches (issue 5)."""
-    panel.set_stride(stride)
-    panel.set_padding(padding)
-    overlay = panel.input_view.overlay()
+    """The padded input marks exactly the rows/columns no window reaches."""
+    panel.controls.set_stride(stride)
+    panel.controls.set_padding(padding)
+    overlay = panel.maps.input_view.overlay()
     size = 28 + 2 * padding
     assert overlay.shape == (size, size, 4)
     lines = np.zeros(size, bool)
@@ -162,10 +164,10 @@ def test_unreached_rows_and_columns_are_tinted(panel, stride, padding, unreached
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (3, 0), (3, 2), (4, 3)])
 def test_step_through_positions_match_the_formula(panel, stride, padding):
     """Step k's window starts at input (s*i - p, s*j - p): the formula, not the code."""
-    panel.set_input_factor(2)  # 14x14 keeps the walk short
-    panel.set_stride(stride)
-    panel.set_padding(padding)
-    image = panel.results()["input"]
+    panel.controls.set_input_factor(2)  # 14x14 keeps the walk short
+    panel.controls.set_stride(stride)
+    panel.controls.set_padding(padding)
+    image = panel.results().input
     out = (14 + 2 * padding - 3) // stride + 1
     corners = [(stride * i - padding, stride * j - padding)
                for i in range(out) for j in range(out)]
@@ -186,17 +188,17 @@ def test_step_through_positions_match_the_formula(panel, stride, padding):
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (3, 2)])
 def test_step_products_and_sum_match_conv_single_step(panel, stride, padding):
     """The shown products and their sum equal conv_single_step and the conv cell."""
-    panel.set_stride(stride)
-    panel.set_padding(padding)
+    panel.controls.set_stride(stride)
+    panel.controls.set_padding(padding)
     panel.editor.set_cell_text(0, 2, "-1.5")  # no symmetry to hide a flipped kernel
     kernel = panel.editor.kernel()
-    conv = panel.conv_view.current_map()
+    conv = panel.maps.conv_view.current_map()
     out = conv.shape[0]
     # The strongest and the weakest responses sit on the stroke; the corners on blank.
     cells = [(0, 0), np.unravel_index(conv.argmax(), conv.shape),
              np.unravel_index(conv.argmin(), conv.shape), (out - 1, out - 1)]
     for row, col in (map(int, cell) for cell in cells):
-        panel.conv_view.cell_clicked.emit(row, col)
+        panel.maps.conv_view.cell_clicked.emit(row, col)
         grids, footer = panel.step.arithmetic()
         a_slice = _input_window(_digit(), stride * row - padding,
                                 stride * col - padding, 3)
@@ -224,8 +226,8 @@ def test_step_through_moves_back_and_forward(panel, qtbot):
 def test_pool_walk_marks_the_maximum(panel):
     """Walking the max pool, the marked cell holds the window's maximum."""
     panel.step.set_stage("pool")
-    relu = panel.results()["relu"]
-    pooled = panel.results()["max"]
+    relu = panel.results().relu
+    pooled = panel.results().max
     for index in range(panel.step.step_count()):
         panel.step.set_step(index)
         step = panel.step.current_step()
@@ -235,8 +237,8 @@ def test_pool_walk_marks_the_maximum(panel):
 
 def test_play_walks_to_the_end_and_stops(panel, qtbot):
     """Play advances on its timer and stops by itself at the last position."""
-    panel.set_input_factor(4)
-    panel.set_stride(2)
+    panel.controls.set_input_factor(4)
+    panel.controls.set_stride(2)
     play = next(b for b in panel.step.findChildren(QPushButton) if b.text() == "Play")
     panel.step.findChild(QSpinBox).setValue(30)
     play.click()
@@ -267,18 +269,18 @@ def test_every_control_teaches_and_is_named(panel):
 
 def test_filter_bank_shows_every_kernel_like_a_conv_layer(panel):
     """Two kernels in the bank give conv2d_forward's two maps, side by side."""
-    panel.set_stride(2)
+    panel.controls.set_stride(2)
     panel._add_kernel.click()
     panel.editor.findChild(QComboBox).activated.emit(
         panel.editor.findChild(QComboBox).findData("sobel_y"))
     bank = np.stack(panel._bank)[:, None]  # (2, 1, 3, 3)
     expected, _ = F.conv2d_forward(_digit()[None, None], bank, None, 2, 0)
     out = expected.shape[-1]
-    mosaic = panel.bank_view.current_map()
+    mosaic = panel.maps.bank_view.current_map()
     np.testing.assert_allclose(mosaic[:, :out], expected[0, 0])
     np.testing.assert_allclose(mosaic[:, out + 1:], expected[0, 1])
     assert np.isnan(mosaic[:, out]).all()
-    assert "2 × 13×13" in panel.bank_view.shape_text()
+    assert "2 × 13×13" in panel.maps.bank_view.shape_text()
 
 
 def test_filter_bank_tabs_switch_resize_and_close(panel):
@@ -293,13 +295,13 @@ def test_filter_bank_tabs_switch_resize_and_close(panel):
     assert panel._bank[1][1, 1] == 9
     panel._bank_tabs.setCurrentIndex(1)
     panel._remove_kernel.click()
-    assert len(panel._bank) == 1 and panel.bank_view.isHidden()
+    assert len(panel._bank) == 1 and panel.maps.bank_view.isHidden()
 
 
 def test_new_walk_starts_at_the_first_window_with_ink(panel):
     """After a stride change the walk skips the blank margin: earlier windows are 0."""
-    panel.set_stride(2)
-    padded = panel.results()["padded"]
+    panel.controls.set_stride(2)
+    padded = panel.results().padded
     step = panel.step.current_step()
     positions = panel.step.positions()
     assert np.any(padded[step.top:step.top + 3, step.left:step.left + 3])
@@ -309,11 +311,11 @@ def test_new_walk_starts_at_the_first_window_with_ink(panel):
 
 def test_clicking_an_output_cell_walks_to_its_window(panel):
     """A click on conv cell (4, 7) or pool cell (2, 3) moves the step-through there."""
-    panel.conv_view.cell_clicked.emit(4, 7)
+    panel.maps.conv_view.cell_clicked.emit(4, 7)
     step = panel.step.current_step()
     assert (step.stage, step.out_row, step.out_col) == ("conv", 4, 7)
     assert (step.top, step.left) == (4, 7)
-    panel.pool_view.cell_clicked.emit(2, 3)
+    panel.maps.pool_view.cell_clicked.emit(2, 3)
     step = panel.step.current_step()
     assert (step.stage, step.out_row, step.out_col) == ("pool", 2, 3)
     assert (step.top, step.left) == (4, 6)
@@ -321,19 +323,19 @@ def test_clicking_an_output_cell_walks_to_its_window(panel):
 
 def test_hovering_a_cell_reads_its_value(panel):
     """The readout under a map names the hovered cell and its exact value."""
-    view = panel.conv_view
+    view = panel.maps.conv_view
     scene_pos = view._box.mapViewToScene(QPointF(7.5, 9.5))
     assert view.cell_at(scene_pos) == (9, 7)
     view._on_scene_mouse_moved(scene_pos)
-    assert view.readout() == f"row 9, col 7: {panel.results()['conv'][9, 7]:.4g}"
+    assert view.readout() == f"row 9, col 7: {panel.results().conv[9, 7]:.4g}"
 
 
 def test_stride_larger_than_kernel_reports_skipped_rows(panel):
     """A 1x1 kernel at stride 3 jumps over rows: the note says why and how many."""
     panel.editor.findChild(QSpinBox).setValue(1)
-    panel.set_stride(3)
+    panel.controls.set_stride(3)
     covered = np.zeros(28, bool)
     covered[::3] = True
-    note = panel.notes_text()
+    note = panel.maps.notes_text()
     assert "jumps over some" in note
     assert f"{int(np.sum(~covered))} row(s)" in note

@@ -2,11 +2,14 @@
 
 import numpy as np
 
+# Right minus left: lights up vertical edges.
+SOBEL_X = ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1))
+
 # The 3x3 classics. A larger grid gets them centred with zeros around: the zeros add
 # nothing to the sum, so the filter does the same thing (only the output size changes).
 _CLASSICS = {
     "sharpen": [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
-    "sobel_x": [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
+    "sobel_x": SOBEL_X,
     "sobel_y": [[-1, -2, -1], [0, 0, 0], [1, 2, 1]],
     "prewitt_x": [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]],
     "prewitt_y": [[-1, -1, -1], [0, 0, 0], [1, 1, 1]],

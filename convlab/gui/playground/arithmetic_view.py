@@ -1,0 +1,97 @@
+"""ArithmeticView: the numbers of one sliding-window step, as small grids side by side.
+
+Setter slot: set_grids(grids, operators, footer). Queries: grids(), footer().
+"""
+
+from PyQt5.QtCore import QRect, QSize, Qt
+from PyQt5.QtGui import QColor, QPainter
+from PyQt5.QtWidgets import QWidget
+
+GRID_GAP = 24  # pixels between two grids, room for "×" or "="
+
+
+def _number(value, signed):
+    """A grid entry: 3 significant digits; adding 0.0 turns -0.0 into a plain 0."""
+    return f"{value + 0.0:+.3g}" if signed else f"{value + 0.0:.3g}"
+
+
+class ArithmeticView(QWidget):
+    """Small number grids side by side (window x kernel = products), painted directly.
+
+    Rich-text tables were too slow to lay out on every kernel edit; painting the
+    cells keeps the step-through inside one frame.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # Cells sized from the font, so "-0.525" fits whatever the desktop's font size.
+        metrics = self.fontMetrics()
+        self._cell_w = metrics.horizontalAdvance("+0.0000") + 6
+        self._cell_h = metrics.height() + 4
+        self._caption_h = metrics.height() + 2
+        self._grids = []  # (caption, values (h, w), mark (h, w) or None, signed)
+        self._operators = []
+        self._footer = ""
+        self.setAccessibleName("Arithmetic of the current window")
+
+    def set_grids(self, grids, operators, footer):
+        """Show grids [(caption, values, mark, signed)], operators between, a footer."""
+        old_size = self.sizeHint()
+        self._grids, self._operators, self._footer = grids, operators, footer
+        if self.sizeHint() != old_size:
+            self.updateGeometry()
+        self.update()
+
+    def footer(self):
+        """The sentence under the grids (the sum, the max or the average)."""
+        return self._footer
+
+    def grids(self):
+        """The grids on show as {caption: values (h, w)}, in drawing order."""
+        return {caption: values for caption, values, _, _ in self._grids}
+
+    def _grid_width(self, caption, values):
+        """A grid is as wide as its cells, or its caption when that is longer."""
+        caption_width = self.fontMetrics().horizontalAdvance(caption) + 4
+        return max(values.shape[1] * self._cell_w, caption_width)
+
+    def sizeHint(self):
+        width = sum(self._grid_width(c, v) + GRID_GAP for c, v, _, _ in self._grids)
+        rows = max((v.shape[0] for _, v, _, _ in self._grids), default=0)
+        return QSize(max(width, 300), self._caption_h + rows * self._cell_h + 24)
+
+    def minimumSizeHint(self):
+        return self.sizeHint()
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        metrics = painter.fontMetrics()
+        x = 0
+        for index, (caption, values, mark, signed) in enumerate(self._grids):
+            painter.setPen(QColor(60, 60, 60))
+            painter.drawText(x, metrics.ascent(), caption)
+            for i in range(values.shape[0]):
+                for j in range(values.shape[1]):
+                    cell = QRect(x + j * self._cell_w,
+                                 self._caption_h + i * self._cell_h,
+                                 self._cell_w, self._cell_h)
+                    if mark is not None and mark[i, j]:
+                        painter.fillRect(cell, QColor(255, 224, 102))
+                    painter.setPen(QColor(170, 170, 170))
+                    painter.drawRect(cell)
+                    painter.setPen(QColor(0, 0, 0))
+                    painter.drawText(cell.adjusted(0, 0, -3, 0),
+                                     Qt.AlignRight | Qt.AlignVCenter,
+                                     _number(values[i, j], signed))
+            x += self._grid_width(caption, values)
+            if index < len(self._operators):
+                rows = values.shape[0]
+                y = self._caption_h + rows * self._cell_h // 2 + metrics.ascent() // 2
+                painter.drawText(x + 6, y, self._operators[index])
+            x += GRID_GAP
+        rows = max((v.shape[0] for _, v, _, _ in self._grids), default=0)
+        bold = painter.font()
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.drawText(0, self._caption_h + rows * self._cell_h + 18, self._footer)
+        painter.end()
