@@ -43,7 +43,8 @@ from convlab.gui.network.view import (
     vector_grid,
 )
 from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE
-from convlab.gui.training.session import TrainingSession, clone_model
+from convlab.gui.training.session import TrainingSession
+from convlab.lab.snapshots import clone_model
 from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build
 from convlab.nn.functional import softmax
 from convlab.train import evaluate

@@ -22,7 +22,7 @@ from convlab.gui import controller as controller_module
 from convlab.gui.controller import MISTAKES, app_settings
 from convlab.gui.main_window import TABS, MainWindow
 from convlab.gui.training.panel import BUILTIN_SOURCE
-from convlab.gui.training.worker import take_snapshot
+from convlab.lab.snapshots import take_snapshot
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
 
 

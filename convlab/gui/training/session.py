@@ -38,8 +38,8 @@ warning line and goes on.
 
 While a run is going, the worker thread is the only one that writes the live model
 or calls its forward() (layers keep caches). The GUI draws from a copy of it
-(``clone_model``) refreshed with ``snapshot.apply_to``; edits to the live model go
-through ``submit(fn)``, which runs ``fn(model)`` between two steps.
+(``lab.snapshots.clone_model``) refreshed with ``snapshot.apply_to``; edits to the
+live model go through ``submit(fn)``, which runs ``fn(model)`` between two steps.
 
 With a ``checkpoint_dir``, a run started from the panel is saved there by its worker
 (CHECKPOINT_FILE, plus RUN_FILE saying which data it trains on) until it finishes.
@@ -66,7 +66,8 @@ from convlab.data import sources
 from convlab.data.batching import train_val_split
 from convlab.fileio import write_text_atomic
 from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE, TrainingRequest
-from convlab.gui.training.worker import TrainingWorker, take_snapshot
+from convlab.gui.training.worker import TrainingWorker
+from convlab.lab.snapshots import take_snapshot
 from convlab.nn.architectures import ArchSpec, build
 from convlab.train import TrainConfig, Trainer, resume_config
 
@@ -79,13 +80,6 @@ RESTORE_BUTTONS = {
     "start": ("Restore weights from the start of the run",
               "from the start of the run"),
 }
-
-
-def clone_model(model):
-    """An independent copy of ``model`` (same architecture and weights) for the GUI."""
-    clone = nn.from_config(model.get_config())
-    clone.load_state_dict(model.state_dict())
-    return clone
 
 
 class TrainingSession(QObject):

@@ -39,7 +39,6 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
 from threadpoolctl import threadpool_limits
 
+from convlab.lab.snapshots import WeightSnapshot, take_snapshot
 from convlab.train import Trainer, TrainingDiverged
 
 EMIT_INTERVAL = 0.05  # seconds between GUI updates: 20/s looks live, costs little
@@ -99,63 +99,6 @@ class AlarmReport:
     step: int
     restore_points: tuple      # subset of ("before_spike", "start")
     run: int = 0
-
-
-@dataclass
-class WeightSnapshot:
-    """Copies of the live model's state, safe to keep while training goes on.
-
-    params: one array per model.parameters() entry, in that order.
-    buffers: BatchNorm running statistics, in model.named_buffers() order.
-    activations: every layer's output for the probe, each (1, ...), or None.
-    probs: (K,) class probabilities for the probe, or None.
-    source: a weak reference to the live model copied (is_from tells).
-    """
-
-    step: int
-    params: list
-    buffers: list
-    activations: list | None
-    probs: np.ndarray | None
-    source: weakref.ref
-
-    def is_from(self, model) -> bool:
-        """True when these are copies of ``model``'s weights.
-
-        Snapshots travel through the event queue, so one may arrive after its model
-        was replaced; only the model's identity tells, since a new model can have the
-        same architecture (or even the same weights).
-        """
-        return model is not None and self.source() is model
-
-    def apply_to(self, model) -> None:
-        """Copy these weights into ``model``, which must have the same architecture."""
-        for p, data in zip(model.parameters(), self.params, strict=True):
-            p.data[...] = data
-        for (_, target), data in zip(model.named_buffers(), self.buffers,
-                                     strict=True):
-            target[...] = data
-
-
-def take_snapshot(model, step: int, probe: np.ndarray | None) -> WeightSnapshot:
-    """Copy the model's state and, for a probe (1, 1, H, W), its activations."""
-    activations = probs = None
-    if probe is not None:
-        # activations() runs in evaluation mode and caches nothing, so it leaves the
-        # training state alone; its outputs are fresh arrays the GUI may keep.
-        activations = model.activations(probe)
-        logits = activations[-1][0].astype(np.float64)     # (K,)
-        e = np.exp(logits - logits.max())
-        probs = e / e.sum()
-    return WeightSnapshot(
-        step=step,
-        params=[p.data.copy() for p in model.parameters()],
-        buffers=[value.copy() for _, value in model.named_buffers()],
-        activations=activations,
-        probs=probs,
-        # Weak: a snapshot must not keep a replaced model alive.
-        source=weakref.ref(model),
-    )
 
 
 class TrainingWorker(QObject):

@@ -21,8 +21,9 @@ from convlab.data.my_digits import FILE_NAME, MyDigits
 from convlab.data.sources import Dataset
 from convlab.gui.my_digits.panel import MyDigitsPanel
 from convlab.gui.my_digits.presenter import MyDigitsPresenter
-from convlab.gui.training.session import TrainingSession, clone_model
+from convlab.gui.training.session import TrainingSession
 from convlab.lab import my_digits
+from convlab.lab.snapshots import clone_model
 
 
 def bar_digit(digit):

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from convlab import nn
-from convlab.gui.training.session import clone_model
-from convlab.gui.training.worker import TrainingWorker, take_snapshot
+from convlab.gui.training.worker import TrainingWorker
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
 from convlab.train import TrainConfig, Trainer
 
@@ -33,32 +32,6 @@ def record(worker):
     for name in ("progress", "epoch_finished", "snapshot_ready", "failed", "finished"):
         getattr(worker, name).connect(lambda *args, name=name: log.append((name, args)))
     return log
-
-
-def test_snapshot_is_a_copy_and_applies_to_a_clone(model):
-    """A snapshot keeps its values when the model changes, and apply_to restores
-    them, BatchNorm statistics included."""
-    snapshot = take_snapshot(model, step=3, probe=None)
-    clone = clone_model(model)
-    for p in model.parameters():
-        p.data += 1.0
-    model.layers[1].running_mean += 5.0
-    assert snapshot.step == 3
-    assert not np.allclose(snapshot.params[0], model.parameters()[0].data)
-    snapshot.apply_to(model)
-    for p, q in zip(model.parameters(), clone.parameters(), strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
-    np.testing.assert_array_equal(model.layers[1].running_mean,
-                                  clone.layers[1].running_mean)
-
-
-def test_snapshot_with_probe_has_every_activation(model):
-    """A probe image gives one activation per layer and probabilities summing to 1."""
-    snapshot = take_snapshot(model, 0, np.ones((1, 1, 28, 28), np.float32))
-    assert [a.shape[1:] for a in snapshot.activations][:1] == [(4, 26, 26)]
-    assert len(snapshot.activations) == len(model.layers)
-    assert snapshot.probs.shape == (10,)
-    assert np.isclose(snapshot.probs.sum(), 1.0)
 
 
 def test_reports_are_batched_and_every_step_point_arrives(model):
@@ -165,14 +138,6 @@ def test_loading_reports_progress_and_stop_cancels_it(model):
                                                                  (3, 10)]
     assert [name for name, _ in log if name != "loading"] == ["finished"]
     assert worker.trainer is None
-
-
-def test_snapshot_knows_the_model_it_came_from(model):
-    """A snapshot tells its own live model from any other, even an exact copy."""
-    snapshot = take_snapshot(model, 0, None)
-    assert snapshot.is_from(model)
-    assert not snapshot.is_from(clone_model(model))
-    assert not snapshot.is_from(None)
 
 
 def test_a_stopped_run_leaves_a_checkpoint_of_its_last_step(model, tmp_path):
