@@ -42,7 +42,7 @@ from convlab.gui.network.view import (
     number_text,
     vector_grid,
 )
-from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE
+from convlab.gui.training.request import BUILTIN_SOURCE, LOADED_SOURCE
 from convlab.gui.training.session import TrainingSession
 from convlab.lab.snapshots import clone_model
 from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build

@@ -65,7 +65,7 @@ from convlab import nn
 from convlab.data import sources
 from convlab.data.batching import train_val_split
 from convlab.fileio import write_text_atomic
-from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE, TrainingRequest
+from convlab.gui.training.request import BUILTIN_SOURCE, LOADED_SOURCE, TrainingRequest
 from convlab.gui.training.worker import TrainingWorker
 from convlab.lab.snapshots import take_snapshot
 from convlab.nn.architectures import ArchSpec, build
