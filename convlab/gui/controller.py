@@ -247,7 +247,7 @@ class Controller(QObject):
         if restore:
             # After the model and data: they reset the architecture and data choice.
             self.window.restore_training_settings()
-            self.session.offer_unfinished_run()
+            self.session.unfinished.offer()
 
     def _report_set_aside(self, restore):
         """Say once, after the window shows, which stored settings were not used."""

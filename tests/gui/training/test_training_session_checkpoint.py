@@ -37,7 +37,7 @@ def test_closing_mid_run_saves_it_and_the_next_window_resumes_it(qtbot, window,
     session = window.controller.session
     curves = window.training_panel.curves
     qtbot.waitUntil(lambda: curves.curve_points("loss", "step") >= 30, timeout=60000)
-    trainer, path = session.trainer, session.checkpoint_path
+    trainer, path = session.trainer, session.unfinished.path
     window.close()
     done = trainer.step
     assert done >= 30 and nn.load_model(path).step == done
@@ -61,8 +61,8 @@ def test_a_finished_run_leaves_no_checkpoint(qtbot, window, tiny_dataset):
     session = window.controller.session
     with qtbot.waitSignal(session.finished, timeout=60000):
         start_run(window, tiny_dataset, epochs=2)
-    assert not session.checkpoint_path.exists()
-    assert not next_window(qtbot).controller.session.has_unfinished_run()
+    assert not session.unfinished.path.exists()
+    assert not next_window(qtbot).controller.session.unfinished.is_offered()
 
 
 def test_declining_the_offer_deletes_the_unfinished_run(qtbot, window, tiny_dataset):
@@ -73,20 +73,20 @@ def test_declining_the_offer_deletes_the_unfinished_run(qtbot, window, tiny_data
                     timeout=60000)
     with qtbot.waitSignal(session.finished, timeout=60000):
         window.training_panel.stop.click()
-    path = session.checkpoint_path
+    path = session.unfinished.path
     assert path.exists()
     second = next_window(qtbot)
     panel = second.training_panel
     notice_button(panel, "Discard it").click()
     assert not path.exists()
     assert panel.notice.isHidden()
-    assert not next_window(qtbot).controller.session.has_unfinished_run()
+    assert not next_window(qtbot).controller.session.unfinished.is_offered()
 
 
 def test_a_corrupt_checkpoint_is_set_aside_with_a_message(qtbot, window):
     """An unreadable checkpoint at start-up is moved aside and explained; the
     window starts as usual."""
-    path = window.controller.session.checkpoint_path
+    path = window.controller.session.unfinished.path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not a checkpoint at all")
     second = next_window(qtbot)
