@@ -7,7 +7,7 @@ The controller hosts it (a few lines)::
                                     # the old one stops, without waiting for it)
     session.set_dataset(ds)         # a loaded convlab.data.sources.Dataset, or None
     session.set_probe(x)            # current input (28, 28) for live activations
-    session.weights_updated.connect(...)   # WeightSnapshot, <= 20/s while training
+    session.weights_updated.connect(...)   # WeightSnapshot, 12.5/s while training
     session.model_changed.connect(...)     # a new model (architecture / New weights /
                                            # a resumed run)
     session.unfinished.offer()             # at start-up: a run the app was closed in

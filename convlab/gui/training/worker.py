@@ -1,7 +1,9 @@
 """The training worker: a QObject that runs a Trainer on its own QThread.
 
-It never touches a widget. Everything the GUI shows leaves it as copies, at most
-``1 / interval`` times a second (20/s by default), never once per step:
+It never touches a widget. Everything the GUI shows leaves it as copies, never once
+per step but on a steady beat of ``interval`` seconds (by default the window's
+redraw interval while training, lab.snapshots.SNAPSHOT_INTERVAL_MS: 12.5 a second),
+and at once when an epoch ends or training pauses:
 
 Signals:
     progress(TrainingProgress)    the per-step loss/accuracy points since the last one,
@@ -47,10 +49,10 @@ import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
 from threadpoolctl import threadpool_limits
 
-from convlab.lab.snapshots import WeightSnapshot, take_snapshot
+from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS, WeightSnapshot, take_snapshot
 from convlab.train import Trainer, TrainingDiverged
 
-EMIT_INTERVAL = 0.05  # seconds between GUI updates: 20/s looks live, costs little
+EMIT_INTERVAL = SNAPSHOT_INTERVAL_MS / 1000  # seconds between reports to the GUI
 # Seconds between checkpoints of a run: at most this much training is lost if the
 # program dies, for a save that takes milliseconds.
 CHECKPOINT_INTERVAL = 30.0
@@ -216,7 +218,8 @@ class TrainingWorker(QObject):
                 pending, self._pending = self._pending, []
             for name, args in pending:
                 getattr(trainer, name)(*args)
-            last_emit = last_save = time.perf_counter()
+            last_save = time.perf_counter()
+            due = last_save + self._interval    # when the next report is due
             for result in trainer.steps():
                 self._last = result
                 self._points.append((result.step, result.loss, result.accuracy))
@@ -231,13 +234,18 @@ class TrainingWorker(QObject):
                         or now - last_save >= CHECKPOINT_INTERVAL):
                     self._save_checkpoint(trainer)
                     last_save = now
-                # Report at most every interval, but at once when an epoch ends or
+                # Report once per interval, but at once when an epoch ends or
                 # training is about to wait (pause, step one batch), so the student
                 # sees the state the network is stopped in.
                 if (result.epoch_result is not None or trainer.paused
-                        or now - last_emit >= self._interval):
+                        or now >= due):
                     self._emit(result)
-                    last_emit = now
+                    # On the beat, not "interval after this step": else each
+                    # report comes late by part of a step, and fewer arrive than
+                    # the window redraws.
+                    due += self._interval
+                    if due <= now:  # behind (a slow step, a pause): beat anew
+                        due = now + self._interval
                 if result.alarm is not None:
                     self.alarm.emit(AlarmReport(
                         result.alarm.kind, result.alarm.message, result.alarm.step,

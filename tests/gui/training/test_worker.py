@@ -4,7 +4,10 @@ import numpy as np
 import pytest
 
 from convlab import nn
+from convlab.gui import controller
+from convlab.gui.training import worker as worker_module
 from convlab.gui.training.worker import TrainingWorker
+from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
 from convlab.train import TrainConfig, Trainer
 
@@ -49,6 +52,38 @@ def test_reports_are_batched_and_every_step_point_arrives(model):
     assert epochs[0].val_acc is not None
     assert log[-1][0] == "finished"
     assert not [name for name, _ in log if name == "failed"]
+
+
+class SteppingClock:
+    """A perf_counter that moves on by ``tick`` seconds at every reading."""
+
+    def __init__(self, tick):
+        self.tick, self.now = tick, 0.0
+
+    def perf_counter(self):
+        self.now += self.tick
+        return self.now
+
+
+def test_snapshots_keep_the_windows_redraw_beat(model, monkeypatch):
+    """Steps shorter than the interval give one report and snapshot per interval
+    on average, not one per interval plus the rest of a step."""
+    tick = 1 / 32                  # seconds per step, as the worker's clock sees it
+    monkeypatch.setattr(worker_module, "time", SteppingClock(tick))
+    worker = TrainingWorker(model, make_prepare(model, n=16 * 80, epochs=1))
+    log = record(worker)
+    worker.run()
+    progress = [args[0] for name, args in log if name == "progress"]
+    snapshots = [args[0] for name, args in log if name == "snapshot_ready"]
+    steps = 60
+    expected = int(steps * tick / (SNAPSHOT_INTERVAL_MS / 1000))   # 23
+    assert len([p for p in progress if p.step <= steps]) == expected
+    assert len([s for s in snapshots if s.step <= steps]) == expected
+
+
+def test_the_window_redraws_training_as_often_as_snapshots_come():
+    """The controller's redraw interval while training is the snapshot interval."""
+    assert controller.TRAINING_REFRESH_MS == SNAPSHOT_INTERVAL_MS
 
 
 def test_controls_sent_before_the_trainer_exists_are_replayed(model):
