@@ -33,7 +33,6 @@ Slots (setters):
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import (
     QGridLayout,
@@ -55,8 +54,6 @@ from convlab.gui.training.settings import TrainingSettings
 from convlab.gui.training.teaching import teach
 from convlab.gui.training.worker import EpochProgress, TrainingProgress
 from convlab.nn.architectures import ArchSpec
-
-pg.setConfigOptions(imageAxisOrder="row-major")
 
 
 class TrainingPanel(QWidget):

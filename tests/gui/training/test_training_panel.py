@@ -1,6 +1,10 @@
 """The Training tab with a real session: editor, controls, curves, threads, failures."""
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +18,7 @@ from convlab.gui.training.session import TrainingSession
 from convlab.gui.training.worker import TrainingProgress
 from convlab.nn.architectures import ArchSpec, ConvBlock
 
+REPO = Path(__file__).resolve().parents[3]
 TINY = ArchSpec(blocks=[ConvBlock(4, 3, pool="max", pool_size=2)], dense=16)
 
 
@@ -500,3 +505,18 @@ def test_weights_can_be_restored_after_stopping_an_exploded_run(qtbot, tab):
                           first[0], strict=True):
         np.testing.assert_array_equal(p.data, q)
         np.testing.assert_array_equal(snap, q)
+
+
+def test_importing_the_window_leaves_pyqtgraphs_settings_alone():
+    """Importing the window's modules (the Training panel among them) leaves
+    pyqtgraph as it was: only the app's configure_pyqtgraph sets it up."""
+    script = (
+        "import pyqtgraph as pg\n"
+        "before = dict(pg.CONFIG_OPTIONS)\n"
+        "import convlab.gui.main_window\n"
+        "assert dict(pg.CONFIG_OPTIONS) == before, 'an import changed pyqtgraph'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO,
+                            capture_output=True, text=True, timeout=120, check=False,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
