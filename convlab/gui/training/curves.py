@@ -123,14 +123,14 @@ class LearningCurves(QGroupBox):
             for key, curve in self._previous.items():
                 curve.setData(*(a.copy() for a in self._series[key, "step"].data()))
             self.clear_previous.setEnabled(True)
-        self.clear_current()
+        self._clear_current()
 
     def reset(self) -> None:
         """Empty every curve, the previous run's too, for a fresh start."""
         self._on_clear_previous_clicked()
-        self.clear_current()
+        self._clear_current()
 
-    def clear_current(self) -> None:
+    def _clear_current(self) -> None:
         """Empty the current run's curves (the previous run's stay)."""
         for series in self._series.values():
             series.clear()

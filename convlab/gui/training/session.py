@@ -31,10 +31,9 @@ Signals:
     finished()                        the thread has ended; the model is the GUI's again
                                       (also after a run whose model was replaced)
 
-An exploded loss (train.Alarm "exploded") pauses the run: the panel explains it and
-offers the run's restore points, which the training thread puts back (through the
-worker's submit); a smaller learning rate and Resume carry on. A stalled run gets a
-warning line and goes on.
+An exploded loss (train.Alarm "exploded") pauses the run, and the panel offers the
+run's restore points (restore.RestoreOffer). A stalled run gets a warning line and
+goes on.
 
 While a run is going, the worker thread is the only one that writes the live model
 or calls its forward() (layers keep caches). The GUI draws from a copy of it
@@ -58,21 +57,13 @@ from PyQt5.QtWidgets import QApplication
 
 from convlab.data import sources
 from convlab.gui.training.request import LOADED_SOURCE, TrainingRequest, load_split
+from convlab.gui.training.restore import RestoreOffer
 from convlab.gui.training.unfinished_run import UnfinishedRun
 from convlab.gui.training.worker import TrainingWorker
-from convlab.lab.snapshots import take_snapshot
 from convlab.nn.architectures import ArchSpec, build
 from convlab.train import TrainConfig, Trainer, resume_config
 
 VAL_FRACTION = 0.1
-# What the buttons after an exploded loss say, and what they put back.
-RESTORE_BUTTONS = {
-    "before_spike": ("Restore weights from before the spike", "from before the spike"),
-    "start": ("Restore weights from the start of the run",
-              "from the start of the run"),
-}
-
-
 class TrainingSession(QObject):
     """Start, pause, step, stop and join training runs; relay their reports."""
 
@@ -96,6 +87,7 @@ class TrainingSession(QObject):
         self.unfinished = UnfinishedRun(checkpoint_dir, self)
         self.unfinished.message.connect(self.message)
         self.unfinished.warning.connect(self.warning)
+        self._restore = RestoreOffer(self)
         self._dataset: sources.Dataset | None = None
         self._probe = None
         self._rng = np.random.default_rng(seed)
@@ -135,6 +127,7 @@ class TrainingSession(QObject):
             lambda text: panel.show_notice("warning", text))
         self._panel = panel
         self.unfinished.bind_panel(panel)
+        self._restore.bind_panel(panel)
 
     @property
     def trainer(self) -> Trainer | None:
@@ -348,45 +341,7 @@ class TrainingSession(QObject):
             self._set_state("paused")   # the worker has paused the trainer already
         self.message.emit(f"Training paused: the loss exploded at step {report.step} "
                           "(see the Training tab).")
-        if self._panel is None:
-            return
-        trainer = self.trainer
-        self._panel.show_notice(
-            "error",
-            report.message + "\n\nTraining is paused. You can restore the weights, "
-            "set a smaller learning rate and press Resume, or press Stop.",
-            [(RESTORE_BUTTONS[point][0],
-              lambda point=point: self.restore_weights(trainer, point))
-             for point in report.restore_points])
-
-    def restore_weights(self, trainer: Trainer, point: str) -> None:
-        """Put back the weights ``trainer`` saved at ``point`` (see Trainer.restore):
-        in the training thread while its run goes on, at once after it ended."""
-        what = RESTORE_BUTTONS[point][1]
-        if trainer.model is not self.model:
-            self._notify("warning", "The network of that run has been replaced, so "
-                         "there is nothing to restore.")
-            return
-        if self.state == "stopping":
-            self._notify("warning", "The run is stopping; restore the weights once "
-                         "it has stopped.")
-            return
-        if self._worker is not None:
-            # The worker shows the restored weights with a snapshot once done.
-            self._worker.submit(lambda model: trainer.restore(point))
-        else:
-            try:
-                trainer.restore(point)
-            except ValueError as exc:
-                self._notify("error", f"Could not restore the weights: {exc}")
-                return
-            self.weights_updated.emit(take_snapshot(self.model, trainer.step, None))
-        self._notify("info", f"The weights {what} were restored. Choose a smaller "
-                     "learning rate and press Resume, or press Stop.")
-
-    def _notify(self, kind: str, text: str) -> None:
-        if self._panel is not None:
-            self._panel.show_notice(kind, text)
+        self._restore.offer(self.trainer, report)
 
     @pyqtSlot()
     def _on_thread_finished(self) -> None:
