@@ -53,4 +53,5 @@ def test_engine_data_and_training_load_no_qt():
     assert "convlab.lab.filter_edits" in report["imported"]
     assert "convlab.lab.pipeline" in report["imported"]
     assert "convlab.lab.presets" in report["imported"]
+    assert "convlab.lab.snapshots" in report["imported"]
     assert report["culprits"] == {}, f"these imports loaded Qt: {report['culprits']}"

@@ -132,7 +132,7 @@ def cli_round(base_model, x, y, batch_size, seconds, blas_threads=1) -> float:
     """
     from threadpoolctl import threadpool_limits
 
-    from convlab.gui.training.session import clone_model
+    from convlab.lab.snapshots import clone_model
 
     trainer = _trainer(clone_model(base_model), x, y, batch_size)
     with threadpool_limits(limits=blas_threads, user_api="blas"):
@@ -146,7 +146,7 @@ def cli_round(base_model, x, y, batch_size, seconds, blas_threads=1) -> float:
 def app_round(session, probe, base_model, x, y, batch_size, seconds):
     """Images/s of training inside the app for about ``seconds``; the GUI probe
     records meanwhile. Returns (images/s, seconds measured)."""
-    from convlab.gui.training.session import clone_model
+    from convlab.lab.snapshots import clone_model
 
     model = clone_model(base_model)
     session.set_model(model)
@@ -172,7 +172,7 @@ def kernel_edit_round(window, session, base_model, x, y, batch_size, repeats):
         from convlab.gui.playground.bench import measure_kernel_edit
     except ImportError:
         return None
-    from convlab.gui.training.session import clone_model
+    from convlab.lab.snapshots import clone_model
 
     model = clone_model(base_model)
     session.set_model(model)

@@ -4,7 +4,7 @@ Widgets only emit intents and show what they are given; all decisions live here.
 Two copies of the network exist: ``model`` is the live one (trained by the
 TrainingSession's worker thread, saved to files) and ``view_model`` is the GUI's copy
 that draws feature maps and predictions. While training runs, snapshots of the live
-weights are copied into ``view_model`` at most ~20 times a second.
+weights are copied into ``view_model`` 12.5 times a second.
 """
 
 import os
@@ -40,8 +40,9 @@ from convlab.gui.network.view import (
     number_text,
     vector_grid,
 )
-from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE
-from convlab.gui.training.session import TrainingSession, clone_model
+from convlab.gui.training.request import BUILTIN_SOURCE, LOADED_SOURCE
+from convlab.gui.training.session import TrainingSession
+from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS, clone_model
 from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build
 from convlab.nn.functional import softmax
 from convlab.train import evaluate
@@ -49,7 +50,7 @@ from convlab.train import evaluate
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = REPO / "resources" / "models" / "default.npz"
 REFRESH_MS = 40  # at most 25 redraws a second while the student draws
-TRAINING_REFRESH_MS = 80  # 12.5 a second for new weights: live, yet leaves the GUI idle
+TRAINING_REFRESH_MS = SNAPSHOT_INTERVAL_MS  # new weights come as often as this redraws
 DETAIL_INTERVAL = 0.25  # seconds between live updates of the enlarged view
 MAX_RECENT = 6
 GALLERY_LIMIT = 120  # thumbnails per confusion-matrix cell
@@ -244,7 +245,7 @@ class Controller(QObject):
         if restore:
             # After the model and data: they reset the architecture and data choice.
             self.window.restore_training_settings()
-            self.session.offer_unfinished_run()
+            self.session.unfinished.offer()
 
     def _report_set_aside(self, restore):
         """Say once, after the window shows, which stored settings were not used."""

@@ -14,6 +14,14 @@ from convlab.gui.common import dialogs
 BENIGN_QT_MESSAGES = ("This plugin does not support", "XDG_RUNTIME_DIR")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _pyqtgraph_as_in_the_app():
+    """Every view under test draws with the settings the app sets at start-up."""
+    from convlab.gui.app import configure_pyqtgraph
+
+    configure_pyqtgraph()
+
+
 @pytest.fixture(autouse=True)
 def _private_settings(tmp_path, monkeypatch):
     """Keep tests out of the user's settings and data folders."""

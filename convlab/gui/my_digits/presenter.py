@@ -33,13 +33,13 @@ from PyQt5.QtWidgets import QApplication
 
 from convlab.data.my_digits import MyDigits, MyDigitsError
 from convlab.gui.common.tasks import BackgroundTask, TaskList
-from convlab.gui.training.session import clone_model
 from convlab.lab.my_digits import (
     TEST_SUBSET,
     fine_tune_request,
     gallery_summary,
     percent,
 )
+from convlab.lab.snapshots import clone_model
 from convlab.train import class_scores, evaluate
 
 MARK_DELAY_MS = 150  # calls to refresh_predictions within this become one

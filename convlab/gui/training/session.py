@@ -7,10 +7,10 @@ The controller hosts it (a few lines)::
                                     # the old one stops, without waiting for it)
     session.set_dataset(ds)         # a loaded convlab.data.sources.Dataset, or None
     session.set_probe(x)            # current input (28, 28) for live activations
-    session.weights_updated.connect(...)   # WeightSnapshot, <= 20/s while training
+    session.weights_updated.connect(...)   # WeightSnapshot, 12.5/s while training
     session.model_changed.connect(...)     # a new model (architecture / New weights /
                                            # a resumed run)
-    session.offer_unfinished_run()         # at start-up: a run the app was closed in
+    session.unfinished.offer()             # at start-up: a run the app was closed in
     window.closeEvent: session.shutdown()  # stop and join the worker thread (closing
                                            # the panel's window does it too)
 
@@ -31,29 +31,23 @@ Signals:
     finished()                        the thread has ended; the model is the GUI's again
                                       (also after a run whose model was replaced)
 
-An exploded loss (train.Alarm "exploded") pauses the run: the panel explains it and
-offers the run's restore points, which the training thread puts back (through the
-worker's submit); a smaller learning rate and Resume carry on. A stalled run gets a
-warning line and goes on.
+An exploded loss (train.Alarm "exploded") pauses the run, and the panel offers the
+run's restore points (restore.RestoreOffer). A stalled run gets a warning line and
+goes on.
 
 While a run is going, the worker thread is the only one that writes the live model
 or calls its forward() (layers keep caches). The GUI draws from a copy of it
-(``clone_model``) refreshed with ``snapshot.apply_to``; edits to the live model go
-through ``submit(fn)``, which runs ``fn(model)`` between two steps.
+(``lab.snapshots.clone_model``) refreshed with ``snapshot.apply_to``; edits to the
+live model go through ``submit(fn)``, which runs ``fn(model)`` between two steps.
 
-With a ``checkpoint_dir``, a run started from the panel is saved there by its worker
-(CHECKPOINT_FILE, plus RUN_FILE saying which data it trains on) until it finishes.
-A run the app was closed in is offered at the next start: resumed from its step
-(Trainer.from_checkpoint, on the same data and train/validation split) or discarded.
-Only one unfinished run is kept: starting another replaces it.
+With a ``checkpoint_dir``, a run started from the panel is saved there until it
+finishes, and offered at the next start if the app was closed during it: see
+unfinished_run.UnfinishedRun (``session.unfinished``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,33 +55,15 @@ import numpy as np
 from PyQt5.QtCore import QEvent, QObject, Qt, QThread, pyqtSignal, pyqtSlot
 from PyQt5.QtWidgets import QApplication
 
-from convlab import nn
 from convlab.data import sources
-from convlab.data.batching import train_val_split
-from convlab.fileio import write_text_atomic
-from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE, TrainingRequest
-from convlab.gui.training.worker import TrainingWorker, take_snapshot
+from convlab.gui.training.request import LOADED_SOURCE, TrainingRequest, load_split
+from convlab.gui.training.restore import RestoreOffer
+from convlab.gui.training.unfinished_run import UnfinishedRun
+from convlab.gui.training.worker import TrainingWorker
 from convlab.nn.architectures import ArchSpec, build
 from convlab.train import TrainConfig, Trainer, resume_config
 
 VAL_FRACTION = 0.1
-CHECKPOINT_FILE = "unfinished_run.npz"
-RUN_FILE = "unfinished_run.json"  # the data choice of the run in CHECKPOINT_FILE
-# What the buttons after an exploded loss say, and what they put back.
-RESTORE_BUTTONS = {
-    "before_spike": ("Restore weights from before the spike", "from before the spike"),
-    "start": ("Restore weights from the start of the run",
-              "from the start of the run"),
-}
-
-
-def clone_model(model):
-    """An independent copy of ``model`` (same architecture and weights) for the GUI."""
-    clone = nn.from_config(model.get_config())
-    clone.load_state_dict(model.state_dict())
-    return clone
-
-
 class TrainingSession(QObject):
     """Start, pause, step, stop and join training runs; relay their reports."""
 
@@ -108,8 +84,10 @@ class TrainingSession(QObject):
                  checkpoint_dir=None):
         super().__init__(parent)
         self.model = None
-        self._checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
-        self._unfinished = None             # (nn.Checkpoint, run info) on offer
+        self.unfinished = UnfinishedRun(checkpoint_dir, self)
+        self.unfinished.message.connect(self.message)
+        self.unfinished.warning.connect(self.warning)
+        self._restore = RestoreOffer(self)
         self._dataset: sources.Dataset | None = None
         self._probe = None
         self._rng = np.random.default_rng(seed)
@@ -148,6 +126,8 @@ class TrainingSession(QObject):
         self.warning.connect(
             lambda text: panel.show_notice("warning", text))
         self._panel = panel
+        self.unfinished.bind_panel(panel)
+        self._restore.bind_panel(panel)
 
     @property
     def trainer(self) -> Trainer | None:
@@ -156,12 +136,6 @@ class TrainingSession(QObject):
 
     def is_running(self) -> bool:
         return self._thread is not None
-
-    @property
-    def checkpoint_path(self) -> Path | None:
-        """Where a run in progress is saved (None: runs are not saved)."""
-        return None if self._checkpoint_dir is None else \
-            self._checkpoint_dir / CHECKPOINT_FILE
 
     def set_model(self, model) -> None:
         """The model the next run trains. A run of another model is stopped without
@@ -181,6 +155,11 @@ class TrainingSession(QObject):
         if self._worker is not None:
             self._after_run.clear()
             self.stop()
+
+    @property
+    def dataset(self) -> sources.Dataset | None:
+        """The dataset the window loaded (the "loaded" data choice), or None."""
+        return self._dataset
 
     def set_dataset(self, dataset: sources.Dataset | None) -> None:
         """A dataset the window loaded; the panel offers it as a data choice."""
@@ -214,40 +193,18 @@ class TrainingSession(QObject):
             val_fraction=VAL_FRACTION,
             seed=int(self._rng.integers(2**31)),
         )
-        model = self.model
-        load = self._loader(request.data_source)
+        model, source, dataset = self.model, request.data_source, self._dataset
 
         def prepare() -> Trainer:
-            x_tr, y_tr, x_val, y_val, rng = self._split(load, config)
+            # In the training thread; self._worker is set before it starts.
+            x_tr, y_tr, x_val, y_val, rng = load_split(
+                source, dataset, config, self._worker.report_loading)
             return Trainer(model, (x_tr, y_tr), (x_val, y_val), config, rng=rng)
 
-        self._launch(prepare, paused, self._new_checkpoint(request.data_source))
-
-    def _split(self, load, config: TrainConfig):
-        """Load the data, hold out validation data; the rng then drives training."""
-        rng = np.random.default_rng(config.seed)
-        # self._worker is set before the thread starts, so it is there already.
-        x, y = load(self._worker.report_loading)
-        return *train_val_split(x, y, config.val_fraction, rng), rng
-
-    def _new_checkpoint(self, data_source) -> Path | None:
-        """Replace any unfinished run by the one starting now; where to save it."""
-        path = self.checkpoint_path
-        if path is None:
-            return None
-        self.discard_unfinished_run()
-        info = {"data_source": data_source,
-                "data_name": self._dataset.name if data_source == LOADED_SOURCE
-                and self._dataset is not None else None}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(path.with_name(RUN_FILE), json.dumps(info))
-        except OSError as exc:
-            self.warning.emit(
-                f"This run will not be saved ({exc}), so closing the program "
-                f"loses it; check that the folder {path.parent} can be written.")
-            return None
-        return path
+        loaded = request.data_source == LOADED_SOURCE and self._dataset is not None
+        checkpoint = self.unfinished.begin(
+            request.data_source, self._dataset.name if loaded else None)
+        self._launch(prepare, paused, checkpoint)
 
     def _ensure_model(self, arch: ArchSpec) -> None:
         """Keep the current model if it already is ``arch``, else build one."""
@@ -255,19 +212,6 @@ class TrainingSession(QObject):
         if self.model is None or self.model.get_config() != candidate.get_config():
             self.model = candidate
             self.model_changed.emit(self.model, "untrained weights")
-
-    def _loader(self, source) -> Callable:
-        """A function that returns (x_train, y_train) for a data choice."""
-        if source == LOADED_SOURCE and self._dataset is not None:
-            dataset = self._dataset
-            return lambda progress: (dataset.x_train, dataset.y_train)
-
-        def load(progress):
-            dataset = sources.load_dataset(
-                sources.BUILTIN if source == BUILTIN_SOURCE else source, progress)
-            return dataset.x_train, dataset.y_train
-
-        return load
 
     def start_trainer(self, trainer_factory: Callable[[], Trainer]) -> None:
         """Run a Trainer the caller builds (the bench and tests use this)."""
@@ -397,45 +341,7 @@ class TrainingSession(QObject):
             self._set_state("paused")   # the worker has paused the trainer already
         self.message.emit(f"Training paused: the loss exploded at step {report.step} "
                           "(see the Training tab).")
-        if self._panel is None:
-            return
-        trainer = self.trainer
-        self._panel.show_notice(
-            "error",
-            report.message + "\n\nTraining is paused. You can restore the weights, "
-            "set a smaller learning rate and press Resume, or press Stop.",
-            [(RESTORE_BUTTONS[point][0],
-              lambda point=point: self.restore_weights(trainer, point))
-             for point in report.restore_points])
-
-    def restore_weights(self, trainer: Trainer, point: str) -> None:
-        """Put back the weights ``trainer`` saved at ``point`` (see Trainer.restore):
-        in the training thread while its run goes on, at once after it ended."""
-        what = RESTORE_BUTTONS[point][1]
-        if trainer.model is not self.model:
-            self._notify("warning", "The network of that run has been replaced, so "
-                         "there is nothing to restore.")
-            return
-        if self.state == "stopping":
-            self._notify("warning", "The run is stopping; restore the weights once "
-                         "it has stopped.")
-            return
-        if self._worker is not None:
-            # The worker shows the restored weights with a snapshot once done.
-            self._worker.submit(lambda model: trainer.restore(point))
-        else:
-            try:
-                trainer.restore(point)
-            except ValueError as exc:
-                self._notify("error", f"Could not restore the weights: {exc}")
-                return
-            self.weights_updated.emit(take_snapshot(self.model, trainer.step, None))
-        self._notify("info", f"The weights {what} were restored. Choose a smaller "
-                     "learning rate and press Resume, or press Stop.")
-
-    def _notify(self, kind: str, text: str) -> None:
-        if self._panel is not None:
-            self._panel.show_notice(kind, text)
+        self._restore.offer(self.trainer, report)
 
     @pyqtSlot()
     def _on_thread_finished(self) -> None:
@@ -458,10 +364,7 @@ class TrainingSession(QObject):
         if self._watched is not None:
             self._watched.removeEventFilter(self)
             self._watched = None
-        path = self.checkpoint_path
-        if path is not None and not path.exists():
-            # Finished, or ended before its first save: nothing is left to resume.
-            path.with_name(RUN_FILE).unlink(missing_ok=True)
+        self.unfinished.run_ended()
         self._set_state("idle")
         pending, self._after_run = self._after_run, []
         for fn in pending:
@@ -472,104 +375,24 @@ class TrainingSession(QObject):
         self.running_changed.emit(False)
         self.finished.emit()
 
-    def has_unfinished_run(self) -> bool:
-        """True when a saved run is waiting to be resumed or discarded."""
-        return self._unfinished is not None
-
-    def offer_unfinished_run(self) -> None:
-        """At start-up: offer the run the app was closed in, on the panel.
-
-        A file that cannot be read is renamed to ``*.corrupt`` and explained, so it
-        is neither lost nor offered again.
-        """
-        path = self.checkpoint_path
-        if path is None or self._panel is None:
-            return
-        info_path = path.with_name(RUN_FILE)
-        if not path.exists():
-            info_path.unlink(missing_ok=True)
-            return
-        try:
-            checkpoint = nn.load_model(path)
-            config = resume_config(checkpoint)
-            info = json.loads(info_path.read_text(encoding="utf-8"))
-            if not isinstance(info, dict) or "data_source" not in info:
-                raise ValueError(f"{info_path.name} does not say which data it used")
-        except (OSError, ValueError) as exc:
-            self._set_aside(path, info_path, exc)
-            return
-        self._unfinished = checkpoint, info
-        data = info.get("data_name") or _data_label(info["data_source"])
-        text = (f"The program was closed during a training run: it stopped after "
-                f"step {checkpoint.step} of a {config.epochs}-epoch run on {data}. "
-                "Resume it from there, or discard it? (Starting another run "
-                "replaces it.)")
-        self._panel.show_notice("info", text, [
-            ("Resume the run", self.resume_unfinished_run),
-            ("Discard it", self.discard_unfinished_run),
-        ])
-        self.message.emit("An unfinished training run can be resumed: see the "
-                          "Training tab.")
-
-    def _set_aside(self, path: Path, info_path: Path, exc: Exception) -> None:
-        aside = path.with_name(path.name + ".corrupt")
-        try:
-            os.replace(path, aside)
-        except OSError as move_error:
-            where = f"it could not be moved aside either ({move_error})"
-        else:
-            where = f"it was set aside as {aside}"
-        info_path.unlink(missing_ok=True)
-        text = (f"The training run saved when the program last closed could not be "
-                f"read ({exc}), so it cannot be resumed; {where}. Start a new run.")
-        self._panel.show_notice("error", text)
-        self.message.emit("The saved training run could not be read: see the "
-                          "Training tab.")
-
-    def resume_unfinished_run(self) -> None:
-        """Continue the offered run from its step, on its data, in a new thread."""
-        if self._unfinished is None or self._thread is not None:
-            return
-        checkpoint, info = self._unfinished
-        source = info["data_source"]
-        if source == LOADED_SOURCE and (
-                self._dataset is None or self._dataset.name != info.get("data_name")):
-            self._panel.show_notice("warning", (
-                f"This run trained on {info.get('data_name')}, which is not loaded "
-                "now. Open that dataset (File > Open dataset folder), then resume."), [
-                ("Resume the run", self.resume_unfinished_run),
-                ("Discard it", self.discard_unfinished_run),
-            ])
-            return
-        self._unfinished = None
-        config = resume_config(checkpoint)
-        load = self._loader(source)
+    def continue_run(self, checkpoint, source, path: Path | None) -> None:
+        """Go on with a checkpointed run from its step, on its data choice, saving
+        it to ``path`` (UnfinishedRun.resume checked that the data is there)."""
+        config, dataset = resume_config(checkpoint), self._dataset
 
         def prepare() -> Trainer:
             # The same seed redoes the run's train/validation split; the Trainer
             # then continues with the random state saved in the checkpoint.
-            x_tr, y_tr, x_val, y_val, _ = self._split(load, config)
+            x_tr, y_tr, x_val, y_val, _ = load_split(
+                source, dataset, config, self._worker.report_loading)
             return Trainer.from_checkpoint(checkpoint, (x_tr, y_tr), (x_val, y_val))
 
         self.model = checkpoint.model
         self.model_changed.emit(self.model, "resumed unfinished run")
-        self._launch(prepare, paused=False, checkpoint=self.checkpoint_path)
-
-    def discard_unfinished_run(self) -> None:
-        """Delete the saved unfinished run (declined, or replaced by a new run)."""
-        self._unfinished = None
-        path = self.checkpoint_path
-        if path is not None:
-            for name in (CHECKPOINT_FILE, RUN_FILE):
-                with contextlib.suppress(OSError):
-                    path.with_name(name).unlink(missing_ok=True)
+        self._launch(prepare, paused=False, checkpoint=path)
 
     def _set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)
 
-
-def _data_label(source) -> str:
-    """How the offer names a run's data choice."""
-    return "generated digits" if source == BUILTIN_SOURCE else f"MNIST from {source}"

@@ -1,7 +1,9 @@
 """The training worker: a QObject that runs a Trainer on its own QThread.
 
-It never touches a widget. Everything the GUI shows leaves it as copies, at most
-``1 / interval`` times a second (20/s by default), never once per step:
+It never touches a widget. Everything the GUI shows leaves it as copies, never once
+per step but on a steady beat of ``interval`` seconds (by default the window's
+redraw interval while training, lab.snapshots.SNAPSHOT_INTERVAL_MS: 12.5 a second),
+and at once when an epoch ends or training pauses:
 
 Signals:
     progress(TrainingProgress)    the per-step loss/accuracy points since the last one,
@@ -39,7 +41,6 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,9 +49,10 @@ import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
 from threadpoolctl import threadpool_limits
 
+from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS, WeightSnapshot, take_snapshot
 from convlab.train import Trainer, TrainingDiverged
 
-EMIT_INTERVAL = 0.05  # seconds between GUI updates: 20/s looks live, costs little
+EMIT_INTERVAL = SNAPSHOT_INTERVAL_MS / 1000  # seconds between reports to the GUI
 # Seconds between checkpoints of a run: at most this much training is lost if the
 # program dies, for a save that takes milliseconds.
 CHECKPOINT_INTERVAL = 30.0
@@ -99,63 +101,6 @@ class AlarmReport:
     step: int
     restore_points: tuple      # subset of ("before_spike", "start")
     run: int = 0
-
-
-@dataclass
-class WeightSnapshot:
-    """Copies of the live model's state, safe to keep while training goes on.
-
-    params: one array per model.parameters() entry, in that order.
-    buffers: BatchNorm running statistics, in model.named_buffers() order.
-    activations: every layer's output for the probe, each (1, ...), or None.
-    probs: (K,) class probabilities for the probe, or None.
-    source: a weak reference to the live model copied (is_from tells).
-    """
-
-    step: int
-    params: list
-    buffers: list
-    activations: list | None
-    probs: np.ndarray | None
-    source: weakref.ref
-
-    def is_from(self, model) -> bool:
-        """True when these are copies of ``model``'s weights.
-
-        Snapshots travel through the event queue, so one may arrive after its model
-        was replaced; only the model's identity tells, since a new model can have the
-        same architecture (or even the same weights).
-        """
-        return model is not None and self.source() is model
-
-    def apply_to(self, model) -> None:
-        """Copy these weights into ``model``, which must have the same architecture."""
-        for p, data in zip(model.parameters(), self.params, strict=True):
-            p.data[...] = data
-        for (_, target), data in zip(model.named_buffers(), self.buffers,
-                                     strict=True):
-            target[...] = data
-
-
-def take_snapshot(model, step: int, probe: np.ndarray | None) -> WeightSnapshot:
-    """Copy the model's state and, for a probe (1, 1, H, W), its activations."""
-    activations = probs = None
-    if probe is not None:
-        # activations() runs in evaluation mode and caches nothing, so it leaves the
-        # training state alone; its outputs are fresh arrays the GUI may keep.
-        activations = model.activations(probe)
-        logits = activations[-1][0].astype(np.float64)     # (K,)
-        e = np.exp(logits - logits.max())
-        probs = e / e.sum()
-    return WeightSnapshot(
-        step=step,
-        params=[p.data.copy() for p in model.parameters()],
-        buffers=[value.copy() for _, value in model.named_buffers()],
-        activations=activations,
-        probs=probs,
-        # Weak: a snapshot must not keep a replaced model alive.
-        source=weakref.ref(model),
-    )
 
 
 class TrainingWorker(QObject):
@@ -273,7 +218,8 @@ class TrainingWorker(QObject):
                 pending, self._pending = self._pending, []
             for name, args in pending:
                 getattr(trainer, name)(*args)
-            last_emit = last_save = time.perf_counter()
+            last_save = time.perf_counter()
+            due = last_save + self._interval    # when the next report is due
             for result in trainer.steps():
                 self._last = result
                 self._points.append((result.step, result.loss, result.accuracy))
@@ -288,13 +234,18 @@ class TrainingWorker(QObject):
                         or now - last_save >= CHECKPOINT_INTERVAL):
                     self._save_checkpoint(trainer)
                     last_save = now
-                # Report at most every interval, but at once when an epoch ends or
+                # Report once per interval, but at once when an epoch ends or
                 # training is about to wait (pause, step one batch), so the student
                 # sees the state the network is stopped in.
                 if (result.epoch_result is not None or trainer.paused
-                        or now - last_emit >= self._interval):
+                        or now >= due):
                     self._emit(result)
-                    last_emit = now
+                    # On the beat, not "interval after this step": else each
+                    # report comes late by part of a step, and fewer arrive than
+                    # the window redraws.
+                    due += self._interval
+                    if due <= now:  # behind (a slow step, a pause): beat anew
+                        due = now + self._interval
                 if result.alarm is not None:
                     self.alarm.emit(AlarmReport(
                         result.alarm.kind, result.alarm.message, result.alarm.step,

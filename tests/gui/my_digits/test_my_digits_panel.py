@@ -21,8 +21,9 @@ from convlab.data.my_digits import FILE_NAME, MyDigits
 from convlab.data.sources import Dataset
 from convlab.gui.my_digits.panel import MyDigitsPanel
 from convlab.gui.my_digits.presenter import MyDigitsPresenter
-from convlab.gui.training.session import TrainingSession, clone_model
+from convlab.gui.training.session import TrainingSession
 from convlab.lab import my_digits
+from convlab.lab.snapshots import clone_model
 
 
 def bar_digit(digit):
@@ -351,7 +352,7 @@ def test_in_the_window_a_digit_key_labels_and_fine_tuning_runs(qtbot, window,
     qtbot.waitUntil(lambda: measured_on_test_set(panel), timeout=60_000)
     assert cell(panel, "test", "before").endswith("%")
     assert cell(panel, "test", "after").endswith("%")
-    assert window.training_panel.curve_points("loss", "step") > 0
+    assert window.training_panel.curves.curve_points("loss", "step") > 0
 
 
 def test_a_fine_tune_stopped_early_says_where_it_stopped(make_room, tmp_path, qtbot):

@@ -1,6 +1,10 @@
 """The Training tab with a real session: editor, controls, curves, threads, failures."""
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,11 +12,13 @@ from PyQt5.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox
 
 from convlab.data.sources import Dataset
 from convlab.gui.common import dialogs
-from convlab.gui.training.panel import LOADED_SOURCE, TrainingPanel
+from convlab.gui.training.panel import TrainingPanel
+from convlab.gui.training.request import LOADED_SOURCE
 from convlab.gui.training.session import TrainingSession
 from convlab.gui.training.worker import TrainingProgress
 from convlab.nn.architectures import ArchSpec, ConvBlock
 
+REPO = Path(__file__).resolve().parents[3]
 TINY = ArchSpec(blocks=[ConvBlock(4, 3, pool="max", pool_size=2)], dense=16)
 
 
@@ -42,7 +48,7 @@ def tab(qtbot, errors):
     # Enough batches that 100 epochs outlast every test that needs a running run.
     session.set_dataset(tiny_dataset(2000))
     panel.set_arch(TINY)
-    panel.batch_size.setValue(16)
+    panel.settings.batch_size.setValue(16)
     yield panel, session
     session.shutdown()
     assert not session.is_running()
@@ -51,42 +57,44 @@ def tab(qtbot, errors):
 def test_loaded_dataset_is_offered_and_selected(tab):
     """set_dataset on the session offers the window's dataset in the panel."""
     panel, _ = tab
-    assert panel.data_source.currentData() == LOADED_SOURCE
-    assert "tiny random" in panel.data_source.currentText()
+    assert panel.settings.data_source.currentData() == LOADED_SOURCE
+    assert "tiny random" in panel.settings.data_source.currentText()
 
 
 def test_impossible_architecture_disables_start_and_explains(tab):
     """A kernel bigger than its input disables Start and says why, inline."""
     panel, _ = tab
     assert panel.start.isEnabled()
-    panel.block_count.setValue(3)
-    for block in panel.blocks:
+    panel.arch_editor.block_count.setValue(3)
+    for block in panel.arch_editor.blocks:
         block.kernel.setValue(7)
     assert not panel.start.isEnabled()
-    assert not panel.arch_error.isHidden()
-    assert "does not fit" in panel.arch_error.text()
-    assert panel.architecture() is None
-    panel.block_count.setValue(1)
+    assert not panel.arch_editor.arch_error.isHidden()
+    assert "does not fit" in panel.arch_editor.arch_error.text()
+    assert panel.arch_editor.architecture() is None
+    panel.arch_editor.block_count.setValue(1)
     assert panel.start.isEnabled()
-    assert panel.arch_error.isHidden()
+    assert panel.arch_editor.arch_error.isHidden()
 
 
 def test_shapes_follow_the_editor(tab):
     """Every layer's output shape is listed and follows an edit at once."""
     panel, _ = tab
-    assert "4x26x26" in panel.shapes_label.text()
-    assert panel.preset.currentText() == "custom"
-    panel.preset.setCurrentIndex(panel.preset.findData("sample"))
-    panel.preset.activated.emit(panel.preset.currentIndex())
-    assert "32x26x26" in panel.shapes_label.text()
-    panel.blocks[0].padding.setValue(1)
-    assert "32x28x28" in panel.shapes_label.text()
+    assert "4x26x26" in panel.arch_editor.shapes_label.text()
+    assert panel.arch_editor.preset.currentText() == "custom"
+    preset = panel.arch_editor.preset
+    preset.setCurrentIndex(preset.findData("sample"))
+    preset.activated.emit(preset.currentIndex())
+    assert "32x26x26" in panel.arch_editor.shapes_label.text()
+    panel.arch_editor.blocks[0].padding.setValue(1)
+    assert "32x28x28" in panel.arch_editor.shapes_label.text()
     panel.set_arch(TINY)
-    panel.blocks[0].padding.setValue(1)
-    assert "4x28x28" in panel.shapes_label.text()
-    panel.blocks[0].pool.setCurrentIndex(panel.blocks[0].pool.findData("none"))
-    assert "pool" not in panel.shapes_label.text()
-    assert not panel.blocks[0].pool_size.isEnabled()
+    panel.arch_editor.blocks[0].padding.setValue(1)
+    assert "4x28x28" in panel.arch_editor.shapes_label.text()
+    pool = panel.arch_editor.blocks[0].pool
+    pool.setCurrentIndex(pool.findData("none"))
+    assert "pool" not in panel.arch_editor.shapes_label.text()
+    assert not panel.arch_editor.blocks[0].pool_size.isEnabled()
 
 
 def test_every_control_teaches_and_is_named(tab):
@@ -103,16 +111,16 @@ def test_training_adds_curve_points_and_snapshots_then_finishes(qtbot, tab):
     """A short run fills the step and epoch curves, sends weights, ends its thread."""
     panel, session = tab
     session.set_dataset(tiny_dataset(100))
-    panel.epochs.setValue(2)
+    panel.settings.epochs.setValue(2)
     snapshots = []
     session.weights_updated.connect(snapshots.append)
     with qtbot.waitSignal(session.finished, timeout=60000):
         panel.start.click()
         assert session.is_running()
     # 90 training images after holding out 10% for validation: 6 batches of 16.
-    assert panel.curve_points("loss", "step") == 2 * 6
-    assert panel.curve_points("acc", "train") == 2
-    assert panel.curve_points("loss", "val") == 2
+    assert panel.curves.curve_points("loss", "step") == 2 * 6
+    assert panel.curves.curve_points("acc", "train") == 2
+    assert panel.curves.curve_points("loss", "val") == 2
     assert snapshots
     assert [p.shape for p in snapshots[-1].params] == [
         p.shape for p in session.model.parameters()]
@@ -124,7 +132,7 @@ def test_training_adds_curve_points_and_snapshots_then_finishes(qtbot, tab):
 def test_stop_ends_the_thread(qtbot, tab):
     """Stop during a long run ends the worker thread and re-enables Start."""
     panel, session = tab
-    panel.epochs.setValue(100)
+    panel.settings.epochs.setValue(100)
     with qtbot.waitSignal(session.progress, timeout=60000):
         panel.start.click()
     assert panel.stop.isEnabled()
@@ -135,23 +143,23 @@ def test_stop_ends_the_thread(qtbot, tab):
 
 
 def test_probe_snapshots_carry_activations(qtbot, tab):
-    """With a probe image set, snapshots carry every layer's activation and probs."""
+    """With a probe image set, snapshots carry every layer's activation, the last
+    the 10 class scores."""
     panel, session = tab
-    panel.epochs.setValue(100)
+    panel.settings.epochs.setValue(100)
     session.set_probe(np.zeros((28, 28), np.float32))
     panel.start.click()
     with qtbot.waitSignal(session.weights_updated, timeout=60000) as blocker:
         pass
     snapshot = blocker.args[0]
     assert len(snapshot.activations) == len(session.model.layers)
-    assert snapshot.probs.shape == (10,)
-    assert np.isclose(snapshot.probs.sum(), 1.0)
+    assert snapshot.activations[-1].shape == (1, 10)
 
 
 def test_closing_the_window_during_training_joins_the_thread(qtbot, qtlog, tab):
     """Closing the panel's window mid-run stops and joins the worker, no Qt warning."""
     panel, session = tab
-    panel.epochs.setValue(100)
+    panel.settings.epochs.setValue(100)
     panel.show()
     with qtbot.waitSignal(session.progress, timeout=60000):
         panel.start.click()
@@ -167,10 +175,10 @@ def test_closing_the_window_during_training_joins_the_thread(qtbot, qtlog, tab):
 def test_learning_rate_change_mid_run_takes_effect(qtbot, tab):
     """A new learning rate typed during a run is used by the following steps."""
     panel, session = tab
-    panel.epochs.setValue(100)
+    panel.settings.epochs.setValue(100)
     with qtbot.waitSignal(session.progress, timeout=60000):
         panel.start.click()
-    panel.lr.setValue(0.0123)
+    panel.settings.lr.setValue(0.0123)
     assert session.trainer.base_lr == pytest.approx(0.0123)
 
     def uses_new_lr(progress):
@@ -184,7 +192,7 @@ def test_learning_rate_change_mid_run_takes_effect(qtbot, tab):
 def test_pause_then_step_one_batch_advances_exactly_one_step(qtbot, tab):
     """While paused, Step one batch trains one batch and stays paused."""
     panel, session = tab
-    panel.epochs.setValue(100)
+    panel.settings.epochs.setValue(100)
     with qtbot.waitSignal(session.progress, timeout=60000):
         panel.start.click()
     panel.pause.click()
@@ -227,14 +235,14 @@ def test_worker_exception_emits_failed_and_the_app_survives(qtbot, tab, errors):
     assert errors and "disk on fire" in errors[0][1]
     with qtbot.waitSignal(session.finished, timeout=60000):
         panel.start.click()
-    assert panel.curve_points("loss", "step") > 0
+    assert panel.curves.curve_points("loss", "step") > 0
 
 
 def test_divergence_is_explained_and_last_good_weights_kept(qtbot, tab, errors):
     """A weight made infinite mid-run stops training with a message; weights stay
     finite."""
     panel, session = tab
-    panel.epochs.setValue(100)
+    panel.settings.epochs.setValue(100)
     with qtbot.waitSignal(session.progress, timeout=60000):
         panel.start.click()
 
@@ -251,7 +259,7 @@ def test_submit_runs_in_the_training_thread_between_steps(qtbot, tab):
     """submit(fn) runs fn(model) on the worker thread during a run, at once when
     idle."""
     panel, session = tab
-    panel.epochs.setValue(100)
+    panel.settings.epochs.setValue(100)
     with qtbot.waitSignal(session.progress, timeout=60000):
         panel.start.click()
     ran = []
@@ -281,17 +289,17 @@ def test_saved_state_round_trips_through_a_new_panel(qtbot, tmp_path):
     qtbot.addWidget(panel)
     spec = ArchSpec([ConvBlock(6, 5, 1, 2, "avg", 2), ConvBlock(12)], True, 64)
     panel.set_arch(spec)
-    panel.optimizer.setCurrentIndex(panel.optimizer.findData("sgd"))
-    panel.lr.setValue(0.05)
-    panel.batch_size.setValue(32)
-    panel.epochs.setValue(7)
-    panel.augment.setChecked(True)
-    panel.add_data_source(tmp_path)
+    panel.settings.optimizer.setCurrentIndex(panel.settings.optimizer.findData("sgd"))
+    panel.settings.lr.setValue(0.05)
+    panel.settings.batch_size.setValue(32)
+    panel.settings.epochs.setValue(7)
+    panel.settings.augment.setChecked(True)
+    panel.settings.add_data_source(tmp_path)
     again = TrainingPanel()
     qtbot.addWidget(again)
     again.restore_state(panel.saved_state())
     assert again.saved_state() == panel.saved_state()
-    assert again.architecture() == spec
+    assert again.arch_editor.architecture() == spec
 
 
 @pytest.mark.parametrize("state", [
@@ -322,8 +330,8 @@ def test_mnist_folder_button_asks_through_dialogs(qtbot, monkeypatch, tmp_path):
     monkeypatch.setattr(dialogs, "ask_directory", ask_directory)
     panel = TrainingPanel()
     qtbot.addWidget(panel)
-    panel.open_folder.click()
-    assert asked and panel.data_source.currentData() == str(tmp_path)
+    panel.settings.open_folder.click()
+    assert asked and panel.settings.data_source.currentData() == str(tmp_path)
 
 
 def test_step_one_batch_after_a_stopped_run_starts_new_curves(qtbot, window):
@@ -333,18 +341,20 @@ def test_step_one_batch_after_a_stopped_run_starts_new_curves(qtbot, window):
     panel = window.training_panel
     window.show_tab("training")
     panel.set_arch(TINY)
-    panel.batch_size.setValue(16)
-    panel.epochs.setValue(100)
+    panel.settings.batch_size.setValue(16)
+    panel.settings.epochs.setValue(100)
     session = window.controller.session
     panel.start.click()
-    qtbot.waitUntil(lambda: panel.curve_points("loss", "step") >= 200, timeout=60000)
+    qtbot.waitUntil(lambda: panel.curves.curve_points("loss", "step") >= 200,
+                    timeout=60000)
     with qtbot.waitSignal(session.finished, timeout=60000):
         panel.stop.click()
-    first_run = panel.curve_points("loss", "step")
+    first_run = panel.curves.curve_points("loss", "step")
     with qtbot.waitSignal(session.progress, timeout=60000):
         panel.step.click()
-    assert panel.curve_points("loss", "step") == 1
-    curves = panel.loss_plot.listDataItems() + panel.acc_plot.listDataItems()
+    assert panel.curves.curve_points("loss", "step") == 1
+    plots = panel.curves.loss_plot, panel.curves.acc_plot
+    curves = plots[0].listDataItems() + plots[1].listDataItems()
     for curve in curves:
         x, _ = curve.getData()
         if x is not None and len(x) > 1:
@@ -354,11 +364,11 @@ def test_step_one_batch_after_a_stopped_run_starts_new_curves(qtbot, window):
     for curve in previous:
         x, _ = curve.getData()
         assert len(x) == first_run and x[0] == 1
-    assert panel.clear_previous.isEnabled()
-    panel.clear_previous.click()
+    assert panel.curves.clear_previous.isEnabled()
+    panel.curves.clear_previous.click()
     assert all(c.getData()[0] is None or len(c.getData()[0]) == 0 for c in previous)
-    assert not panel.clear_previous.isEnabled()
-    assert panel.curve_points("loss", "step") == 1
+    assert not panel.curves.clear_previous.isEnabled()
+    assert panel.curves.curve_points("loss", "step") == 1
 
 
 def progress_report(steps):
@@ -377,11 +387,12 @@ def test_points_that_would_go_back_on_the_step_axis_are_not_drawn(qtbot):
     qtbot.addWidget(panel)
     panel.add_progress(progress_report([1, 2, 3]))
     panel.add_progress(progress_report([3, 1, 4, 2, 5]))
-    for curve in panel.loss_plot.listDataItems() + panel.acc_plot.listDataItems():
+    plots = panel.curves.loss_plot, panel.curves.acc_plot
+    for curve in plots[0].listDataItems() + plots[1].listDataItems():
         x, _ = curve.getData()
         if x is not None and len(x):
             np.testing.assert_array_equal(x, [1, 2, 3, 4, 5])
-    assert panel.curve_points("loss", "step") == 5
+    assert panel.curves.curve_points("loss", "step") == 5
 
 
 def test_reports_of_a_run_ended_by_shutdown_stay_off_the_next_runs_curves(qtbot,
@@ -389,16 +400,17 @@ def test_reports_of_a_run_ended_by_shutdown_stay_off_the_next_runs_curves(qtbot,
     """Reports still queued from a run that shutdown() ended never reach the curves
     of the run started right after it."""
     panel, session = tab
-    panel.epochs.setValue(100)
+    panel.settings.epochs.setValue(100)
     panel.start.click()
-    qtbot.waitUntil(lambda: panel.curve_points("loss", "step") >= 50, timeout=60000)
+    qtbot.waitUntil(lambda: panel.curves.curve_points("loss", "step") >= 50,
+                    timeout=60000)
     session.shutdown()                 # its last points are still on their way
     panel.start.click()
     qtbot.waitUntil(lambda: session.trainer is not None and session.trainer.step >= 10,
                     timeout=60000)
     with qtbot.waitSignal(session.progress, timeout=60000):
         pass
-    x, _ = next(c for c in panel.loss_plot.listDataItems()
+    x, _ = next(c for c in panel.curves.loss_plot.listDataItems()
                 if c.name() == "train (step)").getData()
     assert x[0] == 1 and x[-1] <= session.trainer.step
 
@@ -410,7 +422,7 @@ def blow_up(model):
 
 
 def notice_button(panel, text):
-    return next(b for b in panel.notice_buttons if b.text() == text)
+    return next(b for b in panel.notice.buttons if b.text() == text)
 
 
 def test_exploded_loss_pauses_explains_and_restores_the_start(qtbot, tab):
@@ -418,8 +430,8 @@ def test_exploded_loss_pauses_explains_and_restores_the_start(qtbot, tab):
     restoring the start's weights runs in the training thread; then a smaller
     learning rate and Resume carry on."""
     panel, session = tab
-    panel.epochs.setValue(100)
-    panel.lr.setValue(0.002)
+    panel.settings.epochs.setValue(100)
+    panel.settings.lr.setValue(0.002)
     first = []
     session.model_changed.connect(
         lambda model, note: first.append([p.data.copy() for p in model.parameters()]))
@@ -431,7 +443,7 @@ def test_exploded_loss_pauses_explains_and_restores_the_start(qtbot, tab):
     session.submit(blow_up)
     qtbot.waitUntil(lambda: not panel.notice.isHidden(), timeout=60000)
     assert session.state == "paused" and panel.pause.text() == "Resume"
-    text = panel.notice_label.text()
+    text = panel.notice.label.text()
     assert "exploded" in text and "learning rate 0.002 is too high" in text
     assert "Try 0.0002" in text
     assert status and "exploded" in status[-1]
@@ -439,14 +451,14 @@ def test_exploded_loss_pauses_explains_and_restores_the_start(qtbot, tab):
     step = session.trainer.step
     assert {"Restore weights from before the spike",
             "Restore weights from the start of the run"} <= {
-        b.text() for b in panel.notice_buttons}
+        b.text() for b in panel.notice.buttons}
     with qtbot.waitSignal(session.weights_updated, timeout=60000) as blocker:
         notice_button(panel, "Restore weights from the start of the run").click()
     for p, q in zip(blocker.args[0].params, first[0], strict=True):
         np.testing.assert_array_equal(p, q)
     assert session.trainer.step == step and session.state == "paused"
-    assert "restored" in panel.notice_label.text()
-    panel.lr.setValue(0.0002)
+    assert "restored" in panel.notice.label.text()
+    panel.settings.lr.setValue(0.0002)
     with qtbot.waitSignal(session.progress, timeout=60000) as blocker:
         panel.pause.click()                                  # Resume
     assert blocker.args[0].lr == pytest.approx(0.0002)
@@ -456,7 +468,7 @@ def test_exploded_loss_pauses_explains_and_restores_the_start(qtbot, tab):
 def test_stalled_training_warns_on_the_tab_and_goes_on(qtbot, tab):
     """A loss stuck at chance level shows a warning line; the run keeps going."""
     panel, session = tab
-    panel.epochs.setValue(100)
+    panel.settings.epochs.setValue(100)
     panel.start.click()
 
     def zero(model):
@@ -464,7 +476,7 @@ def test_stalled_training_warns_on_the_tab_and_goes_on(qtbot, tab):
             p.data[...] = 0.0                    # every image gets the same scores
 
     session.submit(zero)
-    qtbot.waitUntil(lambda: "not learning" in panel.notice_label.text(),
+    qtbot.waitUntil(lambda: "not learning" in panel.notice.label.text(),
                     timeout=60000)
     assert not panel.notice.isHidden()
     assert session.state == "running"
@@ -476,7 +488,7 @@ def test_weights_can_be_restored_after_stopping_an_exploded_run(qtbot, tab):
     """Stop instead of Resume after an explosion: the restore buttons still put
     the start's weights back into the model, and the views get them."""
     panel, session = tab
-    panel.epochs.setValue(100)
+    panel.settings.epochs.setValue(100)
     first = []
     session.model_changed.connect(
         lambda model, note: first.append([p.data.copy() for p in model.parameters()]))
@@ -493,3 +505,18 @@ def test_weights_can_be_restored_after_stopping_an_exploded_run(qtbot, tab):
                           first[0], strict=True):
         np.testing.assert_array_equal(p.data, q)
         np.testing.assert_array_equal(snap, q)
+
+
+def test_importing_the_window_leaves_pyqtgraphs_settings_alone():
+    """Importing the window's modules (the Training panel among them) leaves
+    pyqtgraph as it was: only the app's configure_pyqtgraph sets it up."""
+    script = (
+        "import pyqtgraph as pg\n"
+        "before = dict(pg.CONFIG_OPTIONS)\n"
+        "import convlab.gui.main_window\n"
+        "assert dict(pg.CONFIG_OPTIONS) == before, 'an import changed pyqtgraph'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO,
+                            capture_output=True, text=True, timeout=120, check=False,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr

@@ -13,8 +13,8 @@ def start_run(window, dataset, epochs=100):
     window.controller.set_dataset(dataset)
     panel = window.training_panel
     panel.set_arch(TINY)
-    panel.batch_size.setValue(16)
-    panel.epochs.setValue(epochs)
+    panel.settings.batch_size.setValue(16)
+    panel.settings.epochs.setValue(epochs)
     panel.start.click()
 
 
@@ -26,7 +26,7 @@ def next_window(qtbot):
 
 
 def notice_button(panel, text):
-    return next(b for b in panel.notice_buttons if b.text() == text)
+    return next(b for b in panel.notice.buttons if b.text() == text)
 
 
 def test_closing_mid_run_saves_it_and_the_next_window_resumes_it(qtbot, window,
@@ -35,9 +35,9 @@ def test_closing_mid_run_saves_it_and_the_next_window_resumes_it(qtbot, window,
     offers it, and resuming goes on from the following step."""
     start_run(window, tiny_dataset)
     session = window.controller.session
-    qtbot.waitUntil(lambda: window.training_panel.curve_points("loss", "step") >= 30,
-                    timeout=60000)
-    trainer, path = session.trainer, session.checkpoint_path
+    curves = window.training_panel.curves
+    qtbot.waitUntil(lambda: curves.curve_points("loss", "step") >= 30, timeout=60000)
+    trainer, path = session.trainer, session.unfinished.path
     window.close()
     done = trainer.step
     assert done >= 30 and nn.load_model(path).step == done
@@ -46,7 +46,7 @@ def test_closing_mid_run_saves_it_and_the_next_window_resumes_it(qtbot, window,
     second.controller.set_dataset(tiny_dataset)
     panel, session = second.training_panel, second.controller.session
     assert not panel.notice.isHidden()
-    assert f"step {done}" in panel.notice_label.text()
+    assert f"step {done}" in panel.notice.label.text()
     with qtbot.waitSignal(session.progress, timeout=60000) as blocker:
         notice_button(panel, "Resume the run").click()
     assert blocker.args[0].steps[0] == done + 1
@@ -61,8 +61,8 @@ def test_a_finished_run_leaves_no_checkpoint(qtbot, window, tiny_dataset):
     session = window.controller.session
     with qtbot.waitSignal(session.finished, timeout=60000):
         start_run(window, tiny_dataset, epochs=2)
-    assert not session.checkpoint_path.exists()
-    assert not next_window(qtbot).controller.session.has_unfinished_run()
+    assert not session.unfinished.path.exists()
+    assert not next_window(qtbot).controller.session.unfinished.is_offered()
 
 
 def test_declining_the_offer_deletes_the_unfinished_run(qtbot, window, tiny_dataset):
@@ -73,20 +73,20 @@ def test_declining_the_offer_deletes_the_unfinished_run(qtbot, window, tiny_data
                     timeout=60000)
     with qtbot.waitSignal(session.finished, timeout=60000):
         window.training_panel.stop.click()
-    path = session.checkpoint_path
+    path = session.unfinished.path
     assert path.exists()
     second = next_window(qtbot)
     panel = second.training_panel
     notice_button(panel, "Discard it").click()
     assert not path.exists()
     assert panel.notice.isHidden()
-    assert not next_window(qtbot).controller.session.has_unfinished_run()
+    assert not next_window(qtbot).controller.session.unfinished.is_offered()
 
 
 def test_a_corrupt_checkpoint_is_set_aside_with_a_message(qtbot, window):
     """An unreadable checkpoint at start-up is moved aside and explained; the
     window starts as usual."""
-    path = window.controller.session.checkpoint_path
+    path = window.controller.session.unfinished.path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"not a checkpoint at all")
     second = next_window(qtbot)
@@ -94,7 +94,7 @@ def test_a_corrupt_checkpoint_is_set_aside_with_a_message(qtbot, window):
     assert not path.exists()
     aside = path.with_name(path.name + ".corrupt")
     assert aside.read_bytes() == b"not a checkpoint at all"
-    assert "could not be read" in panel.notice_label.text()
-    assert str(aside) in panel.notice_label.text()
+    assert "could not be read" in panel.notice.label.text()
+    assert str(aside) in panel.notice.label.text()
     assert second.controller.model is not None
     assert panel.start.isEnabled()

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from convlab import nn
-from convlab.gui.training.session import clone_model
-from convlab.gui.training.worker import TrainingWorker, take_snapshot
+from convlab.gui import controller
+from convlab.gui.training import worker as worker_module
+from convlab.gui.training.worker import TrainingWorker
+from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
 from convlab.train import TrainConfig, Trainer
 
@@ -35,32 +37,6 @@ def record(worker):
     return log
 
 
-def test_snapshot_is_a_copy_and_applies_to_a_clone(model):
-    """A snapshot keeps its values when the model changes, and apply_to restores
-    them, BatchNorm statistics included."""
-    snapshot = take_snapshot(model, step=3, probe=None)
-    clone = clone_model(model)
-    for p in model.parameters():
-        p.data += 1.0
-    model.layers[1].running_mean += 5.0
-    assert snapshot.step == 3
-    assert not np.allclose(snapshot.params[0], model.parameters()[0].data)
-    snapshot.apply_to(model)
-    for p, q in zip(model.parameters(), clone.parameters(), strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
-    np.testing.assert_array_equal(model.layers[1].running_mean,
-                                  clone.layers[1].running_mean)
-
-
-def test_snapshot_with_probe_has_every_activation(model):
-    """A probe image gives one activation per layer and probabilities summing to 1."""
-    snapshot = take_snapshot(model, 0, np.ones((1, 1, 28, 28), np.float32))
-    assert [a.shape[1:] for a in snapshot.activations][:1] == [(4, 26, 26)]
-    assert len(snapshot.activations) == len(model.layers)
-    assert snapshot.probs.shape == (10,)
-    assert np.isclose(snapshot.probs.sum(), 1.0)
-
-
 def test_reports_are_batched_and_every_step_point_arrives(model):
     """With a long interval, steps arrive batched (one report per epoch) and none
     is lost."""
@@ -76,6 +52,38 @@ def test_reports_are_batched_and_every_step_point_arrives(model):
     assert epochs[0].val_acc is not None
     assert log[-1][0] == "finished"
     assert not [name for name, _ in log if name == "failed"]
+
+
+class SteppingClock:
+    """A perf_counter that moves on by ``tick`` seconds at every reading."""
+
+    def __init__(self, tick):
+        self.tick, self.now = tick, 0.0
+
+    def perf_counter(self):
+        self.now += self.tick
+        return self.now
+
+
+def test_snapshots_keep_the_windows_redraw_beat(model, monkeypatch):
+    """Steps shorter than the interval give one report and snapshot per interval
+    on average, not one per interval plus the rest of a step."""
+    tick = 1 / 32                  # seconds per step, as the worker's clock sees it
+    monkeypatch.setattr(worker_module, "time", SteppingClock(tick))
+    worker = TrainingWorker(model, make_prepare(model, n=16 * 80, epochs=1))
+    log = record(worker)
+    worker.run()
+    progress = [args[0] for name, args in log if name == "progress"]
+    snapshots = [args[0] for name, args in log if name == "snapshot_ready"]
+    steps = 60
+    expected = int(steps * tick / (SNAPSHOT_INTERVAL_MS / 1000))   # 23
+    assert len([p for p in progress if p.step <= steps]) == expected
+    assert len([s for s in snapshots if s.step <= steps]) == expected
+
+
+def test_the_window_redraws_training_as_often_as_snapshots_come():
+    """The controller's redraw interval while training is the snapshot interval."""
+    assert controller.TRAINING_REFRESH_MS == SNAPSHOT_INTERVAL_MS
 
 
 def test_controls_sent_before_the_trainer_exists_are_replayed(model):
@@ -165,14 +173,6 @@ def test_loading_reports_progress_and_stop_cancels_it(model):
                                                                  (3, 10)]
     assert [name for name, _ in log if name != "loading"] == ["finished"]
     assert worker.trainer is None
-
-
-def test_snapshot_knows_the_model_it_came_from(model):
-    """A snapshot tells its own live model from any other, even an exact copy."""
-    snapshot = take_snapshot(model, 0, None)
-    assert snapshot.is_from(model)
-    assert not snapshot.is_from(clone_model(model))
-    assert not snapshot.is_from(None)
 
 
 def test_a_stopped_run_leaves_a_checkpoint_of_its_last_step(model, tmp_path):
