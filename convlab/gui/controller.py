@@ -33,17 +33,10 @@ from convlab.fileio import write_text_atomic
 from convlab.gui.common import dialogs
 from convlab.gui.common.tasks import EXPECTED_FAILURES, BackgroundTask
 from convlab.gui.my_digits.presenter import MyDigitsPresenter
-from convlab.gui.network.view import (
-    GREY_CMAP,
-    PROB_CMAP,
-    SIGNED_CMAP,
-    grid_shape,
-    mosaic,
-    number_text,
-    vector_grid,
-)
+from convlab.gui.network.view import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
 from convlab.gui.training.panel import BUILTIN_SOURCE, LOADED_SOURCE
 from convlab.gui.training.session import TrainingSession, clone_model
+from convlab.lab.network import grid_shape, mosaic, number_text, vector_grid
 from convlab.nn.architectures import NAMED_ARCHS, ArchSpec, ConvBlock, build
 from convlab.nn.functional import softmax
 from convlab.train import evaluate

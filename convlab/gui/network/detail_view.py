@@ -14,12 +14,8 @@ from PyQt5.QtWidgets import (
     QVBoxLayout,
 )
 
-from convlab.gui.network.view import (
-    SIGNED_CMAP,
-    not_finite_note,
-    number_text,
-    symmetric_levels,
-)
+from convlab.gui.network.view import SIGNED_CMAP
+from convlab.lab.network import not_finite_note, number_text, symmetric_levels
 
 MAX_TABLE = 32  # larger arrays would make the table of numbers unreadable anyway
 WHITE, BLACK = QColor("white"), QColor("black")
