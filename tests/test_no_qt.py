@@ -51,4 +51,5 @@ def test_engine_data_and_training_load_no_qt():
     assert "convlab.lab.batch_norm" in report["imported"]
     assert "convlab.lab.my_digits" in report["imported"]
     assert "convlab.lab.network" in report["imported"]
+    assert "convlab.lab.evaluation" in report["imported"]
     assert report["culprits"] == {}, f"these imports loaded Qt: {report['culprits']}"
