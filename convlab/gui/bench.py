@@ -198,7 +198,7 @@ def _measure(args) -> dict:
 
     app = make_application(["convlab-bench"])
     window = create_window(restore=False)
-    window.remember_state = False
+    window.settings.remember = False
     window.resize(1280, 800)
     window.show_tab("network")
     window.show()
