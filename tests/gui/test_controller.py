@@ -40,3 +40,18 @@ def test_closing_during_a_run_and_an_evaluation_joins_every_thread(
     assert not task.is_running()
     assert not controller.evaluation._tasks.running()
 
+
+def test_cancelling_the_close_keeps_the_run_going(qtbot, window, tiny_dataset,
+                                                  save_questions):
+    """Cancel in the "Save changes?" question before closing keeps the window and
+    the training run: nothing stops before the student has said yes."""
+    controller = window.controller
+    start_training(controller, tiny_dataset)
+    with qtbot.waitSignal(controller.session.weights_updated, timeout=20000):
+        pass
+    save_questions.answers.append("cancel")
+    window.close()
+    assert len(save_questions) == 1
+    assert window.isVisible()
+    assert controller.session.is_running()
+    controller.session.shutdown()
