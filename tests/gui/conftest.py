@@ -14,6 +14,14 @@ from convlab.gui.common import dialogs
 BENIGN_QT_MESSAGES = ("This plugin does not support", "XDG_RUNTIME_DIR")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _pyqtgraph_configured():
+    """Configure pyqtgraph as the app does at start-up, for widgets built alone."""
+    from convlab.gui.app import configure_pyqtgraph
+
+    configure_pyqtgraph()
+
+
 @pytest.fixture(autouse=True)
 def _private_settings(tmp_path, monkeypatch):
     """Keep tests out of the user's settings and data folders."""
