@@ -54,4 +54,6 @@ def test_engine_data_and_training_load_no_qt():
     assert "convlab.lab.pipeline" in report["imported"]
     assert "convlab.lab.presets" in report["imported"]
     assert "convlab.lab.snapshots" in report["imported"]
+    assert "convlab.lab.network" in report["imported"]
+    assert "convlab.lab.evaluation" in report["imported"]
     assert report["culprits"] == {}, f"these imports loaded Qt: {report['culprits']}"

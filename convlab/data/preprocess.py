@@ -115,3 +115,16 @@ def to_mnist(image):
     r1, c1 = min(top + new_h, SIZE), min(left + new_w, SIZE)
     frame[r0:r1, c0:c1] = digit[r0 - top : r1 - top, c0 - left : c1 - left]
     return frame.astype(np.float32)
+
+
+def canvas_to_input(canvas):
+    """The network's input for a canvas drawing (H, W), ink 1 on 0: to_mnist of the
+    drawing at half size, (28, 28) float32, or None when nothing is drawn.
+
+    Averaging 2x2 blocks first makes preprocessing four times cheaper and changes
+    nothing visible: the digit ends up 20 pixels tall anyway.
+    """
+    canvas = np.asarray(canvas)
+    h, w = canvas.shape[0] // 2, canvas.shape[1] // 2
+    half = canvas[:2 * h, :2 * w].reshape(h, 2, w, 2)  # each 2x2 block on axes 1, 3
+    return to_mnist(half.mean(axis=(1, 3)))  # (h, w) -> (28, 28)

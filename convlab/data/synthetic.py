@@ -379,7 +379,7 @@ def generate_digits(n, seed_or_rng, progress=None):
     """n random digits: x float32 (n, 28, 28) in [0, 1], y int64 (n,), classes balanced.
 
     Every class gets n // 10 digits and the remainder goes one each to randomly chosen
-    classes (so small batches of a stream still see every digit), all in a random
+    classes (so class counts differ by at most one), all in a random
     order. The same seed (or a generator in the same state) gives the same digits.
     ``progress(done, n)``, when given, is called after each chunk of digits; an
     exception it raises stops the drawing (the GUI cancels a slow start that way).
@@ -395,9 +395,3 @@ def generate_digits(n, seed_or_rng, progress=None):
             progress(min(start + _CHUNK, n), n)
     return x, y
 
-
-def digit_stream(batch_size, rng):
-    """Endless batches (x float32 (B, 1, 28, 28), y int64 (B,)) of new random digits."""
-    while True:
-        x, y = generate_digits(batch_size, rng)
-        yield x[:, None], y

@@ -76,7 +76,7 @@ def save_screenshot(window, path, tab):
     """Show the window offscreen at 1280x800, draw a demo digit and save a PNG."""
     from PyQt5.QtWidgets import QApplication
 
-    window.remember_state = False
+    window.settings.remember = False
     window.resize(1280, 800)
     window.show_tab(tab)
     window.show()

@@ -19,7 +19,8 @@ from PyQt5.QtWidgets import (
 
 from convlab import __version__
 from convlab.gui.common import dialogs
-from convlab.gui.controller import Controller, app_settings, read_setting
+from convlab.gui.common.settings import Settings
+from convlab.gui.controller import Controller
 from convlab.gui.evaluation.panel import EvaluationPanel
 from convlab.gui.input.panel import InputPanel
 from convlab.gui.input.prediction_panel import PredictionPanel
@@ -87,7 +88,6 @@ def _scrolled(widget):
 class MainWindow(QMainWindow):
     """The ConvLab window: it holds the widgets, its Controller does the work."""
 
-    closing = pyqtSignal()
     recent_model_chosen = pyqtSignal(str)
     digit_key_pressed = pyqtSignal(int)
 
@@ -95,11 +95,9 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.setWindowTitle("ConvLab")
-        self.settings = app_settings()
-        self.remember_state = True  # False for screenshots: they must not change it
-        # (key, why) of stored settings that could not be used; the controller
-        # reports them once the start-up is done.
-        self.set_aside = []
+        # Stored values that cannot be used are set aside (settings.set_aside); the
+        # controller reports them once the start-up is done.
+        self.settings = Settings()
 
         self.input_panel = InputPanel()
         self.input_panel.setFixedWidth(316)
@@ -154,8 +152,7 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(label)
 
         self._make_menus()
-        self.set_recent_models(read_setting(self.settings, "recentModels", [], list,
-                                            self.set_aside))
+        self.set_recent_models(self.settings.read("recentModels", [], list))
         self.resize(1280, 800)
         self._restore_state()
         self.controller = Controller(self)
@@ -286,13 +283,11 @@ class MainWindow(QMainWindow):
             "readable code.")
 
     def _restore_state(self):
-        def read(key, default, kind, valid=None):
-            return read_setting(self.settings, key, default, kind, self.set_aside,
-                                valid)
-
+        read = self.settings.read
         geometry = read("window/geometry", QByteArray(), QByteArray)
         if not geometry.isEmpty() and not self.restoreGeometry(geometry):
-            self.set_aside.append(("window/geometry", "not a saved window layout"))
+            self.settings.set_aside.append(("window/geometry",
+                                            "not a saved window layout"))
         self.tabs.setCurrentIndex(
             read("window/tab", 0, int, lambda i: 0 <= i < self.tabs.count()))
         slider = self.input_panel.brush_slider
@@ -303,8 +298,7 @@ class MainWindow(QMainWindow):
 
     def restore_training_settings(self):
         """Show the Training tab's last settings (bad stored values: defaults)."""
-        text = read_setting(self.settings, "training/settings", "", str,
-                            self.set_aside)
+        text = self.settings.read("training/settings", "", str)
         if not text:
             return
         try:
@@ -312,7 +306,8 @@ class MainWindow(QMainWindow):
         except ValueError:
             state = None
         if not isinstance(state, dict):
-            self.set_aside.append(("training/settings", "not a saved set of choices"))
+            self.settings.set_aside.append(("training/settings",
+                                            "not a saved set of choices"))
             return
         self.training_panel.restore_state(state)
 
@@ -327,16 +322,16 @@ class MainWindow(QMainWindow):
         super().keyPressEvent(event)
 
     def closeEvent(self, event):
-        if not self.controller.confirm_discard("closing ConvLab"):
+        if not self.controller.model_files.confirm_discard("closing ConvLab"):
             event.ignore()  # Cancel, or a save that failed: keep everything open
             return
-        if self.remember_state:
-            self.settings.setValue("window/geometry", self.saveGeometry())
-            self.settings.setValue("window/tab", self.tabs.currentIndex())
-            self.settings.setValue("input/brush", self.input_panel.brush_slider.value())
-            self.settings.setValue("training/settings",
-                                   json.dumps(self.training_panel.saved_state()))
-        # The controller stops training and background work and joins their threads
-        # before the window (and the QThread objects it owns) can go away.
-        self.closing.emit()
+        save = self.settings.save  # nothing is stored for screenshots
+        save("window/geometry", self.saveGeometry())
+        save("window/tab", self.tabs.currentIndex())
+        save("input/brush", self.input_panel.brush_slider.value())
+        save("training/settings", json.dumps(self.training_panel.saved_state()))
+        # The one way out: the controller stops training and every room's background
+        # work and joins their threads before the window (and the QThread objects it
+        # owns) can go away.
+        self.controller.shutdown()
         super().closeEvent(event)

@@ -97,7 +97,7 @@ def _check_types(d, cls, what):
 
 
 NAMED_ARCHS = {
-    # The network of DESIGN.md: two 3x3 conv blocks with 2x2 max pooling, dense 128.
+    # The classic teaching network: two 3x3 conv blocks, 2x2 max pooling, dense 128.
     "sample": ArchSpec(blocks=[ConvBlock(32, 3), ConvBlock(64, 3)], dense=128),
     # The same with batch normalization after each convolution.
     "sample-bn": ArchSpec(blocks=[ConvBlock(32, 3), ConvBlock(64, 3)],
@@ -239,6 +239,50 @@ def build(spec, rng):
                                   rng=np.random.default_rng(rng.integers(2**63))))
     net.append(layers.Linear(features, spec.num_classes, rng=rng))
     return Sequential(*net)
+
+
+def arch_of(model):
+    """The ArchSpec that builds a network like model, or None for any other network.
+
+    The inverse of build: the GUI's architecture editor shows it for an opened file.
+    """
+    net = list(model.layers)
+    blocks, batch_norm, i = [], False, 0
+    try:
+        while i < len(net) and isinstance(net[i], layers.Conv2d):
+            conv, i = net[i], i + 1
+            if isinstance(net[i], layers.BatchNorm2d):
+                batch_norm, i = True, i + 1
+            if isinstance(net[i], layers.ReLU):
+                i += 1
+            pool, size = "none", 2
+            if isinstance(net[i], (layers.MaxPool2d, layers.AvgPool2d)):
+                pool = "max" if isinstance(net[i], layers.MaxPool2d) else "avg"
+                size = np.ravel(net[i].kernel_size)[0]  # an int or a square pair
+                i += 1
+            blocks.append(ConvBlock(conv.out_channels, conv.kernel_size[0],
+                                    conv.stride[0], conv.padding[0], pool, int(size)))
+        linears = [layer for layer in net[i:] if isinstance(layer, layers.Linear)]
+        dense = linears[0].out_features if len(linears) == 2 else 0
+        dropout = next((layer.p for layer in net[i:]
+                        if isinstance(layer, layers.Dropout)), 0.0)
+        spec = ArchSpec(blocks, batch_norm, dense, dropout)
+        # Only a spec that rebuilds exactly these layers describes the model.
+        same = build(spec, np.random.default_rng(0)).get_config() == model.get_config()
+    except (IndexError, TypeError, ValueError):
+        return None
+    return spec if same else None
+
+
+def check_fits_mnist(model):
+    """Raise ValueError unless model maps (1, 1, 28, 28) images to 10 class scores."""
+    try:
+        out = model.activations(np.zeros((1, 1, 28, 28), np.float32))[-1]
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"this network cannot read 28x28 digits: {exc}") from exc
+    if out.shape != (1, 10):
+        raise ValueError(f"this network gives {out.shape[1:]} outputs, not 10 digit "
+                         "scores")
 
 
 def load_arch(name_or_path):

@@ -1,9 +1,9 @@
-"""Train/validation split and minibatches: seeded, complete, and aligned."""
+"""Train/validation split: seeded, complete, and aligned."""
 
 import numpy as np
 import pytest
 
-from convlab.data.batching import iterate_minibatches, train_val_split
+from convlab.data.batching import train_val_split
 
 
 def ids(n):
@@ -53,40 +53,3 @@ def test_split_length_mismatch():
     with pytest.raises(ValueError, match="10 examples but y has 9"):
         train_val_split(np.zeros((10, 2)), np.zeros(9), 0.1, np.random.default_rng(0))
 
-
-def test_batches_cover_every_example_once():
-    """An epoch yields every example once, full batches then one smaller one."""
-    x, y = ids(23)
-    batches = list(iterate_minibatches(x, y, 5, np.random.default_rng(0)))
-    assert [len(yb) for _, yb in batches] == [5, 5, 5, 5, 3]
-    seen = np.concatenate([yb for _, yb in batches])
-    assert sorted(seen.tolist()) == list(range(23))
-    assert not np.array_equal(seen, np.arange(23))  # shuffled
-    for xb, yb in batches:
-        np.testing.assert_array_equal(xb[:, 1], yb)
-
-
-def test_batches_are_seeded():
-    """Same seed, same order; successive epochs from one Generator differ."""
-    x, y = ids(40)
-    first = [yb for _, yb in iterate_minibatches(x, y, 8, np.random.default_rng(3))]
-    again = [yb for _, yb in iterate_minibatches(x, y, 8, np.random.default_rng(3))]
-    np.testing.assert_array_equal(np.concatenate(first), np.concatenate(again))
-    rng = np.random.default_rng(3)
-    epoch1 = np.concatenate([yb for _, yb in iterate_minibatches(x, y, 8, rng)])
-    epoch2 = np.concatenate([yb for _, yb in iterate_minibatches(x, y, 8, rng)])
-    assert not np.array_equal(epoch1, epoch2)
-
-
-def test_no_shuffle_keeps_order():
-    """shuffle=False walks the data in order and needs no Generator."""
-    x, y = ids(7)
-    seen = [yb.tolist() for _, yb in iterate_minibatches(x, y, 3, None, shuffle=False)]
-    assert seen == [[0, 1, 2], [3, 4, 5], [6]]
-
-
-def test_bad_batch_size_fails_at_call():
-    """A batch size below 1 fails when called, not later when iterated."""
-    x, y = ids(4)
-    with pytest.raises(ValueError, match="at least 1"):
-        iterate_minibatches(x, y, 0, np.random.default_rng(0))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from convlab.data.mnist import load_mnist
-from convlab.data.preprocess import MIN_INK_FRACTION, to_mnist
+from convlab.data.preprocess import MIN_INK_FRACTION, canvas_to_input, to_mnist
 
 # Pen strokes as polylines of (row, col) points on a 200x200 canvas.
 SEVEN = [(40, 50), (40, 110), (150, 70)]
@@ -152,3 +152,15 @@ def test_real_digits_stay_themselves(mnist_dir):
     x = images[:300].astype(np.float64) / 255
     worst = max(np.abs(to_mnist(img) - img).max() for img in x)
     assert worst <= 1 / 255 + 1e-6
+
+
+def test_canvas_input_is_the_half_size_drawing_preprocessed():
+    """A canvas drawing becomes to_mnist of its 2x2 block means; a blank one None."""
+    canvas = render(SEVEN, size=280, width=18.0, scale=1.4)
+    blocks = canvas.reshape(140, 2, 140, 2).mean(axis=(1, 3))  # (140, 140)
+    out = canvas_to_input(canvas)
+    assert out.shape == (28, 28)
+    np.testing.assert_array_equal(out, to_mnist(blocks))
+    # The same digit as preprocessing the full drawing, up to resampling.
+    assert np.abs(out - to_mnist(canvas)).mean() < 0.05
+    assert canvas_to_input(np.zeros((280, 280))) is None

@@ -1,7 +1,5 @@
 """Tests for the generated digits: determinism, balance, normalization, learning."""
 
-import itertools
-
 import numpy as np
 import pytest
 from fitting import fit
@@ -9,7 +7,7 @@ from fitting import fit
 from convlab import nn
 from convlab.data.mnist import load_mnist
 from convlab.data.preprocess import BOX, TARGET, center_of_mass, to_mnist
-from convlab.data.synthetic import digit_stream, generate_digits
+from convlab.data.synthetic import generate_digits
 
 
 @pytest.fixture(scope="module")
@@ -86,25 +84,6 @@ def test_progress_exception_stops_drawing():
     with pytest.raises(KeyboardInterrupt):
         generate_digits(1000, 0, progress=stop)
     assert calls == [256]
-
-
-def test_digit_stream_yields_distinct_batches():
-    """The stream keeps producing fresh (B, 1, 28, 28) batches with labels."""
-    stream = digit_stream(16, np.random.default_rng(0))
-    batches = list(itertools.islice(stream, 4))
-    for x, y in batches:
-        assert x.shape == (16, 1, 28, 28) and x.dtype == np.float32
-        assert y.shape == (16,) and y.dtype == np.int64
-    for (xa, _), (xb, _) in itertools.combinations(batches, 2):
-        assert not np.array_equal(xa, xb)
-    assert next(stream)[0].shape == (16, 1, 28, 28)
-
-
-def test_small_stream_batches_see_every_digit():
-    """Batches smaller than 10 still cover all ten classes over a few batches."""
-    stream = digit_stream(3, np.random.default_rng(1))
-    labels = np.concatenate([y for _, y in itertools.islice(stream, 20)])
-    assert set(labels) == set(range(10))
 
 
 def test_training_on_generated_digits_reads_real_mnist(mnist_dir):

@@ -16,12 +16,13 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab import nn
+from convlab.data import sources
 from convlab.data.mnist import EXPECTED_FILES
 from convlab.gui import app
-from convlab.gui import controller as controller_module
-from convlab.gui.controller import MISTAKES, app_settings
+from convlab.gui.common.settings import app_settings
 from convlab.gui.main_window import TABS, MainWindow
 from convlab.gui.training.request import BUILTIN_SOURCE
+from convlab.lab.evaluation import MISTAKES
 from convlab.lab.snapshots import take_snapshot
 from convlab.nn.architectures import ArchSpec, ConvBlock, build
 
@@ -86,7 +87,7 @@ def test_corrupt_model_file_keeps_previous_model(window, tmp_path, messages):
     before = window.controller.model
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"PK\x03\x04 this is not a model")
-    assert not window.controller.open_model(str(bad))
+    assert not window.controller.model_files.open_model(str(bad))
     assert window.controller.model is before
     assert messages and messages[-1][0] == "error"
     assert "broken.npz" in messages[-1][2]
@@ -98,7 +99,7 @@ def test_model_for_other_images_is_refused(window, tmp_path, messages):
     spec = ArchSpec(blocks=[ConvBlock(4, 3)], dense=8, num_classes=5)
     path = tmp_path / "five.npz"
     nn.save_model(path, build(spec, np.random.default_rng(0)))
-    assert not window.controller.open_model(str(path))
+    assert not window.controller.model_files.open_model(str(path))
     assert window.controller.model is before
     assert messages[-1][0] == "error"
 
@@ -107,9 +108,9 @@ def test_save_and_open_round_trip(window, tmp_path):
     """Saving the model and opening the file again gives the same weights."""
     path = tmp_path / "mine.npz"
     weights = [p.data.copy() for p in window.controller.view_model.parameters()]
-    assert window.controller.save_model(path=str(path))
-    window.controller.new_model()
-    assert window.controller.open_model(str(path))
+    assert window.controller.model_files.save_model(path=str(path))
+    window.controller.model_files.new_model()
+    assert window.controller.model_files.open_model(str(path))
     for p, w in zip(window.controller.view_model.parameters(), weights, strict=True):
         np.testing.assert_array_equal(p.data, w)
     assert window.recent_menu.actions()[0].text() == str(path)
@@ -121,8 +122,8 @@ def test_confusion_cell_opens_gallery_and_image_becomes_input(qtbot, window,
     controller = window.controller
     controller.set_dataset(tiny_dataset)
     window.show_tab("evaluation")
-    controller.evaluate_test_set()
-    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    controller.evaluation.evaluate_test_set()
+    qtbot.waitUntil(lambda: controller.evaluation.result is not None, timeout=10000)
     panel = window.evaluation_panel
     counts = panel.confusion_counts()
     assert counts.sum() == len(tiny_dataset.y_test)
@@ -134,7 +135,7 @@ def test_confusion_cell_opens_gallery_and_image_becomes_input(qtbot, window,
     assert len(indices) == counts[row, col]
     for i in indices:
         assert tiny_dataset.y_test[i] == row
-        assert controller.evaluation["predictions"][i] == col
+        assert controller.evaluation.result["predictions"][i] == col
     item = panel.gallery.item(0)
     qtbot.mouseClick(panel.gallery.viewport(), Qt.LeftButton,
                      pos=panel.gallery.visualItemRect(item).center())
@@ -149,9 +150,9 @@ def test_evaluation_fills_mistakes_and_per_digit_bars(qtbot, window, tiny_datase
     controller, panel = window.controller, window.evaluation_panel
     window.new_action.trigger()  # random weights: plenty of mistakes
     controller.set_dataset(tiny_dataset)
-    controller.evaluate_test_set()
-    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
-    result = controller.evaluation
+    controller.evaluation.evaluate_test_set()
+    qtbot.waitUntil(lambda: controller.evaluation.result is not None, timeout=10000)
+    result = controller.evaluation.result
     y, pred, probs = tiny_dataset.y_test, result["predictions"], result["probabilities"]
     wrong = np.flatnonzero(pred != y)
     assert wrong.size > 0
@@ -183,15 +184,15 @@ def test_evaluation_tab_evaluates_by_itself(qtbot, window, tiny_dataset):
     """With data, showing the Evaluation tab evaluates unasked, again for a new net."""
     controller, panel = window.controller, window.evaluation_panel
     controller.set_dataset(tiny_dataset)
-    assert controller.evaluation is None  # another tab is on show: nothing runs
+    assert controller.evaluation.result is None  # another tab is on show: nothing runs
     assert panel.confusion_counts() is None
     window.show_tab("evaluation")
-    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    qtbot.waitUntil(lambda: controller.evaluation.result is not None, timeout=10000)
     assert panel.confusion_counts().sum() == len(tiny_dataset.y_test)
     assert panel.evaluate_button.isEnabled()  # still there for re-runs
     window.new_action.trigger()
-    assert controller.evaluation is None
-    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    assert controller.evaluation.result is None
+    qtbot.waitUntil(lambda: controller.evaluation.result is not None, timeout=10000)
     assert panel.confusion_counts().sum() == len(tiny_dataset.y_test)
 
 
@@ -263,7 +264,7 @@ def test_clicking_a_feature_map_enlarges_it(qtbot, window):
 
 def test_folder_without_mnist_names_the_files(window, tmp_path, messages):
     """Opening a folder without MNIST says which four files are expected."""
-    assert not window.controller.open_dataset(str(tmp_path))
+    assert not window.controller.data_files.open_dataset(str(tmp_path))
     kind, _, text = messages[-1]
     assert kind == "error"
     assert all(name in text for name in EXPECTED_FILES)
@@ -275,7 +276,7 @@ def test_failed_download_leaves_nothing_behind(qtbot, window, tmp_path, messages
     """A download from a mirror that does not exist reports it, writes no file and
     prints nothing in the terminal."""
     dest = tmp_path / "mnist"
-    task = window.controller.download_mnist(
+    task = window.controller.data_files.download_mnist(
         dest=dest, mirrors=[(tmp_path / "no-mirror").as_uri()])
     with qtbot.waitSignal(task.finished, timeout=10000):
         pass
@@ -290,10 +291,10 @@ def test_closing_during_evaluation_leaves_no_thread(qtbot, window, tiny_dataset)
     """Closing the window while a background evaluation runs joins its thread."""
     controller = window.controller
     controller.set_dataset(tiny_dataset)
-    task = controller.evaluate_test_set()
+    task = controller.evaluation.evaluate_test_set()
     window.close()
     assert not task.is_running()
-    assert controller._tasks == []
+    assert not controller.evaluation._tasks.running()
 
 
 def test_every_control_teaches_and_is_named(window):
@@ -327,8 +328,7 @@ def test_screenshot_run_leaves_the_settings_alone(tmp_path, monkeypatch,
     model_path = tmp_path / "net.npz"
     nn.save_model(model_path, build(ArchSpec([ConvBlock(4)], dense=0),
                                     np.random.default_rng(0)))
-    monkeypatch.setattr(controller_module.sources, "load_dataset",
-                        lambda folder: tiny_dataset)
+    monkeypatch.setattr(sources, "load_dataset", lambda folder: tiny_dataset)
     shot = tmp_path / "shot.png"
     assert app.run(["--model", str(model_path), "--data", str(tmp_path),
                     "--screenshot", str(shot)]) == 0
@@ -363,7 +363,7 @@ def test_test_image_picker_sets_the_input(qtbot, window, tiny_dataset):
 def test_export_to_pytorch_writes_a_module(window, tmp_path):
     """File > Export to PyTorch writes a Python file with a build() function."""
     path = tmp_path / "digits.py"
-    assert window.controller.export_pytorch(str(path))
+    assert window.controller.model_files.export_pytorch(str(path))
     text = path.read_text(encoding="utf-8")
     assert "def build" in text and "import torch" in text
     assert [p.name for p in tmp_path.iterdir()] == ["digits.py"]
@@ -394,11 +394,11 @@ def test_training_settings_persist(qtbot, window):
     """The Training tab's architecture and settings come back in the next session."""
     panel = window.training_panel
     panel.set_arch(ArchSpec([ConvBlock(6, 5, pool="avg")], batch_norm=True, dense=32))
-    panel.settings.optimizer.setCurrentIndex(panel.settings.optimizer.findData("sgd"))
-    panel.settings.lr.setValue(0.02)
-    panel.settings.batch_size.setValue(48)
-    panel.settings.epochs.setValue(4)
-    panel.settings.augment.setChecked(True)
+    panel.optimizer.setCurrentIndex(panel.optimizer.findData("sgd"))
+    panel.lr.setValue(0.02)
+    panel.batch_size.setValue(48)
+    panel.epochs.setValue(4)
+    panel.augment.setChecked(True)
     saved = panel.saved_state()
     window.close()
     again = app.create_window()
@@ -416,16 +416,16 @@ def test_model_and_data_folder_persist(qtbot, window, tmp_path, monkeypatch,
         folders.append(folder)
         return tiny_dataset
 
-    monkeypatch.setattr(controller_module.sources, "load_dataset", load_dataset)
+    monkeypatch.setattr(sources, "load_dataset", load_dataset)
     first, second = tmp_path / "first.npz", tmp_path / "second.npz"
-    assert window.controller.save_model(path=str(first))
-    assert window.controller.save_model(path=str(second))
-    assert window.controller.open_dataset(str(tmp_path))
+    assert window.controller.model_files.save_model(path=str(first))
+    assert window.controller.model_files.save_model(path=str(second))
+    assert window.controller.data_files.open_dataset(str(tmp_path))
     window.close()
     folders.clear()
     again = app.create_window()
     qtbot.addWidget(again)
-    assert again.controller.model_path == str(second)
+    assert again.controller.model_files.path == str(second)
     assert [a.text() for a in again.recent_menu.actions()] == [str(second),
                                                                str(first)]
     assert folders == [str(tmp_path)] and again.controller.dataset is tiny_dataset
@@ -435,16 +435,14 @@ def test_model_and_data_folder_persist(qtbot, window, tmp_path, monkeypatch,
 def test_training_on_generated_digits_is_named_in_the_status_bar(
         qtbot, window, monkeypatch, tiny_dataset):
     """With no MNIST loaded, a run on the generated digits names them as the data."""
-    monkeypatch.setattr(controller_module.sources, "load_dataset",
+    monkeypatch.setattr(sources, "load_dataset",
                         lambda source: tiny_dataset)  # no 10 s of drawing digits
     panel = window.training_panel
-    data = panel.settings.data_source
-    data.setCurrentIndex(data.findData(BUILTIN_SOURCE))
+    panel.data_source.setCurrentIndex(panel.data_source.findData(BUILTIN_SOURCE))
     assert window.dataset_note() == "Data: none loaded"
     with qtbot.waitSignal(window.controller.session.running_changed):
         qtbot.mouseClick(panel.start, Qt.LeftButton)
     window.controller.session.shutdown()
-    sources = controller_module.sources
     assert window.dataset_note() == (
         f"Data: generated digits ({sources.BUILTIN_TRAIN} train, "
         f"{sources.BUILTIN_TEST} test) (training only)")
@@ -468,7 +466,7 @@ def test_new_network_says_its_weights_are_untrained(window):
     before = window.controller.model
     window.new_action.trigger()
     assert window.controller.model is not before
-    assert window.controller.model_note.startswith("untrained")
+    assert window.controller.model_files.note.startswith("untrained")
     assert "Untrained" in window.prediction_panel.note()
 
 

@@ -70,16 +70,17 @@ def test_nan_weights_redraw_every_view(qtbot, window):
     for p in controller.view_model.parameters():
         p.data[...] = np.nan
     window.input_panel.canvas.add_stroke([(80, 60), (200, 220)])
-    controller._weights_changed = True
+    controller.network.weights_changed()
     controller.refresh_now()
     assert window.prediction_panel.predicted_digit() is None
     assert "not a number" in window.prediction_panel.confidence_text()
     assert "not a number" in window.network_view.caption.text()
-    controller._on_network_view_map_clicked(1, 0)
+    controller.network._on_view_map_clicked(1, 0)
     assert "not a number" in window.detail_view.explanation.text()
-    controller._on_network_view_filter_clicked(1, 0)
+    controller.network._on_view_filter_clicked(1, 0)
     assert "not a number" in window.detail_view.explanation.text()
-    controller._on_network_view_map_clicked(len(window.network_view.columns()) - 2, -1)
+    controller.network._on_view_map_clicked(len(window.network_view.columns()) - 2,
+                                            -1)
     assert "not a number" in window.detail_view.explanation.text()
 
 
@@ -89,8 +90,8 @@ def test_nan_weights_evaluate_with_an_explanation(qtbot, window, tiny_dataset):
     for p in controller.view_model.parameters():
         p.data[...] = np.nan
     controller.set_dataset(tiny_dataset)
-    controller.evaluate_test_set()
-    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    controller.evaluation.evaluate_test_set()
+    qtbot.waitUntil(lambda: controller.evaluation.result is not None, timeout=10000)
     panel = window.evaluation_panel
     assert "not a number" in panel.summary.text()
     captions = [panel.mistakes.item(i).text() for i in range(panel.mistakes.count())]

@@ -3,10 +3,10 @@
 import os
 import threading
 
+from convlab.data import sources
 from convlab.data.mnist import MnistFormatError
-from convlab.gui import controller as controller_module
 from convlab.gui.common import dialogs
-from convlab.gui.controller import app_settings
+from convlab.gui.common.settings import app_settings
 
 
 def slow_loader(monkeypatch, result):
@@ -19,7 +19,7 @@ def slow_loader(monkeypatch, result):
             raise result
         return result
 
-    monkeypatch.setattr(controller_module.sources, "load_dataset", load_dataset)
+    monkeypatch.setattr(sources, "load_dataset", load_dataset)
     return release
 
 
@@ -55,18 +55,17 @@ def test_a_failed_background_load_keeps_the_old_data(qtbot, window, tiny_dataset
     kind, title, text = messages[-1]
     assert kind == "error" and "t10k-images: truncated" in text
     assert "train-images-idx3-ubyte.gz" in text  # what a good folder holds
-    qtbot.waitUntil(lambda: not controller._tasks)
+    qtbot.waitUntil(lambda: not controller.data_files._tasks.running())
     assert controller.dataset is tiny_dataset
 
 
 def test_relative_data_folder_is_remembered_as_absolute(window, tiny_dataset,
                                                         monkeypatch, tmp_path):
     """--data with a relative path stores the absolute path for the next start."""
-    monkeypatch.setattr(controller_module.sources, "load_dataset",
-                        lambda folder: tiny_dataset)
+    monkeypatch.setattr(sources, "load_dataset", lambda folder: tiny_dataset)
     (tmp_path / "mnist").mkdir()
     monkeypatch.chdir(tmp_path)
-    assert window.controller.open_dataset("mnist")
+    assert window.controller.data_files.open_dataset("mnist")
     assert app_settings().value("dataFolder") == os.path.join(str(tmp_path), "mnist")
 
 
@@ -74,7 +73,7 @@ def test_relative_model_path_is_remembered_as_absolute(window, monkeypatch,
                                                        tmp_path):
     """A model opened by a relative path is remembered by its absolute path."""
     monkeypatch.chdir(tmp_path)
-    assert window.controller.save_model(path="mine.npz")
-    assert window.controller.open_model("mine.npz")
+    assert window.controller.model_files.save_model(path="mine.npz")
+    assert window.controller.model_files.open_model("mine.npz")
     assert app_settings().value("lastModel") == os.path.join(str(tmp_path),
                                                              "mine.npz")

@@ -7,7 +7,7 @@ import pytest
 
 from convlab.data.mnist import EXPECTED_FILES
 from convlab.gui import app
-from convlab.gui.controller import app_settings
+from convlab.gui.common.settings import app_settings
 
 
 def corrupt_model(folder):
@@ -64,7 +64,7 @@ def test_start_up_survives_a_bad_setting(qtbot, tmp_path, messages, key, make):
     window.show()
     qtbot.waitUntil(lambda: len(messages) > 0)
     qtbot.wait(20)
-    assert window.controller.model_note == "bundled trained model"
+    assert window.controller.model_files.note == "bundled trained model"
     assert len(messages) == 1, messages
     kind, title, text = messages[0]
     assert kind == "warning" and key in text and "default" in text

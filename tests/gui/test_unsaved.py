@@ -5,7 +5,7 @@ import pytest
 
 from convlab import nn
 from convlab.gui.common import dialogs
-from convlab.gui.controller import DEFAULT_MODEL
+from convlab.gui.model_files import DEFAULT_MODEL
 
 
 def edit_a_filter(window):
@@ -112,7 +112,7 @@ def test_saving_and_opening_clear_the_star(window, tmp_path):
     assert window.windowTitle().endswith("[*]")
     edit_a_filter(window)
     assert window.isWindowModified()
-    assert window.controller.save_model(path=str(tmp_path / "saved.npz"))
+    assert window.controller.model_files.save_model(path=str(tmp_path / "saved.npz"))
     assert not window.isWindowModified()
     weight = window.controller.view_model.layers[0].weight.data
     saved = weight[0, 0, 0, 0]

@@ -12,14 +12,16 @@ from convlab.nn.architectures import (
     NAMED_ARCHS,
     ArchSpec,
     ConvBlock,
+    arch_of,
     build,
+    check_fits_mnist,
     layer_shapes,
     load_arch,
 )
 
 
-def test_sample_is_the_design_network():
-    """'sample' builds exactly the network of the design guide."""
+def test_sample_is_the_classic_network():
+    """'sample' builds exactly the classic two-block teaching network."""
     rng = np.random.default_rng(0)
     expected = nn.Sequential(
         nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
@@ -209,3 +211,40 @@ def test_layer_shapes_agree_with_the_network_or_explain(blocks, batch_norm, dens
     net = build(spec, np.random.default_rng(0))
     outputs = net.activations(np.zeros((1, 1, input_size, input_size), np.float32))
     assert [shape for _, shape in shapes] == [out.shape[1:] for out in outputs]
+
+
+def test_arch_of_recovers_the_spec_of_built_networks():
+    """arch_of gives back the ArchSpec a network was built from, None for others."""
+    rng = np.random.default_rng(0)
+    for name, spec in NAMED_ARCHS.items():
+        assert arch_of(build(spec, rng)) == spec, name
+    odd = nn.Sequential(nn.Flatten(), nn.Linear(784, 10, rng=rng))
+    assert arch_of(odd) is None
+
+
+def test_arch_of_reads_every_pooling_kind():
+    """Average, max and no pooling, each with its window size, come back as built."""
+    spec = ArchSpec([ConvBlock(4, 3, pool="avg", pool_size=3),
+                     ConvBlock(6, 3, padding=1, pool="none"),
+                     ConvBlock(8, 2, stride=2, pool="max")], dense=0, dropout=0.25)
+    assert arch_of(build(spec, np.random.default_rng(0))) == spec
+
+
+def test_arch_of_refuses_a_network_build_cannot_make():
+    """A conv network with an extra layer build never adds is not described."""
+    rng = np.random.default_rng(0)
+    net = build(NAMED_ARCHS["tiny"], rng)
+    extra = nn.Sequential(*net.layers[:2], nn.ReLU(), *net.layers[2:])
+    assert arch_of(extra) is None
+
+
+def test_check_fits_mnist_explains_a_network_for_other_images():
+    """Networks that do not map a 28x28 digit to 10 scores are refused, saying why."""
+    rng = np.random.default_rng(0)
+    check_fits_mnist(build(NAMED_ARCHS["tiny"], rng))  # a digit network passes
+    five = build(ArchSpec([ConvBlock(4, 3)], dense=8, num_classes=5), rng)
+    with pytest.raises(ValueError, match="not 10 digit scores"):
+        check_fits_mnist(five)
+    wide = nn.Sequential(nn.Flatten(), nn.Linear(100, 10, rng=rng))
+    with pytest.raises(ValueError, match="cannot read 28x28 digits"):
+        check_fits_mnist(wide)

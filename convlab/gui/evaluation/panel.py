@@ -22,7 +22,7 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab.gui.common.qimage import array_to_pixmap
-from convlab.gui.network.view import NOT_FINITE_CAUSE
+from convlab.lab.network import NOT_FINITE_CAUSE
 
 THUMB = 56  # gallery thumbnails: 28x28 digits at twice their size
 CONFUSION_CMAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (8, 81, 156)])

@@ -11,7 +11,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from convlab.gui.network.view import NOT_FINITE_CAUSE
+from convlab.lab.network import NOT_FINITE_CAUSE
 
 
 class PredictionPanel(QWidget):

@@ -14,8 +14,8 @@ from PyQt5.QtWidgets import (
     QVBoxLayout,
 )
 
-from convlab.gui.common.colormaps import SIGNED_CMAP, symmetric_levels
-from convlab.gui.network.view import not_finite_note, number_text
+from convlab.gui.common.colormaps import SIGNED_CMAP
+from convlab.lab.network import not_finite_note, number_text, symmetric_levels
 
 MAX_TABLE = 32  # larger arrays would make the table of numbers unreadable anyway
 WHITE, BLACK = QColor("white"), QColor("black")

@@ -16,15 +16,21 @@ from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtGui import QFont
 from PyQt5.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from convlab.gui.common.colormaps import (
-    GREY_CMAP,
-    PROB_CMAP,
-    SIGNED_CMAP,
+from convlab.gui.common.colormaps import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
+from convlab.lab.network import (
+    GAP,
+    NOT_FINITE_CAUSE,
+    fit_grid,
+    grid_shape,
+    layer_title,
+    mosaic,
+    shape_text,
+    strongest_channels,
     symmetric_levels,
+    vector_grid,
 )
+from convlab.nn import layers as nn_layers
 
-GAP = 1  # pixels of background between tiles in a mosaic
-TALLNESS = 3.0  # mosaics are laid out about this many times taller than wide
 MAP_HEIGHT = 345  # screen pixels for the row of feature-map mosaics
 FILTER_HEIGHT = 125  # screen pixels for the row of filter mosaics
 MIN_COLUMN, MAX_COLUMN = 56, 150
@@ -32,107 +38,6 @@ LABELLED_COLUMN = 84
 COLUMN_SPACING = 10  # about the pixels between two columns of the layout
 TICK_FONT = QFont()
 TICK_FONT.setPointSize(7)
-
-
-def grid_shape(count, tile_h=1, tile_w=1, tallness=TALLNESS):
-    """(rows, cols) for count tiles: a mosaic about tallness times taller than wide."""
-    cols = max(1, round(math.sqrt(count * tile_h / (tallness * tile_w))))
-    cols = min(cols, count)
-    return math.ceil(count / cols), cols
-
-
-def fit_grid(count, tile_h, tile_w, width, height, gap=GAP):
-    """(rows, cols) for count tiles that makes them largest in a width x height box."""
-    best, best_scale = (count, 1), -1.0
-    for cols in range(1, count + 1):
-        rows = math.ceil(count / cols)
-        scale = min(width / (cols * (tile_w + gap) - gap),
-                    height / (rows * (tile_h + gap) - gap))
-        if scale > best_scale:
-            best, best_scale = (rows, cols), scale
-    return best
-
-
-def strongest_channels(weights):
-    """weights (F, C, kh, kw) -> (tiles (F, kh, kw), channels (F,)).
-
-    For each filter, the kernel of the input channel with the largest norm: the
-    previous layer's map this filter listens to most.
-    """
-    norms = np.sqrt(np.square(weights).sum(axis=(2, 3)))  # (F, C)
-    channels = norms.argmax(axis=1)  # (F,)
-    return weights[np.arange(len(weights)), channels], channels
-
-
-def mosaic(tiles, rows, cols, gap=GAP):
-    """tiles (K, h, w) -> (rows*(h+gap)-gap, cols*(w+gap)-gap) image, NaN in gaps."""
-    k, h, w = tiles.shape
-    # No Python loop over tiles: this runs ~20 times a second while training.
-    padded = np.full((rows * cols, h + gap, w + gap), np.nan, np.float32)
-    padded[:k, :h, :w] = tiles
-    grid = padded.reshape(rows, cols, h + gap, w + gap)  # (rows, cols, h+gap, w+gap)
-    grid = grid.transpose(0, 2, 1, 3)  # (rows, h+gap, cols, w+gap)
-    out = grid.reshape(rows * (h + gap), cols * (w + gap))
-    return out[:-gap or None, :-gap or None]
-
-
-def layer_title(layer):
-    """A short name for a layer, e.g. "Conv 32 × 3×3" or "Max pool 2"."""
-    kind = type(layer).__name__
-    cfg = layer.get_config() if hasattr(layer, "get_config") else {}
-
-    def pair(value):
-        if isinstance(value, list | tuple):
-            return "×".join(str(v) for v in value)
-        return f"{value}×{value}" if value is not None else "?"
-
-    if kind == "Conv2d":
-        extra = []
-        if cfg.get("stride", 1) not in (1, [1, 1], (1, 1)):
-            extra.append(f"stride {pair(cfg['stride'])}")
-        if cfg.get("padding", 0) not in (0, [0, 0], (0, 0)):
-            extra.append(f"pad {pair(cfg['padding'])}")
-        title = f"Conv {cfg.get('out_channels', '?')} × {pair(cfg.get('kernel_size'))}"
-        return title + ("\n" + ", ".join(extra) if extra else "")
-    if kind in ("MaxPool2d", "AvgPool2d"):
-        name = "Max pool" if kind == "MaxPool2d" else "Avg pool"
-        return f"{name} {pair(cfg.get('kernel_size'))}"
-    if kind == "Linear":
-        return f"Dense {cfg.get('out_features', '?')}"
-    if kind == "BatchNorm2d":
-        return "Batch norm"
-    if kind == "Dropout":
-        return f"Dropout {cfg.get('p', '')}"
-    return kind
-
-
-def shape_text(shape):
-    """(1, 32, 26, 26) -> "32 × 26 × 26": the batch dimension is always 1 here."""
-    return " × ".join(str(n) for n in shape[1:])
-
-
-# What every view says about NaN or infinite numbers, which a diverging training run
-# (e.g. a too-high learning rate) or an edited filter can produce.
-NOT_FINITE_CAUSE = ("The weights have blown up, e.g. from a too-high learning rate: "
-                    "open a trained model or start again from new random weights.")
-
-
-def number_text(value, fmt="{:.2f}"):
-    """value formatted with fmt, or NaN, ∞ or −∞ for the numbers that are not finite."""
-    if np.isnan(value):
-        return "NaN"
-    if np.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    return fmt.format(value)
-
-
-def not_finite_note(count, total):
-    """A sentence about count of total numbers being NaN or infinite ("" for none)."""
-    if count == 0:
-        return ""
-    verb = "is" if count == 1 else "are"
-    return (f"{count} of these {total} numbers {verb} not a number (NaN) or infinite, "
-            f"drawn as gaps. {NOT_FINITE_CAUSE}")
 
 
 class MosaicItem(pg.ImageItem):
@@ -392,7 +297,7 @@ class NetworkView(QWidget):
             titles[-1] = "Scores\n(" + titles[-1] + ")"  # softmax turns them into:
         titles.append("Probabilities")
         shapes = [(1, 1, 28, 28)] + [tuple(s) for s in shapes] + [tuple(shapes[-1])]
-        convs = [type(layer).__name__ == "Conv2d" for layer in layers]
+        convs = [isinstance(layer, nn_layers.Conv2d) for layer in layers]
         key = (titles, shapes, convs)
         if key == self._key:
             return
@@ -534,9 +439,3 @@ def _filter_tip(channels):
             "the largest weights (the map it listens to most). Click a filter to see "
             "all its kernels and their numbers.")
 
-
-def vector_grid(length):
-    """(rows, cols) for showing a vector of length numbers as a block of cells."""
-    if length <= 16:
-        return length, 1
-    return grid_shape(length)

@@ -21,9 +21,10 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from convlab.gui.common.colormaps import diverging_qcolor, symmetric_levels
+from convlab.gui.common.colormaps import diverging_qcolor
 from convlab.gui.common.widgets import combo, spin_box, teach
 from convlab.gui.playground.views import LARGE_VALUE, ColorLegendView
+from convlab.lab.network import symmetric_levels
 from convlab.lab.presets import (
     MAX_SIZE,
     MIN_SIZE,

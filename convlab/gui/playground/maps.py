@@ -13,9 +13,9 @@ import numpy as np
 from PyQt5.QtCore import pyqtSignal
 from PyQt5.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
-from convlab.gui.common.colormaps import symmetric_levels
 from convlab.gui.playground.step_through import CONV, POOL
 from convlab.gui.playground.views import LinesLabel, MapView, region_overlay
+from convlab.lab.network import symmetric_levels
 
 CLICK_HINT = "Hover: value. Click: step there."
 

@@ -6,7 +6,8 @@ from PyQt5.QtCore import QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QLinearGradient, QPainter, QPen
 from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from convlab.gui.common.colormaps import GREY_CMAP, SIGNED_CMAP, symmetric_levels
+from convlab.gui.common.colormaps import GREY_CMAP, SIGNED_CMAP
+from convlab.lab.network import symmetric_levels
 
 # Legend gradients looked up once, like the cell colours.
 _GRADIENT_STOPS = {

@@ -11,8 +11,7 @@ The controller hosts it (a few lines)::
     session.model_changed.connect(...)     # a new model (architecture / New weights /
                                            # a resumed run)
     session.unfinished.offer()             # at start-up: a run the app was closed in
-    window.closeEvent: session.shutdown()  # stop and join the worker thread (closing
-                                           # the panel's window does it too)
+    controller.shutdown: session.shutdown()  # stop and join the worker thread
 
 Signals:
     weights_updated(WeightSnapshot)   copies of the live weights (+ probe activations);
@@ -52,8 +51,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PyQt5.QtCore import QEvent, QObject, Qt, QThread, pyqtSignal, pyqtSlot
-from PyQt5.QtWidgets import QApplication
+from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
 from convlab.data import sources
 from convlab.gui.training.request import LOADED_SOURCE, TrainingRequest, load_split
@@ -96,15 +94,10 @@ class TrainingSession(QObject):
         self._run_ids = itertools.count(1)
         self._run_id: int | None = None     # the current run's; None when idle
         self._panel = None
-        self._watched = None                # the window whose closing ends the run
         self._after_run: list[Callable] = []  # edits sent while the run was stopping
         # Asked before New random weights replaces the model; False keeps it.
         self.confirm_replace: Callable[[], bool] = lambda: True
         self.state = "idle"
-        app = QApplication.instance()
-        if app is not None:
-            # A last line of defence: never let Qt destroy a running thread at exit.
-            app.aboutToQuit.connect(self.shutdown)
         if panel is not None:
             self.bind_panel(panel)
 
@@ -245,9 +238,6 @@ class TrainingSession(QObject):
         self._thread, self._worker = thread, worker
         if self._panel is not None:
             self._panel.hide_notice()  # about the run before, or the offer it replaced
-            # Whatever window the panel ends up in, closing it joins the thread.
-            self._watched = self._panel.window()
-            self._watched.installEventFilter(self)
         self.run_started.emit()
         thread.start()
         self._set_state("paused" if paused else "running")
@@ -304,11 +294,6 @@ class TrainingSession(QObject):
         thread.wait()
         self._end_run()
 
-    def eventFilter(self, obj, event) -> bool:
-        if obj is self._watched and event.type() == QEvent.Close:
-            self.shutdown()
-        return False
-
     def _on_panel_step_requested(self, request: TrainingRequest) -> None:
         if self._thread is None:
             self.start(request, paused=True)
@@ -361,9 +346,6 @@ class TrainingSession(QObject):
         # wait() lets go of the GIL, so only after it is deleting safe.
         thread.wait()
         thread.deleteLater()
-        if self._watched is not None:
-            self._watched.removeEventFilter(self)
-            self._watched = None
         self.unfinished.run_ended()
         self._set_state("idle")
         pending, self._after_run = self._after_run, []

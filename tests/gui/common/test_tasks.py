@@ -7,6 +7,7 @@ import tracemalloc
 import weakref
 
 import numpy as np
+import pytest
 from PyQt5.QtCore import QCoreApplication, QEvent
 
 from convlab.data.sources import Dataset
@@ -40,6 +41,25 @@ def test_finished_task_is_released(qtbot):
     assert owner.children() == []
 
 
+@pytest.mark.parametrize("error, traceback_printed", [
+    (OSError("no network"), False), (ValueError("bad file"), False),
+    (KeyError("bug"), True),
+])
+def test_background_task_prints_a_traceback_only_for_bugs(qtbot, capfd, error,
+                                                          traceback_printed):
+    """Every failure becomes failed(message); only unexpected ones print a traceback."""
+
+    def fail(report):
+        raise error
+
+    task = BackgroundTask(fail)
+    with qtbot.waitSignal(task.failed) as failed, qtbot.waitSignal(task.finished):
+        task.start()
+    task.wait()
+    assert failed.args == [str(error)]
+    assert ("Traceback" in capfd.readouterr().err) == traceback_printed
+
+
 def test_twenty_evaluations_keep_memory_flat(qtbot, window):
     """Twenty evaluations of the real model leave no task and no big buffer behind."""
     rng = np.random.default_rng(0)
@@ -49,10 +69,10 @@ def test_twenty_evaluations_keep_memory_flat(qtbot, window):
     controller.set_dataset(Dataset("random digits", x[:10], y[:10], x, y))
 
     def evaluate_once():
-        task = controller.evaluate_test_set()
+        task = controller.evaluation.evaluate_test_set()
         with qtbot.waitSignal(task.finished, timeout=60000):
             pass
-        qtbot.waitUntil(lambda: controller._evaluation_task is None)
+        qtbot.waitUntil(lambda: controller.evaluation._task is None)
         ref = weakref.ref(task)
         del task
         release_deleted(qtbot)
@@ -68,7 +88,7 @@ def test_twenty_evaluations_keep_memory_flat(qtbot, window):
         tracemalloc.stop()
     assert grown < 150e6, f"memory grew by {grown / 1e6:.0f} MB"
     assert [r for r in refs if r() is not None] == []
-    assert controller._tasks == []
+    assert not controller.evaluation._tasks.running()
 
 
 def test_task_list_counts_a_task_until_it_has_finished(qtbot):

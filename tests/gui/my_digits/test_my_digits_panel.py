@@ -332,7 +332,7 @@ def test_in_the_window_a_digit_key_labels_and_fine_tuning_runs(qtbot, window,
     room.set_storage_folder(tmp_path)
     path = tmp_path / "tiny.npz"
     nn.save_model(path, tiny_model())
-    assert controller.open_model(str(path))
+    assert controller.model_files.open_model(str(path))
     controller.set_dataset(tiny_dataset)
     canvas = window.input_panel.canvas
     canvas.add_stroke([(140, 40), (140, 240)])

@@ -2,35 +2,10 @@
 
 import numpy as np
 
-from convlab.gui.network.view import (
-    MosaicItem,
-    NetworkView,
-    fit_grid,
-    grid_shape,
-    mosaic,
-    strongest_channels,
-    symmetric_levels,
-)
+from convlab.gui.network.view import MosaicItem, NetworkView
+from convlab.lab.network import conv_weights
 from convlab.nn.architectures import NAMED_ARCHS, build
 from convlab.nn.functional import softmax
-
-
-def test_mosaic_places_tiles_in_reading_order():
-    """Tile i lands at row i // cols, column i % cols, with NaN gaps between tiles."""
-    tiles = np.arange(5 * 2 * 3, dtype=np.float32).reshape(5, 2, 3)
-    out = mosaic(tiles, rows=2, cols=3, gap=1)
-    assert out.shape == (2 * 3 - 1, 3 * 4 - 1)
-    np.testing.assert_array_equal(out[0:2, 4:7], tiles[1])
-    np.testing.assert_array_equal(out[3:5, 0:3], tiles[3])
-    assert np.isnan(out[2]).all() and np.isnan(out[:, 3]).all()
-    assert np.isnan(out[3:5, 8:11]).all()  # the sixth place has no tile
-
-
-def test_grid_shape_holds_every_tile():
-    """The grid has room for every tile and no empty row."""
-    for count in (1, 8, 10, 32, 64, 128, 1600):
-        rows, cols = grid_shape(count)
-        assert rows * cols >= count > (rows - 1) * cols
 
 
 def test_tile_at_inverts_tile_center(qtbot):
@@ -43,47 +18,13 @@ def test_tile_at_inverts_tile_center(qtbot):
     assert item.tile_at(7.0, 16.0) is None  # past the last tile
 
 
-def test_levels_are_round_and_cover_the_values():
-    """Colour levels are symmetric round numbers at least as large as every value."""
-    assert symmetric_levels(np.array([0.3, -0.72])) == (-0.8, 0.8)
-    assert symmetric_levels(np.array([13.0])) == (-15.0, 15.0)
-    assert symmetric_levels(np.array([1.0, -1.0])) == (-1.0, 1.0)
-    assert symmetric_levels(np.zeros(4)) == (-1.0, 1.0)
-
-
-
-def test_strongest_channels_picks_the_largest_kernel_of_each_filter():
-    """Each filter's tile is the kernel of its channel with the largest norm."""
-    w = np.zeros((3, 4, 3, 3), np.float32)
-    w[0, 2] = 1.0
-    w[1, 0, 1, 1] = -5.0  # sign does not matter, size does
-    w[1, 3] = 1.0
-    w[2, 1, 0, 0] = 0.1
-    tiles, channels = strongest_channels(w)
-    assert channels.tolist() == [2, 0, 1]
-    assert tiles.shape == (3, 3, 3)
-    for f, c in enumerate(channels):
-        np.testing.assert_array_equal(tiles[f], w[f, c])
-
-
-def test_fit_grid_holds_every_tile_and_uses_the_box():
-    """The grid has room for every tile, and a wide box gets more columns than rows."""
-    for count in (1, 7, 32, 64):
-        rows, cols = fit_grid(count, 3, 3, 260, 125)
-        assert rows * cols >= count > (rows - 1) * cols
-    rows, cols = fit_grid(64, 3, 3, 260, 125)
-    assert cols > rows
-    assert fit_grid(64, 3, 3, 125, 125) == (8, 8)
-
-
 def _show(view, model):
     """Build view's columns for model and fill them, as the controller does."""
     probe = np.zeros((1, 1, 28, 28), np.float32)
     outputs = model.activations(probe)
     view.set_layers(model.layers, [a.shape for a in outputs])
     view.set_activations(probe, outputs, softmax(outputs[-1].astype(np.float64)))
-    view.set_filters({i + 1: layer.weight.data for i, layer in enumerate(model.layers)
-                      if type(layer).__name__ == "Conv2d"})
+    view.set_filters(conv_weights(model))
 
 
 def _layout_cells(view):

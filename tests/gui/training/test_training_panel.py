@@ -156,22 +156,6 @@ def test_probe_snapshots_carry_activations(qtbot, tab):
     assert snapshot.activations[-1].shape == (1, 10)
 
 
-def test_closing_the_window_during_training_joins_the_thread(qtbot, qtlog, tab):
-    """Closing the panel's window mid-run stops and joins the worker, no Qt warning."""
-    panel, session = tab
-    panel.settings.epochs.setValue(100)
-    panel.show()
-    with qtbot.waitSignal(session.progress, timeout=60000):
-        panel.start.click()
-    thread = session._thread
-    panel.close()
-    assert not session.is_running()
-    assert thread.isFinished()
-    assert session.state == "idle"
-    qtbot.wait(50)                          # let queued signals of the run arrive
-    assert not [r.message for r in qtlog.records if "thread" in r.message.lower()]
-
-
 def test_learning_rate_change_mid_run_takes_effect(qtbot, tab):
     """A new learning rate typed during a run is used by the following steps."""
     panel, session = tab

@@ -39,7 +39,7 @@ def test_new_network_while_training_draws_and_saves_the_new_weights(
     QCoreApplication.sendPostedEvents()          # the old run's queued reports
     assert_same_weights(controller.model, controller.view_model)
     path = tmp_path / "new.npz"
-    assert controller.save_model(path=str(path))
+    assert controller.model_files.save_model(path=str(path))
     assert_same_weights(controller.model, nn.load_model(path).model)
 
 
@@ -66,8 +66,8 @@ def test_new_network_while_training_shows_it_at_once_and_the_old_run_ends(
     assert_same_weights(new, controller.view_model)
     np.testing.assert_array_equal(window.network_view.filter_weights(1),
                                   new.layers[0].weight.data)
-    assert controller.model_note == "untrained weights"
-    assert not controller.has_unsaved_changes()
+    assert controller.model_files.note == "untrained weights"
+    assert not controller.model_files.has_unsaved_changes()
 
 
 def test_opening_another_architecture_while_training_shows_it(
@@ -80,7 +80,7 @@ def test_opening_another_architecture_while_training_shows_it(
     nn.save_model(path, other)
     controller = window.controller
     train_until_snapshot(qtbot, controller, tiny_dataset)
-    assert controller.open_model(str(path))
+    assert controller.model_files.open_model(str(path))
     QCoreApplication.sendPostedEvents()
     assert controller.view_model.layers[0].weight.data.shape == (6, 1, 5, 5)
     assert_same_weights(other, controller.view_model)

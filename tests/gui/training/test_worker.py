@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from convlab import nn
-from convlab.gui import controller
+from convlab.gui.network import presenter
 from convlab.gui.training import worker as worker_module
 from convlab.gui.training.worker import TrainingWorker
 from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS
@@ -82,8 +82,8 @@ def test_snapshots_keep_the_windows_redraw_beat(model, monkeypatch):
 
 
 def test_the_window_redraws_training_as_often_as_snapshots_come():
-    """The controller's redraw interval while training is the snapshot interval."""
-    assert controller.TRAINING_REFRESH_MS == SNAPSHOT_INTERVAL_MS
+    """The Network room's redraw interval while training is the snapshot interval."""
+    assert presenter.TRAINING_REFRESH_MS == SNAPSHOT_INTERVAL_MS
 
 
 def test_controls_sent_before_the_trainer_exists_are_replayed(model):

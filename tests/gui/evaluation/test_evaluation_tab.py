@@ -27,28 +27,28 @@ def test_new_dataset_clears_the_old_evaluation(qtbot, window, tiny_dataset):
     table raises nothing and opens no gallery."""
     controller, panel = window.controller, window.evaluation_panel
     controller.set_dataset(tiny_dataset)
-    controller.evaluate_test_set()
-    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    controller.evaluation.evaluate_test_set()
+    qtbot.waitUntil(lambda: controller.evaluation.result is not None, timeout=10000)
     assert panel.confusion_counts() is not None
     controller.set_dataset(other_dataset(tiny_dataset))
-    assert controller.evaluation is None
+    assert controller.evaluation.result is None
     assert panel.confusion_counts() is None
     assert panel.summary.text() == "Not evaluated yet."
     window.show_tab("evaluation")  # the tab then evaluates the new data by itself
-    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    qtbot.waitUntil(lambda: controller.evaluation.result is not None, timeout=10000)
     assert panel.confusion_counts().sum() == 3 * len(tiny_dataset.y_test)
 
 
 def test_cell_click_for_another_dataset_is_ignored(qtbot, window, tiny_dataset):
-    """A cell click that reaches the controller with an evaluation of other data
+    """A cell click that reaches the Evaluation room with an evaluation of other data
     opens nothing instead of mixing the two."""
     controller, panel = window.controller, window.evaluation_panel
     controller.set_dataset(tiny_dataset)
-    controller.evaluate_test_set()
-    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
-    evaluation = controller.evaluation
+    controller.evaluation.evaluate_test_set()
+    qtbot.waitUntil(lambda: controller.evaluation.result is not None, timeout=10000)
+    evaluation = controller.evaluation.result
     controller.set_dataset(other_dataset(tiny_dataset))
-    controller.evaluation = evaluation  # as if a late result had slipped in
+    controller.evaluation.result = evaluation  # as if a late result had slipped in
     panel.set_confusion(evaluation["confusion"])
     click_cell(qtbot, panel.confusion, 1, 1)
     assert panel.gallery_indices() == []
@@ -70,12 +70,12 @@ def test_clearing_while_an_evaluation_winds_down_says_not_evaluated(qtbot):
 
 
 def slow_counted_evaluation(monkeypatch):
-    """Make the controller's evaluations slow; returns the batch sizes each network
+    """Make the Evaluation room's evaluations slow; returns the batch sizes each network
     evaluated, by network (the clone evaluate is given), and a key "ended" listing
     the networks whose evaluation has returned or raised."""
-    from convlab.gui import controller as controller_module
+    from convlab.gui.evaluation import presenter
 
-    batches, real_evaluate = {"ended": []}, controller_module.evaluate
+    batches, real_evaluate = {"ended": []}, presenter.evaluate
 
     def counting_evaluate(model, x, y, **kwargs):
         activations, seen = model.activations, batches.setdefault(model, [])
@@ -91,7 +91,7 @@ def slow_counted_evaluation(monkeypatch):
         finally:
             batches["ended"].append(model)
 
-    monkeypatch.setattr(controller_module, "evaluate", counting_evaluate)
+    monkeypatch.setattr(presenter, "evaluate", counting_evaluate)
     return batches
 
 
@@ -109,14 +109,14 @@ def test_closing_during_an_evaluation_cancels_it(qtbot, window, tiny_dataset,
     batches = slow_counted_evaluation(monkeypatch)
     controller = window.controller
     controller.set_dataset(many_test_digits(tiny_dataset))
-    task = controller.evaluate_test_set()
+    task = controller.evaluation.evaluate_test_set()
     qtbot.waitUntil(lambda: len(batches) > 1, timeout=10000)
     window.close()
     assert not task.is_running()
     [model] = batches["ended"]
     assert len(batches[model]) < 120
     qtbot.wait(50)  # let the task's queued reports arrive
-    assert controller.evaluation is None
+    assert controller.evaluation.result is None
     assert messages == []  # a cancel the student asked for is no failure
 
 
@@ -127,14 +127,14 @@ def test_evaluating_another_network_cancels_the_old_evaluation(
     batches = slow_counted_evaluation(monkeypatch)
     controller = window.controller
     controller.set_dataset(many_test_digits(tiny_dataset))
-    controller.evaluate_test_set()
+    controller.evaluation.evaluate_test_set()
     qtbot.waitUntil(lambda: len(batches) > 1, timeout=10000)
     [old] = [key for key in batches if key != "ended"]
-    controller.new_model()
-    controller.evaluate_test_set()
+    controller.model_files.new_model()
+    controller.evaluation.evaluate_test_set()
     qtbot.waitUntil(lambda: len(batches["ended"]) == 2, timeout=60000)
     assert batches["ended"][0] is old and len(batches[old]) < 120
     new = batches["ended"][1]
     assert len(batches[new]) == 120
-    qtbot.waitUntil(lambda: controller.evaluation is not None, timeout=10000)
+    qtbot.waitUntil(lambda: controller.evaluation.result is not None, timeout=10000)
     assert messages == []

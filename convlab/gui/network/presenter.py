@@ -1,0 +1,173 @@
+"""NetworkPresenter: what the Network tab and its enlarged view show, and when.
+
+Redraws are throttled: request_refresh() asks for one, and when its time has come
+refresh_due is emitted; whoever owns the current input then calls draw(x). While
+training runs, the newest snapshot's activations are drawn as they are when they
+are for the input on show, which keeps that forward pass off the GUI thread.
+"""
+
+import time
+
+import numpy as np
+from PyQt5.QtCore import QObject, QTimer, pyqtSignal
+
+from convlab.gui.common.colormaps import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
+from convlab.lab.network import conv_weights, enlarged_filter, enlarged_map
+from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS
+from convlab.nn.functional import softmax
+
+REFRESH_MS = 40  # at most 25 redraws a second while the student draws
+# New weights come from the worker this often, and the views redraw as often.
+TRAINING_REFRESH_MS = SNAPSHOT_INTERVAL_MS
+DETAIL_INTERVAL = 0.25  # seconds between live updates of the enlarged view
+
+
+class NetworkPresenter(QObject):
+    """Draws a model's feature maps and filters for an input, and the enlarged view."""
+
+    refresh_due = pyqtSignal()  # a requested redraw's time has come: call draw()
+    weights_redrawn = pyqtSignal()  # draw() showed weights that had changed
+    edit_filter_requested = pyqtSignal(int, int)  # conv layer index, filter index
+
+    def __init__(self, view, detail_view, parent=None):
+        super().__init__(parent)
+        self.view = view
+        self.detail_view = detail_view
+        self.model = None  # the GUI's copy of the network, always in eval mode
+        self._weights_changed = False  # filters need redrawing
+        self._snapshot_outputs = None  # the newest training snapshot's activations
+        self._detail = None  # (show function, column, index) of the enlarged view
+        self._last_detail = 0.0  # time.monotonic() of its last live update
+        self._input_changed = False  # since the last redraw
+        self._last_refresh = 0.0  # time.monotonic() of the last redraw
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh_due)
+        view.map_clicked.connect(self._on_view_map_clicked)
+        view.filter_clicked.connect(self._on_view_filter_clicked)
+        detail_view.edit_filter_requested.connect(
+            self._on_detail_view_edit_filter_requested)
+
+    def set_model(self, model):
+        """Show another network (the GUI's copy): new columns, no enlarged view."""
+        self.model = model
+        self._snapshot_outputs = None
+        self._detail = None  # its column may not exist in the new network
+        self.detail_view.close()
+        probe = np.zeros((1, 1, 28, 28), np.float32)
+        shapes = [a.shape for a in model.activations(probe)]
+        self.view.set_layers(model.layers, shapes)
+        self.weights_changed()
+
+    def weights_changed(self, activations=None, interval_ms=REFRESH_MS):
+        """The model's weights changed: redraw them within interval_ms.
+
+        activations: a training snapshot's outputs, computed with these weights for
+        the input the worker saw (None: compute them here).
+        """
+        self._snapshot_outputs = activations
+        self._weights_changed = True
+        self.request_refresh(interval_ms)
+
+    def input_changed(self):
+        """A new input: redraw soon, and the enlarged view follows it at once."""
+        self._input_changed = True
+        self.request_refresh()
+
+    def request_refresh(self, interval_ms=REFRESH_MS):
+        """Redraw as soon as interval_ms have passed since the last redraw.
+
+        All requests until then become one redraw, so the views never redraw more
+        often than 1000 / interval_ms times a second, and never wait longer.
+        """
+        since = (time.monotonic() - self._last_refresh) * 1000.0
+        delay = int(max(0.0, interval_ms - since))
+        if not self._timer.isActive() or self._timer.remainingTime() > delay:
+            self._timer.start(delay)
+
+    def draw(self, x):
+        """Draw every layer's output for input x (28, 28) (None: a blank input) and
+        return the (1, 10) probabilities. A redraw still waiting is then not needed."""
+        self._timer.stop()
+        self._last_refresh = now = time.monotonic()
+        if self._weights_changed:
+            self._weights_changed = False
+            self.view.set_filters(conv_weights(self.model))
+            self.weights_redrawn.emit()
+        probe = np.zeros((1, 1, 28, 28), np.float32) if x is None else \
+            x[None, None].astype(np.float32)  # (1, 1, 28, 28)
+        outputs = self._outputs_for(probe)
+        probs = softmax(outputs[-1].astype(np.float64))  # (1, 10)
+        self.view.set_activations(probe, outputs, probs)
+        input_changed, self._input_changed = self._input_changed, False
+        if (self._detail is not None and self.detail_view.isVisible()
+                and (input_changed or now - self._last_detail >= DETAIL_INTERVAL)):
+            # The enlarged map or filter follows a new input at once, and training
+            # at a pace at which its numbers can still be read.
+            self._last_detail = now
+            show, column, index = self._detail
+            show(column, index, bring_to_front=False)
+        return probs
+
+    def shutdown(self):
+        """No more redraws; the enlarged view closes (the window is closing)."""
+        self._timer.stop()
+        self.detail_view.close()
+
+    def _outputs_for(self, probe):
+        """Every layer's output of the model for probe (1, 1, 28, 28).
+
+        The newest snapshot's count only if the worker saw this input: the student
+        may have drawn since it took the snapshot.
+        """
+        outputs, self._snapshot_outputs = self._snapshot_outputs, None
+        if outputs is not None:
+            # Every later layer follows from the first one's output and the same
+            # weights, so one cheap layer tells whether the snapshot is for probe.
+            # (The model is always in evaluation mode, like activations().)
+            first = self.model.layers[0].forward(probe)
+            if first.shape == outputs[0].shape and np.allclose(
+                    first, outputs[0], rtol=1e-4, atol=1e-6):
+                return outputs
+        return self.model.activations(probe)
+
+    def _show_map(self, column, index, bring_to_front=True):
+        a = self.view.activation(column)
+        if a is None:
+            return
+        titles = self.view.columns()
+        last = len(titles) - 1
+        shown = enlarged_map(titles[column].replace("\n", ", "), a, index,
+                             is_input=column == 0)
+        # Pixels and probabilities have a fixed [0, 1] scale; the rest is signed.
+        levels = (0.0, 1.0) if column in (0, last) else None
+        cmap = GREY_CMAP if column == 0 else PROB_CMAP if column == last \
+            else SIGNED_CMAP
+        self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
+                                    levels, cmap, bring_to_front=bring_to_front,
+                                    gaps=shown.gaps)
+
+    def _show_filter(self, column, index, bring_to_front=True):
+        weights = self.view.filter_weights(column)
+        if weights is None:
+            return
+        name = self.view.columns()[column].replace("\n", ", ")
+        shown = enlarged_filter(name, weights, index,
+                                self.view.filter_channels(column)[index])
+        self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
+                                    filter_ref=(column, index),
+                                    bring_to_front=bring_to_front, gaps=shown.gaps)
+
+    # Slots
+
+    def _on_view_map_clicked(self, column, index):
+        self._detail = (self._show_map, column, index)
+        self._show_map(column, index)
+
+    def _on_view_filter_clicked(self, column, index):
+        self._detail = (self._show_filter, column, index)
+        self._show_filter(column, index)
+
+    def _on_detail_view_edit_filter_requested(self, column, index):
+        # Column 0 is the input, so the layer of column c is layer c - 1.
+        self.edit_filter_requested.emit(column - 1, index)

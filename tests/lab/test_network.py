@@ -1,0 +1,144 @@
+"""The Network tab's numbers and words: mosaics, levels, titles, enlarged views."""
+
+import numpy as np
+import pytest
+
+from convlab import nn
+from convlab.lab.network import (
+    FILTER_EXPLANATION,
+    INPUT_EXPLANATION,
+    MAP_EXPLANATION,
+    conv_weights,
+    enlarged_filter,
+    enlarged_map,
+    fit_grid,
+    grid_shape,
+    layer_title,
+    mosaic,
+    strongest_channels,
+    symmetric_levels,
+)
+from convlab.nn.architectures import NAMED_ARCHS, build
+
+
+def test_mosaic_places_tiles_in_reading_order():
+    """Tile i lands at row i // cols, column i % cols, with NaN gaps between tiles."""
+    tiles = np.arange(5 * 2 * 3, dtype=np.float32).reshape(5, 2, 3)
+    out = mosaic(tiles, rows=2, cols=3, gap=1)
+    assert out.shape == (2 * 3 - 1, 3 * 4 - 1)
+    np.testing.assert_array_equal(out[0:2, 4:7], tiles[1])
+    np.testing.assert_array_equal(out[3:5, 0:3], tiles[3])
+    assert np.isnan(out[2]).all() and np.isnan(out[:, 3]).all()
+    assert np.isnan(out[3:5, 8:11]).all()  # the sixth place has no tile
+
+
+def test_grid_shape_holds_every_tile():
+    """The grid has room for every tile and no empty row."""
+    for count in (1, 8, 10, 32, 64, 128, 1600):
+        rows, cols = grid_shape(count)
+        assert rows * cols >= count > (rows - 1) * cols
+
+
+def test_levels_are_round_and_cover_the_values():
+    """Colour levels are symmetric round numbers at least as large as every value."""
+    assert symmetric_levels(np.array([0.3, -0.72])) == (-0.8, 0.8)
+    assert symmetric_levels(np.array([13.0])) == (-15.0, 15.0)
+    assert symmetric_levels(np.array([1.0, -1.0])) == (-1.0, 1.0)
+    assert symmetric_levels(np.zeros(4)) == (-1.0, 1.0)
+
+
+
+def test_strongest_channels_picks_the_largest_kernel_of_each_filter():
+    """Each filter's tile is the kernel of its channel with the largest norm."""
+    w = np.zeros((3, 4, 3, 3), np.float32)
+    w[0, 2] = 1.0
+    w[1, 0, 1, 1] = -5.0  # sign does not matter, size does
+    w[1, 3] = 1.0
+    w[2, 1, 0, 0] = 0.1
+    tiles, channels = strongest_channels(w)
+    assert channels.tolist() == [2, 0, 1]
+    assert tiles.shape == (3, 3, 3)
+    for f, c in enumerate(channels):
+        np.testing.assert_array_equal(tiles[f], w[f, c])
+
+
+def test_fit_grid_holds_every_tile_and_uses_the_box():
+    """The grid has room for every tile, and a wide box gets more columns than rows."""
+    for count in (1, 7, 32, 64):
+        rows, cols = fit_grid(count, 3, 3, 260, 125)
+        assert rows * cols >= count > (rows - 1) * cols
+    rows, cols = fit_grid(64, 3, 3, 260, 125)
+    assert cols > rows
+    assert fit_grid(64, 3, 3, 125, 125) == (8, 8)
+
+
+@pytest.mark.parametrize(("layer", "title"), [
+    (nn.Conv2d(1, 32, 3), "Conv 32 × 3×3"),
+    (nn.Conv2d(1, 8, 5, stride=2, padding=1), "Conv 8 × 5×5\nstride 2×2, pad 1×1"),
+    (nn.MaxPool2d(2), "Max pool 2×2"),
+    (nn.AvgPool2d(3), "Avg pool 3×3"),
+    (nn.Linear(10, 128), "Dense 128"),
+    (nn.BatchNorm2d(4), "Batch norm"),
+    (nn.Dropout(0.3), "Dropout 0.3"),
+    (nn.ReLU(), "ReLU"),
+    (nn.Flatten(), "Flatten"),
+])
+def test_layer_title_names_each_kind(layer, title):
+    """Each layer kind gets its short column title with its own numbers."""
+    assert layer_title(layer) == title
+
+
+def test_conv_weights_are_keyed_by_column():
+    """Only conv layers give weights, keyed by column (the input is column 0)."""
+    model = build(NAMED_ARCHS["sample-bn"], np.random.default_rng(0))
+    weights = conv_weights(model)
+    assert sorted(weights) == [1, 5]  # conv, batch norm, ReLU, pool, conv
+    assert weights[5] is model.layers[4].weight.data
+
+
+def test_enlarged_map_of_a_feature_map_and_of_the_input():
+    """A map is shown as it is, with its place among the maps in the heading."""
+    a = np.arange(2 * 3 * 4, dtype=float).reshape(1, 2, 3, 4)
+    shown = enlarged_map("Conv 2", a, 1)
+    np.testing.assert_array_equal(shown.values, a[0, 1])
+    assert shown.heading == "Conv 2: map 1 of 2 (3 × 4)"
+    assert shown.explanation == MAP_EXPLANATION and shown.gaps is None
+    assert enlarged_map("Input", a, 0, is_input=True).explanation == INPUT_EXPLANATION
+
+
+def test_enlarged_vector_fills_a_block_in_reading_order():
+    """A dense output becomes a block of cells, its unused cells marked as gaps."""
+    a = np.arange(20, dtype=float)[None]  # (1, 20)
+    shown = enlarged_map("Dense 20", a, -1)
+    assert shown.heading == "Dense 20: all 20 numbers"
+    assert shown.values.size >= 20 and shown.gaps.sum() == shown.values.size - 20
+    np.testing.assert_array_equal(shown.values[~shown.gaps], a[0])
+
+
+def test_enlarged_filter_shows_every_channel():
+    """A one-channel filter is its kernel; a many-channel one a mosaic of all of them,
+    saying which channel its overview tile shows."""
+    w = np.arange(2 * 3 * 2 * 2, dtype=np.float32).reshape(2, 3, 2, 2)
+    shown = enlarged_filter("Conv 2", w, 1, shown_channel=2)
+    assert shown.heading == "Conv 2: filter 1 (3 × 2 × 2)"
+    np.testing.assert_array_equal(np.sort(shown.values[~shown.gaps]),
+                                  np.sort(w[1].ravel()))
+    assert "map 2's" in shown.explanation
+    single = enlarged_filter("Conv 2", w[:, :1], 0, shown_channel=0)
+    np.testing.assert_array_equal(single.values, w[0, 0])
+    assert single.explanation == FILTER_EXPLANATION and single.gaps is None
+
+
+def test_levels_round_up_for_live_views_and_stay_exact_for_the_playground():
+    """Rounded: a legend that stays put; exact: the largest |value| itself."""
+    values = np.array([0.3, -0.72, np.nan, np.inf])
+    assert symmetric_levels(values) == (-0.8, 0.8)
+    assert symmetric_levels(values, round_up=False) == (-0.72, 0.72)
+    assert symmetric_levels(np.array([13.0])) == (-15.0, 15.0)
+
+
+def test_levels_are_never_zero_wide():
+    """All zeros, all NaN or nothing at all: the scale is -1..1, centred on zero."""
+    for values in (np.zeros(4), np.full(3, np.nan), np.zeros((0, 3))):
+        assert symmetric_levels(values) == (-1.0, 1.0)
+        assert symmetric_levels(values, round_up=False) == (-1.0, 1.0)
