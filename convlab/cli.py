@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", help="benchmarks: 'bench engine ...' or 'bench gui ...'",
         description="Run a benchmark; arguments after the target go to it.",
     )
-    bench.add_argument("target", choices=("engine", "gui"))
+    bench.add_argument("target", choices=("engine", "gui", "soak"))
     bench.add_argument("args", nargs=argparse.REMAINDER,
                        help="arguments for the benchmark (see 'bench TARGET --help')")
     bench.set_defaults(run=cmd_bench)
@@ -404,7 +404,8 @@ def cmd_export(args) -> int:
 def cmd_bench(args) -> int:
     """`bench engine|gui ARGS`: hand ARGS to the benchmark module's main()."""
     # Imported only when asked for, so the command line never loads Qt otherwise.
-    module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench"}
+    module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench",
+                   "soak": "convlab.gui.soak"}
     name = module_name[args.target]
     try:
         import importlib
