@@ -156,7 +156,7 @@ class Recorder:
         self.qt_messages = Counter()
         self.warnings = Counter()  # "category: message at file:line"
         self.dialogs = Counter()  # (function, kind or answer, title)
-        self.dialog_texts = {}  # (kind, title) -> first text
+        self.dialog_texts = {}  # "kind: title" -> the first message box's text
         self._lock = threading.Lock()  # hooks fire in worker threads too
 
     def action(self):
@@ -198,7 +198,8 @@ class Recorder:
 
     def dialog(self, function, kind, title, text=""):
         self.dialogs[function, kind, title] += 1
-        self.dialog_texts.setdefault(f"{kind}: {title}", text)
+        if text:
+            self.dialog_texts.setdefault(f"{kind}: {title}", text)
 
 
 @contextmanager
@@ -299,7 +300,7 @@ def named(root, cls, name):
 class Student:
     """The actions, each done through the window's widgets as a student would."""
 
-    def __init__(self, window, recorder, seed):
+    def __init__(self, window, recorder):
         from PyQt5.QtWidgets import (
             QAbstractButton,
             QCheckBox,
@@ -311,7 +312,6 @@ class Student:
 
         self.window = window
         self.recorder = recorder
-        self.seed = seed
         pg = window.playground_panel
         self.pg = {name: named(pg, cls, name) for cls, name in (
             (QSpinBox, "Kernel size"), (QComboBox, "Kernel preset"),
@@ -922,7 +922,7 @@ def _soak(seconds, seed, data, folder):
         window.resize(1280, 800)
         window.show()
         window.controller.set_dataset(dataset)
-        student = Student(window, recorder, seed)
+        student = Student(window, recorder)
         probe = GuiProbe(window.controller.views_refreshed)
         names = list(WEIGHTS)
         warm_up = [str(n) for n in np.random.default_rng(seed).permutation(names)]

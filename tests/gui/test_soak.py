@@ -28,3 +28,14 @@ def test_random_student_meets_every_floor(qtbot, data_dir):
     assert result["memory"]["growth_mb"] < soak.RSS_FLOOR_MB, report
     assert result["close"]["clean"], report
     assert not result["violations"], report
+
+
+def test_bench_soak_is_a_benchmark_target(capsys):
+    """`python -m convlab bench soak --help` reaches the soak's own options."""
+    from convlab import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["bench", "soak", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "bench soak" in out and "--seconds" in out and "--seed" in out
