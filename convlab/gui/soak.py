@@ -932,6 +932,7 @@ def _soak(seconds, seed, data, folder):
         actions = Counter()
         deadline = start + seconds
         index = 0
+        objects_after_warm_up = census(window)
         probe.enabled = True
         for name in warm_up + random_phase:
             if index == len(warm_up):
@@ -939,6 +940,7 @@ def _soak(seconds, seed, data, folder):
                 gc.collect()
                 memory["after_warm_up_mb"] = rss_mb()
                 memory["warm_up_actions"] = index
+                objects_after_warm_up = census(window)
                 probe.enabled = True
             elif (index > len(warm_up) and time.monotonic() >= deadline) \
                     or watchdog.freeze is not None:
@@ -954,6 +956,9 @@ def _soak(seconds, seed, data, folder):
                 stalls.append({"ms": round(max(late), 1), "action": recorder.log[-1]})
             index += 1
         memory["peak_mb"] = max(memory["start_mb"], rss_mb())
+        # Qt objects that piled up: a finished task or a closed view nobody deletes.
+        memory["qobjects_added"] = dict(
+            (census(window) - objects_after_warm_up).most_common(8))
         close = close_while_training(window, student, recorder, started,
                                      threads_before)
         probe.stop()
@@ -993,6 +998,13 @@ def _soak(seconds, seed, data, folder):
     }
     result["floors"] = {name: bool(check(result)) for name, check in FLOORS.items()}
     return result
+
+
+def census(window):
+    """How many QObjects of each class the window holds, as a Counter."""
+    from PyQt5.QtCore import QObject
+
+    return Counter(type(o).__name__ for o in window.findChildren(QObject))
 
 
 def act(student, name, index, seed):
@@ -1077,6 +1089,7 @@ def format_table(result):
                  f"{m.get('after_warm_up_mb', 0):.0f} after warm-up, {m['end_mb']:.0f} "
                  f"at the end (growth {m['growth_mb']:+.0f} MB; by action "
                  f"{m['growth_by_action_mb']})")
+    lines.append(f"Qt objects added after the warm-up: {m['qobjects_added']}")
     lines.append(f"close while training: {c['seconds']:.2f} s, was training "
                  f"{c['was_training']}, QThreads left {c['qthreads_running']}, "
                  f"threads left {c['threads_left']}")
