@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``convlab`` and ``python -m convlab``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from convlab.nn._malloc import keep_freed_memory
+
+    keep_freed_memory()  # training reuses its freed arrays (see _malloc.py)
     try:
         if getattr(args, "threads", None) is None:
             return args.run(args)

@@ -12,6 +12,7 @@ import numpy as np
 from convlab import nn
 from convlab.nn import functional as F
 from convlab.nn import reference as R
+from convlab.nn._malloc import keep_freed_memory
 from convlab.nn.architectures import NAMED_ARCHS, build
 
 NETWORK = (
@@ -384,6 +385,7 @@ def format_report(res):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m convlab bench engine`; returns the exit code."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    keep_freed_memory()  # training reuses its freed arrays (see _malloc.py)
     if args.matrix:
         from convlab.bench import matrix
 

@@ -19,6 +19,7 @@ import tracemalloc
 import numpy as np
 
 from convlab.bench.engine import blas_info, convlab_trainer, torch_twin
+from convlab.nn._malloc import keep_freed_memory
 from convlab.nn.architectures import (
     NAMED_ARCHS,
     ArchSpec,
@@ -154,6 +155,7 @@ def memory_child(case, engine, threads):
     """In a fresh process: bytes one batch-256 training step adds to peak RSS."""
     import resource
 
+    keep_freed_memory()  # as in every training program (see _malloc.py)
     model = build(CASES[case], np.random.default_rng(0))
     if engine == "torch":
         import torch

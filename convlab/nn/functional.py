@@ -2,12 +2,6 @@
 
 import numpy as np
 
-from convlab.nn._malloc import keep_freed_memory
-
-# Training allocates the same big arrays every step; reusing freed memory instead of
-# returning it to the OS saves ~10% of a step in page faults (see _malloc.py).
-keep_freed_memory()
-
 SIZE_FORMULA = "out = (n + 2*padding - k) // stride + 1"
 
 

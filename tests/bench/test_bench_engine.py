@@ -32,6 +32,14 @@ def test_text_report_with_torch(capsys):
     assert "forward pass (eval)" in out
 
 
+def test_benchmark_keeps_freed_memory(monkeypatch, capsys):
+    """The benchmark sets the allocator up itself, as every training program does."""
+    calls = []
+    monkeypatch.setattr(engine, "keep_freed_memory", lambda: calls.append(1))
+    assert engine.main([*TINY, "--json", "--no-torch"]) == 0
+    assert calls == [1]
+
+
 def test_bad_arguments_exit_with_usage():
     """A repeat count below 1 is refused by argparse."""
     with pytest.raises(SystemExit):

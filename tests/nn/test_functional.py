@@ -251,6 +251,29 @@ def test_keep_freed_memory_reports_whether_it_applied():
     assert applied is on_glibc
 
 
+def test_importing_functional_leaves_malloc_alone():
+    """Importing the engine does not change glibc's malloc settings (no mallopt)."""
+    import subprocess
+    import sys
+
+    # A fresh interpreter: ctypes.CDLL is wrapped to report any mallopt() lookup.
+    code = (
+        "import ctypes\n"
+        "class Spy(ctypes.CDLL):\n"
+        "    def __getattr__(self, name):\n"
+        "        if name == 'mallopt':\n"
+        "            print('mallopt called')\n"
+        "        return super().__getattr__(name)\n"
+        "ctypes.CDLL = Spy\n"
+        "import convlab.nn.functional\n"
+        "import convlab.nn\n"
+        "print('imported')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, check=True)
+    assert proc.stdout.split() == ["imported"]
+
+
 @pytest.mark.parametrize("order", ["nchw", "hwnc", "fortran"])
 def test_results_do_not_depend_on_memory_layout(order):
     """Conv, pooling, ReLU and batch norm give the same results for any memory order."""
