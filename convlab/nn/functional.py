@@ -162,31 +162,36 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     return out, cache
 
 
-def conv2d_backward(dout, cache, need_dx=True):
+def conv2d_backward(dout, cache, need_dx=True, need_dw=True):
     """Gradients of conv2d_forward.
 
     dout (N, F, out_h, out_w) -> dx (N, C, H, W) or None when need_dx is False (the
     first layer's input gradient is never used, so we skip its cost), dw (F, C, kh, kw),
-    db (F,) or None when the layer has no bias.
+    db (F,) or None when the layer has no bias. need_dw=False skips the weight and bias
+    gradients (dw and db are None), for callers that only want dx, such as saliency.
     """
     pad_shape, w_shape, w2, has_bias, cols, (sh, sw), (ph, pw) = cache
     N, F, out_h, out_w = dout.shape
     _, C, kh, kw = w_shape
     # (out_h*out_w*N, F): free when dout has the layout conv2d_forward produced.
     dout2 = _to_hwnc(dout).reshape(out_h * out_w * N, F)
-    # grads[k, f] = sum over output pixels p of cols[p, k] * dout2[p, f]; the row of
-    # the ones column is the bias gradient, the sum of dout2 over all pixels.
-    grads = cols.T @ dout2  # (kh*kw*C [+ 1], F)
-    K = kh * kw * C
-    dw = grads[:K].T.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)  # (F, C, kh, kw)
-    db = grads[K].copy() if has_bias else None
-    dx = None
+    dw = db = dx = None
+    if need_dw:
+        # grads[k, f] = sum over output pixels p of cols[p, k] * dout2[p, f]; the row
+        # of the ones column is the bias gradient, the sum of dout2 over all pixels.
+        grads = cols.T @ dout2  # (kh*kw*C [+ 1], F)
+        K = kh * kw * C
+        # (F, C, kh, kw), contiguous
+        dw = np.ascontiguousarray(
+            grads[:K].T.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
+        )
+        db = grads[K].copy() if has_bias else None
     if need_dx:
         dcols = dout2 @ w2  # (out_h*out_w*N, kh*kw*C)
         dx_pad = _col2im(dcols, pad_shape, kh, kw, sh, sw, out_h, out_w)
         H, W = pad_shape[0] - 2 * ph, pad_shape[1] - 2 * pw
         dx = dx_pad[ph : ph + H, pw : pw + W].transpose(2, 3, 0, 1)  # (N, C, H, W)
-    return dx, np.ascontiguousarray(dw), db
+    return dx, dw, db
 
 
 def _pool_setup(x, kernel_size, stride):

@@ -131,6 +131,20 @@ def test_conv2d_backward_can_skip_input_gradient():
     np.testing.assert_array_equal(db, db2)
 
 
+def test_conv2d_backward_can_skip_weight_gradient():
+    """need_dw=False returns dw and db None and the same input gradient."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 2, 8, 8))
+    w = rng.standard_normal((3, 2, 5, 5))
+    b = rng.standard_normal(3)
+    out, cache = F.conv2d_forward(x, w, b, 2, 1)
+    dout = rng.standard_normal(out.shape)
+    dx, _, _ = F.conv2d_backward(dout, cache)
+    dx2, dw2, db2 = F.conv2d_backward(dout, cache, need_dw=False)
+    assert dw2 is None and db2 is None
+    np.testing.assert_array_equal(dx, dx2)
+
+
 def test_conv2d_known_values():
     """A 2x2 kernel of ones on a 3x3 ramp gives the window sums plus the bias."""
     x = np.arange(9.0).reshape(1, 1, 3, 3)
