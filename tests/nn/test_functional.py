@@ -145,6 +145,24 @@ def test_conv2d_backward_can_skip_weight_gradient():
     np.testing.assert_array_equal(dx, dx2)
 
 
+@pytest.mark.parametrize(("k", "stride", "padding"), [(3, 1, 0), (5, 2, 2), (7, 3, 3),
+                                                      (2, 4, 1)])
+def test_conv2d_in_bands_matches_one_band(monkeypatch, k, stride, padding):
+    """Building im2col one output row at a time gives the same results as all at once."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 2, 11, 11))
+    w = rng.standard_normal((4, 2, k, k))
+    b = rng.standard_normal(4)
+    out, cache = F.conv2d_forward(x, w, b, stride, padding)
+    dout = rng.standard_normal(out.shape)
+    whole = F.conv2d_backward(dout, cache)
+    monkeypatch.setattr(F, "_BAND_BYTES", 1)  # one output row per band
+    out_banded, cache = F.conv2d_forward(x, w, b, stride, padding)
+    np.testing.assert_allclose(out_banded, out, rtol=1e-12)
+    for banded, one in zip(F.conv2d_backward(dout, cache), whole, strict=True):
+        np.testing.assert_allclose(banded, one, rtol=1e-12)
+
+
 def test_conv2d_known_values():
     """A 2x2 kernel of ones on a 3x3 ramp gives the window sums plus the bias."""
     x = np.arange(9.0).reshape(1, 1, 3, 3)
