@@ -157,6 +157,7 @@ def test_conv2d_in_bands_matches_one_band(monkeypatch, k, stride, padding):
     dout = rng.standard_normal(out.shape)
     whole = F.conv2d_backward(dout, cache)
     monkeypatch.setattr(F, "_BAND_BYTES", 1)  # one output row per band
+    monkeypatch.setattr(F, "_TRANSPOSE_BAND_BYTES", 1)  # one input row at a time
     out_banded, cache = F.conv2d_forward(x, w, b, stride, padding)
     np.testing.assert_allclose(out_banded, out, rtol=1e-12)
     for banded, one in zip(F.conv2d_backward(dout, cache), whole, strict=True):
