@@ -394,6 +394,14 @@ def _channel_sum(rows, N, C):
     return rows.sum(axis=0).reshape(N, C).sum(axis=0)
 
 
+def _channel_dot(a, b, N, C):
+    """Per-channel sum of a * b, both (H*W, N*C) like _channel_sum -> (C,).
+
+    einsum multiplies and adds in one pass, without a temporary array for a * b.
+    """
+    return np.einsum("ij,ij->j", a, b).reshape(N, C).sum(axis=0)
+
+
 def batch_norm2d_forward(
     x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5
 ):
@@ -420,19 +428,30 @@ def batch_norm2d_forward(
             )
         mean = _channel_sum(rows, N, C) / m  # (C,)
         xc = rows - np.tile(mean, N)  # (H*W, N*C)
-        var = _channel_sum(xc * xc, N, C) / m  # (C,) biased, used to normalize
+        var = _channel_dot(xc, xc, N, C) / m  # (C,) biased, used to normalize
         running_mean *= 1 - momentum
         running_mean += momentum * mean
         running_var *= 1 - momentum
         running_var += momentum * var * (m / (m - 1))
     else:
+        mean = running_mean.astype(x.dtype, copy=False)
         var = running_var.astype(x.dtype, copy=False)
-        xc = rows - np.tile(running_mean.astype(x.dtype, copy=False), N)
     inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)  # (C,)
-    x_hat = xc * np.tile(inv_std, N)  # (H*W, N*C)
-    out = x_hat * np.tile(gamma, N) + np.tile(beta, N)  # (H*W, N*C)
+    # out = gamma * (x - mean) * inv_std + beta, as one scale and one shift per
+    # channel: two passes over the data instead of four.
+    scale = (gamma * inv_std).astype(x.dtype, copy=False)  # (C,)
+    if training:
+        out = xc * np.tile(scale, N)  # (H*W, N*C)
+        out += np.tile(beta, N)
+    else:
+        out = rows * np.tile(scale, N)  # (H*W, N*C)
+        out += np.tile(beta - mean * scale, N).astype(x.dtype, copy=False)
     out = out.reshape(H, W, N, C).transpose(2, 3, 0, 1)  # (N, C, H, W) view
-    return out, (x_hat, gamma, inv_std, training)
+    # Backward needs x_hat = xc * inv_std; it is rebuilt from xc there, so no x_hat
+    # array is made here. Eval keeps the input and centres it only if backward runs
+    # (explanations do), so plain eval forward passes make no extra array.
+    centred = xc if training else (rows, mean)
+    return out, (centred, scale, inv_std, training)
 
 
 def batch_norm2d_backward(dout, cache):
@@ -440,19 +459,28 @@ def batch_norm2d_backward(dout, cache):
 
     dout (N, C, H, W) -> dx (N, C, H, W), dgamma (C,), dbeta (C,).
     """
-    x_hat, gamma, inv_std, training = cache
+    centred, scale, inv_std, training = cache
     N, C, H, W = dout.shape
-    d = _to_hwnc(dout).reshape(H * W, N * C)  # (H*W, N*C), like x_hat
+    d = _to_hwnc(dout).reshape(H * W, N * C)  # (H*W, N*C), like xc
     dbeta = _channel_sum(d, N, C)
-    dgamma = _channel_sum(d * x_hat, N, C)
-    scale = np.tile(gamma * inv_std, N)  # (N*C,)
     if training:
-        m = N * H * W
-        # The batch mean and variance depend on every x, which adds the two
-        # centring terms.
-        d = d - np.tile(dbeta / m, N) - x_hat * np.tile(dgamma / m, N)
-    # In eval the running statistics are constants: a per-channel affine map.
-    dx = d * scale  # (H*W, N*C)
+        xc = centred
+    else:
+        rows, mean = centred
+        xc = rows - np.tile(mean, N)  # (H*W, N*C)
+    # dgamma = sum(d * x_hat) = sum(d * xc) * inv_std, per channel.
+    dgamma = _channel_dot(d, xc, N, C) * inv_std
+    if not training:
+        # The running statistics are constants: a per-channel affine map.
+        dx = d * np.tile(scale, N)  # (H*W, N*C)
+        return dx.reshape(H, W, N, C).transpose(2, 3, 0, 1), dgamma, dbeta
+    m = N * H * W
+    # dx = scale * (d - dbeta/m - x_hat * dgamma/m): the batch mean and variance
+    # depend on every x, which adds the two centring terms.
+    dx = d * np.tile(scale, N)  # (H*W, N*C)
+    centring = xc * np.tile(scale * inv_std * dgamma / m, N)
+    centring += np.tile(scale * dbeta / m, N)
+    dx -= centring
     return dx.reshape(H, W, N, C).transpose(2, 3, 0, 1), dgamma, dbeta
 
 
