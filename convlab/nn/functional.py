@@ -470,17 +470,15 @@ def batch_norm2d_backward(dout, cache):
         xc = rows - np.tile(mean, N)  # (H*W, N*C)
     # dgamma = sum(d * x_hat) = sum(d * xc) * inv_std, per channel.
     dgamma = _channel_dot(d, xc, N, C) * inv_std
-    if not training:
-        # The running statistics are constants: a per-channel affine map.
-        dx = d * np.tile(scale, N)  # (H*W, N*C)
-        return dx.reshape(H, W, N, C).transpose(2, 3, 0, 1), dgamma, dbeta
-    m = N * H * W
-    # dx = scale * (d - dbeta/m - x_hat * dgamma/m): the batch mean and variance
-    # depend on every x, which adds the two centring terms.
+    # In eval the running statistics are constants: a per-channel affine map.
     dx = d * np.tile(scale, N)  # (H*W, N*C)
-    centring = xc * np.tile(scale * inv_std * dgamma / m, N)
-    centring += np.tile(scale * dbeta / m, N)
-    dx -= centring
+    if training:
+        # dx = scale * (d - dbeta/m - x_hat * dgamma/m): the batch mean and variance
+        # depend on every x, which adds the two centring terms.
+        m = N * H * W
+        centring = xc * np.tile(scale * inv_std * dgamma / m, N)
+        centring += np.tile(scale * dbeta / m, N)
+        dx -= centring
     return dx.reshape(H, W, N, C).transpose(2, 3, 0, 1), dgamma, dbeta
 
 

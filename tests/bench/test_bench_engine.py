@@ -69,12 +69,12 @@ def test_matrix_json_without_torch(capsys):
 
 
 def test_matrix_text_with_torch(capsys):
-    """The text matrix has a ratio per network and setting when PyTorch is there."""
+    """The text matrix has median and best-repeat ratios per network and setting."""
     pytest.importorskip("torch")
     assert engine.main([*MATRIX, "--no-memory"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "ConvLab / PyTorch" in lines[0]
     assert "train 16" in lines[1] and "eval 500" in lines[1]
     rows = [line for line in lines if line.startswith(("sample ", "k5-p2 "))]
-    assert len(rows) == 2
+    assert len(rows) == 4  # the median table, then the best-repeat one
     assert all(row.count("x") >= 2 for row in rows)
