@@ -149,7 +149,7 @@ def test_conv2d_backward_can_skip_weight_gradient():
     ("k", "stride", "padding"), [(3, 1, 0), (5, 2, 2), (7, 3, 3), (2, 4, 1)]
 )
 def test_conv2d_in_bands_matches_one_band(monkeypatch, k, stride, padding):
-    """Building im2col one output row at a time gives the same results as all at once."""
+    """im2col built one output row at a time gives the same results as all at once."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((3, 2, 11, 11))
     w = rng.standard_normal((4, 2, k, k))
