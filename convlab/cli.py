@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         name = f"convlab {args.command}"
+        from convlab.nn._malloc import keep_freed_memory
+
+        keep_freed_memory()  # training reuses its freed arrays (see _malloc.py)
         if getattr(args, "threads", None) is None:
             return args.run(args)
         from threadpoolctl import threadpool_limits
@@ -497,7 +500,7 @@ def cmd_export(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    """`bench engine|gui|explain|soak ARGS`: hand ARGS to the benchmark module's main()."""
+    """`bench engine|gui|explain|soak ARGS`: hand ARGS to that benchmark's main()."""
     # Imported only when asked for, so the command line never loads Qt otherwise.
     module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench",
                    "explain": "convlab.bench.explain", "soak": "convlab.gui.soak"}

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pyqtgraph as pg
 
+from convlab.nn._malloc import keep_freed_memory
+
 from . import error_hook
 from .main_window import TABS
 
@@ -93,6 +95,7 @@ def run(argv=None):
     """Run ConvLab; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    keep_freed_memory()  # the app trains: reuse freed arrays (see _malloc.py)
     if args.screenshot:
         # No screen needed: render into memory.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
