@@ -231,9 +231,12 @@ def recording(recorder, answers):
             previous_handler(msg_type, context, message)
 
     saved = {name: getattr(dialogs, name) for name in
-             ("show_message", "ask_open_file", "ask_save_file", "ask_directory")}
+             ("show_message", "ask_save_changes", "ask_open_file", "ask_save_file",
+              "ask_directory")}
     dialogs.show_message = lambda parent, kind, title, text: recorder.dialog(
         "show_message", kind, title, text)
+    dialogs.ask_save_changes = lambda parent, title, *_: answers.answer("changes",
+                                                                         title)
     dialogs.ask_open_file = lambda parent, title, *_: answers.answer("open", title)
     dialogs.ask_save_file = lambda parent, title, *_: answers.answer("save", title)
     dialogs.ask_directory = lambda parent, title, *_: answers.answer("folder", title)
@@ -263,7 +266,8 @@ def recording(recorder, answers):
 
 
 class DialogAnswers:
-    """Answers the file choosers: sometimes a cancel, sometimes a path, seeded."""
+    """Answers the file choosers (sometimes a cancel, sometimes a path) and the
+    save-changes question, seeded."""
 
     def __init__(self, recorder, folder, data_folder, seed):
         self._recorder = recorder
@@ -279,6 +283,8 @@ class DialogAnswers:
             "save": ["", str(folder / "saved")],  # the app adds the extension
             "folder": ["", str(self.empty_folder)]
             + ([str(data_folder)] if data_folder else []),
+            # "Save changes?" before replacing trained weights.
+            "changes": ["save", "discard", "cancel"],
         }
 
     def answer(self, what, title):
@@ -1033,18 +1039,27 @@ def close_while_training(window, student, recorder, started, threads_before):
     panel = window.training_panel
     got_weights = []
     session.weights_updated.connect(lambda _: got_weights.append(True))
-    if session.state == "paused":
-        panel.pause.click()  # Resume
-    elif session.state != "running":
-        if session.is_running():  # stopping: let it end first
-            deadline = time.monotonic() + RUN_WAIT_S
-            while session.is_running() and time.monotonic() < deadline:
-                spin(0.05)
-        student._tab(1)
-        student._choose(panel.preset, panel.preset.findData("sample"))
-        student._type(panel.lr, "0.001")
-        panel.epochs.setValue(panel.epochs.maximum())
-        panel.start.click()
+    # Earlier actions may have left a learning rate or weights that make the loss
+    # explode and the run pause itself. Start afresh, as a student would: stop,
+    # new random weights (the changes discarded), a calm learning rate, Start.
+    student._tab(1)
+    if session.is_running():
+        panel.stop.click()
+        deadline = time.monotonic() + RUN_WAIT_S
+        while session.is_running() and time.monotonic() < deadline:
+            spin(0.05)
+    student._choose(panel.preset, panel.preset.findData("sample"))
+    from convlab.gui import dialogs
+
+    ask = dialogs.ask_save_changes
+    dialogs.ask_save_changes = lambda *_: "discard"
+    try:
+        panel.reinit.click()
+    finally:
+        dialogs.ask_save_changes = ask
+    student._type(panel.lr, "0.001")
+    panel.epochs.setValue(panel.epochs.maximum())
+    panel.start.click()
     deadline = time.monotonic() + RUN_WAIT_S
     while not got_weights and time.monotonic() < deadline:
         spin(0.05)
