@@ -119,10 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_export)
 
     bench = commands.add_parser(
-        "bench", help="benchmarks: 'bench engine|gui|explain ...'",
+        "bench", help="benchmarks: 'bench engine|gui|explain|soak ...'",
         description="Run a benchmark; arguments after the target go to it.",
     )
-    bench.add_argument("target", choices=("engine", "gui", "explain"))
+    bench.add_argument("target", choices=("engine", "gui", "explain", "soak"))
     bench.add_argument("args", nargs=argparse.REMAINDER,
                        help="arguments for the benchmark (see 'bench TARGET --help')")
     bench.set_defaults(run=cmd_bench)
@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         name = f"convlab {args.command}"
+        from convlab.nn._malloc import keep_freed_memory
+
+        keep_freed_memory()  # training reuses its freed arrays (see _malloc.py)
         if getattr(args, "threads", None) is None:
             return args.run(args)
         from threadpoolctl import threadpool_limits
@@ -497,10 +500,10 @@ def cmd_export(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    """`bench engine|gui|explain ARGS`: hand ARGS to the benchmark module's main()."""
+    """`bench engine|gui|explain|soak ARGS`: hand ARGS to that benchmark's main()."""
     # Imported only when asked for, so the command line never loads Qt otherwise.
     module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench",
-                   "explain": "convlab.bench.explain"}
+                   "explain": "convlab.bench.explain", "soak": "convlab.gui.soak"}
     name = module_name[args.target]
     try:
         import importlib

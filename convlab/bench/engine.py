@@ -12,6 +12,7 @@ import numpy as np
 from convlab import nn
 from convlab.nn import functional as F
 from convlab.nn import reference as R
+from convlab.nn._malloc import keep_freed_memory
 from convlab.nn.architectures import NAMED_ARCHS, build
 
 NETWORK = (
@@ -28,8 +29,9 @@ def parse_args(argv):
         "interleaved in one run, and report images per second and one-image latency.",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--repeats", type=int, default=7,
-                        help="interleaved repeats; the median is reported (default 7)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="interleaved repeats; the median is reported (default 7, "
+                        "5 with --matrix)")
     parser.add_argument("--steps", type=int, default=10,
                         help="training steps per repeat (default 10)")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -38,11 +40,29 @@ def parse_args(argv):
     parser.add_argument("--latency-runs", type=int, default=200,
                         help="one-image forward passes timed (default 200)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--settle", type=float, default=0.3,
-                        help="seconds of pause before each timed block (default 0.3)")
+    parser.add_argument("--settle", type=float, default=None,
+                        help="seconds of pause before each timed block (default 0.3, "
+                        "0.1 with --matrix)")
     parser.add_argument("--no-torch", action="store_true",
                         help="leave PyTorch out even when it is installed")
+    matrix = parser.add_argument_group(
+        "matrix", "--matrix compares ConvLab with PyTorch on many networks instead")
+    matrix.add_argument("--matrix", action="store_true",
+                        help="every kernel size, stride, padding, pooling and batch "
+                        "norm setting the editor offers, training at batch 1-256 and "
+                        "eval at 500, plus peak memory at batch 256")
+    matrix.add_argument("--quick", action="store_true",
+                        help="with --matrix: two networks, two settings (a smoke test)")
+    matrix.add_argument("--seconds", type=float, default=0.15,
+                        help="with --matrix: about this long per timed block "
+                        "(default 0.15)")
+    matrix.add_argument("--no-memory", action="store_true",
+                        help="with --matrix: skip the peak-memory processes")
     args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 5 if args.matrix else 7
+    if args.settle is None:
+        args.settle = 0.1 if args.matrix else 0.3
     for name in ("repeats", "steps", "batch_size", "reference_images", "latency_runs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
@@ -136,6 +156,39 @@ def reference_trainer(model, x, y):
     return step
 
 
+def torch_twin(torch, model):
+    """PyTorch's version of a ConvLab Sequential, with the same weights and buffers."""
+    modules = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Conv2d":
+            m = torch.nn.Conv2d(layer.in_channels, layer.out_channels,
+                                layer.kernel_size, layer.stride, layer.padding,
+                                bias=layer.bias is not None)
+        elif kind == "Linear":
+            m = torch.nn.Linear(layer.in_features, layer.out_features,
+                                bias=layer.bias is not None)
+        elif kind in ("MaxPool2d", "AvgPool2d"):
+            m = getattr(torch.nn, kind)(layer.kernel_size, layer.stride)
+        elif kind == "BatchNorm2d":
+            m = torch.nn.BatchNorm2d(layer.num_features, layer.eps, layer.momentum)
+        elif kind == "ReLU":
+            m = torch.nn.ReLU()
+        elif kind == "Flatten":
+            m = torch.nn.Flatten()
+        elif kind == "Dropout":
+            m = torch.nn.Dropout(layer.p)
+        else:
+            raise ValueError(f"no PyTorch twin for {kind}")
+        with torch.no_grad():
+            for name, p in layer.named_parameters():
+                getattr(m, name).copy_(torch.from_numpy(p.data))
+            for name, value in layer.named_buffers():
+                getattr(m, name).copy_(torch.from_numpy(value))
+        modules.append(m)
+    return torch.nn.Sequential(*modules)
+
+
 def torch_setup(model, x, y, threads):
     """PyTorch's version of the model (same weights) and its training step, or None."""
     try:
@@ -143,28 +196,7 @@ def torch_setup(model, x, y, threads):
     except ImportError:
         return None
     torch.set_num_threads(threads)
-    modules = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "Conv2d":
-            m = torch.nn.Conv2d(layer.in_channels, layer.out_channels,
-                                layer.kernel_size, layer.stride, layer.padding)
-        elif kind == "Linear":
-            m = torch.nn.Linear(layer.in_features, layer.out_features)
-        elif kind == "MaxPool2d":
-            m = torch.nn.MaxPool2d(layer.kernel_size, layer.stride)
-        elif kind == "ReLU":
-            m = torch.nn.ReLU()
-        elif kind == "Flatten":
-            m = torch.nn.Flatten()
-        else:
-            raise ValueError(f"no PyTorch twin for {kind}")
-        if kind in ("Conv2d", "Linear"):
-            with torch.no_grad():
-                m.weight.copy_(torch.from_numpy(layer.weight.data))
-                m.bias.copy_(torch.from_numpy(layer.bias.data))
-        modules.append(m)
-    net = torch.nn.Sequential(*modules)
+    net = torch_twin(torch, model)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
 
@@ -353,6 +385,11 @@ def format_report(res):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m convlab bench engine`; returns the exit code."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    keep_freed_memory()  # training reuses its freed arrays (see _malloc.py)
+    if args.matrix:
+        from convlab.bench import matrix
+
+        return matrix.main(args)
     result = run(args)
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0

@@ -26,6 +26,7 @@ import numpy as np
 from convlab import explain
 from convlab.bench.engine import NETWORK, blas_info
 from convlab.data.synthetic import generate_digits
+from convlab.nn._malloc import keep_freed_memory
 from convlab.nn.architectures import NAMED_ARCHS, build
 
 # What is timed: its result key, its line in the report and its floor (median, ms).
@@ -119,6 +120,7 @@ def format_report(result):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m convlab bench explain`; returns the exit code."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    keep_freed_memory()  # training reuses its freed arrays (see _malloc.py)
     result = run(args)
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 
 from convlab.gui.common import error_hook
 from convlab.gui.main_window import TABS
+from convlab.nn._malloc import keep_freed_memory
 
 STYLE = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
 
@@ -93,6 +94,7 @@ def run(argv=None):
     """Run ConvLab; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    keep_freed_memory()  # the app trains: reuse freed arrays (see _malloc.py)
     if args.screenshot:
         # No screen needed: render into memory.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -1,4 +1,9 @@
-"""Keep freed array memory in the process so new arrays skip page faults (glibc)."""
+"""Keep freed array memory in the process so new arrays skip page faults (glibc).
+
+Programs that train call keep_freed_memory() once at start-up (the CLI, the app, the
+benchmarks); importing the engine never changes the process's allocator, so a library
+user's program keeps the settings it chose.
+"""
 
 import ctypes
 import ctypes.util

@@ -2,12 +2,6 @@
 
 import numpy as np
 
-from convlab.nn._malloc import keep_freed_memory
-
-# Training allocates the same big arrays every step; reusing freed memory instead of
-# returning it to the OS saves ~10% of a step in page faults (see _malloc.py).
-keep_freed_memory()
-
 SIZE_FORMULA = "out = (n + 2*padding - k) // stride + 1"
 
 
@@ -57,6 +51,10 @@ def _check_4d(x, name="x"):
 # kernel offset and every ReLU is an operation on long contiguous runs of N*C
 # numbers, which NumPy does fast. In NCHW, 2x2 pooling would step through memory
 # two floats at a time, several times slower.
+#
+# Inside a convolution the input is copied once more, to (C, H, W, N): there a whole
+# output row of a kernel offset, out_w*N numbers, is one contiguous run, so im2col
+# and col2im copy long runs instead of runs of C numbers (16 for a 16-channel layer).
 
 
 def _to_hwnc(x, ph=0, pw=0):
@@ -74,61 +72,93 @@ def _to_hwnc(x, ph=0, pw=0):
     return x_pad
 
 
-def _offset(a, i, j, sh, sw, out_h, out_w):
+# A transposing copy reads and writes memory in different orders; done in one go,
+# consecutive reads land far apart and miss the cache. A few image rows at a time,
+# about this many bytes, stay in the cache: up to twice as fast for big batches.
+_TRANSPOSE_BAND_BYTES = 256 << 10
+
+
+def _to_chwn(x, ph=0, pw=0):
+    """x (N, C, H, W), any layout -> (C, H + 2*ph, W + 2*pw, N), contiguous, padded."""
+    N, C, H, W = x.shape
+    xt = x.transpose(1, 2, 3, 0)  # (C, H, W, N)
+    alloc = np.zeros if ph or pw else np.empty
+    x_pad = alloc((C, H + 2 * ph, W + 2 * pw, N), dtype=x.dtype)
+    step = max(1, _TRANSPOSE_BAND_BYTES * H // max(x.nbytes, 1))
+    for h in range(0, H, step):
+        rows = slice(h, min(h + step, H))
+        x_pad[:, ph + rows.start : ph + rows.stop, pw : pw + W] = xt[:, rows]
+    return x_pad
+
+
+def _offset(a, i, j, sh, sw, out_h, out_w, axis=0):
     """Entry (i, j) of every window: a (H, W, ...) -> view (out_h, out_w, ...).
 
     Window (r, c) starts at row r*sh, so its entry (i, j) is a[r*sh + i, c*sw + j];
-    over all windows that is one strided slice, no copy.
+    over all windows that is one strided slice, no copy. axis=1 slices the H and W of
+    a (C, H, W, N) array instead.
     """
-    return a[i : i + sh * (out_h - 1) + 1 : sh, j : j + sw * (out_w - 1) + 1 : sw]
+    rows = slice(i, i + sh * (out_h - 1) + 1, sh)
+    columns = slice(j, j + sw * (out_w - 1) + 1, sw)
+    return a[(slice(None),) * axis + (rows, columns)]
 
 
 def _im2col(x_pad, kh, kw, sh, sw, out_h, out_w, ones_column):
     """Copy every window into one matrix so a convolution becomes one matmul.
 
-    x_pad (Hp, Wp, N, C) -> cols (out_h*out_w*N, kh*kw*C [+ 1]): one row per output
+    x_pad (C, Hp, Wp, N) -> cols (out_h*out_w*N, kh*kw*C [+ 1]): one row per output
     pixel, holding the kh*kw*C inputs its window sees, plus a final 1 when
     ones_column is set: the bias then becomes one more weight, multiplied by that
     constant input, and the matmul adds it without an extra pass over the output.
-    Filled one kernel offset at a time (kh*kw slice copies of whole runs of numbers),
-    never one pixel at a time.
+    The matrix is stored transposed, one row per kernel offset and channel, so each
+    kernel offset is a copy of runs of out_w*N numbers (kh*kw slice copies, never one
+    per pixel); the matmuls read the transposed view just as fast.
     """
-    _, _, N, C = x_pad.shape
+    C, _, _, N = x_pad.shape
     K = kh * kw * C
-    if C == 1:
-        # One input channel (the first layer): store the matrix transposed, one row
-        # per kernel offset, so each offset is a single contiguous block copy; the
-        # matmuls read the transposed view just as fast.
-        cols_t = np.empty((K + ones_column, out_h, out_w, N), dtype=x_pad.dtype)
-        if ones_column:
-            cols_t[K] = 1
-        for i in range(kh):
-            for j in range(kw):
-                cols_t[i * kw + j] = _offset(x_pad, i, j, sh, sw, out_h, out_w)[..., 0]
-        return cols_t.reshape(K + ones_column, out_h * out_w * N).T
-    cols = np.empty((out_h * out_w * N, K + ones_column), dtype=x_pad.dtype)
+    cols_t = np.empty((K + ones_column, out_h, out_w, N), dtype=x_pad.dtype)
     if ones_column:
-        cols[:, K] = 1
-    windows = cols[:, :K].reshape(out_h, out_w, N, kh, kw, C)  # a view into cols
+        cols_t[K] = 1
+    windows = cols_t[:K].reshape(kh, kw, C, out_h, out_w, N)  # a view into cols_t
     for i in range(kh):
         for j in range(kw):
-            windows[:, :, :, i, j, :] = _offset(x_pad, i, j, sh, sw, out_h, out_w)
-    return cols
+            windows[i, j] = _offset(x_pad, i, j, sh, sw, out_h, out_w, axis=1)
+    return cols_t.reshape(K + ones_column, out_h * out_w * N).T
 
 
-def _col2im(dcols, pad_shape, kh, kw, sh, sw, out_h, out_w):
+def _col2im_add(dcols_t, dx_pad, kh, kw, sh, sw, out_h, out_w):
     """Inverse of _im2col for gradients: add every entry back where it was read from.
 
-    dcols (out_h*out_w*N, kh*kw*C) -> dx_pad (Hp, Wp, N, C). Overlapping windows add
-    up. One slice-add per kernel offset (kh*kw of them), never one per pixel.
+    dcols_t (kh*kw*C, out_h*out_w*N), the transposed layout of _im2col, is added into
+    dx_pad (C, Hp, Wp, N) in place. Overlapping windows add up. One slice-add per
+    kernel offset (kh*kw of them), never one per pixel.
     """
-    Hp, Wp, N, C = pad_shape
-    dx_pad = np.zeros(pad_shape, dtype=dcols.dtype)
-    dcols = dcols.reshape(out_h, out_w, N, kh, kw, C)  # (out_h, out_w, N, kh, kw, C)
+    C, _, _, N = dx_pad.shape
+    windows = dcols_t.reshape(kh, kw, C, out_h, out_w, N)
     for i in range(kh):
         for j in range(kw):
-            _offset(dx_pad, i, j, sh, sw, out_h, out_w)[...] += dcols[:, :, :, i, j, :]
-    return dx_pad
+            _offset(dx_pad, i, j, sh, sw, out_h, out_w, axis=1)[...] += windows[i, j]
+
+
+# The im2col matrix of a big batch is large (hundreds of MB for 5x5 kernels at batch
+# 500), and writing it out to memory and reading it back cost more than the matmul.
+# So the convolution builds it a band of output rows at a time, about this many
+# bytes, which stay in the CPU's cache until the matmul has read them, and the
+# backward pass builds the bands again instead of keeping the whole matrix alive.
+# A matrix that fits in one band is small: it is kept for the backward pass.
+_BAND_BYTES = 4 << 20
+
+
+def _bands(out_h, out_w, N, K, itemsize):
+    """(r0, r1) ranges of output rows, each band of im2col about _BAND_BYTES."""
+    per_row = out_w * N * (K + 1) * itemsize
+    step = max(1, _BAND_BYTES // per_row)
+    return [(r0, min(r0 + step, out_h)) for r0 in range(0, out_h, step)]
+
+
+def _rows_read(a, r0, r1, kh, sh):
+    """The rows of a (C, Hp, Wp, N) that the windows of output rows r0..r1-1 read."""
+    return a[:, r0 * sh : (r1 - 1) * sh + kh]
 
 
 def conv2d_forward(x, w, b, stride=1, padding=0):
@@ -154,45 +184,68 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     out_h = conv_output_size(H, kh, sh, ph)
     out_w = conv_output_size(W, kw, sw, pw)
 
-    x_pad = _to_hwnc(x, ph, pw)  # (Hp, Wp, N, C)
+    x_pad = _to_chwn(x, ph, pw)  # (C, Hp, Wp, N)
     has_bias = b is not None
-    # (out_h*out_w*N, kh*kw*C [+ 1 for the bias])
-    cols = _im2col(x_pad, kh, kw, sh, sw, out_h, out_w, has_bias)
-    # Weights in the same (kh, kw, C) order as a row of cols.
+    # Weights in the same (kh, kw, C) order as a row of im2col.
     w2 = w.transpose(0, 2, 3, 1).reshape(F, kh * kw * C)  # (F, kh*kw*C)
     w_cols = np.concatenate([w2, b[:, None]], axis=1) if has_bias else w2
-    out = cols @ w_cols.T  # (out_h*out_w*N, F)
+    out = np.empty((out_h, out_w, N, F), dtype=np.result_type(x_pad, w_cols))
+    bands = _bands(out_h, out_w, N, kh * kw * C, x_pad.itemsize)
+    for r0, r1 in bands:
+        # (rows*out_w*N, kh*kw*C [+ 1 for the bias])
+        cols = _im2col(_rows_read(x_pad, r0, r1, kh, sh), kh, kw, sh, sw, r1 - r0,
+                       out_w, has_bias)
+        np.matmul(cols, w_cols.T, out=out[r0:r1].reshape(-1, F))  # (rows*out_w*N, F)
     # (N, F, out_h, out_w) as a view of the (out_h, out_w, N, F) result: no copy.
-    out = out.reshape(out_h, out_w, N, F).transpose(2, 3, 0, 1)
-    cache = (x_pad.shape, w.shape, w2, has_bias, cols, (sh, sw), (ph, pw))
+    out = out.transpose(2, 3, 0, 1)
+    kept_cols = cols if len(bands) == 1 else None
+    cache = (x_pad, kept_cols, w.shape, w2, has_bias, (sh, sw), (ph, pw))
     return out, cache
 
 
-def conv2d_backward(dout, cache, need_dx=True):
+def conv2d_backward(dout, cache, need_dx=True, need_dw=True):
     """Gradients of conv2d_forward.
 
     dout (N, F, out_h, out_w) -> dx (N, C, H, W) or None when need_dx is False (the
     first layer's input gradient is never used, so we skip its cost), dw (F, C, kh, kw),
-    db (F,) or None when the layer has no bias.
+    db (F,) or None when the layer has no bias. need_dw=False skips the weight and bias
+    gradients (dw and db are None), for callers that only want dx, such as saliency.
     """
-    pad_shape, w_shape, w2, has_bias, cols, (sh, sw), (ph, pw) = cache
+    x_pad, kept_cols, w_shape, w2, has_bias, (sh, sw), (ph, pw) = cache
     N, F, out_h, out_w = dout.shape
     _, C, kh, kw = w_shape
-    # (out_h*out_w*N, F): free when dout has the layout conv2d_forward produced.
-    dout2 = _to_hwnc(dout).reshape(out_h * out_w * N, F)
-    # grads[k, f] = sum over output pixels p of cols[p, k] * dout2[p, f]; the row of
-    # the ones column is the bias gradient, the sum of dout2 over all pixels.
-    grads = cols.T @ dout2  # (kh*kw*C [+ 1], F)
     K = kh * kw * C
-    dw = grads[:K].T.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)  # (F, C, kh, kw)
-    db = grads[K].copy() if has_bias else None
-    dx = None
+    # (out_h, out_w, N, F): free when dout has the layout conv2d_forward produced.
+    dout_t = _to_hwnc(dout)
+    grads = np.zeros((K + has_bias, F), dtype=dout_t.dtype) if need_dw else None
+    dx_pad = np.zeros(x_pad.shape, dtype=dout_t.dtype) if need_dx else None
+    for r0, r1 in _bands(out_h, out_w, N, K, x_pad.itemsize):
+        dout2 = dout_t[r0:r1].reshape(-1, F)  # (rows*out_w*N, F)
+        if need_dw:
+            cols = kept_cols
+            if cols is None:
+                cols = _im2col(_rows_read(x_pad, r0, r1, kh, sh), kh, kw, sh, sw,
+                               r1 - r0, out_w, has_bias)
+            # grads[k, f] = sum over output pixels p of cols[p, k] * dout2[p, f];
+            # the row of the ones column is the bias gradient, the sum of dout2.
+            grads += cols.T @ dout2  # (kh*kw*C [+ 1], F)
+        if need_dx:
+            dcols_t = w2.T @ dout2.T  # (kh*kw*C, rows*out_w*N), as _im2col stores it
+            _col2im_add(dcols_t, _rows_read(dx_pad, r0, r1, kh, sh), kh, kw, sh, sw,
+                        r1 - r0, out_w)
+    dw = db = dx = None
+    if need_dw:
+        # (F, C, kh, kw), contiguous
+        dw = np.ascontiguousarray(
+            grads[:K].T.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
+        )
+        db = grads[K].copy() if has_bias else None
     if need_dx:
-        dcols = dout2 @ w2  # (out_h*out_w*N, kh*kw*C)
-        dx_pad = _col2im(dcols, pad_shape, kh, kw, sh, sw, out_h, out_w)
-        H, W = pad_shape[0] - 2 * ph, pad_shape[1] - 2 * pw
-        dx = dx_pad[ph : ph + H, pw : pw + W].transpose(2, 3, 0, 1)  # (N, C, H, W)
-    return dx, np.ascontiguousarray(dw), db
+        H, W = x_pad.shape[1] - 2 * ph, x_pad.shape[2] - 2 * pw
+        # Back to the (H, W, N, C) layout the other layers work in.
+        dx_hwnc = _to_hwnc(dx_pad[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2))
+        dx = dx_hwnc.transpose(2, 3, 0, 1)  # (N, C, H, W)
+    return dx, dw, db
 
 
 def _pool_setup(x, kernel_size, stride):
@@ -341,6 +394,14 @@ def _channel_sum(rows, N, C):
     return rows.sum(axis=0).reshape(N, C).sum(axis=0)
 
 
+def _channel_dot(a, b, N, C):
+    """Per-channel sum of a * b, both (H*W, N*C) like _channel_sum -> (C,).
+
+    einsum multiplies and adds in one pass, without a temporary array for a * b.
+    """
+    return np.einsum("ij,ij->j", a, b).reshape(N, C).sum(axis=0)
+
+
 def batch_norm2d_forward(
     x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5
 ):
@@ -367,19 +428,30 @@ def batch_norm2d_forward(
             )
         mean = _channel_sum(rows, N, C) / m  # (C,)
         xc = rows - np.tile(mean, N)  # (H*W, N*C)
-        var = _channel_sum(xc * xc, N, C) / m  # (C,) biased, used to normalize
+        var = _channel_dot(xc, xc, N, C) / m  # (C,) biased, used to normalize
         running_mean *= 1 - momentum
         running_mean += momentum * mean
         running_var *= 1 - momentum
         running_var += momentum * var * (m / (m - 1))
     else:
+        mean = running_mean.astype(x.dtype, copy=False)
         var = running_var.astype(x.dtype, copy=False)
-        xc = rows - np.tile(running_mean.astype(x.dtype, copy=False), N)
     inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)  # (C,)
-    x_hat = xc * np.tile(inv_std, N)  # (H*W, N*C)
-    out = x_hat * np.tile(gamma, N) + np.tile(beta, N)  # (H*W, N*C)
+    # out = gamma * (x - mean) * inv_std + beta, as one scale and one shift per
+    # channel: two passes over the data instead of four.
+    scale = (gamma * inv_std).astype(x.dtype, copy=False)  # (C,)
+    if training:
+        out = xc * np.tile(scale, N)  # (H*W, N*C)
+        out += np.tile(beta, N)
+    else:
+        out = rows * np.tile(scale, N)  # (H*W, N*C)
+        out += np.tile(beta - mean * scale, N).astype(x.dtype, copy=False)
     out = out.reshape(H, W, N, C).transpose(2, 3, 0, 1)  # (N, C, H, W) view
-    return out, (x_hat, gamma, inv_std, training)
+    # Backward needs x_hat = xc * inv_std; it is rebuilt from xc there, so no x_hat
+    # array is made here. Eval keeps the input and centres it only if backward runs
+    # (explanations do), so plain eval forward passes make no extra array.
+    centred = xc if training else (rows, mean)
+    return out, (centred, scale, inv_std, training)
 
 
 def batch_norm2d_backward(dout, cache):
@@ -387,19 +459,26 @@ def batch_norm2d_backward(dout, cache):
 
     dout (N, C, H, W) -> dx (N, C, H, W), dgamma (C,), dbeta (C,).
     """
-    x_hat, gamma, inv_std, training = cache
+    centred, scale, inv_std, training = cache
     N, C, H, W = dout.shape
-    d = _to_hwnc(dout).reshape(H * W, N * C)  # (H*W, N*C), like x_hat
+    d = _to_hwnc(dout).reshape(H * W, N * C)  # (H*W, N*C), like xc
     dbeta = _channel_sum(d, N, C)
-    dgamma = _channel_sum(d * x_hat, N, C)
-    scale = np.tile(gamma * inv_std, N)  # (N*C,)
     if training:
-        m = N * H * W
-        # The batch mean and variance depend on every x, which adds the two
-        # centring terms.
-        d = d - np.tile(dbeta / m, N) - x_hat * np.tile(dgamma / m, N)
+        xc = centred
+    else:
+        rows, mean = centred
+        xc = rows - np.tile(mean, N)  # (H*W, N*C)
+    # dgamma = sum(d * x_hat) = sum(d * xc) * inv_std, per channel.
+    dgamma = _channel_dot(d, xc, N, C) * inv_std
     # In eval the running statistics are constants: a per-channel affine map.
-    dx = d * scale  # (H*W, N*C)
+    dx = d * np.tile(scale, N)  # (H*W, N*C)
+    if training:
+        # dx = scale * (d - dbeta/m - x_hat * dgamma/m): the batch mean and variance
+        # depend on every x, which adds the two centring terms.
+        m = N * H * W
+        centring = xc * np.tile(scale * inv_std * dgamma / m, N)
+        centring += np.tile(scale * dbeta / m, N)
+        dx -= centring
     return dx.reshape(H, W, N, C).transpose(2, 3, 0, 1), dgamma, dbeta
 
 

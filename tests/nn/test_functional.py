@@ -131,6 +131,40 @@ def test_conv2d_backward_can_skip_input_gradient():
     np.testing.assert_array_equal(db, db2)
 
 
+def test_conv2d_backward_can_skip_weight_gradient():
+    """need_dw=False returns dw and db None and the same input gradient."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 2, 8, 8))
+    w = rng.standard_normal((3, 2, 5, 5))
+    b = rng.standard_normal(3)
+    out, cache = F.conv2d_forward(x, w, b, 2, 1)
+    dout = rng.standard_normal(out.shape)
+    dx, _, _ = F.conv2d_backward(dout, cache)
+    dx2, dw2, db2 = F.conv2d_backward(dout, cache, need_dw=False)
+    assert dw2 is None and db2 is None
+    np.testing.assert_array_equal(dx, dx2)
+
+
+@pytest.mark.parametrize(
+    ("k", "stride", "padding"), [(3, 1, 0), (5, 2, 2), (7, 3, 3), (2, 4, 1)]
+)
+def test_conv2d_in_bands_matches_one_band(monkeypatch, k, stride, padding):
+    """im2col built one output row at a time gives the same results as all at once."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 2, 11, 11))
+    w = rng.standard_normal((4, 2, k, k))
+    b = rng.standard_normal(4)
+    out, cache = F.conv2d_forward(x, w, b, stride, padding)
+    dout = rng.standard_normal(out.shape)
+    whole = F.conv2d_backward(dout, cache)
+    monkeypatch.setattr(F, "_BAND_BYTES", 1)  # one output row per band
+    monkeypatch.setattr(F, "_TRANSPOSE_BAND_BYTES", 1)  # one input row at a time
+    out_banded, cache = F.conv2d_forward(x, w, b, stride, padding)
+    np.testing.assert_allclose(out_banded, out, rtol=1e-12)
+    for banded, one in zip(F.conv2d_backward(dout, cache), whole, strict=True):
+        np.testing.assert_allclose(banded, one, rtol=1e-12)
+
+
 def test_conv2d_known_values():
     """A 2x2 kernel of ones on a 3x3 ramp gives the window sums plus the bias."""
     x = np.arange(9.0).reshape(1, 1, 3, 3)
@@ -249,6 +283,29 @@ def test_keep_freed_memory_reports_whether_it_applied():
     applied = keep_freed_memory()
     on_glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
     assert applied is on_glibc
+
+
+def test_importing_functional_leaves_malloc_alone():
+    """Importing the engine does not change glibc's malloc settings (no mallopt)."""
+    import subprocess
+    import sys
+
+    # A fresh interpreter: ctypes.CDLL is wrapped to report any mallopt() lookup.
+    code = (
+        "import ctypes\n"
+        "class Spy(ctypes.CDLL):\n"
+        "    def __getattr__(self, name):\n"
+        "        if name == 'mallopt':\n"
+        "            print('mallopt called')\n"
+        "        return super().__getattr__(name)\n"
+        "ctypes.CDLL = Spy\n"
+        "import convlab.nn.functional\n"
+        "import convlab.nn\n"
+        "print('imported')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                          text=True, check=True)
+    assert proc.stdout.split() == ["imported"]
 
 
 @pytest.mark.parametrize("order", ["nchw", "hwnc", "fortran"])

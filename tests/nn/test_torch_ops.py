@@ -29,6 +29,11 @@ def grad(t):
         (2, 2, 10, 7, 3, 3, 2, 2, 1),
         (1, 3, 11, 12, 2, 4, 5, 3, 2),
         (2, 1, 8, 9, 3, 3, 3, (2, 1), (1, 0)),
+        # Stride 1, where dx is computed as a convolution of dout: padding beyond
+        # k - 1 (cropped), different kernel sides, a large kernel.
+        (2, 2, 7, 8, 3, 1, 1, 1, 2),
+        (1, 2, 6, 9, 2, 5, 3, 1, (2, 3)),
+        (2, 3, 8, 8, 4, 7, 7, 1, 3),
     ],
 )
 def test_conv2d_matches_torch(case):

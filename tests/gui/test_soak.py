@@ -1,0 +1,41 @@
+"""A seeded random student soaks the real window while it trains (about a minute)."""
+
+import pytest
+
+from convlab.gui import soak
+
+# Random actions after the warm-up; with set-up, warm-up and close about 60 s in all.
+SECONDS = 45
+
+
+@pytest.fixture
+def data_dir(request):
+    """Real MNIST when the tests have it, else None (the soak draws a few digits)."""
+    try:
+        return request.getfixturevalue("mnist_dir")
+    except pytest.skip.Exception:
+        return None
+
+
+@pytest.mark.soak
+def test_random_student_meets_every_floor(qtbot, data_dir):
+    """A minute of random actions: no exception, stall, leak or broken promise."""
+    result = soak.run_soak(SECONDS, seed=0, data=data_dir)
+    report = soak.format_table(result)  # the stacks and the actions that led there
+    assert result["exceptions"]["count"] == 0, report
+    assert result["freeze"] is None, report
+    assert result["stalls"]["max_ms"] < soak.STALL_FLOOR_MS, report
+    assert result["memory"]["growth_mb"] < soak.RSS_FLOOR_MB, report
+    assert result["close"]["clean"], report
+    assert not result["violations"], report
+
+
+def test_bench_soak_is_a_benchmark_target(capsys):
+    """`python -m convlab bench soak --help` reaches the soak's own options."""
+    from convlab import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["bench", "soak", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "bench soak" in out and "--seconds" in out and "--seed" in out
