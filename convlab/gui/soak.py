@@ -557,7 +557,8 @@ class Student:
         """Click an output cell: the step-through walks to its window."""
         self._tab(4)
         panel = self.window.playground_panel
-        view = self._pick(rng, (panel.conv_view, panel.relu_view, panel.pool_view))
+        view = self._pick(rng, (panel.maps.conv_view, panel.maps.relu_view,
+                                     panel.maps.pool_view))
         r, c = (float(v) for v in rng.random(2))
         shown = view.current_map()
         if shown is None or not view.isVisible() or shown.ndim != 2:
@@ -597,21 +598,22 @@ class Student:
         panel = self.window.training_panel
         if not (panel.step.isEnabled() and panel.step.isVisible()):
             return "disabled"
-        before = panel.curve_points("loss", "step")
+        before = panel.curves.curve_points("loss", "step")
         failures = self._failure_count()
         panel.step.click()
         deadline = time.monotonic() + STEP_WAIT_S
-        while (panel.curve_points("loss", "step") == before
+        while (panel.curves.curve_points("loss", "step") == before
                and self._failure_count() == failures
                and time.monotonic() < deadline):
             spin(0.02)
-        if panel.curve_points("loss", "step") == before \
+        if panel.curves.curve_points("loss", "step") == before \
                 and self._failure_count() == failures:
             self.recorder.violation(
                 "Step one batch added no point to the loss curve",
                 f"still {before} points after {STEP_WAIT_S:g} s; state "
                 f"{self.window.controller.session.state}")
-        return f"clicked ({before} -> {panel.curve_points('loss', 'step')} points)"
+        after = panel.curves.curve_points("loss", "step")
+        return f"clicked ({before} -> {after} points)"
 
     def _failure_count(self):
         return sum(n for (_, kind, _), n in self.recorder.dialogs.items()
@@ -628,7 +630,7 @@ class Student:
     def train_lr(self, rng):
         self._tab(1)
         text = self._pick(rng, LR_TEXTS)
-        box = self.window.training_panel.lr
+        box = self.window.training_panel.settings.lr
         self._type(box, text)
         return f"typed {text!r}: lr {box.value():g}"
 
@@ -637,28 +639,32 @@ class Student:
         panel = self.window.training_panel
         what = int(rng.integers(4))
         if what == 0:
+            optimizer = panel.settings.optimizer
             return "optimizer " + self._choose(
-                panel.optimizer, int(rng.integers(panel.optimizer.count())))
+                optimizer, int(rng.integers(optimizer.count())))
         if what == 1:
             # Batches up to 256: a 1024-image batch of 32-filter maps is a
             # memory test of its own, not what this soak watches.
-            return "batch " + self._set(panel.batch_size,
+            return "batch " + self._set(panel.settings.batch_size,
                                         self._pick(rng, (1, 2, 16, 64, 256)))
         if what == 2:
-            return "epochs " + self._set(panel.epochs, self._pick(rng, (1, 2, 100)))
-        if not panel.augment.isEnabled():
+            return "epochs " + self._set(panel.settings.epochs,
+                                         self._pick(rng, (1, 2, 100)))
+        if not panel.settings.augment.isEnabled():
             return "augment disabled"
-        panel.augment.click()
-        return f"augment {panel.augment.isChecked()}"
+        panel.settings.augment.click()
+        return f"augment {panel.settings.augment.isChecked()}"
 
     def arch_edit(self, rng):
         """Edit the architecture; extremes make it impossible, which must be said."""
         self._tab(1)
         panel = self.window.training_panel
-        block = panel.blocks[int(rng.integers(len(panel.blocks)))]
+        blocks = panel.arch_editor.blocks
+        block = blocks[int(rng.integers(len(blocks)))]
         what = int(rng.integers(8))
         if what == 0:
-            return "blocks " + self._set(panel.block_count, rng.integers(1, 4))
+            return "blocks " + self._set(panel.arch_editor.block_count,
+                                         rng.integers(1, 4))
         if what == 1:
             # Up to 32 filters, for the same reason as the batch size.
             return "filters " + self._set(block.filters,
@@ -667,12 +673,13 @@ class Student:
             return "pool " + self._choose(block.pool,
                                           int(rng.integers(block.pool.count())))
         if what == 6:
-            if not panel.batch_norm.isEnabled():
+            if not panel.arch_editor.batch_norm.isEnabled():
                 return "batch norm disabled"
-            panel.batch_norm.click()
-            return f"batch norm {panel.batch_norm.isChecked()}"
+            panel.arch_editor.batch_norm.click()
+            return f"batch norm {panel.arch_editor.batch_norm.isChecked()}"
         if what == 7:
-            return "dense " + self._set(panel.dense, self._pick(rng, (0, 16, 128)))
+            return "dense " + self._set(panel.arch_editor.dense,
+                                        self._pick(rng, (0, 16, 128)))
         spin = (block.kernel, block.stride, block.padding, block.pool_size)[what - 2]
         value = self._pick(rng, (spin.minimum(), spin.maximum(),
                                  int(rng.integers(spin.minimum(),
@@ -681,7 +688,7 @@ class Student:
 
     def arch_preset(self, rng):
         self._tab(1)
-        combo = self.window.training_panel.preset
+        combo = self.window.training_panel.arch_editor.preset
         names = [i for i in range(combo.count()) if combo.itemData(i) is not None]
         return "preset " + self._choose(combo, self._pick(rng, names))
 
@@ -797,7 +804,8 @@ def check_invariants(window, recorder):
                                                    abs_tol=1e-3)):
         recorder.violation("the probabilities on show are not finite or do not sum "
                            "to 1", repr(probs))
-    for plot in (window.training_panel.loss_plot, window.training_panel.acc_plot):
+    curves = window.training_panel.curves
+    for plot in (curves.loss_plot, curves.acc_plot):
         for curve in plot.getPlotItem().listDataItems():
             x = curve.xData
             back = np.flatnonzero(np.diff(x) <= 0) if x is not None else []
@@ -1048,7 +1056,8 @@ def close_while_training(window, student, recorder, started, threads_before):
         deadline = time.monotonic() + RUN_WAIT_S
         while session.is_running() and time.monotonic() < deadline:
             spin(0.05)
-    student._choose(panel.preset, panel.preset.findData("sample"))
+    preset = panel.arch_editor.preset
+    student._choose(preset, preset.findData("sample"))
     from convlab.gui.common import dialogs
 
     ask = dialogs.ask_save_changes
@@ -1057,18 +1066,22 @@ def close_while_training(window, student, recorder, started, threads_before):
         panel.reinit.click()
     finally:
         dialogs.ask_save_changes = ask
-    student._type(panel.lr, "0.001")
-    panel.epochs.setValue(panel.epochs.maximum())
+    student._type(panel.settings.lr, "0.001")
+    panel.settings.epochs.setValue(panel.settings.epochs.maximum())
     panel.start.click()
     deadline = time.monotonic() + RUN_WAIT_S
     while not got_weights and time.monotonic() < deadline:
         spin(0.05)
     training = session.state == "running" and bool(got_weights)
+    # Closing asks about the weights the run changed; the student discards them.
+    dialogs.ask_save_changes = lambda *_: "discard"
     t0 = time.perf_counter()
     try:
         window.close()
     except Exception:
         recorder.exception(*sys.exc_info(), "window.close()")
+    finally:
+        dialogs.ask_save_changes = ask
     close_s = time.perf_counter() - t0
     running = []
     for ref in started:
