@@ -503,7 +503,7 @@ def cmd_bench(args) -> int:
     """`bench engine|gui|explain|soak ARGS`: hand ARGS to that benchmark's main()."""
     # Imported only when asked for, so the command line never loads Qt otherwise.
     module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench",
-                   "explain": "convlab.bench.explain", "soak": "convlab.gui.soak"}
+                   "explain": "convlab.bench.explain", "soak": "convlab.gui.soak.run"}
     name = module_name[args.target]
     try:
         import importlib

@@ -2,7 +2,7 @@
 
 import pytest
 
-from convlab.gui import soak
+from convlab.gui.soak import record, run
 
 # Random actions after the warm-up; with set-up, warm-up and close about 60 s in all.
 SECONDS = 45
@@ -20,12 +20,12 @@ def data_dir(request):
 @pytest.mark.soak
 def test_random_student_meets_every_floor(qtbot, data_dir):
     """A minute of random actions: no exception, stall, leak or broken promise."""
-    result = soak.run_soak(SECONDS, seed=0, data=data_dir)
-    report = soak.format_table(result)  # the stacks and the actions that led there
+    result = run.run_soak(SECONDS, seed=0, data=data_dir)
+    report = run.format_table(result)  # the stacks and the actions that led there
     assert result["exceptions"]["count"] == 0, report
     assert result["freeze"] is None, report
-    assert result["stalls"]["max_ms"] < soak.STALL_FLOOR_MS, report
-    assert result["memory"]["growth_mb"] < soak.RSS_FLOOR_MB, report
+    assert result["stalls"]["max_ms"] < record.STALL_FLOOR_MS, report
+    assert result["memory"]["growth_mb"] < record.RSS_FLOOR_MB, report
     assert result["close"]["clean"], report
     assert not result["violations"], report
 
