@@ -394,11 +394,11 @@ def test_training_settings_persist(qtbot, window):
     """The Training tab's architecture and settings come back in the next session."""
     panel = window.training_panel
     panel.set_arch(ArchSpec([ConvBlock(6, 5, pool="avg")], batch_norm=True, dense=32))
-    panel.optimizer.setCurrentIndex(panel.optimizer.findData("sgd"))
-    panel.lr.setValue(0.02)
-    panel.batch_size.setValue(48)
-    panel.epochs.setValue(4)
-    panel.augment.setChecked(True)
+    panel.settings.optimizer.setCurrentIndex(panel.settings.optimizer.findData("sgd"))
+    panel.settings.lr.setValue(0.02)
+    panel.settings.batch_size.setValue(48)
+    panel.settings.epochs.setValue(4)
+    panel.settings.augment.setChecked(True)
     saved = panel.saved_state()
     window.close()
     again = app.create_window()
@@ -438,7 +438,8 @@ def test_training_on_generated_digits_is_named_in_the_status_bar(
     monkeypatch.setattr(sources, "load_dataset",
                         lambda source: tiny_dataset)  # no 10 s of drawing digits
     panel = window.training_panel
-    panel.data_source.setCurrentIndex(panel.data_source.findData(BUILTIN_SOURCE))
+    data = panel.settings.data_source
+    data.setCurrentIndex(data.findData(BUILTIN_SOURCE))
     assert window.dataset_note() == "Data: none loaded"
     with qtbot.waitSignal(window.controller.session.running_changed):
         qtbot.mouseClick(panel.start, Qt.LeftButton)
