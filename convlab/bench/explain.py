@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from convlab import explain
-from convlab.bench.engine import NETWORK, blas_info
+from convlab.bench.common import NETWORK, blas_info
 from convlab.data.synthetic import generate_digits
 from convlab.nn._malloc import keep_freed_memory
 from convlab.nn.architectures import NAMED_ARCHS, build

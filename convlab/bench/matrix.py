@@ -19,7 +19,7 @@ import tracemalloc
 
 import numpy as np
 
-from convlab.bench.engine import blas_info, convlab_trainer, torch_twin
+from convlab.bench.common import blas_info, convlab_trainer, torch_twin
 from convlab.nn._malloc import keep_freed_memory
 from convlab.nn.architectures import (
     NAMED_ARCHS,
