@@ -29,7 +29,6 @@ Signals:
 
 import numpy as np
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal
-from PyQt5.QtWidgets import QApplication
 
 from convlab.data.my_digits import MyDigits, MyDigitsError
 from convlab.gui.common.tasks import BackgroundTask, TaskList
@@ -82,10 +81,6 @@ class MyDigitsPresenter(QObject):
         panel.save_again_requested.connect(self._on_panel_save_again_requested)
         panel.tune_requested.connect(self._on_panel_tune_requested)
         panel.shown.connect(self._on_panel_shown)
-        app = QApplication.instance()
-        if app is not None:
-            # Never let Qt destroy a measuring thread at exit.
-            app.aboutToQuit.connect(self.shutdown)
         self._update()
 
     # Setter slots
