@@ -77,21 +77,22 @@ def test_batch_mean_and_var_are_those_of_the_layers_input(layer_index):
 
 @pytest.mark.parametrize("layer_index", BN_LAYERS)
 def test_output_equals_the_engines_training_forward(layer_index):
-    """x_hat and the output are what F.batch_norm2d_forward(training) gives."""
+    """The output is what F.batch_norm2d_forward(training) gives, and x_hat is the
+    layer's input normalized with its own batch mean and variance."""
     model, x_batch = trained_model(), digits()
     layer = model[layer_index]
     stats = batch_norm.batch_statistics(model, layer_index, x_batch)
-    out, (x_hat_rows, *_) = F.batch_norm2d_forward(
-        layer_input(model, layer_index, x_batch),
-        layer.weight.data.astype(np.float64), layer.bias.data.astype(np.float64),
+    x = layer_input(model, layer_index, x_batch)
+    out, _ = F.batch_norm2d_forward(
+        x, layer.weight.data.astype(np.float64), layer.bias.data.astype(np.float64),
         layer.running_mean.astype(np.float64), layer.running_var.astype(np.float64),
         training=True, eps=layer.eps,
     )
     np.testing.assert_allclose(stats.output, out, atol=1e-10)
-    n, c, h, w = out.shape
-    # The engine keeps x_hat as (H*W, N*C) rows of its (H, W, N, C) layout.
-    x_hat = x_hat_rows.reshape(h, w, n, c).transpose(2, 3, 0, 1)  # (N, C, H, W)
-    np.testing.assert_allclose(stats.x_hat, x_hat, atol=1e-10)
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)  # (1, C, 1, 1)
+    var = x.var(axis=(0, 2, 3), keepdims=True)
+    np.testing.assert_allclose(stats.x_hat, (x - mean) / np.sqrt(var + layer.eps),
+                               atol=1e-10)
     np.testing.assert_allclose(stats.gamma, layer.weight.data)
     np.testing.assert_allclose(stats.beta, layer.bias.data)
     np.testing.assert_allclose(stats.running_mean, layer.running_mean)
