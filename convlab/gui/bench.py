@@ -145,13 +145,16 @@ def cli_round(base_model, x, y, batch_size, seconds, blas_threads=1) -> float:
         return trainer.step * batch_size / (time.perf_counter() - start)
 
 
-def app_round(session, probe, base_model, x, y, batch_size, seconds):
+def app_round(session, probe, start_state, x, y, batch_size, seconds):
     """Images/s of training inside the app for about ``seconds``; the GUI probe
-    records meanwhile. Returns (images/s, seconds measured)."""
-    from convlab.lab.snapshots import clone_model
+    records meanwhile. Returns (images/s, seconds measured).
 
-    model = clone_model(base_model)
-    session.set_model(model)
+    The window's own live model is trained, from ``start_state`` every round: only
+    snapshots of the model the window shows are drawn, so a model of the bench's
+    own would leave the feature maps still.
+    """
+    model = session.model
+    model.load_state_dict(start_state)
     started = {}
 
     def make_trainer():
@@ -168,13 +171,12 @@ def app_round(session, probe, base_model, x, y, batch_size, seconds):
     return started["trainer"].step * batch_size / elapsed, elapsed
 
 
-def kernel_edit_round(window, session, base_model, x, y, batch_size, repeats):
+def kernel_edit_round(window, session, start_state, x, y, batch_size, repeats):
     """The Playground's kernel-edit latency (median, p95 ms) while training runs."""
     from convlab.gui.playground.bench import measure_kernel_edit
-    from convlab.lab.snapshots import clone_model
 
-    model = clone_model(base_model)
-    session.set_model(model)
+    model = session.model
+    model.load_state_dict(start_state)
     session.start_trainer(lambda: _trainer(model, x, y, batch_size))
     spin(0.3)  # let training get going first
     try:
@@ -197,6 +199,7 @@ def run_bench(args) -> dict:
 
 def _measure(args) -> dict:
     from convlab.gui.app import create_window, demo_digit, make_application
+    from convlab.lab.snapshots import clone_model
 
     app = make_application(["convlab-bench"])
     window = create_window(restore=False)
@@ -210,7 +213,10 @@ def _measure(args) -> dict:
     app.processEvents()
 
     session = controller.session
-    base_model = session.model
+    # The command-line rounds train copies of this; the in-app rounds the live
+    # model itself, put back to these weights each round and at the end.
+    base_model = clone_model(session.model)
+    start_state = base_model.state_dict()
     data_name, x, y = load_training_data(args.data)
     probe = GuiProbe(controller.views_refreshed)
     app_rates, cli_rates, app_seconds = [], [], 0.0
@@ -219,18 +225,21 @@ def _measure(args) -> dict:
             # Alternate, so a change in machine load hits both sides alike.
             cli_rates.append(cli_round(base_model, x, y, args.batch_size, args.seconds))
             spin(0.05)  # the timer's next tick starts from an idle GUI
-            rate, elapsed = app_round(session, probe, base_model, x, y,
+            rate, elapsed = app_round(session, probe, start_state, x, y,
                                       args.batch_size, args.seconds)
             app_rates.append(rate)
             app_seconds += elapsed
         cli_default_blas = cli_round(base_model, x, y, args.batch_size, args.seconds,
                                      blas_threads=None)
-        kernel_edit = (kernel_edit_round(window, session, base_model, x, y,
+        kernel_edit = (kernel_edit_round(window, session, start_state, x, y,
                                          args.batch_size, args.kernel_repeats)
                        if args.kernel_repeats > 0 else None)
     finally:
         probe.stop()
         controller.shutdown()
+        # The window's model leaves the bench as it came: nothing to save on close.
+        controller.model.load_state_dict(start_state)
+        controller.view_model.load_state_dict(start_state)
         window.close()
 
     late = np.array(probe.late_ms or [0.0])

@@ -15,7 +15,8 @@ def test_bench_gui_json_is_well_formed(capsys):
     assert set(late) >= {"p50", "p95", "max"}
     assert 0.0 <= late["p50"] <= late["p95"] <= late["max"]
     assert late["ticks"] > 0
-    assert result["refresh_hz"] >= 0.0
+    # The in-app rounds train the model the window shows, so its maps redraw.
+    assert result["refresh_hz"] > 0.0
     assert result["throughput_ratio"] > 0.0
     assert result["images_per_s"]["app"] > 0.0
     assert set(result["kernel_edit_ms"]) == {"median", "p95"}
