@@ -56,7 +56,9 @@ def strongest_channels(weights):
     For each filter, the kernel of the input channel with the largest norm: the
     previous layer's map this filter listens to most.
     """
-    norms = np.sqrt(np.square(weights).sum(axis=(2, 3)))  # (F, C)
+    # In float64: a diverged run's float32 weights (up to 3e38) square to
+    # infinity in float32, and every channel would tie.
+    norms = np.sqrt(np.square(weights, dtype=np.float64).sum(axis=(2, 3)))  # (F, C)
     channels = norms.argmax(axis=1)  # (F,)
     return weights[np.arange(len(weights)), channels], channels
 

@@ -62,6 +62,17 @@ def test_strongest_channels_picks_the_largest_kernel_of_each_filter():
         np.testing.assert_array_equal(tiles[f], w[f, c])
 
 
+def test_strongest_channels_of_diverged_weights_neither_overflow_nor_tie():
+    """Weights near float32's limit (a diverged run) are compared without overflow."""
+    w = np.zeros((2, 3, 3, 3), np.float32)
+    w[0, 1] = 1e30  # squared, 1e60 does not fit float32
+    w[0, 2] = 2e30
+    w[1, 0, 0, 0] = -3e38
+    with np.errstate(all="raise"):
+        _, channels = strongest_channels(w)
+    assert channels.tolist() == [2, 0]
+
+
 def test_fit_grid_holds_every_tile_and_uses_the_box():
     """The grid has room for every tile, and a wide box gets more columns than rows."""
     for count in (1, 7, 32, 64):
