@@ -1,8 +1,10 @@
-"""Keep freed array memory in the process so new arrays skip page faults (glibc).
+"""Keep freed array memory in the process so new arrays skip page faults (glibc),
+and hand it back once a long piece of work is over.
 
 Programs that train call keep_freed_memory() once at start-up (the CLI, the app, the
 benchmarks); importing the engine never changes the process's allocator, so a library
-user's program keeps the settings it chose.
+user's program keeps the settings it chose. A long-lived program calls
+release_freed_memory() when work that allocated a lot has ended.
 """
 
 import ctypes
@@ -12,6 +14,16 @@ import platform
 # glibc's mallopt() parameter numbers, from <malloc.h>.
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+
+
+def _glibc():
+    """The C library as a ctypes handle when it is glibc, else None."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
 
 
 def keep_freed_memory(mmap_threshold=64 << 20, trim_threshold=128 << 20):
@@ -25,12 +37,30 @@ def keep_freed_memory(mmap_threshold=64 << 20, trim_threshold=128 << 20):
     of freed memory for reuse. Returns True when the setting was applied; on other C
     libraries (macOS, Windows, musl) it does nothing and returns False.
     """
-    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+    libc = _glibc()
+    if libc is None:
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         ok = libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)
         ok &= libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
-    except (OSError, AttributeError):
+    except AttributeError:
         return False
     return bool(ok)
+
+
+def release_freed_memory():
+    """Hand the freed memory glibc keeps back to the operating system (malloc_trim).
+
+    keep_freed_memory() lets every thread's heap keep up to trim_threshold bytes of
+    freed blocks, which a training step reuses at once. An evaluation, a dataset
+    load or a training run that has ended leaves such a reserve behind in its
+    thread's heap, and the window would otherwise hold hundreds of megabytes it no
+    longer uses. Returns True when memory was released; elsewhere it does nothing.
+    """
+    libc = _glibc()
+    if libc is None:
+        return False
+    try:
+        return bool(libc.malloc_trim(0))
+    except AttributeError:
+        return False

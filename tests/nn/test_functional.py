@@ -1,5 +1,8 @@
 """Behaviour of nn.functional beyond gradients: dtypes, errors, ties, modes, layouts."""
 
+import platform
+import sys
+
 import numpy as np
 import pytest
 
@@ -343,3 +346,33 @@ def test_results_do_not_depend_on_memory_layout(order):
     grads = F.batch_norm2d_backward(dout, cache)
     for ours, theirs in zip(grads_s, grads, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.skipif(not (sys.platform.startswith("linux")
+                         and platform.libc_ver()[0] == "glibc"),
+                    reason="malloc_trim is glibc's")
+def test_release_freed_memory_hands_a_threads_reserve_back():
+    """Arrays freed in a worker thread stay in its heap until release_freed_memory."""
+    import subprocess
+
+    # A fresh interpreter, set up as the app is: 300 arrays of 1 MB are made and
+    # dropped in a thread (its own glibc heap), then the memory is released.
+    code = (
+        "import threading, numpy as np\n"
+        "from convlab.nn._malloc import keep_freed_memory, release_freed_memory\n"
+        "def rss():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmRSS:'):\n"
+        "            return int(line.split()[1]) / 1024\n"
+        "keep_freed_memory()\n"
+        "def work():\n"
+        "    arrays = [np.ones(1 << 17) for _ in range(300)]\n"
+        "    del arrays\n"
+        "t = threading.Thread(target=work); t.start(); t.join()\n"
+        "kept = rss()\n"
+        "assert release_freed_memory()\n"
+        "print(kept - rss())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, check=True).stdout
+    assert float(out) > 200.0  # MB handed back of the 300 MB freed

@@ -8,6 +8,7 @@ import traceback
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
+from convlab.nn._malloc import release_freed_memory
 from convlab.train import EvaluationCancelled
 
 # Failures that happen in normal use (no network, a bad file, a cancel): the message
@@ -39,8 +40,11 @@ class _TaskWorker(QObject):
         else:
             self.succeeded.emit(result)
         finally:
-            # fn may hold a whole network copy: let it go as soon as it has run.
+            # fn may hold a whole network copy: let it go as soon as it has run,
+            # and hand the memory its arrays used back to the system (an
+            # evaluation's buffers alone are ~100 MB).
             self._fn = None
+            release_freed_memory()
             self.finished.emit()
 
 

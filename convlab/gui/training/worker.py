@@ -50,6 +50,7 @@ from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
 from threadpoolctl import threadpool_limits
 
 from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS, WeightSnapshot, take_snapshot
+from convlab.nn._malloc import release_freed_memory
 from convlab.train import Trainer, TrainingDiverged
 
 EMIT_INTERVAL = SNAPSHOT_INTERVAL_MS / 1000  # seconds between reports to the GUI
@@ -270,6 +271,7 @@ class TrainingWorker(QObject):
             if self._points:
                 self._emit(self._last, with_epoch=False)
         finally:
+            release_freed_memory()  # the run's reserve of freed step buffers
             self.finished.emit()
 
     def _save_checkpoint(self, trainer: Trainer) -> None:

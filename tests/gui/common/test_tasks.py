@@ -41,6 +41,21 @@ def test_finished_task_is_released(qtbot):
     assert owner.children() == []
 
 
+def test_finished_task_hands_freed_memory_back_in_its_thread(qtbot, monkeypatch):
+    """Once fn has run (and its data is dropped) the task's thread releases memory."""
+    from convlab.gui.common import tasks
+
+    seen = []
+    monkeypatch.setattr(tasks, "release_freed_memory",
+                        lambda: seen.append((threading.get_ident(), list(ran))))
+    ran = []
+    task = BackgroundTask(lambda report: ran.append(threading.get_ident()))
+    with qtbot.waitSignal(task.finished, timeout=5000):
+        task.start()
+    assert seen == [(ran[0], ran)]  # after fn, in fn's thread
+    assert ran[0] != threading.get_ident()
+
+
 @pytest.mark.parametrize("error, traceback_printed", [
     (OSError("no network"), False), (ValueError("bad file"), False),
     (KeyError("bug"), True),

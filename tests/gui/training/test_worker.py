@@ -54,6 +54,16 @@ def test_reports_are_batched_and_every_step_point_arrives(model):
     assert not [name for name, _ in log if name == "failed"]
 
 
+def test_a_finished_run_hands_its_freed_memory_back(model, monkeypatch):
+    """After the last step, before finished, the worker releases freed memory."""
+    worker = TrainingWorker(model, make_prepare(model, epochs=1))
+    log = record(worker)
+    monkeypatch.setattr(worker_module, "release_freed_memory",
+                        lambda: log.append(("released", ())))
+    worker.run()
+    assert [name for name, _ in log][-2:] == ["released", "finished"]
+
+
 class SteppingClock:
     """A perf_counter that moves on by ``tick`` seconds at every reading."""
 
