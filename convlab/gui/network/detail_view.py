@@ -95,13 +95,14 @@ class DetailView(QDialog):
         return None if self._array is None else self._array.copy()
 
     def show_array(self, heading, explanation, array, levels=None, cmap=SIGNED_CMAP,
-                   filter_ref=None, bring_to_front=True, gaps=None):
+                   filter_ref=None, bring_to_front=True, gaps=None, legend_tip=""):
         """Show a 2-D array; filter_ref = (column, filter) offers editing it.
 
         gaps: a bool mask of the same shape marking cells that hold no number (the
         space between a filter's channels), left blank; any other NaN or infinity
         is shown as such and explained. bring_to_front=False only updates the
-        numbers (live updates in training).
+        numbers (live updates in training). legend_tip: what the colour scale
+        shows (empty: the plain colour key).
         """
         a = np.asarray(array, dtype=np.float64)
         gaps = np.zeros(a.shape, bool) if gaps is None else np.asarray(gaps, bool)
@@ -118,6 +119,10 @@ class DetailView(QDialog):
                             autoLevels=False)
         self.legend.setColorMap(cmap)
         self.legend.setLevels(levels)
+        self.legend.setToolTip(legend_tip or (
+            f"The colour key: {number_text(levels[0], '{:g}')} to "
+            f"{number_text(levels[1], '{:g}')}, the colours of the picture and the "
+            "table."))
         self._fill_table(a, gaps, levels, cmap)
         self.edit_button.setVisible(filter_ref is not None)
         if bring_to_front:
