@@ -58,7 +58,15 @@ def number(value):
     """A loss or gradient in three significant digits, never rounded to zero."""
     if not np.isfinite(value):
         return "NaN" if np.isnan(value) else ("∞" if value > 0 else "−∞")
-    return f"{value:.3g}".replace("-", "−")
+    return f"{value + 0.0:.3g}".replace("-", "−")  # + 0.0: no "−0"
+
+
+def probability(p):
+    """A probability with as many decimals as it takes not to round it to 1."""
+    if not 0.999 < p < 1.0:
+        return number(p)
+    decimals = int(np.floor(-np.log10(1.0 - p))) + 1  # 0.9999937 -> 0.999994
+    return f"{p:.{decimals}f}"
 
 
 def percent(p):
@@ -72,7 +80,7 @@ def percent(p):
 
 def loss_formula(loss, probabilities, target):
     """"L = −log P(3) = −log 0.871 = 0.138": the loss with its numbers plugged in."""
-    return (f"L = −log P({target}) = −log {number(probabilities[target])} = "
+    return (f"L = −log P({target}) = −log {probability(probabilities[target])} = "
             f"{number(loss)}")
 
 
@@ -92,6 +100,8 @@ class LossNote:
 def loss_note(loss, probabilities, target):
     """What the loss says about the gradients for this target, in plain words."""
     p = float(probabilities[target])
+    # Rounding can leave -1e-16 for a certain network: the loss is never negative.
+    loss = max(loss, 0.0) if np.isfinite(loss) else loss
     if not np.isfinite(loss) or not np.isfinite(probabilities).all():
         return LossNote(f"The loss is not a number, so neither are the gradients. "
                         f"{NOT_FINITE_CAUSE}", False, None)

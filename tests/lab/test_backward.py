@@ -125,7 +125,24 @@ def test_enlarged_weight_gradient_shows_every_channel_of_dw():
 
 
 @pytest.mark.parametrize("value, text", [(0.00213, "0.00213"), (1.65, "1.65"),
-                                         (-0.5, "−0.5"), (np.nan, "NaN")])
+                                         (-0.5, "−0.5"), (-0.0, "0"),
+                                         (np.nan, "NaN")])
 def test_number_text(value, text):
     """Losses and gradients are written with three significant digits."""
     assert backward.number(value) == text
+
+
+def test_probability_in_the_formula_is_never_rounded_to_one():
+    """P = 0.9999937 is written with just enough decimals to differ from 1."""
+    assert backward.probability(0.9999937) == "0.999994"
+    assert backward.probability(0.871) == "0.871"
+    p = np.full(10, 1e-7)
+    p[4] = 1 - 9e-7
+    assert "−log 0.9999991 =" in backward.loss_formula(9e-7, p, 4)
+
+
+def test_sure_note_never_shows_a_negative_loss():
+    """A certain network's rounding (loss -1e-16) reads as loss 0."""
+    p = np.zeros(10)
+    p[1] = 1.0
+    assert backward.loss_note(-1e-16, p, 1).text.startswith("Loss 0:")
