@@ -174,7 +174,9 @@ class NetworkPresenter(QObject):
         bar.set_auto_target(auto, "prediction" if self._label is None
                             else "true digit")
         note = loss_note(trace.loss, trace.probabilities, target)
-        bar.set_note(note.text, note.offer)
+        blank = "" if x.any() else "Nothing drawn: these are the gradients for a " \
+            "blank image. "
+        bar.set_note(blank + note.text, note.offer)
         self.view.set_gradients(trace, target, bar.per_map())
         return trace.probabilities[None]  # (1, 10)
 

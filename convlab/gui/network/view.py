@@ -329,7 +329,8 @@ class NetworkView(QWidget):
                                                self._per_map)
                 ticks = RELATIVE_TICKS if self._per_map else None
                 trace = self._trace
-                tip = legend_tip(f"the filters of column {col}", dw, levels,
+                name = self._columns[col].title.text.replace("\n", ", ")
+                tip = legend_tip(f"the filters of {name}", dw, levels,
                                  self._per_map, trace.loss, trace.probabilities,
                                  self._target, "W")
                 title = "dL/dW of " + title

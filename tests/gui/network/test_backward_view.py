@@ -292,3 +292,38 @@ def test_enlarged_input_and_vector_gradients(qtbot, window, column):
     shown = detail.array()
     np.testing.assert_allclose(shown[np.isfinite(shown)], expected.ravel())
     assert "dL/dx" in detail.heading.text() or column != 0
+
+
+def test_backward_maps_follow_a_real_training_run(qtbot, window, tiny_dataset):
+    """While the worker trains, its snapshots redraw the gradients; after the run
+    they are backprop's for the final weights."""
+    from convlab.train import TrainConfig, Trainer
+
+    controller = window.controller
+    x = drawn(window)
+    go_backward(qtbot, window)
+    view = window.network_view
+    before = view.weight_gradient(1).copy()
+    model, train = controller.model, (tiny_dataset.x_train, tiny_dataset.y_train)
+    config = TrainConfig(epochs=1000, batch_size=8, lr=5e-3)
+    controller.session.start_trainer(
+        lambda: Trainer(model, train, None, config, rng=np.random.default_rng(0)))
+    qtbot.waitUntil(lambda: not np.allclose(view.weight_gradient(1), before),
+                    timeout=20000)
+    controller.session.stop()
+    with qtbot.waitSignal(controller.session.finished, timeout=20000):
+        pass
+    controller.refresh_now()
+    target = int(np.argmax(window.prediction_panel.probabilities()))
+    assert_backward_shows(view, explain.backprop(controller.view_model, x, target))
+
+
+def test_blank_input_says_nothing_is_drawn(qtbot, window):
+    """With nothing drawn, the note says the gradients are for a blank image."""
+    window.input_panel.canvas.clear()
+    go_backward(qtbot, window)
+    assert window.network_view.backward_bar.note.text().startswith("Nothing drawn")
+    model, blank = window.controller.view_model, np.zeros((28, 28))
+    # The prediction panel shows nothing for a blank input: ask the network.
+    target = int(np.argmax(explain.backprop(model, blank, 0).probabilities))
+    assert_backward_shows(window.network_view, explain.backprop(model, blank, target))
