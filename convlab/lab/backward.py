@@ -18,6 +18,7 @@ from convlab.lab.network import (
     Enlarged,
     enlarged_filter,
     enlarged_map,
+    number_text,
     symmetric_levels,
 )
 
@@ -59,6 +60,14 @@ def number(value):
     if not np.isfinite(value):
         return "NaN" if np.isnan(value) else ("∞" if value > 0 else "−∞")
     return f"{value + 0.0:.3g}".replace("-", "−")  # + 0.0: no "−0"
+
+
+def gradient_text(value):
+    """A gradient in a table cell: two significant digits and an exponent, since
+    gradients are often far below 0.01 ("0" for exactly zero)."""
+    if value == 0:
+        return "0"
+    return number_text(value, "{:.1e}")
 
 
 def probability(p):
@@ -109,7 +118,7 @@ def loss_note(loss, probabilities, target):
         other = runner_up(probabilities, target)
         return LossNote(
             f"Loss {number(loss)}: the network is already sure this is a {target} "
-            f"(P = {percent(p)}), so every gradient is close to zero: this image has "
+            f"({percent(p)}), so every gradient is close to zero: this image has "
             f"nothing left to teach it. Its next guess is {other} "
             f"({percent(float(probabilities[other]))}).", True, other)
     return LossNote(
@@ -135,11 +144,13 @@ def scaled_maps(grad, per_map):
     return grad / safe[:, None, None], (-1.0, 1.0), scales
 
 
-def legend_tip(name, grad, levels, per_map, loss, probabilities, target, what):
-    """The tooltip of a gradient column's legend: what it shows, with the numbers.
+def legend_tip(name, grad, levels, per_map, loss, probabilities, target, what,
+               scope="column"):
+    """The tooltip of a gradient legend: what it shows, with the numbers.
 
-    name: the column's title; grad: the gradients it shows; what: "output" for a
-    layer's output, "x" for the input, "W" for a conv layer's filters.
+    name: what the legend is under (a column's title, a map); grad: the gradients
+    it shows; what: "(output)" for a layer's output, "x" for the input, "W" for a
+    conv layer's filters; scope: what one scale covers ("column", "map", ...).
     """
     largest = float(np.max(np.abs(grad[np.isfinite(grad)]), initial=0.0))
     if per_map:
@@ -149,7 +160,7 @@ def legend_tip(name, grad, levels, per_map, loss, probabilities, target, what):
                  "gives the numbers.")
     else:
         lo, hi = levels
-        scale = (f"One scale for the whole column: {number(lo)} (blue) to "
+        scale = (f"One scale for the whole {scope}: {number(lo)} (blue) to "
                  f"{number(hi)} (red), white is exactly 0.")
     return (f"dL/d{what} for {name}: how much the loss "
             f"{loss_formula(loss, probabilities, target)} would change per unit "

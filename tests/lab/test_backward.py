@@ -146,3 +146,10 @@ def test_sure_note_never_shows_a_negative_loss():
     p = np.zeros(10)
     p[1] = 1.0
     assert backward.loss_note(-1e-16, p, 1).text.startswith("Loss 0:")
+
+
+@pytest.mark.parametrize("value, text", [(3.26e-7, "3.3e-07"), (-0.5, "-5.0e-01"),
+                                         (0.0, "0"), (np.inf, "∞")])
+def test_gradient_text_keeps_tiny_gradients_readable(value, text):
+    """A gradient of 3e-7 is written as such in the table, never as 0.00."""
+    assert backward.gradient_text(value) == text

@@ -44,6 +44,9 @@ class BackwardBar(QWidget):
         self._mode = QButtonGroup(self)
         for button in (self.forward_button, self.backward_button):
             button.setCheckable(True)
+            # The pass on show looks pressed: the app's style has no checked look.
+            button.setStyleSheet("QPushButton:checked { background: #dde7f7; "
+                                 "border-color: #2b5fb4; font-weight: bold; }")
             self._mode.addButton(button)
         self.forward_button.setChecked(True)
         self.backward_button.toggled.connect(self._on_backward_button_toggled)

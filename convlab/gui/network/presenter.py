@@ -17,6 +17,7 @@ from convlab.lab.backward import (
     default_target,
     enlarged_gradient_map,
     enlarged_weight_gradient,
+    gradient_text,
     legend_tip,
     loss_note,
 )
@@ -242,10 +243,12 @@ class NetworkPresenter(QObject):
         where = name if index < 0 else f"map {index} of {name}"
         tip = legend_tip(where, values, levels, False, trace.loss,
                          trace.probabilities, target,
-                         "x" if column == 0 else "(output)")
+                         "x" if column == 0 else "(output)",
+                         "map" if index >= 0 else "vector")
         self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
                                     levels, bring_to_front=bring_to_front,
-                                    gaps=shown.gaps, legend_tip=tip)
+                                    gaps=shown.gaps, legend_tip=tip,
+                                    text_of=gradient_text)
 
     def _show_filter(self, column, index, bring_to_front=True):
         weights = self.view.filter_weights(column)
@@ -262,12 +265,14 @@ class NetworkPresenter(QObject):
                 shown.values[~shown.gaps]
             levels = symmetric_levels(values, round_up=False)
             tip = legend_tip(f"filter {index} of {name}", values, levels, False,
-                             trace.loss, trace.probabilities, self._last_target, "W")
+                             trace.loss, trace.probabilities, self._last_target, "W",
+                             "filter")
             # No editing from here: the numbers on show are dW, not the filter.
             self.detail_view.show_array(shown.heading, shown.explanation,
                                         shown.values, levels,
                                         bring_to_front=bring_to_front,
-                                        gaps=shown.gaps, legend_tip=tip)
+                                        gaps=shown.gaps, legend_tip=tip,
+                                        text_of=gradient_text)
             return
         shown = enlarged_filter(name, weights, index, channel)
         self.detail_view.show_array(shown.heading, shown.explanation, shown.values,

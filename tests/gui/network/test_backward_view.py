@@ -6,7 +6,13 @@ from PyQt5.QtCore import QPointF, Qt
 
 from convlab import explain
 from convlab.gui.common.colormaps import GREY_CMAP
-from convlab.lab.backward import RELATIVE_TICKS, number, runner_up, scaled_maps
+from convlab.lab.backward import (
+    RELATIVE_TICKS,
+    gradient_text,
+    number,
+    runner_up,
+    scaled_maps,
+)
 from convlab.lab.network import mosaic
 from convlab.lab.snapshots import take_snapshot
 from convlab.nn import layers
@@ -269,6 +275,9 @@ def test_enlarged_map_in_backward_shows_its_gradient(qtbot, window):
     assert "feature map: each number is how strongly" not in \
         detail.explanation.text()
     assert "dL/d(output) for map 3 of" in detail.legend.toolTip()
+    assert "One scale for the whole map" in detail.legend.toolTip()
+    value = float(trace.layers[0].grad_output[3].flat[0])
+    assert detail.table.item(0, 0).text() == gradient_text(value)
     item = view.filter_item(1)
     click_item(qtbot, view.graphics, item, *item.tile_center(5))
     np.testing.assert_allclose(detail.array(), trace.layers[0].grad_weight[5, 0])
