@@ -178,7 +178,8 @@ def test_a_training_snapshot_updates_the_backward_maps(qtbot, window):
     x = drawn(window)
     go_backward(qtbot, window)
     view = window.network_view
-    target = view.backward_bar.set_target(2) or 2
+    target = 2
+    view.backward_bar.set_target(target)
     controller.refresh_now()
     before = view.weight_gradient(1).copy()
     conv = next(layer for layer in controller.model.layers
