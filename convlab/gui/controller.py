@@ -203,7 +203,7 @@ class Controller(QObject):
         self.session.set_probe(image)
         self.window.playground_panel.set_input_image(image)
         self.my_digits.set_current_input(image)
-        self.network.input_changed()
+        self.network.input_changed(self.current_label)
 
     def refresh_now(self):
         """Bring every view up to date at once (start-up, screenshots, tests).

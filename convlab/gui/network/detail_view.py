@@ -95,13 +95,16 @@ class DetailView(QDialog):
         return None if self._array is None else self._array.copy()
 
     def show_array(self, heading, explanation, array, levels=None, cmap=SIGNED_CMAP,
-                   filter_ref=None, bring_to_front=True, gaps=None):
+                   filter_ref=None, bring_to_front=True, gaps=None, legend_tip="",
+                   text_of=number_text):
         """Show a 2-D array; filter_ref = (column, filter) offers editing it.
 
         gaps: a bool mask of the same shape marking cells that hold no number (the
         space between a filter's channels), left blank; any other NaN or infinity
         is shown as such and explained. bring_to_front=False only updates the
-        numbers (live updates in training).
+        numbers (live updates in training). legend_tip: what the colour scale
+        shows (empty: the plain colour key). text_of: a number's text in the
+        table (gradients are often far below 0.01, so they need exponents).
         """
         a = np.asarray(array, dtype=np.float64)
         gaps = np.zeros(a.shape, bool) if gaps is None else np.asarray(gaps, bool)
@@ -118,13 +121,20 @@ class DetailView(QDialog):
                             autoLevels=False)
         self.legend.setColorMap(cmap)
         self.legend.setLevels(levels)
-        self._fill_table(a, gaps, levels, cmap)
+        self.legend.setToolTip(legend_tip or (
+            f"The colour key: {number_text(levels[0], '{:g}')} to "
+            f"{number_text(levels[1], '{:g}')}, the colours of the picture and the "
+            "table."))
+        # Wider cells for exponents such as -3.3e-07.
+        width = 44 if text_of is number_text else 62
+        self.table.horizontalHeader().setDefaultSectionSize(width)
+        self._fill_table(a, gaps, levels, cmap, text_of)
         self.edit_button.setVisible(filter_ref is not None)
         if bring_to_front:
             self.show()
             self.raise_()
 
-    def _fill_table(self, a, gaps, levels, cmap):
+    def _fill_table(self, a, gaps, levels, cmap, text_of):
         shown = a[:MAX_TABLE, :MAX_TABLE]
         self.table.setUpdatesEnabled(False)  # one repaint for the whole table
         if (self.table.rowCount(), self.table.columnCount()) != shown.shape:
@@ -145,7 +155,7 @@ class DetailView(QDialog):
                 cell = QTableWidgetItem()
                 cell.setTextAlignment(Qt.AlignCenter)
                 self.table.setItem(r, c, cell)
-            cell.setText(number_text(value))
+            cell.setText(text_of(value))
             colour = colours[r * shown.shape[1] + c] if np.isfinite(value) \
                 else NOT_A_NUMBER
             cell.setBackground(colour)

@@ -11,8 +11,22 @@ import time
 import numpy as np
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 
+from convlab import explain
 from convlab.gui.common.colormaps import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
-from convlab.lab.network import conv_weights, enlarged_filter, enlarged_map
+from convlab.lab.backward import (
+    default_target,
+    enlarged_gradient_map,
+    enlarged_weight_gradient,
+    gradient_text,
+    legend_tip,
+    loss_note,
+)
+from convlab.lab.network import (
+    conv_weights,
+    enlarged_filter,
+    enlarged_map,
+    symmetric_levels,
+)
 from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS
 from convlab.nn.functional import softmax
 
@@ -43,6 +57,15 @@ class NetworkPresenter(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.refresh_due)
+        self._label = None  # the input's true digit, when it is a test image
+        self._weights_version = 0  # counts weight changes: a trace's weights
+        self._trace = None  # the backward pass on show
+        self._trace_key = None  # (weights version, input, target) it was made for
+        self._last_target = 0  # the digit of the last backward pass
+        bar = view.backward_bar
+        bar.mode_changed.connect(self._on_bar_mode_changed)
+        bar.target_changed.connect(self._on_bar_target_changed)
+        bar.per_map_changed.connect(self._on_bar_per_map_changed)
         view.map_clicked.connect(self._on_view_map_clicked)
         view.filter_clicked.connect(self._on_view_filter_clicked)
         detail_view.edit_filter_requested.connect(
@@ -52,6 +75,7 @@ class NetworkPresenter(QObject):
         """Show another network (the GUI's copy): new columns, no enlarged view."""
         self.model = model
         self._snapshot_outputs = None
+        self._trace = None
         self._detail = None  # its column may not exist in the new network
         self.detail_view.close()
         probe = np.zeros((1, 1, 28, 28), np.float32)
@@ -67,10 +91,18 @@ class NetworkPresenter(QObject):
         """
         self._snapshot_outputs = activations
         self._weights_changed = True
+        self._weights_version += 1
         self.request_refresh(interval_ms)
 
-    def input_changed(self):
-        """A new input: redraw soon, and the enlarged view follows it at once."""
+    def input_changed(self, label=None):
+        """A new input: redraw soon, and the enlarged view follows it at once.
+
+        label: its true digit when it is a test image (None: unknown). A test image
+        gives the backward pass its own digit as target again ("auto").
+        """
+        self._label = label
+        if label is not None:
+            self.view.backward_bar.set_target(None)
         self._input_changed = True
         self.request_refresh()
 
@@ -96,9 +128,12 @@ class NetworkPresenter(QObject):
             self.weights_redrawn.emit()
         probe = np.zeros((1, 1, 28, 28), np.float32) if x is None else \
             x[None, None].astype(np.float32)  # (1, 1, 28, 28)
-        outputs = self._outputs_for(probe)
-        probs = softmax(outputs[-1].astype(np.float64))  # (1, 10)
-        self.view.set_activations(probe, outputs, probs)
+        probs = self._draw_backward(probe[0, 0]) if \
+            self.view.backward_bar.is_backward() else None
+        if probs is None:
+            outputs = self._outputs_for(probe)
+            probs = softmax(outputs[-1].astype(np.float64))  # (1, 10)
+            self.view.set_activations(probe, outputs, probs)
         input_changed, self._input_changed = self._input_changed, False
         if (self._detail is not None and self.detail_view.isVisible()
                 and (input_changed or now - self._last_detail >= DETAIL_INTERVAL)):
@@ -113,6 +148,48 @@ class NetworkPresenter(QObject):
         """No more redraws; the enlarged view closes (the window is closing)."""
         self._timer.stop()
         self.detail_view.close()
+
+    def _draw_backward(self, x):
+        """Draw the backward pass for x (28, 28) and the target; return the (1, 10)
+        probabilities, or None when the model cannot be traced (the note says why).
+
+        The trace is computed again only when the weights, the input or the target
+        changed: a new scale or a switch back from Forward redraws the same one.
+        """
+        self._snapshot_outputs = None  # the forward pass comes with the trace
+        bar = self.view.backward_bar
+        target = bar.target()
+        # The automatic target may depend on the prediction, which the trace
+        # gives: guess the last target, and trace again only if the guess was off.
+        guess = self._last_target if target is None else target
+        try:
+            trace = self._trace_for(x, guess)
+            auto = default_target(trace.probabilities, self._label)
+            if target is None and auto != guess:
+                trace = self._trace_for(x, auto)
+        except ValueError as exc:
+            bar.set_note(f"The backward pass cannot be shown: {exc}")
+            return None
+        target = auto if target is None else target
+        self._last_target = target
+        bar.set_auto_target(auto, "prediction" if self._label is None
+                            else "true digit")
+        note = loss_note(trace.loss, trace.probabilities, target)
+        blank = "" if x.any() else "Nothing drawn: these are the gradients for a " \
+            "blank image. "
+        bar.set_note(blank + note.text, note.offer)
+        self.view.set_gradients(trace, target, bar.per_map())
+        return trace.probabilities[None]  # (1, 10)
+
+    def _trace_for(self, x, target):
+        """explain.backprop(model, x, target), or the last trace if it is for the
+        same weights, input and target (it costs about a millisecond)."""
+        key = (self._weights_version, target)
+        if (self._trace is None or self._trace_key[0] != key
+                or not np.array_equal(self._trace_key[1], x)):
+            self._trace = explain.backprop(self.model, x, target)
+            self._trace_key = (key, x.copy())
+        return self._trace
 
     def _outputs_for(self, probe):
         """Every layer's output of the model for probe (1, 1, 28, 28).
@@ -132,13 +209,18 @@ class NetworkPresenter(QObject):
         return self.model.activations(probe)
 
     def _show_map(self, column, index, bring_to_front=True):
-        a = self.view.activation(column)
-        if a is None:
-            return
         titles = self.view.columns()
         last = len(titles) - 1
-        shown = enlarged_map(titles[column].replace("\n", ", "), a, index,
-                             is_input=column == 0)
+        name = titles[column].replace("\n", ", ")
+        if self.view.is_backward() and column != last:
+            self._show_gradient_map(name, column, index, bring_to_front)
+            return
+        a = self.view.activation(column)
+        if self.view.is_backward():  # the probabilities the backward pass used
+            a = self.view.gradient(column)[None]
+        if a is None:
+            return
+        shown = enlarged_map(name, a, index, is_input=column == 0)
         # Pixels and probabilities have a fixed [0, 1] scale; the rest is signed.
         levels = (0.0, 1.0) if column in (0, last) else None
         cmap = GREY_CMAP if column == 0 else PROB_CMAP if column == last \
@@ -147,18 +229,69 @@ class NetworkPresenter(QObject):
                                     levels, cmap, bring_to_front=bring_to_front,
                                     gaps=shown.gaps)
 
+    def _show_gradient_map(self, name, column, index, bring_to_front):
+        """The enlarged view of one map's dL/d(output) (dL/dx for the input)."""
+        trace, target = self._trace, self._last_target
+        grad = self.view.gradient(column)
+        if column == 0:
+            grad = grad[None]  # (1, 28, 28): the input is one map
+        shown = enlarged_gradient_map(name, grad, index, trace.loss,
+                                      trace.probabilities, target,
+                                      is_input=column == 0)
+        values = shown.values if shown.gaps is None else shown.values[~shown.gaps]
+        levels = symmetric_levels(values, round_up=False)
+        where = name if index < 0 else f"map {index} of {name}"
+        tip = legend_tip(where, values, levels, False, trace.loss,
+                         trace.probabilities, target,
+                         "x" if column == 0 else "(output)",
+                         "map" if index >= 0 else "vector")
+        self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
+                                    levels, bring_to_front=bring_to_front,
+                                    gaps=shown.gaps, legend_tip=tip,
+                                    text_of=gradient_text)
+
     def _show_filter(self, column, index, bring_to_front=True):
         weights = self.view.filter_weights(column)
         if weights is None:
             return
         name = self.view.columns()[column].replace("\n", ", ")
-        shown = enlarged_filter(name, weights, index,
-                                self.view.filter_channels(column)[index])
+        channel = self.view.filter_channels(column)[index]
+        if self.view.is_backward():
+            trace = self._trace
+            shown = enlarged_weight_gradient(
+                name, self.view.weight_gradient(column), index, channel, trace.loss,
+                trace.probabilities, self._last_target)
+            values = shown.values if shown.gaps is None else \
+                shown.values[~shown.gaps]
+            levels = symmetric_levels(values, round_up=False)
+            tip = legend_tip(f"filter {index} of {name}", values, levels, False,
+                             trace.loss, trace.probabilities, self._last_target, "W",
+                             "filter")
+            # No editing from here: the numbers on show are dW, not the filter.
+            self.detail_view.show_array(shown.heading, shown.explanation,
+                                        shown.values, levels,
+                                        bring_to_front=bring_to_front,
+                                        gaps=shown.gaps, legend_tip=tip,
+                                        text_of=gradient_text)
+            return
+        shown = enlarged_filter(name, weights, index, channel)
         self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
                                     filter_ref=(column, index),
                                     bring_to_front=bring_to_front, gaps=shown.gaps)
 
     # Slots
+
+    def _on_bar_mode_changed(self, backward):
+        # The enlarged view switches between the map and its gradient at once.
+        self._input_changed = True
+        self.request_refresh()
+
+    def _on_bar_target_changed(self, target):
+        self._input_changed = True
+        self.request_refresh()
+
+    def _on_bar_per_map_changed(self, per_map):
+        self.request_refresh()
 
     def _on_view_map_clicked(self, column, index):
         self._detail = (self._show_map, column, index)

@@ -8,22 +8,22 @@ the channel with the largest weights). Clicking a map or a filter asks for an en
 view, which shows every channel.
 """
 
-import math
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtGui import QFont
 from PyQt5.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from convlab.gui.common.colormaps import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
+from convlab.gui.network.backward_bar import BackwardBar
+from convlab.gui.network.columns import Column, Filters
+from convlab.lab.backward import RELATIVE_TICKS, legend_tip, scaled_maps
 from convlab.lab.network import (
     GAP,
     NOT_FINITE_CAUSE,
     fit_grid,
     grid_shape,
     layer_title,
-    mosaic,
     shape_text,
     strongest_channels,
     symmetric_levels,
@@ -36,175 +36,14 @@ FILTER_HEIGHT = 125  # screen pixels for the row of filter mosaics
 MIN_COLUMN, MAX_COLUMN = 56, 150
 LABELLED_COLUMN = 84
 COLUMN_SPACING = 10  # about the pixels between two columns of the layout
-TICK_FONT = QFont()
-TICK_FONT.setPointSize(7)
 
-
-class MosaicItem(pg.ImageItem):
-    """An ImageItem made of equal tiles that reports which tile was clicked."""
-
-    tile_clicked = pyqtSignal(int)
-
-    def __init__(self):
-        super().__init__()
-        self.tile_h = self.tile_w = 1
-        self.rows = self.cols = 1
-        self.count = 0
-
-    def set_tiles(self, tiles, levels, rows=None, cols=None):
-        """Show tiles (K, h, w) with explicit colour levels (lo, hi)."""
-        k, h, w = tiles.shape
-        if rows is None:
-            rows, cols = grid_shape(k, h, w)
-        self.tile_h, self.tile_w, self.rows, self.cols, self.count = h, w, rows, cols, k
-        if not np.isfinite(tiles).all():
-            # Infinities as gaps too: no colour means "not a number" on any scale.
-            tiles = np.where(np.isfinite(tiles), tiles, np.nan)
-        self.setImage(mosaic(tiles, rows, cols), levels=levels, autoLevels=False)
-
-    def tile_at(self, x, y):
-        """Index of the tile under item coordinates (x, y), or None in a gap."""
-        c, dx = divmod(int(math.floor(x)), self.tile_w + GAP)
-        r, dy = divmod(int(math.floor(y)), self.tile_h + GAP)
-        if dx >= self.tile_w or dy >= self.tile_h or not 0 <= c < self.cols:
-            return None
-        index = r * self.cols + c
-        return index if 0 <= r < self.rows and index < self.count else None
-
-    def tile_center(self, index):
-        """Item coordinates of the middle of a tile (for tests and keyboard access)."""
-        r, c = divmod(index, self.cols)
-        return ((c * (self.tile_w + GAP) + self.tile_w / 2),
-                (r * (self.tile_h + GAP) + self.tile_h / 2))
-
-    def mouseClickEvent(self, event):
-        if event.button() != Qt.LeftButton:
-            return
-        index = self.tile_at(event.pos().x(), event.pos().y())
-        if index is not None:
-            event.accept()
-            self.tile_clicked.emit(index)
-
-
-class _Column:
-    """The pyqtgraph items of one layout column: title, feature maps, shape, legend.
-
-    Built once per layout column and reused by every later network (configure()),
-    since building pyqtgraph items is what made replacing the model slow.
-    """
-
-    def __init__(self, layout, col):
-        self.layout, self.col = layout, col
-        self.kind = "image"  # "image" (feature maps) or "vector"
-        self.title = pg.LabelItem("", size="9pt")
-        self.view = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False,
-                               enableMenu=False)
-        self.view.setBackgroundColor((225, 228, 235))
-        self.item = MosaicItem()
-        self.view.addItem(self.item)
-        self.shape = pg.LabelItem("", size="9pt", color="#555")
-        self.legend = pg.ColorBarItem(values=(0, 1), colorMap=SIGNED_CMAP,
-                                      interactive=False, orientation="horizontal",
-                                      width=10, pen="#888")
-        self.legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
-        self.cmap = None  # set by configure
-        self.digit_labels = []  # 0-9 beside a class-score column, made on first use
-        self.levels = None
-        self.filters = None  # the _Filters under this column, if it is a conv layer
-        self.placed = False
-
-    def place(self):
-        """Put the items (back) into the layout's column."""
-        if not self.placed:
-            for row, item in enumerate((self.title, self.view, self.shape,
-                                        self.legend)):
-                self.layout.addItem(item, row=row, col=self.col)
-            self.placed = True
-
-    def remove(self):
-        """Take the items out of the layout, keeping them for a later network."""
-        if self.placed:
-            for item in (self.title, self.view, self.shape, self.legend):
-                self.layout.removeItem(item)
-            self.placed = False
-
-    def configure(self, title, kind, cmap, labelled):
-        """Show another layer here: its title, colour map and, for class scores
-        (labelled), the digits 0-9 beside the cells."""
-        self.kind = kind
-        self.title.setText(title)
-        if cmap is not self.cmap:
-            self.cmap = cmap
-            self.item.setColorMap(cmap)
-            self.legend.setColorMap(cmap)
-            axis = self.legend.getAxis("bottom")
-            if cmap is SIGNED_CMAP:
-                axis.setTicks(None)
-                axis.setStyle(hideOverlappingLabels=True)
-            else:  # fixed [0, 1] scales: three ticks read best
-                axis.setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
-                axis.setStyle(hideOverlappingLabels=False)  # keep 0 and 1 at the ends
-        self.levels = None  # the next set_levels draws the legend for the new data
-        if labelled and not self.digit_labels:
-            for digit in range(10):
-                label = pg.TextItem(str(digit), color="#333", anchor=(1.0, 0.5))
-                label.setPos(-0.3, digit * (1 + GAP) + 0.5)
-                self.view.addItem(label, ignoreBounds=True)
-                self.digit_labels.append(label)
-        for label in self.digit_labels:
-            label.setVisible(labelled)
-        if labelled:
-            # Room on the left for the labels; the cells span rows 0..19 with gaps.
-            self.view.setRange(xRange=(-1.6, 1.0), yRange=(0, 10 * (1 + GAP) - GAP),
-                               padding=0.02)
-        else:
-            self.view.enableAutoRange()
-
-    def set_levels(self, levels):
-        if levels != self.levels:  # a legend redraw costs more than the image
-            self.levels = levels
-            self.legend.setLevels(levels)
-
-
-class _Filters:
-    """The filter overview under a conv column: caption, one tile per filter, legend.
-
-    Spans ``span`` layout columns from ``col``; kept, like _Column, for later networks.
-    """
-
-    def __init__(self, layout, col):
-        self.layout, self.col, self.span = layout, col, None
-        self.title = pg.LabelItem("filters", size="8pt")
-        self.view = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False,
-                               enableMenu=False)
-        self.view.setBackgroundColor((225, 228, 235))
-        self.item = MosaicItem()
-        self.item.setColorMap(SIGNED_CMAP)
-        self.view.addItem(self.item)
-        self.legend = pg.ColorBarItem(
-            values=(-1, 1), colorMap=SIGNED_CMAP, interactive=False,
-            orientation="horizontal", width=10, pen="#888")
-        self.legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
-        self.levels = None
-
-    def place(self, span):
-        """Put the items into the layout over span columns (moving them if needed)."""
-        if span == self.span:
-            return
-        self.remove()
-        for row, item in zip((4, 5, 6), (self.title, self.view, self.legend),
-                             strict=True):
-            self.layout.addItem(item, row=row, col=self.col, colspan=span)
-        self.span = span
-        self.levels = None
-
-    def remove(self):
-        if self.span is not None:
-            for item in (self.title, self.view, self.legend):
-                self.layout.removeItem(item)
-            self.span = None
-
-
+BACKWARD_CAPTION = (
+    "Backward: each column shows dL/d(output), how the loss of the target digit "
+    "changes when one number of that layer grows; the filters show dL/dW. Blue is "
+    "negative, white zero, red positive; the bar under a column is its scale.")
+PER_MAP_CAPTION = (
+    " One scale per map: each map is divided by its own largest |value|, so −1 and "
+    "1 on the bars are each map's own largest gradient.")
 CAPTION = ("Colours: blue is negative, white is zero, red is positive; each column "
            "has its own scale (the bar under it). Scroll sideways to follow the digit "
            "through the network.")
@@ -230,6 +69,7 @@ class NetworkView(QWidget):
             "Each column is what one layer computes from the column before it. Click "
             "a feature map or a filter to see it large, with its numbers."
         )
+        self.backward_bar = BackwardBar()
         self.scroll = QScrollArea()
         self.scroll.setWidget(self.graphics)
         self.scroll.setWidgetResizable(True)
@@ -240,11 +80,12 @@ class NetworkView(QWidget):
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.backward_bar)
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.caption)
         self._columns = []  # the first len(columns()) of _pool, in use
         self._pool = []  # every _Column built so far, by layout column
-        self._filter_pool = {}  # layout column -> the _Filters built for it
+        self._filter_pool = {}  # layout column -> the Filters built for it
         self._key = None  # (titles, shapes, conv or not) of the columns laid out
         self._conv_columns = []
         self._activations = None
@@ -252,6 +93,9 @@ class NetworkView(QWidget):
         self._filter_channels = {}
         self._filter_boxes = {}  # column -> (width, height) of its filter overview
         self._finite_maps = self._finite_filters = True
+        self._backward = False  # the columns show gradients (set_gradients)
+        self._trace = self._target = None  # the backward pass shown, for its target
+        self._per_map = False
 
     def columns(self):
         """Titles of the columns, input first and probabilities last."""
@@ -290,6 +134,7 @@ class NetworkView(QWidget):
         the columns as they are; another network reuses the items already built.
         """
         self._activations = None
+        self._backward, self._trace = False, None  # for another network
         self._filters = {}
         self._filter_channels = {}
         titles = ["Input"] + [layer_title(layer) for layer in layers]
@@ -341,7 +186,7 @@ class NetworkView(QWidget):
         self.graphics.setMinimumWidth(sum(widths) + 14 * len(widths) + 24)
 
     def _new_column(self, col):
-        column = _Column(self.graphics.ci, col)
+        column = Column(self.graphics.ci, col)
         column.item.tile_clicked.connect(
             lambda index: self._on_mosaic_tile_clicked(col, index))
         return column
@@ -352,7 +197,7 @@ class NetworkView(QWidget):
             return None
         filters = self._filter_pool.get(col)
         if filters is None:
-            filters = self._filter_pool[col] = _Filters(self.graphics.ci, col)
+            filters = self._filter_pool[col] = Filters(self.graphics.ci, col)
             filters.item.tile_clicked.connect(
                 lambda index: self._on_filters_tile_clicked(col, index))
         filters.place(span)
@@ -373,52 +218,136 @@ class NetworkView(QWidget):
         """Show input x (1, 1, 28, 28), every layer output and (1, 10) probabilities."""
         arrays = [x] + list(outputs) + [probabilities]
         self._activations = arrays
+        was_backward, self._backward = self._backward, False
         last = len(arrays) - 1
         for col, (column, a) in enumerate(zip(self._columns, arrays, strict=True)):
+            column.set_cmap(GREY_CMAP if col == 0 else
+                            PROB_CMAP if col == last else SIGNED_CMAP)
             # Pixels and probabilities live in [0, 1]; the rest is signed.
             levels = (0.0, 1.0) if col in (0, last) else symmetric_levels(a)
-            if a.ndim == 4:
-                column.item.set_tiles(a[0], levels)  # (C, H, W) maps
-            else:
-                rows, cols = vector_grid(a.shape[1])
-                column.item.set_tiles(a[0].reshape(-1, 1, 1), levels, rows, cols)
-            column.set_levels(levels)
+            self._draw(column, a[0], levels, tip=_forward_tip(col, last, levels))
         self._finite_maps = all(np.isfinite(a).all() for a in arrays)
+        if was_backward:
+            self._draw_filters()
         self._update_caption()
+
+    def set_gradients(self, trace, target, per_map):
+        """Show the backward pass: trace is explain.backprop(model, x, target) for
+        the network laid out; per_map gives every map its own colour scale.
+
+        Each layer's column shows dL/d(its output), the input column dL/dx, each
+        conv layer's filters dL/dW; the probabilities stay as they are.
+        """
+        self._backward = True
+        self._trace, self._target, self._per_map = trace, target, per_map
+        grads = [trace.grad_input[None]] + [layer.grad_output for layer in trace.layers]
+        titles = [t.replace("\n", ", ") for t in self.columns()]
+        last = len(self._columns) - 1
+        for col, g in enumerate(grads):
+            column = self._columns[col]
+            column.set_cmap(SIGNED_CMAP)
+            maps = g if g.ndim == 3 else g.reshape(1, 1, -1)  # a vector is one map
+            tiles, levels, _ = scaled_maps(maps, per_map)
+            tip = legend_tip(titles[col], g, levels, per_map, trace.loss,
+                             trace.probabilities, target, "x" if col == 0
+                             else "(output)")
+            self._draw(column, tiles.reshape(g.shape), levels,
+                       RELATIVE_TICKS if per_map else None, tip)
+        column = self._columns[last]
+        column.set_cmap(PROB_CMAP)
+        self._draw(column, trace.probabilities, (0.0, 1.0),
+                   tip=_forward_tip(last, last, (0.0, 1.0)))
+        self._finite_maps = all(np.isfinite(g).all() for g in grads)
+        self._draw_filters()
+        self._update_caption()
+
+    def is_backward(self):
+        """True while the columns show the backward pass (set_gradients)."""
+        return self._backward
+
+    def gradient(self, column):
+        """What a column shows in Backward: dL/dx (28, 28) for the input, dL/d(output)
+        (C, H, W) or (features,) for a layer, the probabilities (10,) last."""
+        if self._trace is None:
+            return None
+        if column == 0:
+            return self._trace.grad_input
+        if column == len(self._columns) - 1:
+            return self._trace.probabilities
+        return self._trace.layers[column - 1].grad_output
+
+    def weight_gradient(self, column):
+        """A conv column's dL/dW (F, C, kh, kw) as shown in Backward (None: none)."""
+        if self._trace is None or column not in self._filters:
+            return None
+        return self._trace.layers[column - 1].grad_weight
+
+    @staticmethod
+    def _draw(column, a, levels, ticks=None, tip=""):
+        """Draw a column's maps a (C, H, W) or vector a (features,) with levels."""
+        if a.ndim == 3:
+            column.item.set_tiles(a, levels)
+        else:
+            rows, cols = vector_grid(a.size)
+            column.item.set_tiles(a.reshape(-1, 1, 1), levels, rows, cols)
+        column.set_levels(levels, ticks, tip)
 
     def _update_caption(self):
         finite = self._finite_maps and self._finite_filters
-        text = CAPTION if finite else (
+        backward = BACKWARD_CAPTION + (PER_MAP_CAPTION if self._per_map else "")
+        text = (backward if self._backward else CAPTION) if finite else (
             "Some numbers here are not a number (NaN) or infinite; they are drawn as "
             "gaps. " + NOT_FINITE_CAUSE)
         if text != self.caption.text():
             self.caption.setText(text)
 
     def set_filters(self, weights):
-        """Show conv weights: weights[column] = (F, C, kh, kw) for every conv column."""
+        """Show conv weights: weights[column] = (F, C, kh, kw) for every conv column
+        (in Backward the weights are kept, and their tiles' channels used, for dW)."""
         self._filters = {col: w for col, w in weights.items()}
         for col, w in weights.items():
-            column = self._columns[col]
-            f, c, kh, kw = w.shape
             # One legible tile per filter. All 64 x 32 kernels of a second conv layer
             # would be specks at this size; the enlarged view shows every channel.
-            tiles, channels = strongest_channels(w)
-            self._filter_channels[col] = channels
-            levels = symmetric_levels(tiles)
+            _, self._filter_channels[col] = strongest_channels(w)
+        self._finite_filters = all(np.isfinite(w).all() for w in weights.values())
+        if not self._backward:
+            self._draw_filters()
+            self._update_caption()
+
+    def _draw_filters(self):
+        """Draw every conv column's filters: the weights, or dL/dW in Backward, each
+        filter's tile on the channel with the largest weights."""
+        for col, w in self._filters.items():
+            f, c, kh, kw = w.shape
+            channels = self._filter_channels[col]
             rows, cols = fit_grid(f, kh, kw, *self._filter_boxes[col])
-            filters = column.filters
-            filters.item.set_tiles(tiles, levels, rows, cols)
+            filters = self._columns[col].filters
             title = f"{f} filters, {c} × {kh} × {kw}"
+            if self._backward:
+                dw = self._trace.layers[col - 1].grad_weight
+                tiles, levels, _ = scaled_maps(dw[np.arange(f), channels],
+                                               self._per_map)
+                ticks = RELATIVE_TICKS if self._per_map else None
+                trace = self._trace
+                name = self._columns[col].title.text.replace("\n", ", ")
+                tip = legend_tip(f"the filters of {name}", dw, levels,
+                                 self._per_map, trace.loss, trace.probabilities,
+                                 self._target, "W")
+                title = "dL/dW of " + title
+                item_tip = _weight_gradient_tip(c)
+            else:
+                tiles, levels, ticks = w[np.arange(f), channels], None, None
+                levels = symmetric_levels(tiles)
+                tip = (f"Colour scale of the filter weights: {levels[0]:g} (blue) "
+                       f"to {levels[1]:g} (red), white is 0.")
+                item_tip = _filter_tip(c)
             if c > 1:
                 title += "<br>tile: its strongest channel"
+            filters.item.set_tiles(tiles, levels, rows, cols)
             if title != filters.title.text:
                 filters.title.setText(title)
-                filters.item.setToolTip(_filter_tip(c))
-            if levels != filters.levels:
-                filters.levels = levels
-                filters.legend.setLevels(levels)
-        self._finite_filters = all(np.isfinite(w).all() for w in weights.values())
-        self._update_caption()
+                filters.item.setToolTip(item_tip)
+            filters.set_levels(levels, ticks, tip)
 
     def _on_mosaic_tile_clicked(self, column, index):
         kind = self._columns[column].kind
@@ -427,6 +356,26 @@ class NetworkView(QWidget):
     def _on_filters_tile_clicked(self, column, index):
         if column in self._filters:
             self.filter_clicked.emit(column, index)
+
+
+def _forward_tip(col, last, levels):
+    """The tooltip of a Forward column's legend."""
+    if col == 0:
+        return "The input's colour scale: 0 is black (no ink), 1 is white (ink)."
+    if col == last:
+        return "Probabilities, from 0 (pale) to 1 (dark blue); the ten add up to 1."
+    return (f"This column's colour scale: {levels[0]:g} (blue) to {levels[1]:g} "
+            "(red), white is exactly 0. Each column has its own.")
+
+
+def _weight_gradient_tip(channels):
+    """The tooltip of a filter overview in Backward."""
+    tile = "" if channels == 1 else (
+        f" Each filter has one kernel per input map ({channels}); the tile shows "
+        "the kernel the Forward tile shows, the one with the largest weights.")
+    return ("One tile per filter: dL/dW, how the loss changes with each weight. "
+            "Training moves every weight by −learning rate × this number." + tile
+            + " Click a filter for all its numbers.")
 
 
 def _filter_tip(channels):

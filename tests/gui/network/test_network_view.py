@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from convlab.gui.network.view import MosaicItem, NetworkView
+from convlab.gui.network.columns import MosaicItem
+from convlab.gui.network.view import NetworkView
 from convlab.lab.network import conv_weights
 from convlab.nn.architectures import NAMED_ARCHS, build
 from convlab.nn.functional import softmax
