@@ -4,7 +4,7 @@ Setter slot: set_grids(grids, operators, footer). Queries: grids(), footer().
 """
 
 from PyQt5.QtCore import QRect, QSize, Qt
-from PyQt5.QtGui import QColor, QPainter
+from PyQt5.QtGui import QColor, QFontMetrics, QPainter
 from PyQt5.QtWidgets import QWidget
 
 GRID_GAP = 24  # pixels between two grids, room for "×" or "="
@@ -55,8 +55,15 @@ class ArithmeticView(QWidget):
         caption_width = self.fontMetrics().horizontalAdvance(caption) + 4
         return max(values.shape[1] * self._cell_w, caption_width)
 
+    def _footer_width(self):
+        """The footer is painted bold: measure it so, or its end would be cut off."""
+        bold = self.font()
+        bold.setBold(True)
+        return QFontMetrics(bold).horizontalAdvance(self._footer) + 4
+
     def sizeHint(self):
         width = sum(self._grid_width(c, v) + GRID_GAP for c, v, _, _ in self._grids)
+        width = max(width, self._footer_width())
         rows = max((v.shape[0] for _, v, _, _ in self._grids), default=0)
         return QSize(max(width, 300), self._caption_h + rows * self._cell_h + 24)
 
