@@ -3,7 +3,8 @@
 Signals: step_changed(object) — a WindowStep each time the window moves (the host
 highlights the window on the input view and the cell on the output view).
 Setter slots: set_conv_problem(...), set_pool_problem(...), clear_pool_problem(),
-set_stage(stage), set_step(index), show_output_cell(stage, row, col).
+set_stage(stage), set_step(index), show_output_cell(stage, row, col),
+show_current().
 """
 
 from typing import NamedTuple
@@ -151,6 +152,10 @@ class StepThroughView(QWidget):
         problem = self._problem()
         if problem is not None and row < problem[4] and col < problem[5]:
             self.set_step(row * problem[5] + col)
+
+    def show_current(self):
+        """Redraw the step on show and announce it (the view came to the front)."""
+        self._show_step()
 
     def arithmetic(self):
         """What the current step shows: ({caption: values}, footer sentence)."""
