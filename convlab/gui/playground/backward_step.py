@@ -125,10 +125,10 @@ class BackwardStepView(QWidget):
         for column, view in enumerate((self.dout_view, self.dw_view, self.dx_view)):
             pictures.addWidget(view, 0, column)
         sums = QWidget()
-        sums_layout = QVBoxLayout(sums)
-        sums_layout.setContentsMargins(0, 0, 0, 0)
+        self._sums_layout = QVBoxLayout(sums)
+        self._sums_layout.setContentsMargins(0, 0, 0, 0)
         for row in self._rows:
-            sums_layout.addWidget(row)
+            self._sums_layout.addWidget(row)
         # A 7x7 kernel's grids are wide: scroll them rather than squeeze them.
         self._scroll = QScrollArea()
         self._scroll.setWidget(sums)
@@ -457,8 +457,10 @@ class BackwardStepView(QWidget):
                 view.setToolTip(rows[index][2])
         # Room for every row and a scroll bar: no number is ever cut off.
         bar = self._scroll.horizontalScrollBar().sizeHint().height()
+        gaps = self._sums_layout.spacing() * (len(rows) - 1)
         self._scroll.setMinimumHeight(
-            sum(view.sizeHint().height() for view in self._rows[:len(rows)]) + bar)
+            sum(view.sizeHint().height() for view in self._rows[:len(rows)]) + gaps
+            + bar)
 
     def _set_tips(self, steps, step, formula):
         """Back, forward and the slider say what they do, the numbers plugged in."""
