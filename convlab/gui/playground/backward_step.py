@@ -187,10 +187,10 @@ class BackwardStepView(QWidget):
         self._target.setValue(PREDICTED if digit is None else digit)
 
     def set_single_cell(self, row, col):
-        """Put the single 1 of dout at output cell (row, col)."""
+        """dout becomes a single 1 at output cell (row, col)."""
         self._single = (row, col)
-        if self.source() == SINGLE:
-            self._invalidate()
+        self.set_source(SINGLE)
+        self._invalidate()
 
     def set_step(self, index):
         """Move to step `index` (clamped to the walk)."""
@@ -282,9 +282,7 @@ class BackwardStepView(QWidget):
             self._invalidate()
 
     def _on_dout_view_cell_clicked(self, row, col):
-        self._single = (row, col)
-        self.set_source(SINGLE)
-        self._invalidate()
+        self.set_single_cell(row, col)
 
     def _on_transport_position_changed(self, _index):
         self._show_step()
@@ -388,7 +386,9 @@ class BackwardStepView(QWidget):
             self._show_conv(steps, step, before)
         else:
             self._show_pool(steps, step, before)
-        self.step_changed.emit(self.current_step())
+        # Hidden behind the forward tab, it must not move the maps' frames.
+        if self.isVisible():
+            self.step_changed.emit(self.current_step())
 
     def _dout_texts(self):
         """The shape line and where dout comes from; the tooltips get the numbers."""

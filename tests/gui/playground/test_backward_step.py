@@ -80,6 +80,29 @@ def test_stepping_to_the_end_gives_conv_backwards_gradients(panel, source):
     np.testing.assert_array_equal(view.dw_view.current_map(), dw)
 
 
+def test_play_walks_back_to_the_end_and_stops(panel, qtbot):
+    """Play steps on its timer, stops at the last cell: dW is conv_backward's."""
+    view = panel.backward
+    play = _control(view, QPushButton, "Play or pause")
+    _control(view, QSpinBox, "Step-through speed").setValue(30)
+    play.click()
+    last = view.step_count() - 1
+    qtbot.waitUntil(lambda: view.current_step().index == last, timeout=5000)
+    qtbot.waitUntil(lambda: not play.isChecked(), timeout=5000)
+    _, dw, _ = _reference_conv(panel, view.dout())
+    np.testing.assert_array_equal(view.running()["dw"], dw)
+
+
+def test_backward_frames_move_the_maps_window(panel, qtbot):
+    """Each backward step frames its window on the padded input and its conv cell."""
+    view = panel.backward
+    with qtbot.waitSignal(view.step_changed) as blocker:
+        _control(view, QPushButton, "Step forward").click()
+    step = blocker.args[0]
+    assert (step.stage, step.index) == ("conv", 1)
+    assert (step.top, step.left, step.size) == (0, 1, 3)
+
+
 def test_clicking_a_dout_cell_puts_the_single_one_there(panel):
     """A click on dout cell (2, 3) makes dout a single 1 there; dW ends at its patch."""
     view = panel.backward
