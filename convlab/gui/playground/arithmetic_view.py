@@ -4,7 +4,7 @@ Setter slot: set_grids(grids, operators, footer). Queries: grids(), footer().
 """
 
 from PyQt5.QtCore import QRect, QSize, Qt
-from PyQt5.QtGui import QColor, QPainter
+from PyQt5.QtGui import QColor, QFontMetrics, QPainter
 from PyQt5.QtWidgets import QWidget
 
 GRID_GAP = 24  # pixels between two grids, room for "×" or "="
@@ -30,6 +30,7 @@ class ArithmeticView(QWidget):
         self._cell_h = metrics.height() + 4
         self._caption_h = metrics.height() + 2
         self._grids = []  # (caption, values (h, w), mark (h, w) or None, signed)
+        self._cell_ws = []  # each grid's cell width
         self._operators = []
         self._footer = ""
         self.setAccessibleName("Arithmetic of the current window")
@@ -38,6 +39,8 @@ class ArithmeticView(QWidget):
         """Show grids [(caption, values, mark, signed)], operators between, a footer."""
         old_size = self.sizeHint()
         self._grids, self._operators, self._footer = grids, operators, footer
+        self._cell_ws = [self._cell_width(values, signed)
+                         for _, values, _, signed in grids]
         if self.sizeHint() != old_size:
             self.updateGeometry()
         self.update()
@@ -50,13 +53,28 @@ class ArithmeticView(QWidget):
         """The grids on show as {caption: values (h, w)}, in drawing order."""
         return {caption: values for caption, values, _, _ in self._grids}
 
-    def _grid_width(self, caption, values):
+    def _cell_width(self, values, signed):
+        """Wide enough for "+0.0000" and for the widest entry ("-3.68e-08")."""
+        metrics = self.fontMetrics()
+        widest = max((metrics.horizontalAdvance(_number(v, signed))
+                      for v in values.flat), default=0)
+        return max(self._cell_w, widest + 6)
+
+    def _grid_width(self, index):
         """A grid is as wide as its cells, or its caption when that is longer."""
+        caption, values, _, _ = self._grids[index]
         caption_width = self.fontMetrics().horizontalAdvance(caption) + 4
-        return max(values.shape[1] * self._cell_w, caption_width)
+        return max(values.shape[1] * self._cell_ws[index], caption_width)
+
+    def _footer_width(self):
+        """The footer is painted bold: measure it so, or its end would be cut off."""
+        bold = self.font()
+        bold.setBold(True)
+        return QFontMetrics(bold).horizontalAdvance(self._footer) + 4
 
     def sizeHint(self):
-        width = sum(self._grid_width(c, v) + GRID_GAP for c, v, _, _ in self._grids)
+        width = sum(self._grid_width(i) + GRID_GAP for i in range(len(self._grids)))
+        width = max(width, self._footer_width())
         rows = max((v.shape[0] for _, v, _, _ in self._grids), default=0)
         return QSize(max(width, 300), self._caption_h + rows * self._cell_h + 24)
 
@@ -68,13 +86,14 @@ class ArithmeticView(QWidget):
         metrics = painter.fontMetrics()
         x = 0
         for index, (caption, values, mark, signed) in enumerate(self._grids):
+            cell_w = self._cell_ws[index]
             painter.setPen(QColor(60, 60, 60))
             painter.drawText(x, metrics.ascent(), caption)
             for i in range(values.shape[0]):
                 for j in range(values.shape[1]):
-                    cell = QRect(x + j * self._cell_w,
+                    cell = QRect(x + j * cell_w,
                                  self._caption_h + i * self._cell_h,
-                                 self._cell_w, self._cell_h)
+                                 cell_w, self._cell_h)
                     if mark is not None and mark[i, j]:
                         painter.fillRect(cell, QColor(255, 224, 102))
                     painter.setPen(QColor(170, 170, 170))
@@ -83,7 +102,7 @@ class ArithmeticView(QWidget):
                     painter.drawText(cell.adjusted(0, 0, -3, 0),
                                      Qt.AlignRight | Qt.AlignVCenter,
                                      _number(values[i, j], signed))
-            x += self._grid_width(caption, values)
+            x += self._grid_width(index)
             if index < len(self._operators):
                 rows = values.shape[0]
                 y = self._caption_h + rows * self._cell_h // 2 + metrics.ascent() // 2

@@ -17,8 +17,9 @@ Signal:
                                 refresh the prediction and the feature maps
 
 The numbers come from convlab.lab.pipeline; the settings are a PipelineControls
-(self.controls), the maps a PipelineMaps (self.maps); a trained filter is handled by
-a FilterPresenter (self.filters).
+(self.controls), the maps a PipelineMaps (self.maps), the forward and backward
+step-throughs self.step and self.backward (tabs of self.directions); a trained filter
+is handled by a FilterPresenter (self.filters).
 """
 
 import numpy as np
@@ -28,17 +29,20 @@ from PyQt5.QtWidgets import (
     QHBoxLayout,
     QPushButton,
     QTabBar,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from convlab.gui.common.widgets import teach
+from convlab.gui.playground.backward_step import BackwardStepView
 from convlab.gui.playground.controls import PipelineControls
 from convlab.gui.playground.filter_presenter import FilterPresenter
 from convlab.gui.playground.filter_tools import FilterToolsPanel
 from convlab.gui.playground.kernel_editor import DEFAULT_TITLE, KernelEditor
 from convlab.gui.playground.maps import PipelineMaps, first_pool
 from convlab.gui.playground.step_through import StepThroughView
+from convlab.lab.backward_steps import network_dout
 from convlab.lab.pipeline import kernel_pipeline, shrink
 from convlab.lab.presets import resize_centred
 
@@ -55,6 +59,8 @@ class PlaygroundPanel(QWidget):
         super().__init__(parent)
         self._image = None
         self._results = None  # the last valid KernelPipeline, shown in every view
+        self._model = None
+        self._network_filter = None  # (layer_index, filter_index) when one is open
 
         self.editor = KernelEditor(rng=rng)
         self.editor.kernel_edited.connect(self._on_editor_kernel_edited)
@@ -97,11 +103,22 @@ class PlaygroundPanel(QWidget):
         # walks it to the window that made that cell.
         self.step.step_changed.connect(self.maps.show_step)
         self.maps.cell_clicked.connect(self.step.show_output_cell)
+        # The backward pass walks the same windows, sending the gradient back.
+        self.backward = BackwardStepView()
+        self.backward.step_changed.connect(self.maps.show_step)
+        self.maps.cell_clicked.connect(self.backward.show_output_cell)
+        self.directions = teach(
+            QTabWidget(), "Forward or backward pass",
+            "Forward: each window makes one output value. Backward: each output "
+            "cell sends its gradient back to its window, building dW, db and dx.")
+        self.directions.addTab(self.step, "Forward pass")
+        self.directions.addTab(self.backward, "Backward pass")
+        self.directions.currentChanged.connect(self._on_directions_current_changed)
 
         right = QVBoxLayout()
         right.addWidget(self.maps, 3)
         step_box = QGroupBox("Step through the sliding window")
-        QVBoxLayout(step_box).addWidget(self.step)
+        QVBoxLayout(step_box).addWidget(self.directions)
         right.addWidget(step_box, 2)
 
         left = QVBoxLayout()
@@ -146,6 +163,7 @@ class PlaygroundPanel(QWidget):
 
     def set_model(self, model):
         """The model the GUI shows; a new one forgets open filters and saved values."""
+        self._model = model
         self.filters.set_model(model)
 
     def set_command_runner(self, runner):
@@ -154,7 +172,12 @@ class PlaygroundPanel(QWidget):
 
     def open_filter(self, layer_index, filter_index):
         """Open filter `filter_index` of the conv layer model.layers[layer_index]."""
+        # Known before the presenter redraws the views, so the backward walk can use
+        # the network's gradient at once.
+        self._network_filter = (layer_index, filter_index)
         self.filters.open_filter(layer_index, filter_index)
+        if not self.filters.is_open():
+            self._network_filter = None
 
     def set_test_data(self, x, y):
         """Test images x (N, 1, 28, 28) and labels y (N,) for measuring accuracy."""
@@ -192,6 +215,10 @@ class PlaygroundPanel(QWidget):
 
     def _on_controls_changed(self):
         self._update_views()
+
+    def _on_directions_current_changed(self, index):
+        # The maps frame the window of the walk in front.
+        (self.step if index == 0 else self.backward).show_current()
 
     def _on_editor_kernel_edited(self, kernel):
         if self.filters.is_open():
@@ -243,6 +270,7 @@ class PlaygroundPanel(QWidget):
         self.controls.show_layer_setting(stride, padding)
 
     def _on_filters_filter_closed(self):
+        self._network_filter = None
         self.editor.set_size_locked(False)
         self.editor.set_title(DEFAULT_TITLE)
         self.editor.set_kernel(self._bank[self._bank_tabs.currentIndex()])
@@ -293,3 +321,22 @@ class PlaygroundPanel(QWidget):
         out_n = result.conv.shape[0]
         self.step.set_conv_problem(result.padded, result.kernel, result.bias,
                                    result.stride, out_n, out_n)
+        self._update_backward(result, side_by_side)
+
+    def _update_backward(self, result, side_by_side):
+        """The backward walk of the same numbers, with the network's dout if open."""
+        self.backward.set_network(
+            self._network_gradient if self._network_filter is not None else None)
+        if result.pool == "none":
+            self.backward.clear_pool_problem()
+        else:
+            self.backward.set_pool_problem(
+                result.relu, result.pool_size, result.pool_stride,
+                first_pool(result.pool, side_by_side), result.max.shape[0])
+        self.backward.set_conv_problem(result.input, result.kernel, result.stride,
+                                       result.padding, result.conv.shape[0])
+
+    def _network_gradient(self, target):
+        """dL/d(output) of the open network filter for the current digit."""
+        image = self._image if self._image is not None else np.zeros((28, 28))
+        return network_dout(self._model, image, *self._network_filter, target)

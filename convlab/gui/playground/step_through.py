@@ -3,25 +3,19 @@
 Signals: step_changed(object) — a WindowStep each time the window moves (the host
 highlights the window on the input view and the cell on the output view).
 Setter slots: set_conv_problem(...), set_pool_problem(...), clear_pool_problem(),
-set_stage(stage), set_step(index), show_output_cell(stage, row, col).
+set_stage(stage), set_step(index), show_output_cell(stage, row, col),
+show_current().
 """
 
 from typing import NamedTuple
 
 import numpy as np
-from PyQt5.QtCore import Qt, QTimer, pyqtSignal
-from PyQt5.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QPushButton,
-    QScrollArea,
-    QSlider,
-    QVBoxLayout,
-    QWidget,
-)
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
-from convlab.gui.common.widgets import combo, spin_box, teach
+from convlab.gui.common.widgets import combo
 from convlab.gui.playground.arithmetic_view import ArithmeticView
+from convlab.gui.playground.transport import StepTransport
 from convlab.gui.playground.views import LinesLabel
 from convlab.nn.reference import (
     conv_single_step,
@@ -69,30 +63,13 @@ class StepThroughView(QWidget):
             "input, or the pooling window over the ReLU output.")
         self._stage.currentIndexChanged.connect(self._on_stage_current_index_changed)
 
-        self._slider = teach(
-            QSlider(Qt.Horizontal), "Window position",
+        self._transport = StepTransport(
+            [self._stage],
             "Drag to move the window. Each position makes one output cell: row by "
-            "row, the window jumps `stride` pixels at a time.")
-        self._slider.valueChanged.connect(self._on_slider_value_changed)
-
-        self._back = self._button("◀", "Step back",
-                                  "One window position back.", self._on_back_clicked)
-        self._play = self._button("Play", "Play or pause",
-                                  "Slide the window automatically, one output cell "
-                                  "per tick.", self._on_play_toggled)
-        self._play.setCheckable(True)
-        self._play.setFixedWidth(70)
-        self._forward = self._button("▶", "Step forward",
-                                     "One window position forward.",
-                                     self._on_forward_clicked)
-        self._speed = spin_box(1, 30, 4, "Step-through speed",
-                               "How many window positions per second while playing.")
-        self._speed.setSuffix(" /s")
-        self._speed.valueChanged.connect(self._on_speed_value_changed)
-
-        self._timer = QTimer(self)
-        self._timer.setInterval(250)
-        self._timer.timeout.connect(self._on_timer_timeout)
+            "row, the window jumps `stride` pixels at a time.",
+            "One window position back.", "One window position forward.")
+        self._transport.position_changed.connect(
+            self._on_transport_position_changed)
 
         self._where = LinesLabel(3)
         # The frames drawn on the maps need a key like any other colour.
@@ -106,15 +83,9 @@ class StepThroughView(QWidget):
             "the sum: exactly one output value."
         )
 
-        controls = QHBoxLayout()
-        for widget in (self._stage, self._back, self._play, self._forward,
-                       self._speed):
-            controls.addWidget(widget)
-        controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(controls)
-        layout.addWidget(self._slider)
+        layout.addWidget(self._transport)
         layout.addWidget(key)
         layout.addWidget(self._where)
         # A 7x7 kernel's three grids are wide: scroll them rather than squeeze them.
@@ -126,13 +97,6 @@ class StepThroughView(QWidget):
         scroll.setSizeAdjustPolicy(QScrollArea.AdjustToContents)
         layout.addWidget(scroll)
         layout.addStretch(1)
-
-    def _button(self, text, name, tip, slot):
-        button = teach(QPushButton(text), name, tip)
-        if len(text) == 1:
-            button.setFixedWidth(36)
-        button.clicked.connect(slot)
-        return button
 
     def set_conv_problem(self, padded, kernel, bias, stride, out_h, out_w):
         """The convolution to walk: padded input (Hp, Wp), kernel (f, f), bias."""
@@ -180,7 +144,7 @@ class StepThroughView(QWidget):
 
     def set_step(self, index):
         """Move the window to step `index` (clamped to the walk)."""
-        self._slider.setValue(index)
+        self._transport.set_position(index)
 
     def show_output_cell(self, stage, row, col):
         """Walk to the window that makes output cell (row, col) of "conv" or "pool"."""
@@ -188,6 +152,10 @@ class StepThroughView(QWidget):
         problem = self._problem()
         if problem is not None and row < problem[4] and col < problem[5]:
             self.set_step(row * problem[5] + col)
+
+    def show_current(self):
+        """Redraw the step on show and announce it (the view came to the front)."""
+        self._show_step()
 
     def arithmetic(self):
         """What the current step shows: ({caption: values}, footer sentence)."""
@@ -198,7 +166,7 @@ class StepThroughView(QWidget):
         problem = self._problem()
         if problem is None:
             return None
-        index = self._slider.value()
+        index = self._transport.position()
         out_row, out_col = divmod(index, problem[5])
         stride = problem[3]
         size = problem[1].shape[0] if self.stage() == CONV else problem[1]
@@ -211,11 +179,9 @@ class StepThroughView(QWidget):
     def _refresh_range(self, jump_for=None):
         """Fit the slider to the walk; a new walk of the shown stage starts on ink."""
         count = self.step_count()
-        self._slider.blockSignals(True)
-        self._slider.setRange(0, max(count - 1, 0))
-        if count and jump_for == self.stage():
-            self._slider.setValue(self._first_inked_step())
-        self._slider.blockSignals(False)
+        start = self._first_inked_step() if count and jump_for == self.stage() \
+            else None
+        self._transport.set_count(count, start)
         self._show_step()
 
     def _first_inked_step(self):
@@ -231,34 +197,8 @@ class StepThroughView(QWidget):
     def _on_stage_current_index_changed(self, _index):
         self._refresh_range(jump_for=self.stage())
 
-    def _on_slider_value_changed(self, _value):
+    def _on_transport_position_changed(self, _index):
         self._show_step()
-
-    def _on_back_clicked(self):
-        self._slider.setValue(self._slider.value() - 1)
-
-    def _on_forward_clicked(self):
-        self._slider.setValue(self._slider.value() + 1)
-
-    def _on_play_toggled(self, playing):
-        if playing:
-            # Playing from the last position starts over, as a media player does.
-            if self._slider.value() >= self._slider.maximum():
-                self._slider.setValue(0)
-            self._timer.start()
-        else:
-            self._timer.stop()
-        self._play.setText("Pause" if playing else "Play")
-
-    def _on_speed_value_changed(self, steps_per_second):
-        self._timer.setInterval(int(1000 / steps_per_second))
-
-    def _on_timer_timeout(self):
-        if self._slider.value() >= self._slider.maximum():
-            self._play.setChecked(False)
-            self._on_play_toggled(False)
-            return
-        self._slider.setValue(self._slider.value() + 1)
 
     def _fit_maths_height(self):
         """Room for the grids and a horizontal scroll bar: the footer stays visible."""
