@@ -55,6 +55,11 @@ class FilterStep:
     predicted_change: float
 
 
+def predicted_digit(model, image):
+    """The digit 0-9 the model (evaluation mode) predicts for one (28, 28) image."""
+    return int(np.argmax(class_scores(model, np.asarray(image)[None, None])[0]))
+
+
 def filter_step(model, image, target, layer_index, filter_index, lr):
     """The SGD step of filter ``filter_index`` of conv layer model.layers[layer_index]
     for one (28, 28) image and a target digit 0-9, with learning rate ``lr`` > 0."""

@@ -16,6 +16,7 @@ from convlab.lab.update import (
     filter_step,
     float64_copy,
     gradient_check,
+    predicted_digit,
 )
 from convlab.nn.architectures import NAMED_ARCHS, build
 from convlab.train import TrainConfig, Trainer
@@ -147,3 +148,11 @@ def test_batch_update_measures_each_layer_and_the_batch_loss():
     assert update.loss_after == pytest.approx(batch_loss(model, x, y))
     assert update.loss_after < update.loss_before
     assert update.batch_size == 32
+
+
+def test_predicted_digit_is_the_most_probable_one(network):
+    """predicted_digit is the argmax of backprop's probabilities."""
+    for seed in range(3):
+        image, _ = digit(seed)
+        probabilities = explain.backprop(network, image, 0).probabilities
+        assert predicted_digit(network, image) == int(np.argmax(probabilities))
