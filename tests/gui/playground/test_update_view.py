@@ -196,3 +196,29 @@ def test_the_training_tabs_learning_rate_is_the_starting_value(panel):
     panel.set_learning_rate(0.002)
     assert _lr_box(panel).value() == 0.002
     assert panel.filters.update.step().lr == 0.002
+
+
+def test_in_the_window_apply_and_undo_reach_the_live_model(qtbot, window):
+    """Opened from the Network tab's edit path with the Training tab's learning rate,
+    Apply and Undo change the live model through the session, Undo exactly."""
+    controller = window.controller
+    window.training_panel.settings.lr.setValue(0.004)
+    controller.network.edit_filter_requested.emit(LAYER, FILTER)
+    playground = window.playground_panel
+    playground.set_input_image(digit())
+    view = playground.tools.update_view
+    view.setChecked(True)
+    assert _lr_box(playground).value() == 0.004
+    live, shown = controller.model, controller.view_model
+    weight, bias = _filter(live)
+    step = playground.filters.update.step()
+    assert step.lr == 0.004
+    apply, undo = view.buttons()
+    apply.click()
+    expected = (weight.astype(np.float64) - 0.004 * step.grad_weight).astype(np.float32)
+    for model in (live, shown):
+        np.testing.assert_array_equal(model.layers[LAYER].weight.data[FILTER], expected)
+    undo.click()
+    for model in (live, shown):
+        now_weight, now_bias = _filter(model)
+        assert np.array_equal(now_weight, weight) and np.array_equal(now_bias, bias)
