@@ -352,6 +352,9 @@ class Trainer:
         self._epoch_loss_sum = 0.0
         self._epoch_correct = 0
         self._epoch_seen = 0
+        # The (x, y) the last step trained on, augmented as it was seen: what the
+        # GUI's "Step one batch" compares the loss on before and after the update.
+        self.last_batch = None
 
         # Cross-thread controls.
         self._pause = threading.Event()
@@ -493,6 +496,7 @@ class Trainer:
             from convlab.data.augment import augment_batch
 
             xb = augment_batch(xb, self.rng, **cfg.augment_options)
+        self.last_batch = (xb, yb)
 
         lr = self.current_lr
         self.optimizer.lr = lr

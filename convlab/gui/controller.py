@@ -81,6 +81,9 @@ class Controller(QObject):
         w.training_panel.step_requested.connect(self._on_training_panel_run_requested)
         w.playground_panel.set_command_runner(self.session.submit)
         w.playground_panel.model_edited.connect(self._on_playground_model_edited)
+        # The Playground's one-step view starts from the Training tab's learning rate.
+        w.playground_panel.set_learning_rate(w.training_panel.settings.values()["lr"])
+        w.training_panel.lr_changed.connect(w.playground_panel.set_learning_rate)
 
         f = self.model_files
         f.model_opened.connect(self._use_model)

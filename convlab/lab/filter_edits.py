@@ -1,4 +1,4 @@
-"""Edits of one trained conv filter: set a kernel, switch off, restore, freeze.
+"""Edits of one trained conv filter: set a kernel, switch off, restore, freeze, step.
 
 Each edit is a command `fn(model)` that only *sets* values, so it can run on the
 training worker between two steps (the GUI's TrainingSession.submit) and again on
@@ -51,6 +51,22 @@ def restore_command(layer_index, filter_index, weight, bias):
             layer.bias.data[filter_index] = bias
 
     return apply
+
+
+def sgd_step_command(layer_index, filter_index, weight, grad_weight, lr, bias=None,
+                     grad_bias=None):
+    """Command: one plain gradient-descent step of a filter, w - lr * dW.
+
+    The step is worked out here from the given weight (C, kh, kw), gradient and
+    learning rate, not from whatever the model holds when the command runs, so the
+    GUI's copy and the live model end with the same values (lab.update.filter_step
+    computes the gradient).
+    """
+    new_weight = np.asarray(weight, np.float64) - lr * np.asarray(grad_weight)
+    new_bias = None
+    if bias is not None and grad_bias is not None:
+        new_bias = float(bias) - lr * float(grad_bias)
+    return restore_command(layer_index, filter_index, new_weight, new_bias)
 
 
 def _with_entry(mask, shape, index, value):

@@ -10,6 +10,7 @@ from convlab.lab.filter_edits import (
     is_frozen,
     restore_command,
     set_channel_command,
+    sgd_step_command,
     switch_off_command,
     with_filter,
 )
@@ -91,3 +92,17 @@ def test_a_deep_filter_reads_the_layer_below():
     below = model.activations(digit[None, None].astype(np.float32))[1][0, 2]
     np.testing.assert_allclose(filter_input(model, digit, 2, 2), below)
     assert filter_input(model, digit, 2, 2).dtype == np.float64
+
+
+def test_sgd_step_sets_w_minus_lr_times_grad_and_restore_undoes_it_exactly():
+    """The step writes w - lr * dW (in float32); restore puts back the exact bits."""
+    model = _model()
+    weight, bias = conv_filter(model, 0, 1)
+    grad = np.random.default_rng(1).normal(size=weight.shape)
+    sgd_step_command(0, 1, weight, grad, 0.1, bias, 2.0)(model)
+    expected = (weight.astype(np.float64) - 0.1 * grad).astype(np.float32)
+    np.testing.assert_array_equal(model.layers[0].weight.data[1], expected)
+    assert model.layers[0].bias.data[1] == np.float32(float(bias) - 0.2)
+    restore_command(0, 1, weight, bias)(model)
+    assert np.array_equal(model.layers[0].weight.data[1], weight)
+    assert model.layers[0].bias.data[1] == bias

@@ -2,8 +2,9 @@
 
 It keeps which filter is open and its learned values, sends every edit to the GUI's
 model and, through the runner, to the live model, feeds the FilterToolsPanel (the
-probabilities with the learned filter and now) and measures test accuracy in the
-background.
+probabilities with the learned filter and now), measures test accuracy in the
+background and hands the open filter to its UpdatePresenter (self.update: one
+gradient-descent step, Apply, Undo and the gradient check).
 
 Signals:
     filter_opened(str, int, int)  title, the layer's stride and padding: the host
@@ -18,6 +19,7 @@ from PyQt5.QtCore import QObject, pyqtSignal
 
 from convlab.gui.common.tasks import BackgroundTask, TaskList
 from convlab.gui.playground.filter_tools import ACCURACY_IMAGES
+from convlab.gui.playground.update_presenter import UpdatePresenter
 from convlab.lab.filter_edits import (
     conv_filter,
     filter_input,
@@ -75,6 +77,7 @@ class FilterPresenter(QObject):
         tools.accuracy_requested.connect(self._on_tools_accuracy_requested)
         tools.channel_changed.connect(self._on_tools_channel_changed)
         tools.close_requested.connect(self.close)
+        self.update = UpdatePresenter(tools.update_view, self._apply_and_show, self)
 
     def is_open(self):
         """Whether a network filter is open."""
@@ -85,12 +88,14 @@ class FilterPresenter(QObject):
         self._image = image
         self._forget_cached()
         self._update_probabilities()
+        self.update.set_image(image)
 
     def set_model(self, model):
         """The model the GUI shows; a new one forgets open filters and saved values."""
         if model is self._model:
             return
         self._model = model
+        self.update.set_model(model)
         self._model_version += 1
         self._learned = {}
         self._forget_cached()
@@ -118,17 +123,20 @@ class FilterPresenter(QObject):
         layer = self._model.layers[layer_index]
         convs = [i for i, lay in enumerate(self._model.layers)
                  if isinstance(lay, Conv2d)]
+        # Filters count from 0, as the Network tab's enlarged filter names them.
         title = (f"Conv layer {convs.index(layer_index) + 1} (model layer "
-                 f"{layer_index}), filter {filter_index + 1} of {layer.out_channels}")
+                 f"{layer_index}), filter {filter_index} of {layer.out_channels}")
         self._tools.show_filter(title, layer.in_channels, 0,
                                 is_frozen(self._model, layer_index, filter_index))
         self.filter_opened.emit(title, layer.stride[0], layer.padding[0])
         self._show_open_channel()
         self._update_probabilities()
+        self.update.set_filter(layer_index, filter_index, 0)
 
     def close(self):
         """Stop editing the network's filter."""
         self._filter = None
+        self.update.set_filter(None, None, None)
         self._tools.show_no_filter()
         self.filter_closed.emit()
 
@@ -137,6 +145,16 @@ class FilterPresenter(QObject):
         self._forget_cached()
         self._show_open_channel()
         self._update_probabilities()
+        self.update.refresh()
+
+    def check_gradient(self, row, col):
+        """The student clicked weight (row, col) of the open channel: check it."""
+        if self._filter is not None:
+            self.update.check_gradient(row, col)
+
+    def set_learning_rate(self, lr):
+        """The Training tab's learning rate, for the one-step view."""
+        self.update.set_learning_rate(lr)
 
     def edit_kernel(self, kernel):
         """The student typed a new kernel (kh, kw) into the open channel."""
@@ -192,6 +210,7 @@ class FilterPresenter(QObject):
         self._filter = (layer_index, filter_index, channel)
         self._forget_cached()
         self._show_open_channel()
+        self.update.set_filter(layer_index, filter_index, channel)
 
     def _on_tools_accuracy_requested(self):
         if self._test_data is None:
@@ -251,7 +270,13 @@ class FilterPresenter(QObject):
         if self._runner is not None:
             self._runner(command)
         self._update_probabilities()
+        self.update.refresh()
         self.model_edited.emit()
+
+    def _apply_and_show(self, command):
+        """An edit that rewrites the whole filter: apply it and show the new kernel."""
+        self._apply(command)
+        self._show_open_channel()
 
     def _show_open_channel(self):
         layer_index, filter_index, channel = self._filter

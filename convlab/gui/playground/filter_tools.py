@@ -1,6 +1,7 @@
 """FilterToolsPanel: switch off, freeze or reset a trained filter; see its worth.
 
-The edits themselves are commands from convlab.lab.filter_edits.
+The edits themselves are commands from convlab.lab.filter_edits. Below the tools,
+an UpdateView (self.update_view) shows one gradient-descent step of the filter.
 
 Signals (intent): switch_off_requested(), freeze_toggled(bool),
 reset_requested(), accuracy_requested(), channel_changed(int), close_requested().
@@ -22,6 +23,7 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab.gui.common.widgets import teach
+from convlab.gui.playground.update_view import UpdateView
 
 # All of the official test set: a filter's worth is often a fraction of a point, less
 # than the noise of a smaller sample, and 10,000 images take about a second.
@@ -104,6 +106,7 @@ class FilterToolsPanel(QWidget):
         self._measure.clicked.connect(self.accuracy_requested)
         self._accuracy = QLabel()
         self._accuracy.setWordWrap(True)
+        self.update_view = UpdateView()
 
         # Two short rows keep the tools as narrow as the kernel editor above them.
         buttons = QGridLayout()
@@ -121,6 +124,7 @@ class FilterToolsPanel(QWidget):
         layout.addWidget(self._prediction)
         layout.addWidget(self._measure)
         layout.addWidget(self._accuracy)
+        layout.addWidget(self.update_view)
         self.show_no_filter()
 
     def show_filter(self, title, channels, channel, frozen):
@@ -136,7 +140,8 @@ class FilterToolsPanel(QWidget):
         self._freeze.blockSignals(False)
         self._accuracy.setText("")
         for widget in (self._off, self._freeze, self._reset, self._plot, self._legend,
-                       self._prediction, self._measure, self._close):
+                       self._prediction, self._measure, self._close,
+                       self.update_view):
             widget.setVisible(True)
 
     def show_no_filter(self):
@@ -147,7 +152,8 @@ class FilterToolsPanel(QWidget):
         )
         self._channel.setVisible(False)
         for widget in (self._off, self._freeze, self._reset, self._plot, self._legend,
-                       self._prediction, self._measure, self._accuracy, self._close):
+                       self._prediction, self._measure, self._accuracy, self._close,
+                       self.update_view):
             widget.setVisible(False)
 
     def set_probabilities(self, learned, now):

@@ -3,6 +3,7 @@
 Signals (intent, for whoever hosts the editor):
     kernel_edited(object)  the new kernel, a (size, size) float64 copy, after any
                            accepted change by the student (cell, size, preset, action)
+    weight_clicked(int, int)  the student clicked the cell (row, col) of a weight
 Setter slots: set_kernel(kernel), set_title(text), set_size_locked(bool).
 Queries: kernel(), editing(), message().
 """
@@ -10,7 +11,7 @@ Queries: kernel(), editing(), message().
 import math
 
 import numpy as np
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import QEvent, Qt, pyqtSignal
 from PyQt5.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -70,6 +71,7 @@ class KernelEditor(QWidget):
     """A grid of weight cells (1x1 to 7x7), presets and reshaping actions."""
 
     kernel_edited = pyqtSignal(object)
+    weight_clicked = pyqtSignal(int, int)
 
     def __init__(self, rng=None, parent=None):
         super().__init__(parent)
@@ -96,6 +98,7 @@ class KernelEditor(QWidget):
         self._preset.activated.connect(self._on_preset_activated)
 
         self._cells = []
+        self._positions = {}  # cell -> (row, col), for weight_clicked
         grid = QGridLayout()
         grid.setSpacing(2)
         grid.setColumnStretch(MAX_SIZE, 1)
@@ -116,6 +119,8 @@ class KernelEditor(QWidget):
                 cell.editingFinished.connect(
                     lambda r=row, c=col: self._on_cell_editing_finished(r, c)
                 )
+                cell.installEventFilter(self)
+                self._positions[cell] = (row, col)
                 grid.addWidget(cell, row, col)
                 line.append(cell)
             self._cells.append(line)
@@ -163,6 +168,13 @@ class KernelEditor(QWidget):
         layout.addWidget(self._legend)
         layout.addWidget(self._message)
         self._refresh()
+
+    def eventFilter(self, watched, event):
+        # A click into a cell also starts editing it; the click is only reported.
+        if (event.type() == QEvent.MouseButtonPress and watched in self._positions
+                and event.button() == Qt.LeftButton):
+            self.weight_clicked.emit(*self._positions[watched])
+        return super().eventFilter(watched, event)
 
     def kernel(self):
         """A copy of the kernel as shown, (size, size) float64."""

@@ -8,6 +8,7 @@ Setter slots for the controller:
     open_filter(layer_index, filter_index)   edit a trained conv filter
                                 (layer_index indexes model.layers)
     set_test_data(x, y)         for "Measure test accuracy now"
+    set_learning_rate(lr)       the Training tab's, for the one-step view
     refresh_model()             the set_model model's weights changed (training
                                 snapshot): re-read the open filter
     shutdown()                  wait for a running accuracy measurement
@@ -94,6 +95,7 @@ class PlaygroundPanel(QWidget):
         self.filters.filter_closed.connect(self._on_filters_filter_closed)
         self.filters.kernel_changed.connect(self._on_filters_kernel_changed)
         self.filters.model_edited.connect(self.model_edited)
+        self.editor.weight_clicked.connect(self.filters.check_gradient)
 
         self.controls = PipelineControls()
         self.controls.changed.connect(self._on_controls_changed)
@@ -182,6 +184,10 @@ class PlaygroundPanel(QWidget):
     def set_test_data(self, x, y):
         """Test images x (N, 1, 28, 28) and labels y (N,) for measuring accuracy."""
         self.filters.set_test_data(x, y)
+
+    def set_learning_rate(self, lr):
+        """The Training tab's learning rate, the one-step view's starting value."""
+        self.filters.set_learning_rate(lr)
 
     def refresh_model(self):
         """The shown model's weights changed: follow training in the open filter."""

@@ -1,7 +1,8 @@
 """The Training tab: architecture editor, training settings, controls and live curves.
 
 Its parts are widgets of their own (ArchEditor, TrainingSettings, LearningCurves,
-Notice); the panel lays them out with the run's buttons and speaks for all of them.
+Notice, StepSummaryView: what a "Step one batch" changed); the panel lays them out
+with the run's buttons and speaks for all of them.
 The panel is a view. It never touches the model or the worker; it emits intent signals
 and shows what it is given through setter slots (TrainingSession.bind_panel wires both).
 
@@ -16,6 +17,7 @@ Signals (intent):
 Slots (setters):
     set_state(str)                     "idle" | "running" | "paused" | "stopping"
     add_progress(TrainingProgress)     per-step points and throughput from the worker
+                                       (and, after Step one batch, its update sizes)
     add_epoch(EpochProgress)           per-epoch training and validation metrics
     new_run()                          the curves so far become the faded previous
                                        run; a run's points start on empty curves
@@ -52,6 +54,7 @@ from convlab.gui.training.curves import LearningCurves
 from convlab.gui.training.notice import Notice
 from convlab.gui.training.request import TrainingRequest
 from convlab.gui.training.settings import TrainingSettings
+from convlab.gui.training.step_summary import StepSummaryView
 from convlab.gui.training.worker import EpochProgress, TrainingProgress
 from convlab.nn.architectures import ArchSpec
 
@@ -76,6 +79,7 @@ class TrainingPanel(QWidget):
         self.settings = TrainingSettings()
         self._build_controls()
         self.curves = LearningCurves()
+        self.step_summary = StepSummaryView()
         # Beside the speed, so the plots keep all the group's height.
         self.controls_group.layout().addWidget(self.curves.clear_previous, 4, 1, 1, 2)
 
@@ -88,6 +92,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.notice)
         layout.addWidget(self.arch_editor)
         layout.addLayout(middle)
+        layout.addWidget(self.step_summary)
         layout.addWidget(self.curves, 1)
 
         self.arch_editor.edited.connect(self._update_buttons)
@@ -114,7 +119,8 @@ class TrainingPanel(QWidget):
         self.step = teach(
             QPushButton("Step one batch"), "Step one batch",
             "Do exactly one forward pass, backward pass and weight update on one "
-            "batch, then wait. Watch how one update changes the filters.",
+            "batch, then wait. Watch how one update changes the filters; the table "
+            "above the curves says how far it moved each layer's weights.",
         )
         self.reinit = teach(
             QPushButton("New random weights"), "New random weights",
@@ -184,6 +190,7 @@ class TrainingPanel(QWidget):
     def new_run(self) -> None:
         """The curves so far become the faded previous run; a new run's start empty."""
         self.curves.new_run()
+        self.step_summary.clear()
         self._reset_progress()
 
     def reset_curves(self) -> None:
@@ -203,6 +210,8 @@ class TrainingPanel(QWidget):
     def add_progress(self, progress: TrainingProgress) -> None:
         """Append a batch of per-step points and show speed and progress."""
         self.curves.add_steps(progress)
+        if progress.update is not None:
+            self.step_summary.show_update(progress.update)
         self.speed_label.setText(f"{progress.images_per_s:,.0f} images/s")
         self.progress.setValue(round(1000 * progress.fraction))
         self.progress.setFormat(

@@ -7,7 +7,8 @@ and at once when an epoch ends or training pauses:
 
 Signals:
     progress(TrainingProgress)    the per-step loss/accuracy points since the last one,
-                                  speed, progress and time left
+                                  speed, progress and time left; after "Step one
+                                  batch" also what that step changed (``update``)
     epoch_finished(EpochProgress) an epoch's training and validation metrics
     snapshot_ready(WeightSnapshot) copies of the weights, and the activations for the
                                   probe image when one is set
@@ -49,7 +50,13 @@ import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
 from threadpoolctl import threadpool_limits
 
-from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS, WeightSnapshot, take_snapshot
+from convlab.lab.snapshots import (
+    SNAPSHOT_INTERVAL_MS,
+    WeightSnapshot,
+    clone_model,
+    take_snapshot,
+)
+from convlab.lab.update import BatchUpdate, batch_update
 from convlab.nn._malloc import release_freed_memory
 from convlab.train import Trainer, TrainingDiverged
 
@@ -78,6 +85,9 @@ class TrainingProgress:
     fraction: float            # of the whole run, 0..1
     seconds_left: float
     run: int = 0               # the worker's run number (TrainingWorker's run_id)
+    # What the last step did to each layer and to its batch's loss, measured in the
+    # training thread around a "Step one batch" step; None for other reports.
+    update: BatchUpdate | None = None
 
 
 @dataclass
@@ -131,6 +141,10 @@ class TrainingWorker(QObject):
         self._probe: np.ndarray | None = None
         self._points: list = []             # (step, loss, accuracy) not yet reported
         self._last = None                   # latest StepResult
+        # (steps done, copy of the model) taken just before a single step, and
+        # what that step changed, until it is reported.
+        self._before: tuple[int, object] | None = None
+        self._update: BatchUpdate | None = None
         self._stop_requested = threading.Event()  # also seen while still loading
         self._last_loading = 0.0
 
@@ -166,7 +180,15 @@ class TrainingWorker(QObject):
             self.loading.emit(done, total)
 
     def step_once(self) -> None:
-        self._control("step_once")
+        """One more step, then pause; its progress report says what it changed."""
+        # As a command, so the copy of the weights is taken in the training thread
+        # right before the step it is compared with.
+        self._control("submit", self._step_once_measured)
+
+    def _step_once_measured(self) -> None:
+        trainer = self._trainer
+        trainer.step_once()
+        self._before = (trainer.step, clone_model(self.model))
 
     def set_lr(self, lr: float) -> None:
         self._control("set_lr", lr)
@@ -223,6 +245,7 @@ class TrainingWorker(QObject):
             due = last_save + self._interval    # when the next report is due
             for result in trainer.steps():
                 self._last = result
+                self._measure_step(trainer, result)
                 self._points.append((result.step, result.loss, result.accuracy))
                 if result.alarm is not None and result.alarm.kind == "exploded":
                     # Not one more step on weights thrown far away: the student
@@ -274,6 +297,18 @@ class TrainingWorker(QObject):
             release_freed_memory()  # the run's reserve of freed step buffers
             self.finished.emit()
 
+    def _measure_step(self, trainer: Trainer, result) -> None:
+        """After a single step: compare the weights and the batch's loss with the
+        copy taken before it (see step_once)."""
+        if self._before is None:
+            return
+        step, before = self._before
+        self._before = None
+        if result.step != step + 1:
+            return  # a restore or a stop came between: nothing to compare
+        x, y = trainer.last_batch
+        self._update = batch_update(before, self.model, x, y, result.lr, result.step)
+
     def _save_checkpoint(self, trainer: Trainer) -> None:
         try:
             trainer.save_checkpoint(self._checkpoint)
@@ -296,7 +331,9 @@ class TrainingWorker(QObject):
                 epoch=result.epoch, lr=result.lr,
                 images_per_s=result.images_per_sec, fraction=result.progress,
                 seconds_left=result.eta_seconds, run=self.run_id,
+                update=self._update,
             ))
+            self._update = None
         if with_epoch and result.epoch_result is not None:
             e = result.epoch_result
             self.epoch_finished.emit(EpochProgress(
