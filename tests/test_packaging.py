@@ -127,14 +127,15 @@ def test_window_carries_the_bundled_icon(qtbot):
     window.close()
 
 
-def test_screenshot_from_another_folder_uses_the_bundled_model(tmp_path):
+@pytest.mark.parametrize("start", [[str(REPO / "main.py")], ["-m", "convlab", "gui"]])
+def test_screenshot_from_another_folder_uses_the_bundled_model(tmp_path, start):
     """Started outside the checkout, the window opens the bundled trained model."""
     env = dict(os.environ, PYTHONPATH=str(REPO), QT_QPA_PLATFORM="offscreen",
                XDG_CONFIG_HOME=str(tmp_path / "config"))
     picture = tmp_path / "window.png"
-    proc = subprocess.run([sys.executable, str(REPO / "main.py"), "--screenshot",
-                           str(picture)], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run([sys.executable, *start, "--screenshot", str(picture)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "model: bundled trained model" in proc.stdout.splitlines()
     assert picture.stat().st_size > 0

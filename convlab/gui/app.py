@@ -52,14 +52,13 @@ def configure_pyqtgraph():
 
 def make_application(argv):
     """The QApplication with ConvLab's names, stylesheet and pyqtgraph settings."""
-    from PyQt5.QtGui import QIcon
     from PyQt5.QtWidgets import QApplication
 
     app = QApplication.instance() or _new_application(list(argv) or ["convlab"])
     app.setOrganizationName("ConvLab")
     app.setApplicationName("ConvLab")
     app.setDesktopFileName(APP_ID)
-    app.setWindowIcon(QIcon(str(resource_path(ICON_PNG))))
+    app.setWindowIcon(app_icon())  # dialogs' icon too
     app.setStyle("Fusion")
     style = resource_path(STYLESHEET)
     if style.is_file():
@@ -89,15 +88,20 @@ def _new_application(argv):
         QtCore.qInstallMessageHandler(None)  # Qt's own handler again
 
 
-def create_window(model_path=None, data_dir=None, restore=True):
-    """A MainWindow with its model and data loaded (not shown yet)."""
+def app_icon():
+    """ConvLab's icon (resources/icons, drawn by tools/make_icon.py)."""
     from PyQt5.QtGui import QIcon
 
+    return QIcon(str(resource_path(ICON_PNG)))
+
+
+def create_window(model_path=None, data_dir=None, restore=True):
+    """A MainWindow with its model and data loaded (not shown yet)."""
     from convlab.gui.main_window import MainWindow
 
     configure_pyqtgraph()
     window = MainWindow()
-    window.setWindowIcon(QIcon(str(resource_path(ICON_PNG))))
+    window.setWindowIcon(app_icon())
     window.controller.load_startup(model_path, data_dir, restore=restore)
     return window
 
@@ -157,7 +161,8 @@ def run(argv=None, prog=None):
     window = create_window(args.model, args.data, restore=not args.screenshot)
     shown.append(window)
     if args.screenshot:
-        # Which weights the picture shows: a check for packaging (bundled model found?).
+        # Which weights the picture shows: a copy of ConvLab that lost its bundled
+        # model says "untrained weights" here.
         print(f"model: {window.controller.model_files.note}")
         try:
             save_screenshot(window, args.screenshot, args.tab)
