@@ -68,6 +68,8 @@ def test_pyproject_lists_every_package_and_every_bundled_file():
     config = pyproject()["tool"]["setuptools"]
     folders = {".".join(p.parent.relative_to(REPO).parts)
                for p in (REPO / "convlab").rglob("__init__.py")}
+    unlisted = folders - set(config["packages"])
+    assert not unlisted, f"add {sorted(unlisted)} to pyproject.toml's packages"
     assert set(config["packages"]) == folders | {"convlab.assets"}
     assert config["package-dir"] == {"convlab.assets": "resources"}
     patterns = config["package-data"]["convlab.assets"]
