@@ -1,4 +1,7 @@
-"""Start ConvLab: `python main.py [--model FILE] [--data DIR] [--screenshot PNG]`."""
+"""Start ConvLab from a checkout: `python main.py [--model FILE] [--data DIR] ...`.
+
+Installed, the same window is `convlab-gui` or `convlab gui` (see convlab/gui/app.py).
+"""
 
 import sys
 

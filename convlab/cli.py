@@ -1,4 +1,4 @@
-"""The command line: ``python -m convlab train | evaluate | download | export | bench``.
+"""The command line: ``convlab gui | train | evaluate | download | export | bench``.
 
 Exit codes: 0 success; 2 the command asks for something impossible (bad option or
 value, missing file or folder, unknown architecture, an output that cannot be written);
@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from convlab import __version__
 from convlab.fileio import write_text_atomic
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -51,7 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="convlab",
         description="ConvLab: a teaching lab for convolutional networks, in NumPy.",
     )
+    parser.add_argument("--version", action="version", version=f"convlab {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    # The window's own options (see `convlab gui --help`) are passed through to it.
+    gui = commands.add_parser(
+        "gui", add_help=False,
+        help="open the window: 'gui [--model FILE] [--data DIR]' (see 'gui --help')",
+    )
+    gui.set_defaults(run=cmd_gui)
 
     train = commands.add_parser(
         "train", help="train a network and save it as a model file",
@@ -135,7 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
     name = "convlab"
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, window_args = parser.parse_known_args(argv)
+        if window_args and args.command != "gui":
+            parser.error(f"unrecognized arguments: {' '.join(window_args)}")
+        args.window_args = window_args
         name = f"convlab {args.command}"
         from convlab.nn._malloc import keep_freed_memory
 
@@ -159,6 +172,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     finally:
         signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def cmd_gui(args) -> int:
+    """`gui [--model FILE] [--data DIR] ...`: the window, as `convlab-gui` opens it."""
+    from convlab.gui.app import run
+
+    # The window is closed the way `convlab-gui`'s is: SIGTERM ends it at once
+    # (the command line's SIGTERM-as-Ctrl+C is for its training runs).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    return run(args.window_args, prog="convlab gui")
 
 
 def cmd_train(args) -> int:

@@ -1,7 +1,5 @@
 """explain.backprop: one digit's forward and backward pass, layer by layer."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from nn.cases import numeric_grad
@@ -15,8 +13,9 @@ from convlab.nn.architectures import (
     build,
     layer_shapes,
 )
+from convlab.resources import BUNDLED_MODEL, resource_path
 
-BUNDLED = Path(__file__).resolve().parent.parent / "resources/models/default.npz"
+BUNDLED = resource_path(BUNDLED_MODEL)
 
 # Small networks, one per feature the backward pass must get right.
 GRADCHECK_ARCHS = {

@@ -1,7 +1,6 @@
 """Tests for the PyTorch export: the same network, weights and logits in torch."""
 
 import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +9,9 @@ from convlab import nn
 from convlab.data.sources import load_dataset
 from convlab.export import ExportError, export_pytorch
 from convlab.nn.architectures import NAMED_ARCHS, build
+from convlab.resources import BUNDLED_MODEL, resource_path
 
-BUNDLED = Path(__file__).resolve().parent.parent / "resources/models/default.npz"
+BUNDLED = resource_path(BUNDLED_MODEL)
 
 
 def import_exported(model, folder, name="exported_net"):

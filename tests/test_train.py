@@ -3,13 +3,13 @@
 import queue
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from convlab import nn
 from convlab.data.sources import load_dataset
+from convlab.resources import BUNDLED_MODEL, resource_path
 from convlab.train import (
     STALL_AFTER_STEPS,
     EvaluationCancelled,
@@ -21,7 +21,7 @@ from convlab.train import (
     scheduled_lr,
 )
 
-BUNDLED = Path(__file__).resolve().parent.parent / "resources/models/default.npz"
+BUNDLED = resource_path(BUNDLED_MODEL)
 
 
 def bars_dataset(n, seed=0):

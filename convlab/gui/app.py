@@ -1,40 +1,50 @@
 """Starting the app: command-line options, the QApplication, the window, screenshots.
 
-Other tools (the GUI benchmark) build the same window with::
+`convlab-gui`, `convlab gui` and `python main.py` all come here. Other tools (the GUI
+benchmark) build the same window with::
 
     app = make_application([])
     window = create_window(model_path=None, data_dir=None)
+
+Qt is imported only inside the functions, so that run() can first say which system
+library is missing when Qt cannot start (see qt_libraries.py).
 """
 
 import argparse
 import os
 import sys
-from pathlib import Path
 
-import pyqtgraph as pg
+from convlab import __version__
+from convlab.gui import qt_libraries
+from convlab.gui.desktop_entry import DesktopEntryError, install_desktop_entry
+from convlab.resources import ICON_PNG, STYLESHEET, resource_path
 
-from convlab.gui.common import error_hook
-from convlab.gui.main_window import TABS
-from convlab.nn._malloc import keep_freed_memory
-
-STYLE = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
+APP_ID = "convlab"  # the desktop entry's name, which desktops match windows to
 
 
-def parse_args(argv):
-    """The command-line options of `python main.py`."""
+def parse_args(argv, prog=None):
+    """The command-line options of the window (`convlab-gui`, `python main.py`)."""
+    from convlab.gui.main_window import TABS
+
     parser = argparse.ArgumentParser(
-        prog="main.py", description="ConvLab: draw a digit and watch a CNN read it.")
+        prog=prog, description="ConvLab: draw a digit and watch a CNN read it.")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__version__}")
     parser.add_argument("--model", metavar="FILE", help="a model file (.npz) to open")
     parser.add_argument("--data", metavar="DIR", help="a folder holding MNIST")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="render the window offscreen, save it as a PNG and exit")
     parser.add_argument("--tab", choices=TABS, default="network",
                         help="the tab to show in the screenshot (default: network)")
+    parser.add_argument("--install-desktop-entry", action="store_true",
+                        help="add ConvLab to your desktop's applications menu and exit")
     return parser.parse_args(argv)
 
 
 def configure_pyqtgraph():
     """Global pyqtgraph settings, the same for every view (safe to call again)."""
+    import pyqtgraph as pg
+
     # Images are (row, column) arrays like every NumPy image in ConvLab.
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True,
                         background="#fbfbfd", foreground="#333")
@@ -44,14 +54,45 @@ def make_application(argv):
     """The QApplication with ConvLab's names, stylesheet and pyqtgraph settings."""
     from PyQt5.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(list(argv) or ["convlab"])
+    app = QApplication.instance() or _new_application(list(argv) or ["convlab"])
     app.setOrganizationName("ConvLab")
     app.setApplicationName("ConvLab")
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())  # dialogs' icon too
     app.setStyle("Fusion")
-    if STYLE.is_file():
-        app.setStyleSheet(STYLE.read_text(encoding="utf-8"))
+    style = resource_path(STYLESHEET)
+    if style.is_file():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
     configure_pyqtgraph()
     return app
+
+
+def _new_application(argv):
+    """A QApplication; should Qt find no platform plugin, it stops the process, so
+    its last words are followed by what to install."""
+    from PyQt5 import QtCore
+    from PyQt5.QtWidgets import QApplication
+
+    def on_qt_message(kind, context, message):
+        # Qt's own format: "category: message", the default category left out.
+        category = context.category if context.category not in (None, "default") else ""
+        sys.stderr.write(f"{category}: {message}\n" if category else f"{message}\n")
+        if kind == QtCore.QtFatalMsg and "platform plugin" in message:
+            sys.stderr.write(qt_libraries.plugin_failure_advice(os.environ) + "\n")
+        sys.stderr.flush()
+
+    QtCore.qInstallMessageHandler(on_qt_message)
+    try:
+        return QApplication(argv)
+    finally:
+        QtCore.qInstallMessageHandler(None)  # Qt's own handler again
+
+
+def app_icon():
+    """ConvLab's icon (resources/icons, drawn by tools/make_icon.py)."""
+    from PyQt5.QtGui import QIcon
+
+    return QIcon(str(resource_path(ICON_PNG)))
 
 
 def create_window(model_path=None, data_dir=None, restore=True):
@@ -60,6 +101,7 @@ def create_window(model_path=None, data_dir=None, restore=True):
 
     configure_pyqtgraph()
     window = MainWindow()
+    window.setWindowIcon(app_icon())
     window.controller.load_startup(model_path, data_dir, restore=restore)
     return window
 
@@ -90,20 +132,38 @@ def save_screenshot(window, path, tab):
         raise OSError(f"could not write {path}")
 
 
-def run(argv=None):
-    """Run ConvLab; returns the exit code."""
+def run(argv=None, prog=None):
+    """Run ConvLab's window (or install its desktop entry); returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parse_args(argv)
-    keep_freed_memory()  # the app trains: reuse freed arrays (see _malloc.py)
+    prog = prog or os.path.basename(sys.argv[0]) or "convlab-gui"
+    try:
+        from PyQt5 import QtWidgets  # noqa: F401 (only: does Qt load at all?)
+    except ImportError as exc:
+        print(qt_libraries.import_failure_advice(exc), file=sys.stderr)
+        return 1
+    args = parse_args(argv, prog)
+    if args.install_desktop_entry:
+        return _install_desktop_entry(prog)
     if args.screenshot:
         # No screen needed: render into memory.
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    problem = qt_libraries.startup_problem(os.environ)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    from convlab.gui.common import error_hook
+    from convlab.nn._malloc import keep_freed_memory
+
+    keep_freed_memory()  # the app trains: reuse freed arrays (see _malloc.py)
     app = make_application([sys.argv[0]])
     shown = []  # the window, once it exists, as the parent of error messages
     error_hook.install(lambda: shown[0] if shown else None)
     window = create_window(args.model, args.data, restore=not args.screenshot)
     shown.append(window)
     if args.screenshot:
+        # Which weights the picture shows: a copy of ConvLab that lost its bundled
+        # model says "untrained weights" here.
+        print(f"model: {window.controller.model_files.note}")
         try:
             save_screenshot(window, args.screenshot, args.tab)
         finally:
@@ -112,3 +172,16 @@ def run(argv=None):
         return 0
     window.show()
     return app.exec_()
+
+
+def _install_desktop_entry(prog):
+    """--install-desktop-entry: install it, say where, or say why not."""
+    try:
+        written = install_desktop_entry()
+    except DesktopEntryError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"installed {path}")
+    print("ConvLab is now in your applications menu.")
+    return 0

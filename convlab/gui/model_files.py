@@ -18,9 +18,9 @@ from convlab.export import ExportError, export_pytorch
 from convlab.fileio import write_text_atomic
 from convlab.gui.common import dialogs
 from convlab.nn.architectures import NAMED_ARCHS, build, check_fits_mnist
+from convlab.resources import BUNDLED_MODEL, resource_path
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL = REPO / "resources" / "models" / "default.npz"
+DEFAULT_MODEL = resource_path(BUNDLED_MODEL)
 MAX_RECENT = 6
 # What reading a damaged, hostile or huge file may raise: it is reported, never fatal.
 LOAD_ERRORS = (OSError, ValueError, EOFError, MemoryError)
