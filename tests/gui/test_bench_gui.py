@@ -6,21 +6,39 @@ from convlab.gui import bench
 
 
 def test_bench_gui_json_is_well_formed(capsys):
-    """A tiny run prints one JSON object with the agreed keys and sane numbers."""
+    """A tiny run prints one JSON object with both views' figures and sane numbers."""
     code = bench.main(["--json", "--seconds", "0.3", "--rounds", "1",
                        "--kernel-repeats", "3"])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    late = result["timer_late_ms"]
-    assert set(late) >= {"p50", "p95", "max"}
-    assert 0.0 <= late["p50"] <= late["p95"] <= late["max"]
-    assert late["ticks"] > 0
-    # The in-app rounds train the model the window shows, so its maps redraw.
-    assert result["refresh_hz"] > 0.0
-    assert result["throughput_ratio"] > 0.0
-    assert result["images_per_s"]["app"] > 0.0
+    assert set(result["views"]) == set(bench.VIEWS)
+    for figures in result["views"].values():
+        late = figures["timer_late_ms"]
+        assert set(late) >= {"p50", "p95", "max"}
+        assert 0.0 <= late["p50"] <= late["p95"] <= late["max"]
+        assert late["ticks"] > 0
+        # The in-app rounds train the model the window shows, so its maps redraw.
+        assert figures["refresh_hz"] > 0.0
+        assert figures["throughput_ratio"] > 0.0
+        assert figures["images_per_s"] > 0.0
     assert set(result["kernel_edit_ms"]) == {"median", "p95"}
     assert set(result["floors"]) == set(bench.FLOORS)
+
+
+def test_bench_gui_backward_rounds_show_the_backward_pass(monkeypatch):
+    """Each view's rounds run with that view on show in the Network tab."""
+    shown = []
+    real_app_round = bench.app_round
+
+    def app_round(session, *args):
+        window = session.parent().window  # the controller's window
+        shown.append(window.network_view.is_backward())
+        return real_app_round(session, *args)
+
+    monkeypatch.setattr(bench, "app_round", app_round)
+    assert bench.main(["--json", "--seconds", "0.2", "--rounds", "1",
+                       "--kernel-repeats", "0"]) == 0
+    assert shown == [False, True]
 
 
 def test_bench_gui_table_names_every_floor(capsys):
@@ -28,7 +46,7 @@ def test_bench_gui_table_names_every_floor(capsys):
     assert bench.main(["--seconds", "0.2", "--rounds", "1",
                        "--kernel-repeats", "0"]) == 0
     out = capsys.readouterr().out
-    assert "timer lateness" in out
+    assert "Backward view shown" in out
     for name in bench.FLOORS:
         # No kernel edits were timed, so their floor is not judged.
         assert (name in out) == (name != bench.KERNEL_FLOOR)
