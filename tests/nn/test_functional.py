@@ -375,4 +375,4 @@ def test_release_freed_memory_hands_a_threads_reserve_back():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True).stdout
-    assert float(out) > 200.0  # MB handed back of the 300 MB freed
+    assert float(out) > 100.0  # MB handed back of the 300 MB freed (none without)
