@@ -1,6 +1,5 @@
 """convlab.lab.update: one filter's SGD step, a gradient check, one batch's changes."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,9 +18,10 @@ from convlab.lab.update import (
     predicted_digit,
 )
 from convlab.nn.architectures import NAMED_ARCHS, build
+from convlab.resources import BUNDLED_MODEL, resource_path
 from convlab.train import TrainConfig, Trainer
 
-BUNDLED = Path(__file__).resolve().parents[2] / "resources/models/default.npz"
+BUNDLED = resource_path(BUNDLED_MODEL)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """One gradient-descent step of a real network filter: shown, applied, undone."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,9 @@ from convlab.gui.playground import PlaygroundPanel
 from convlab.lab.snapshots import clone_model
 from convlab.lab.update import gradient_check, predicted_digit
 from convlab.nn.architectures import NAMED_ARCHS, build
+from convlab.resources import BUNDLED_MODEL, resource_path
 
-BUNDLED = Path(__file__).resolve().parents[3] / "resources/models/default.npz"
+BUNDLED = resource_path(BUNDLED_MODEL)
 LAYER = 3  # the second conv layer of the sample network
 
 
