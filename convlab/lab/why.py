@@ -70,8 +70,8 @@ RANDOM_HOW = (
 class Explanation:
     """What the Why tab shows for one input; every array float64.
 
-    x: the input explained (28, 28), after the shift; probabilities: (10,) the
-    model's for x; unshifted: (10,) its probabilities for the input before the
+    x: the input explained (28, 28), after the shift (down, right); probabilities:
+    (10,) the model's for x; unshifted: (10,) its probabilities for the input before the
     shift; saliency: (10, 28, 28), row k = explain.saliency(model, x, k); levels:
     the symmetric colour scale the ten share; best, runner_up: the two digits with
     the highest probability; occlusion: (n, n) explain.occlusion of best for size,
@@ -79,6 +79,7 @@ class Explanation:
     """
 
     x: np.ndarray
+    shift: tuple[int, int]
     probabilities: np.ndarray
     unshifted: np.ndarray
     saliency: np.ndarray
@@ -181,10 +182,16 @@ def occlusion_per_pixel(occlusion, size, stride):
         return np.where(count > 0, total / count, np.nan)
 
 
-def probability_change_text(digit, before, after):
-    """The predicted digit's probability before and after the shift, in words."""
-    return (f"P({digit}) before the shift: {before:.1%}; after: {after:.1%} "
-            f"({after - before:+.1%}).")
+def shift_change_text(unshifted, shifted):
+    """What the shift did to the prediction: the digit predicted before it, its
+    probability before and after, and the new answer if it changed."""
+    digit, _ = top_two(unshifted)
+    now, _ = top_two(shifted)
+    text = (f"Before the shift: {digit}, P({digit}) = {unshifted[digit]:.1%}. "
+            f"After: P({digit}) = {shifted[digit]:.1%}")
+    if now != digit:
+        return text + f"; the network now says {now} ({shifted[now]:.1%})."
+    return text + "."
 
 
 def untrained_twin(model, rng):
@@ -216,5 +223,6 @@ def explain_input(model, x, shift=(0, 0), size=DEFAULT_PATCH, stride=DEFAULT_STR
     best, runner_up = top_two(probs)
     occlusion = explain.occlusion(model, shifted, best, size, stride)
     twin = None if untrained is None else explain.saliency(untrained, shifted, best)
-    return Explanation(shifted, probs, unshifted, saliency, shared_levels(saliency),
-                       best, runner_up, occlusion, size, stride, twin)
+    return Explanation(shifted, tuple(shift), probs, unshifted, saliency,
+                       shared_levels(saliency), best, runner_up, occlusion, size,
+                       stride, twin)

@@ -128,7 +128,11 @@ def test_untrained_twin_refuses_a_network_the_editor_cannot_build():
     assert build(NAMED_ARCHS["sample"], np.random.default_rng(0)) is not None
 
 
-def test_probability_change_text():
-    """Before and after read as percentages with the change."""
-    assert why.probability_change_text(3, 0.9, 0.4) == (
-        "P(3) before the shift: 90.0%; after: 40.0% (-50.0%).")
+def test_shift_change_text_names_the_digit_before_and_after():
+    """The digit predicted before the shift, its probability before and after."""
+    before = np.array([0.0, 0.0, 0.0, 0.9, 0.0, 0.1, 0.0, 0.0, 0.0, 0.0])
+    after = np.array([0.0, 0.0, 0.0, 0.4, 0.0, 0.6, 0.0, 0.0, 0.0, 0.0])
+    assert why.shift_change_text(before, after) == (
+        "Before the shift: 3, P(3) = 90.0%. After: P(3) = 40.0%; the network now "
+        "says 5 (60.0%).")
+    assert why.shift_change_text(before, before).endswith("P(3) = 90.0%.")
