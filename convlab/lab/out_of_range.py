@@ -38,12 +38,14 @@ MAX_SOLID = 10
 
 HOW_JUDGED = (
     "How ConvLab judges \"unlike the training digits\": it measures the 28x28 input "
-    f"and compares with the 10,000 MNIST training digits. The ink (sum of the "
-    f"pixels) is {MNIST_INK[0]:.0f} to {MNIST_INK[1]:.0f} for them; their ink is at "
-    f"least {MNIST_MIN_HEIGHT} px high; and their strokes are thin: the largest "
-    f"solid square of ink is at most {MNIST_MAX_SOLID} px wide. An input outside "
-    "these ranges gets this note. A shape inside them can still be no digit at all: "
-    "the note is a warning, not a guarantee."
+    "the network sees and compares with the 10,000 MNIST training digits. Their ink "
+    f"(the sum of the pixels) is {MNIST_INK[0]:.0f} to {MNIST_INK[1]:.0f}; they are "
+    f"at least {MNIST_MIN_HEIGHT} px high; their strokes are thin, the largest solid "
+    f"square of ink at most {MNIST_MAX_SOLID} px wide. The note appears for ink "
+    f"below {INK_RANGE[0]:.0f} or above {INK_RANGE[1]:.0f}, a height under "
+    f"{MIN_HEIGHT} px or a solid square wider than {MAX_SOLID} px. A shape inside "
+    "these ranges can still be no digit at all: the note is a warning, not a "
+    "guarantee."
 )
 
 
