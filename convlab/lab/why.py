@@ -147,10 +147,11 @@ def occlusion_problem(size, stride):
     """Why (size, stride) cannot make an occlusion map, or None when they can."""
     if not 1 <= size <= MAX_PATCH:
         return (f"A {size}x{size} patch does not fit in the 28x28 image: choose a "
-                f"patch size from 1 to {MAX_PATCH}. The last map is kept.")
+                f"patch size from 1 to {MAX_PATCH}. The map keeps the last size that "
+                f"fitted.")
     if stride < 1:
-        return ("The stride must be at least 1 pixel between patches. The last map "
-                "is kept.")
+        return ("The stride must be at least 1 pixel between patches. The map "
+                "keeps the last stride that worked.")
     return None
 
 
