@@ -29,8 +29,9 @@ from convlab.gui.network.detail_view import DetailView
 from convlab.gui.network.view import NetworkView
 from convlab.gui.playground import PlaygroundPanel
 from convlab.gui.training.panel import TrainingPanel
+from convlab.gui.why.panel import WhyPanel
 
-TABS = ("network", "training", "my_digits", "evaluation", "playground")
+TABS = ("network", "training", "my_digits", "evaluation", "playground", "why")
 
 GUIDE = """
 <h2>How a CNN sees your digit</h2>
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.my_digits_panel = MyDigitsPanel()
         self.evaluation_panel = EvaluationPanel()
         self.playground_panel = PlaygroundPanel()
+        self.why_panel = WhyPanel()
         self.detail_view = DetailView(self)
 
         self.tabs = QTabWidget()
@@ -118,6 +120,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(_scrolled(self.my_digits_panel), "My digits")
         self.tabs.addTab(_scrolled(self.evaluation_panel), "Evaluation")
         self.tabs.addTab(_scrolled(self.playground_panel), "Playground")
+        self.tabs.addTab(_scrolled(self.why_panel), "Why")
         tips = (
             "Every layer's output for the current input, left to right.",
             "Design a network and train it; watch the curves and the feature maps.",
@@ -125,6 +128,7 @@ class MainWindow(QMainWindow):
             "digit key) and fine-tune on them.",
             "How good is the network on digits it never saw, and where does it fail?",
             "Try your own kernels, stride, padding and pooling on your digit.",
+            "Why did it say that? Which pixels raised or lowered each digit's score.",
         )
         for i, tip in enumerate(tips):
             self.tabs.setTabToolTip(i, tip)
@@ -203,7 +207,8 @@ class MainWindow(QMainWindow):
             edit, "&Clear canvas", "Wipe the drawing.", QKeySequence.Delete)
 
         view = bar.addMenu("&View")
-        names = ("Network", "Training", "My digits", "Evaluation", "Playground")
+        names = ("Network", "Training", "My digits", "Evaluation", "Playground",
+                 "Why")
         for i, name in enumerate(names):
             action = self._action(view, f"&{name}", f"Show the {name} tab.",
                                   f"Ctrl+{i + 1}")
@@ -259,7 +264,7 @@ class MainWindow(QMainWindow):
         self._training_label.setText(text)
 
     def show_tab(self, name):
-        """Switch to a tab by name: network, training, evaluation or playground."""
+        """Switch to a tab by name, one of TABS."""
         self.tabs.setCurrentIndex(TABS.index(name))
 
     def show_guide(self):
