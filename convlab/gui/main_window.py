@@ -24,13 +24,14 @@ from convlab.gui.controller import Controller
 from convlab.gui.evaluation.panel import EvaluationPanel
 from convlab.gui.input.panel import InputPanel
 from convlab.gui.input.prediction_panel import PredictionPanel
+from convlab.gui.lessons.panel import LessonsPanel
 from convlab.gui.my_digits.panel import MyDigitsPanel
 from convlab.gui.network.detail_view import DetailView
 from convlab.gui.network.view import NetworkView
 from convlab.gui.playground import PlaygroundPanel
 from convlab.gui.training.panel import TrainingPanel
 
-TABS = ("network", "training", "my_digits", "evaluation", "playground")
+TABS = ("network", "training", "my_digits", "evaluation", "playground", "lessons")
 
 GUIDE = """
 <h2>How a CNN sees your digit</h2>
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.my_digits_panel = MyDigitsPanel()
         self.evaluation_panel = EvaluationPanel()
         self.playground_panel = PlaygroundPanel()
+        self.lessons_panel = LessonsPanel()
         self.detail_view = DetailView(self)
 
         self.tabs = QTabWidget()
@@ -118,6 +120,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(_scrolled(self.my_digits_panel), "My digits")
         self.tabs.addTab(_scrolled(self.evaluation_panel), "Evaluation")
         self.tabs.addTab(_scrolled(self.playground_panel), "Playground")
+        self.tabs.addTab(_scrolled(self.lessons_panel), "Lessons")
         tips = (
             "Every layer's output for the current input, left to right.",
             "Design a network and train it; watch the curves and the feature maps.",
@@ -125,6 +128,7 @@ class MainWindow(QMainWindow):
             "digit key) and fine-tune on them.",
             "How good is the network on digits it never saw, and where does it fail?",
             "Try your own kernels, stride, padding and pooling on your digit.",
+            "Guided exercises: predict an answer, then see the app compute it.",
         )
         for i, tip in enumerate(tips):
             self.tabs.setTabToolTip(i, tip)
@@ -188,6 +192,9 @@ class MainWindow(QMainWindow):
         self.download_action = self._action(
             file, "Down&load MNIST…", "Download the 70,000 MNIST digits (about 11 MB) "
             "into your cache folder.")
+        self.open_lessons_action = self._action(
+            file, "Open l&essons folder…", "Load the lessons (*.json) of a folder, "
+            "e.g. ones your teacher wrote, into the Lessons tab.")
         self.export_action = self._action(
             file, "&Export to PyTorch…", "Write the network as a PyTorch file, to keep "
             "going with a full deep-learning library.")
@@ -203,7 +210,8 @@ class MainWindow(QMainWindow):
             edit, "&Clear canvas", "Wipe the drawing.", QKeySequence.Delete)
 
         view = bar.addMenu("&View")
-        names = ("Network", "Training", "My digits", "Evaluation", "Playground")
+        names = ("Network", "Training", "My digits", "Evaluation", "Playground",
+                 "Lessons")
         for i, name in enumerate(names):
             action = self._action(view, f"&{name}", f"Show the {name} tab.",
                                   f"Ctrl+{i + 1}")
@@ -259,7 +267,7 @@ class MainWindow(QMainWindow):
         self._training_label.setText(text)
 
     def show_tab(self, name):
-        """Switch to a tab by name: network, training, evaluation or playground."""
+        """Switch to a tab by name, one of TABS."""
         self.tabs.setCurrentIndex(TABS.index(name))
 
     def show_guide(self):

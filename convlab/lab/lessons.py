@@ -1,0 +1,670 @@
+"""Lessons: guided predict-then-reveal exercises, read from JSON files.
+
+A lesson file holds a title and a list of steps; each step may set the window up,
+asks one question and names how its answer is computed ("answer": {"kind": ...}).
+The answer is never written in the file: ANSWER_KINDS computes it from a
+LessonState, the live app's state that the Lessons presenter fills in, so a new
+digit or a new kernel gives a new answer. docs/lessons.md describes the format.
+
+parse_lesson() refuses a bad file with a LessonError naming the line and the
+problem; load_folder() loads every *.json of a folder, keeping the good lessons
+and the errors side by side. Nothing here imports Qt.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from convlab import explain
+from convlab.lab.backward import default_target
+from convlab.lab.batch_norm import train_vs_eval
+from convlab.lab.channels import partial_maps
+from convlab.lab.filter_edits import switch_off_command, with_filter
+from convlab.lab.pipeline import formula_text
+from convlab.lab.presets import PRESETS
+from convlab.lab.update import filter_step
+from convlab.nn.architectures import NAMED_ARCHS
+from convlab.nn.functional import conv_output_size
+from convlab.nn.layers import BatchNorm2d, Conv2d
+from convlab.nn.reference import conv_single_step, create_mask_from_window
+from convlab.train import class_scores, evaluate
+
+SWITCH_OFF_IMAGES = 1000  # test images an accuracy with a filter off is measured on
+BATCH_NORM_BATCH = 31  # test digits that share the student's digit's batch
+DEFAULT_TOLERANCE = 0.01  # for numbers that are not whole: |answer - right| <= this
+
+
+class LessonError(ValueError):
+    """A lesson file that cannot be used: line (1-based, or None) and problem."""
+
+    def __init__(self, name, line, problem):
+        where = f"{name}, line {line}" if line else name
+        super().__init__(f"{where}: {problem}")
+        self.name, self.line, self.problem = name, line, problem
+
+
+class AnswerUnavailable(ValueError):
+    """The app is not in a state the answer can be computed from (says what to do)."""
+
+
+# The state an answer is computed from
+
+
+@dataclass
+class TrainingRecord:
+    """What the training session reported for the last run: every batch loss, in
+    order, and the last epoch's accuracies (0..1, val None without validation)."""
+
+    losses: list = field(default_factory=list)
+    train_acc: float | None = None
+    val_acc: float | None = None
+    epochs: int = 0
+
+
+@dataclass
+class LessonState:
+    """The live app as the answers see it (every field may be None).
+
+    image (28, 28) the current input and label its true digit (test images);
+    pipeline: the Playground's KernelPipeline; model: the GUI's copy of the network;
+    x_test (N, 1, 28, 28), y_test (N,); training: a TrainingRecord; my_images
+    (M, 28, 28), my_labels (M,): the student's labelled digits.
+    """
+
+    image: np.ndarray | None = None
+    label: int | None = None
+    pipeline: object = None
+    model: object = None
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    training: TrainingRecord = field(default_factory=TrainingRecord)
+    my_images: np.ndarray | None = None
+    my_labels: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A computed answer: value (a number or one of options), and working, the
+    sentence the reveal shows (how the value came about, with the numbers)."""
+
+    value: object
+    working: str
+    options: tuple = ()
+
+    def text(self):
+        """The value as a student reads it."""
+        if isinstance(self.value, str):
+            return self.value
+        return f"{self.value:.4g}" if isinstance(self.value, float) else str(
+            self.value)
+
+
+def _need(value, what):
+    if value is None:
+        raise AnswerUnavailable(what)
+    return value
+
+
+def _pipeline(state):
+    return _need(state.pipeline, "The Playground has no valid setting yet: open the "
+                 "Playground and pick a kernel that fits.")
+
+
+def _model(state):
+    return _need(state.model, "No network is loaded.")
+
+
+def _image(state):
+    return _need(state.image, "Draw a digit or load a test digit first.")
+
+
+def _test_set(state):
+    _need(state.x_test, "This needs test digits: File > Open dataset folder or "
+          "Download MNIST.")
+    return state.x_test, state.y_test
+
+
+def _conv_layer(model, layer):
+    if not 0 <= layer < len(model.layers) or not isinstance(model.layers[layer],
+                                                             Conv2d):
+        raise AnswerUnavailable(f"Model layer {layer} of this network is not a "
+                                "convolution: pick the architecture the lesson uses.")
+    return model.layers[layer]
+
+
+# The answer kinds: each reads a LessonState and the step's parameters.
+
+
+def output_size(state):
+    """The Playground's convolution output side, floor((n + 2p - f) / s) + 1."""
+    r = _pipeline(state)
+    n, f = r.input.shape[0], r.kernel.shape[0]
+    out = conv_output_size(n, f, r.stride, r.padding)
+    return Answer(out, formula_text(n, r.padding, f, r.stride))
+
+
+NO_POOLING = "Pooling is off in the Playground: pick max or average."
+
+
+def pooled_size(state):
+    """The side of the Playground's pooled map (pooling on its ReLU output)."""
+    r = _pipeline(state)
+    if r.pool == "none":
+        raise AnswerUnavailable(NO_POOLING)
+    n = r.conv.shape[0]
+    out = conv_output_size(n, r.pool_size, r.pool_stride, 0)
+    return Answer(out, formula_text(n, 0, r.pool_size, r.pool_stride))
+
+
+def unreached_rows(state):
+    """How many rows of the padded input no window of the Playground reaches."""
+    r = _pipeline(state)
+    missed = int(np.sum(~r.input_covered))
+    rows = np.flatnonzero(~r.input_covered).tolist()
+    return Answer(missed, f"{r.conv.shape[0]} windows of {r.kernel.shape[0]} rows, "
+                  f"{r.stride} apart, over {len(r.input_covered)} padded rows: rows "
+                  f"never reached {rows or 'none'}.")
+
+
+def conv_cell(state, row, col):
+    """Output cell (row, col) of the Playground's convolution, by conv_single_step."""
+    r = _pipeline(state)
+    out = r.conv.shape[0]
+    if not (0 <= row < out and 0 <= col < out):
+        raise AnswerUnavailable(f"Cell ({row}, {col}) is outside the {out}x{out} "
+                                "output: set the Playground as the step says.")
+    f = r.kernel.shape[0]
+    top, left = row * r.stride, col * r.stride
+    window = r.padded[top:top + f, left:left + f]  # (f, f)
+    value = conv_single_step(window, r.kernel, r.bias)
+    return Answer(value, f"window rows {top}..{top + f - 1}, columns "
+                  f"{left}..{left + f - 1} of the padded input times the kernel, "
+                  f"summed: {np.sum(window * r.kernel):.4g} + bias {r.bias:.4g} = "
+                  f"{value:.4g}")
+
+
+def _pool_window(r, row, col):
+    if r.pool == "none":
+        raise AnswerUnavailable(NO_POOLING)
+    out = r.max.shape[0]
+    if not (0 <= row < out and 0 <= col < out):
+        raise AnswerUnavailable(f"Cell ({row}, {col}) is outside the {out}x{out} "
+                                "pooled map: set the Playground as the step says.")
+    top, left = row * r.pool_stride, col * r.pool_stride
+    return r.relu[top:top + r.pool_size, left:left + r.pool_size], top, left
+
+
+def pool_cell(state, mode, row, col):
+    """Cell (row, col) of the Playground's max ("max") or average ("avg") pooling."""
+    r = _pipeline(state)
+    window, top, left = _pool_window(r, row, col)
+    pooled = r.max if mode == "max" else r.avg
+    values = ", ".join(f"{v:.3g}" for v in window.ravel())
+    what = "the largest" if mode == "max" else "the mean"
+    return Answer(float(pooled[row, col]), f"ReLU values under the window (rows "
+                  f"{top}.., columns {left}..): {values}; {what} is "
+                  f"{pooled[row, col]:.4g}")
+
+
+def _position_names(size):
+    if size == 2:
+        return ("top-left", "top-right", "bottom-left", "bottom-right")
+    return tuple(f"row {i}, column {j}" for i in range(size) for j in range(size))
+
+
+def max_position(state, row, col):
+    """Where in pooling window (row, col) the gradient of max pooling goes."""
+    r = _pipeline(state)
+    window, top, left = _pool_window(r, row, col)
+    if window.shape != (r.pool_size, r.pool_size):
+        raise AnswerUnavailable("That pooling window hangs over the map's edge.")
+    mask = create_mask_from_window(window)
+    names = _position_names(r.pool_size)
+    i, j = np.unravel_index(np.argmax(mask), mask.shape)
+    name = names[i * r.pool_size + j]
+    return Answer(name, f"the window's maximum {window[i, j]:.4g} is at its {name} "
+                  f"(ReLU row {top + i}, column {left + j}): create_mask_from_window "
+                  "puts the whole gradient there and 0 on the other cells.", names)
+
+
+def _target(state, model, image):
+    probabilities = explain.backprop(model, image, 0).probabilities
+    return default_target(probabilities, state.label)
+
+
+SIGNS = ("positive", "negative", "zero")
+
+
+def gradient_sign(state, layer, filter, channel, row, col):
+    """The sign of dL/dw of one weight of a conv filter, for the current digit."""
+    model, image = _model(state), _image(state)
+    conv = _conv_layer(model, layer)
+    if not (0 <= filter < conv.out_channels and 0 <= channel < conv.in_channels):
+        raise AnswerUnavailable(f"Layer {layer} has no filter {filter}, channel "
+                                f"{channel}.")
+    target = _target(state, model, image)
+    trace = explain.backprop(model, image, target)
+    g = float(trace.layers[layer].grad_weight[filter, channel, row, col])
+    sign = "positive" if g > 0 else "negative" if g < 0 else "zero"
+    move = ("down" if g > 0 else "up") if g else "nowhere"
+    return Answer(sign, f"dL/dw = {g:.3g} for target {target} (loss {trace.loss:.3g}):"
+                  f" gradient descent moves this weight {move}.", SIGNS)
+
+
+CHANGES = ("lower", "higher")
+
+
+def step_loss(state, layer, filter, lr):
+    """Whether one SGD step of a filter (lab.update.filter_step) lowers the loss."""
+    model, image = _model(state), _image(state)
+    _conv_layer(model, layer)
+    target = _target(state, model, image)
+    step = filter_step(model, image, target, layer, filter, lr)
+    way = "lower" if step.loss_after < step.loss_before else "higher"
+    return Answer(way, f"loss of target {target}: {step.loss_before:.4g} before, "
+                  f"{step.loss_after:.4g} after the step with lr {lr:g} (first-order "
+                  f"estimate of the change: {step.predicted_change:+.3g}).", CHANGES)
+
+
+DROPS = ("drops by more than 1 point", "changes by 1 point or less",
+         "rises by more than 1 point")
+
+
+def switch_off_drop(state, layer, filter, cancelled=None):
+    """How test accuracy changes with one filter switched off (slow: evaluates)."""
+    model = _model(state)
+    x, y = _test_set(state)
+    _conv_layer(model, layer)
+    x, y = x[:SWITCH_OFF_IMAGES], y[:SWITCH_OFF_IMAGES]
+    weight = model.layers[layer].weight.data[filter]
+    bias = model.layers[layer].bias
+    bias = None if bias is None else bias.data[filter]
+    on = with_filter(model, layer, filter, weight, bias)  # a private copy
+    off = with_filter(model, layer, filter, weight, bias)
+    switch_off_command(layer, filter)(off)
+    before = evaluate(on, x, y, cancelled=cancelled)["accuracy"]
+    after = evaluate(off, x, y, cancelled=cancelled)["accuracy"]
+    points = 100 * (after - before)
+    choice = DROPS[0] if points < -1 else DROPS[2] if points > 1 else DROPS[1]
+    return Answer(choice, f"on {len(x):,} test digits: {before:.1%} with filter "
+                  f"{filter} on, {after:.1%} with it off ({points:+.1f} points).",
+                  DROPS)
+
+
+def _layer_input(model, image, layer):
+    """What conv layer ``layer`` reads for image: (C, H, W) float64."""
+    if layer == 0:
+        return np.asarray(image, np.float64)[None]
+    x = np.asarray(image, model.parameters()[0].data.dtype)[None, None]
+    return model.activations(x)[layer - 1][0].astype(np.float64)  # (C, H, W)
+
+
+def _partial_maps(state, layer, filter):
+    model, image = _model(state), _image(state)
+    conv = _conv_layer(model, layer)
+    b = 0.0 if conv.bias is None else float(conv.bias.data[filter])
+    return partial_maps(_layer_input(model, image, layer), conv.weight.data[filter],
+                        b, conv.stride, conv.padding)
+
+
+def filter_channels(state, layer, filter):
+    """How many partial maps (one per input channel) a filter's output sums."""
+    maps = _partial_maps(state, layer, filter)
+    return Answer(len(maps.partial), " ".join(maps.text()[:2]))
+
+
+def top_channel(state, layer, filter):
+    """Which input channel moves the filter's output most (sum of |partial map|)."""
+    maps = _partial_maps(state, layer, filter)
+    return Answer(int(maps.order[0]), maps.text()[2])
+
+
+SAME_OR_DIFFERENT = ("the same", "different")
+
+
+def _batch_norm(state):
+    model, image = _model(state), _image(state)
+    x, _ = _test_set(state)
+    layers = [i for i, lay in enumerate(model.layers) if isinstance(lay, BatchNorm2d)]
+    if not layers:
+        raise AnswerUnavailable("This network has no batch norm: pick the 'sample-bn' "
+                                "architecture (this step's setup does) first.")
+    return train_vs_eval(model, layers[0], image, x[:BATCH_NORM_BATCH])
+
+
+def batch_norm_modes(state):
+    """Whether batch norm gives the digit the same output in training and eval."""
+    result = _batch_norm(state)
+    gap = float(np.abs(result.difference).max())
+    answer = SAME_OR_DIFFERENT[int(gap > 1e-6)]
+    return Answer(answer, f"largest |train - eval| over the layer's output: {gap:.3g};"
+                  f" channel 0 uses batch mean {result.batch_mean[0]:.3g}, var "
+                  f"{result.batch_var[0]:.3g} in training, running mean "
+                  f"{result.running_mean[0]:.3g}, var {result.running_var[0]:.3g} in "
+                  "eval.", SAME_OR_DIFFERENT)
+
+
+def _run(state):
+    record = state.training
+    if not record.losses:
+        raise AnswerUnavailable("No training run yet: start one in the Training tab "
+                                "as the step says, let it finish, then answer.")
+    return record
+
+
+UP_OR_DOWN = ("went down", "went up or stayed")
+
+
+def run_loss_trend(state):
+    """Whether the last run's batch loss ended below where it started."""
+    losses = _run(state).losses
+    k = max(1, min(10, len(losses) // 4))  # mean of a few steps: single batches jump
+    first, last = float(np.mean(losses[:k])), float(np.mean(losses[-k:]))
+    answer = UP_OR_DOWN[int(not last < first)]
+    return Answer(answer, f"mean batch loss of the first {k} step(s) {first:.3g}, of "
+                  f"the last {k} {last:.3g}.", UP_OR_DOWN)
+
+
+def last_validation_accuracy(state):
+    """The last epoch's validation accuracy of the last run, in percent."""
+    record = _run(state)
+    val = _need(record.val_acc, "The last run measured no validation accuracy.")
+    return Answer(round(100 * val, 1), f"after epoch {record.epochs}: training "
+                  f"{100 * record.train_acc:.1f}%, validation {100 * val:.1f}%.")
+
+
+GAPS = ("training is more than 5 points higher", "within 5 points")
+
+
+def overfit_gap(state):
+    """Whether the last run's training accuracy beat validation by over 5 points."""
+    record = _run(state)
+    val = _need(record.val_acc, "The last run measured no validation accuracy.")
+    gap = 100 * (record.train_acc - val)
+    return Answer(GAPS[int(not gap > 5)], f"training {100 * record.train_acc:.1f}%, "
+                  f"validation {100 * val:.1f}%: a gap of {gap:.1f} points.", GAPS)
+
+
+def my_digits_right(state):
+    """How many of the student's labelled digits the network reads right."""
+    model = _model(state)
+    images = state.my_images
+    if images is None or len(images) == 0:
+        raise AnswerUnavailable("My digits holds no digits yet: draw one, press its "
+                                "digit key, and repeat.")
+    read = class_scores(model, images[:, None]).argmax(axis=1)  # (M, 1, 28, 28) in
+    right = int(np.sum(read == state.my_labels))
+    return Answer(right, f"{right} of your {len(images)} digits read right "
+                  f"({right / len(images):.0%}).")
+
+
+@dataclass(frozen=True)
+class AnswerKind:
+    """One way to compute an answer: fn(state, **params) -> Answer; params name ->
+    type; choice: the answer is one of Answer.options (else a number); whole: the
+    number is an integer (checked exactly); slow: run it in the background."""
+
+    fn: object
+    params: dict
+    choice: bool = False
+    whole: bool = False
+    slow: bool = False
+
+
+_CELL = {"row": int, "col": int}
+ANSWER_KINDS = {
+    "output_size": AnswerKind(output_size, {}, whole=True),
+    "pooled_size": AnswerKind(pooled_size, {}, whole=True),
+    "unreached_rows": AnswerKind(unreached_rows, {}, whole=True),
+    "conv_cell": AnswerKind(conv_cell, _CELL),
+    "pool_cell": AnswerKind(pool_cell, {"mode": str, **_CELL}),
+    "max_position": AnswerKind(max_position, _CELL, choice=True),
+    "gradient_sign": AnswerKind(gradient_sign, {"layer": int, "filter": int,
+                                                "channel": int, **_CELL}, choice=True),
+    "step_loss": AnswerKind(step_loss, {"layer": int, "filter": int, "lr": float},
+                            choice=True),
+    "switch_off_drop": AnswerKind(switch_off_drop, {"layer": int, "filter": int},
+                                  choice=True, slow=True),
+    "filter_channels": AnswerKind(filter_channels, {"layer": int, "filter": int},
+                                  whole=True),
+    "top_channel": AnswerKind(top_channel, {"layer": int, "filter": int}, whole=True),
+    "batch_norm_modes": AnswerKind(batch_norm_modes, {}, choice=True),
+    "run_loss_trend": AnswerKind(run_loss_trend, {}, choice=True),
+    "last_validation_accuracy": AnswerKind(last_validation_accuracy, {}),
+    "overfit_gap": AnswerKind(overfit_gap, {}, choice=True),
+    "my_digits_right": AnswerKind(my_digits_right, {}, whole=True),
+}
+
+# Options a choice shows before it is computed (max_position's depend on the pool).
+KIND_OPTIONS = {"max_position": _position_names(2), "gradient_sign": SIGNS,
+                "step_loss": CHANGES, "switch_off_drop": DROPS,
+                "batch_norm_modes": SAME_OR_DIFFERENT, "run_loss_trend": UP_OR_DOWN,
+                "overfit_gap": GAPS}
+
+
+def compute(answer, state, cancelled=None):
+    """The Answer of a step's "answer" dict (kind and parameters) for state."""
+    spec = ANSWER_KINDS[answer["kind"]]
+    params = {k: answer[k] for k in spec.params}
+    if spec.slow:
+        params["cancelled"] = cancelled
+    return spec.fn(state, **params)
+
+
+def check(answer, computed, response):
+    """Whether a student's response (text or option) matches the computed Answer.
+
+    Raises ValueError with a hint when a number cannot be read.
+    """
+    spec = ANSWER_KINDS[answer["kind"]]
+    if spec.choice:
+        return response == computed.value
+    try:
+        number = float(str(response).strip().replace(",", "."))
+    except ValueError:
+        raise ValueError(f"'{response}' is not a number: type one, e.g. 3 or "
+                         "-0.25.") from None
+    if spec.whole:
+        return number == computed.value
+    tolerance = answer.get("tolerance", DEFAULT_TOLERANCE)
+    return abs(number - computed.value) <= tolerance + 1e-12
+
+
+# The file format
+
+
+SETUP_KEYS = {
+    "test_image": int, "kernel": str, "kernel_size": int, "input_factor": int,
+    "stride": int, "padding": (int, str), "pool": str, "pool_size": int,
+    "pool_stride": int, "side_by_side": bool, "architecture": str,
+    "open_filter": list, "close_filter": bool, "network": str, "tab": str,
+    "model": str,
+}
+# A training run the step offers (Run button): the first `images` training digits,
+# validated on the first `validation` test digits, which it never trains on.
+RUN_KEYS = {"images": int, "validation": int, "epochs": int, "lr": float,
+            "optimizer": str, "batch_size": int}
+TABS = ("network", "training", "my_digits", "evaluation", "playground", "lessons")
+STEP_KEYS = {"say": str, "setup": dict, "run": dict, "question": str,
+             "answer": dict, "reveal": str, "look_at": str}
+LESSON_KEYS = {"title": str, "summary": str, "steps": list}
+
+
+def line_map(text):
+    """{path: line} of every key and array item of JSON text, e.g.
+    ("steps", 2, "answer", "kind") -> the line of that key (1-based)."""
+    lines = {}
+    stack = []  # [container kind, path, next array index or pending key]
+    token = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+    expect_key = False
+    for m in token.finditer(text):
+        tok, line = m.group(), text.count("\n", 0, m.start()) + 1
+        top = stack[-1] if stack else None
+        if tok in "{[" and len(tok) == 1:
+            path = _value_path(top, lines, line)
+            stack.append(["obj" if tok == "{" else "arr", path, 0])
+            expect_key = tok == "{"
+        elif tok in "}]" and len(tok) == 1:
+            stack.pop()
+            expect_key = False
+        elif tok == ",":
+            expect_key = top is not None and top[0] == "obj"
+            if top is not None and top[0] == "arr":
+                top[2] += 1
+        elif tok == ":":
+            expect_key = False
+        elif expect_key and top is not None:
+            top[2] = json.loads(tok)
+            lines[top[1] + (top[2],)] = line
+        else:
+            _value_path(top, lines, line)
+    return lines
+
+
+def _value_path(top, lines, line):
+    """The path of a value starting here; array items get their line recorded."""
+    if top is None:
+        return ()
+    path = top[1] + (top[2],)
+    if top[0] == "arr":
+        lines.setdefault(path, line)
+    return path
+
+
+def _line(lines, path):
+    """The line of path, else of the nearest enclosing key or item that has one."""
+    path = tuple(path)
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path, 1)
+
+
+def _type_name(kind):
+    names = {int: "a whole number", float: "a number", str: "text", bool: "true or "
+             "false", list: "a list", dict: "an object {...}"}
+    if isinstance(kind, tuple):
+        return " or ".join(names[k] for k in kind)
+    return names[kind]
+
+
+def _fits(value, kind):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool):
+        return bool in kinds
+    if float in kinds and isinstance(value, int):
+        return True
+    return isinstance(value, kinds)
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson: id (its file name without .json), title, summary and steps (the
+    validated step dicts of the file)."""
+
+    id: str
+    title: str
+    summary: str
+    steps: tuple
+
+
+def _check_keys(data, known, path, lines, name, required=()):
+    if not isinstance(data, dict):
+        raise LessonError(name, _line(lines, path), "expected an object {...}")
+    for key in required:
+        if key not in data:
+            raise LessonError(name, _line(lines, path), f"'{key}' is missing")
+    for key, value in data.items():
+        if key not in known:
+            raise LessonError(name, _line(lines, path + (key,)), f"unknown key "
+                              f"'{key}'; known: {', '.join(sorted(known))}")
+        if not _fits(value, known[key]):
+            raise LessonError(name, _line(lines, path + (key,)), f"'{key}' must be "
+                              f"{_type_name(known[key])}, got {json.dumps(value)}")
+
+
+def _check_setup(setup, path, lines, name):
+    _check_keys(setup, SETUP_KEYS, path, lines, name)
+    problems = {
+        "kernel": (lambda v: v in {k for k, _, _ in PRESETS}, "a preset: " +
+                   ", ".join(k for k, _, _ in PRESETS)),
+        "padding": (lambda v: v in (0, 1, 2, 3, "same"), "0, 1, 2, 3 or \"same\""),
+        "pool": (lambda v: v in ("none", "max", "avg"), "none, max or avg"),
+        "architecture": (lambda v: v in NAMED_ARCHS, ", ".join(NAMED_ARCHS)),
+        "network": (lambda v: v in ("forward", "backward"), "forward or backward"),
+        "model": (lambda v: v == "bundled", '"bundled"'),
+        "tab": (lambda v: v in TABS, ", ".join(TABS)),
+        "open_filter": (lambda v: len(v) == 2 and all(_fits(i, int) for i in v),
+                        "[layer, filter]"),
+    }
+    for key, (ok, allowed) in problems.items():
+        if key in setup and not ok(setup[key]):
+            raise LessonError(name, _line(lines, path + (key,)), f"'{key}' must be "
+                              f"{allowed}, got {json.dumps(setup[key])}")
+
+
+def _check_answer(answer, path, lines, name):
+    if not isinstance(answer, dict) or "kind" not in answer:
+        raise LessonError(name, _line(lines, path), "'answer' needs a \"kind\"")
+    kind = answer["kind"]
+    if kind not in ANSWER_KINDS:
+        raise LessonError(name, _line(lines, path + ("kind",)), f"unknown answer "
+                          f"kind {json.dumps(kind)}; known: "
+                          f"{', '.join(sorted(ANSWER_KINDS))}")
+    params = ANSWER_KINDS[kind].params
+    known = {"kind": str, "tolerance": float, **params}
+    _check_keys(answer, known, path, lines, name, required=tuple(params))
+
+
+def _check_run(run, path, lines, name):
+    _check_keys(run, RUN_KEYS, path, lines, name, required=("images", "epochs"))
+    if run.get("optimizer", "adam") not in ("adam", "sgd"):
+        raise LessonError(name, _line(lines, path + ("optimizer",)),
+                          "'optimizer' must be adam or sgd")
+    for key in ("images", "epochs", "batch_size", "validation"):
+        if key in run and run[key] < 1:
+            raise LessonError(name, _line(lines, path + (key,)), f"'{key}' must be "
+                              "at least 1")
+    if run.get("lr", 1.0) <= 0:
+        raise LessonError(name, _line(lines, path + ("lr",)), "'lr' must be > 0")
+
+
+def parse_lesson(text, name="lesson"):
+    """A Lesson from JSON text; a LessonError names the line and the problem."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LessonError(name, exc.lineno, f"not valid JSON: {exc.msg}") from None
+    lines = line_map(text)
+    _check_keys(data, LESSON_KEYS, (), lines, name, required=("title", "steps"))
+    if not data["steps"]:
+        raise LessonError(name, _line(lines, ("steps",)), "'steps' is empty")
+    for i, step in enumerate(data["steps"]):
+        path = ("steps", i)
+        _check_keys(step, STEP_KEYS, path, lines, name, required=("question",
+                                                                 "answer"))
+        _check_setup(step.get("setup", {}), path + ("setup",), lines, name)
+        _check_answer(step["answer"], path + ("answer",), lines, name)
+        if "run" in step:
+            _check_run(step["run"], path + ("run",), lines, name)
+        if step.get("look_at", "lessons") not in TABS:
+            raise LessonError(name, _line(lines, path + ("look_at",)),
+                              f"'look_at' must be one of {', '.join(TABS)}")
+    return Lesson(Path(name).stem, data["title"], data.get("summary", ""),
+                  tuple(data["steps"]))
+
+
+def load_folder(folder):
+    """(lessons, errors) of every *.json in folder, by file name; a file that
+    cannot be read or parsed gives a LessonError and the others still load."""
+    lessons, errors = [], []
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            lessons.append(parse_lesson(path.read_text(encoding="utf-8"), path.name))
+        except LessonError as exc:
+            errors.append(exc)
+        except (OSError, UnicodeDecodeError) as exc:
+            errors.append(LessonError(path.name, None, f"cannot be read ({exc})"))
+    return lessons, errors
