@@ -13,7 +13,7 @@ and the errors side by side. Nothing here imports Qt.
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,8 @@ from convlab.lab.backward import default_target
 from convlab.lab.batch_norm import train_vs_eval
 from convlab.lab.channels import partial_maps
 from convlab.lab.filter_edits import switch_off_command, with_filter
-from convlab.lab.pipeline import formula_text
-from convlab.lab.presets import PRESETS
+from convlab.lab.pipeline import formula_text, kernel_pipeline, shrink
+from convlab.lab.presets import PRESETS, make_preset, preset_size
 from convlab.lab.update import filter_step
 from convlab.nn.architectures import NAMED_ARCHS
 from convlab.nn.functional import conv_output_size
@@ -471,6 +471,78 @@ def check(answer, computed, response):
         return number == computed.value
     tolerance = answer.get("tolerance", DEFAULT_TOLERANCE)
     return abs(number - computed.value) <= tolerance + 1e-12
+
+
+# Every step's answer for a teacher: each step as its setup would leave the window
+
+
+@dataclass(frozen=True)
+class PlaygroundSetting:
+    """The Playground's kernel (f, f) and controls (as its Settings), and whether
+    a network filter is open in it."""
+
+    kernel: np.ndarray
+    filter_open: bool = False
+    input_factor: int = 1
+    stride: int = 1
+    padding: object = 0
+    pool: str = "max"
+    pool_size: int = 2
+    pool_stride: int = 2
+
+
+PLAYGROUND_KEYS = ("input_factor", "stride", "padding", "pool", "pool_size",
+                   "pool_stride")
+
+
+def step_states(lesson, state, playground, bundled=None):
+    """One (LessonState or None, note) per step of lesson: the state each step
+    would be answered in, starting from state and the PlaygroundSetting playground
+    and applying the steps' setups in turn. bundled() loads the bundled model.
+
+    A step after a setup that makes fresh random weights, or with a network filter
+    open in the Playground, gets None and a note: its answer is only known live.
+    """
+    rng = np.random.default_rng(0)
+    out, unknown, filter_open = [], None, playground.filter_open
+    for step in lesson.steps:
+        setup = step.get("setup", {})
+        if setup.get("model") == "bundled" and bundled is not None:
+            state, unknown = replace(state, model=bundled()), None
+        if "architecture" in setup:
+            unknown = "the step makes fresh random weights"
+        if "test_image" in setup and state.x_test is not None:
+            i = setup["test_image"]
+            if 0 <= i < len(state.x_test):
+                state = replace(state, image=state.x_test[i, 0].astype(np.float64),
+                                label=int(state.y_test[i]))
+        changes = {k: setup[k] for k in PLAYGROUND_KEYS if k in setup}
+        if "kernel" in setup or "kernel_size" in setup:
+            key = setup.get("kernel", "identity")
+            size = setup.get("kernel_size", playground.kernel.shape[0])
+            changes["kernel"] = make_preset(key, preset_size(key, size), rng)
+        playground = replace(playground, **changes)
+        # As the presenter does: a kernel setting closes an open network filter.
+        if "open_filter" in setup:
+            filter_open = True
+        elif setup.get("close_filter") or "kernel" in changes or \
+                "input_factor" in setup:
+            filter_open = False
+        state = replace(state, pipeline=None if filter_open else _pipeline_for(
+            state.image, playground))
+        out.append((None, unknown) if unknown else (state, ""))
+    return out
+
+
+def _pipeline_for(image, s):
+    """The Playground's KernelPipeline for image under setting s, or None."""
+    picture = np.zeros((28, 28)) if image is None else image
+    try:
+        return kernel_pipeline(shrink(picture, s.input_factor), s.kernel, 0.0,
+                               s.stride, s.padding, s.pool, s.pool_size,
+                               s.pool_stride)
+    except ValueError:
+        return None
 
 
 # The file format

@@ -302,3 +302,22 @@ def test_load_folder_keeps_the_good_lessons_beside_the_bad(tmp_path):
     assert [lesson.id for lesson in found] == ["a"]
     assert [e.name for e in errors] == ["b.json", "c.json"]
     assert errors[0].line == 1
+
+
+def test_step_states_apply_each_steps_setup_in_turn(model, digits):
+    """The teacher's states follow each step's setup: padding 0, 2, then a 7x7
+    kernel with padding 1; a fresh-weights step is known only live."""
+    found = {lesson.id: lesson for lesson in lab.load_folder(
+        resource_path(LESSONS))[0]}
+    playground = lab.PlaygroundSetting(make_preset("identity", 3, None))
+    state = lab.LessonState(image=digits[0][0, 0].astype(np.float64), x_test=digits[0],
+                            y_test=digits[1])
+    sizes = [lab.compute({"kind": "output_size"}, s).value
+             for s, _ in lab.step_states(found["02_padding"], state, playground)]
+    assert sizes == [24, 28, 24]
+    states = lab.step_states(found["11_overfitting"], state, playground)
+    assert states[0] == (None, "the step makes fresh random weights")
+    cells = lab.step_states(found["04_pooling"], state, playground, lambda: model)
+    first = cells[1][0]
+    assert np.array_equal(first.image, digits[0][1, 0])  # test_image 1
+    assert first.pipeline.max.shape == (7, 7)

@@ -163,6 +163,11 @@ class LessonsPanel(QWidget):
             self.lesson_list.addItem(("✓ " if done else "    ") + title)
         self.lesson_list.setCurrentRow(current)
         self.lesson_list.blockSignals(False)
+        # Wide enough for the longest title: a clipped title hides what it teaches.
+        frame = 2 * self.lesson_list.frameWidth()
+        scroll = self.lesson_list.verticalScrollBar().sizeHint().width()
+        self.lesson_list.setMinimumWidth(
+            self.lesson_list.sizeHintForColumn(0) + frame + scroll + 4)
 
     def set_problems(self, lines):
         """Say which lesson files were refused and why (empty: none)."""

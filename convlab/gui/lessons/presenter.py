@@ -19,6 +19,7 @@ import numpy as np
 from PyQt5.QtCore import QObject, Qt
 from PyQt5.QtWidgets import QDialog, QTextBrowser, QVBoxLayout
 
+from convlab import nn
 from convlab.gui.common import dialogs
 from convlab.gui.common.tasks import BackgroundTask, TaskList
 from convlab.gui.lessons.setup import app_state, apply_setup
@@ -26,16 +27,20 @@ from convlab.lab.lessons import (
     ANSWER_KINDS,
     KIND_OPTIONS,
     AnswerUnavailable,
+    PlaygroundSetting,
     TrainingRecord,
     check,
     compute,
     load_folder,
+    step_states,
 )
-from convlab.resources import LESSONS, resource_path
+from convlab.resources import BUNDLED_MODEL, LESSONS, resource_path
 from convlab.train import TrainConfig, Trainer
 
 PROGRESS_KEY = "lessons/progress"
 FOLDER_KEY = "lessons/folder"
+RESUME_NOTE = ("You left the lesson at this step: press 'Set the window up again' "
+               "to show the digit and settings it is about.")
 TAB_NAMES = {"network": "Network", "training": "Training", "my_digits": "My digits",
              "evaluation": "Evaluation", "playground": "Playground",
              "lessons": "Lessons"}
@@ -57,6 +62,7 @@ class LessonsPresenter(QObject):
         self._step = 0
         self._asked = 0  # counts questions: a late background answer is dropped
         self._tasks = TaskList()
+        self._bundled = None  # the bundled network, once the teacher view needs it
         self._rng = np.random.default_rng()
         self._progress = self._read_progress()
 
@@ -90,7 +96,9 @@ class LessonsPresenter(QObject):
         self._lesson = ids.index(current) if current in ids else None
         self._step = self._saved_step(self._lesson)
         self._show_list()
-        self._show_step([])
+        # The window starts as the student left it, not as the step sets it up.
+        resumed = self.step() is not None and self.step().get("setup")
+        self._show_step([RESUME_NOTE] if resumed else [])
         return len(extra), len(errors)
 
     def ask_folder(self):
@@ -292,27 +300,49 @@ class LessonsPresenter(QObject):
     # Teacher view
 
     def teacher_text(self):
-        """Every lesson's questions with their answers for the state now (HTML)."""
-        state = self._state()
+        """Every lesson's questions with their answers (HTML): for the window as it
+        is now, each step as its setup would leave it."""
+        state, playground = self._state(), self._playground_setting()
         parts = []
         for lesson in self.lessons:
-            parts.append(f"<h3>{lesson.title}</h3><ol start='1'>")
-            for step in lesson.steps:
-                answer = step["answer"]
-                if ANSWER_KINDS[answer["kind"]].slow:
-                    text = "measured on test digits when the student checks"
-                else:
-                    try:
-                        result = compute(answer, state)
-                        text = f"<b>{result.text()}</b> ({result.working})"
-                    except AnswerUnavailable as problem:
-                        text = f"not computable now: {problem}"
-                parts.append(f"<li>{step['question']}<br>&rarr; {text}</li>")
+            parts.append(f"<h3>{lesson.title}</h3><ol>")
+            states = step_states(lesson, state, playground, self._bundled_model)
+            for step, (step_state, note) in zip(lesson.steps, states, strict=True):
+                parts.append(f"<li>{step['question']}<br>&rarr; "
+                             f"{self._teacher_answer(step, step_state, note)}</li>")
             parts.append("</ol>")
         if self.errors:
             parts.append("<h3>Files not loaded</h3>" + "<br>".join(
                 str(e) for e in self.errors))
         return "".join(parts)
+
+    @staticmethod
+    def _teacher_answer(step, state, note):
+        answer = step["answer"]
+        if ANSWER_KINDS[answer["kind"]].slow:
+            return "measured on test digits when the student checks"
+        if state is None:
+            return f"known only when the student checks ({note})"
+        try:
+            result = compute(answer, state)
+        except AnswerUnavailable as problem:
+            return f"not computable now: {problem}"
+        return f"<b>{result.text()}</b> ({result.working})"
+
+    def _playground_setting(self):
+        """The Playground's kernel and controls now, for the teacher view."""
+        playground = self.window.playground_panel
+        s = playground.controls.settings()
+        return PlaygroundSetting(playground.editor.kernel(),
+                                 playground.filters.is_open(), s.input_factor,
+                                 s.stride, s.padding, s.pool, s.pool_size,
+                                 s.pool_stride)
+
+    def _bundled_model(self):
+        """The bundled trained network, loaded once for the teacher view."""
+        if self._bundled is None:
+            self._bundled = nn.load_model(str(resource_path(BUNDLED_MODEL))).model
+        return self._bundled
 
     def show_teacher_view(self):
         """A window listing every question and its answer for the current state."""

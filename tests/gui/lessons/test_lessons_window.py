@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QTextBrowser
 
 from convlab import explain
 from convlab.gui.lessons.setup import app_state
@@ -202,19 +203,27 @@ def test_progress_survives_a_new_window(qtbot, room, tiny_dataset):
         assert lessons.lesson().id == "02_padding"
         assert lessons.panel.position.text() == "step 2 of 3"
         assert lessons._progress["lessons"]["02_padding"]["answered"] == [0]
+        assert "Set the window up again" in lessons.panel.notes.text()
+        qtbot.mouseClick(lessons.panel.setup_button, Qt.LeftButton)
+        assert again.playground_panel.results().padding == 2  # step 2's setting
     finally:
         again.close()
 
 
 def test_teacher_view_lists_the_answers_for_the_current_state(qtbot, room):
-    """The teacher view shows each question with the answer computed now."""
+    """The teacher view shows each question with its answer for the window now,
+    each step as its setup leaves it (the padding lesson's three sizes)."""
     open_lesson(room, "03_stride")
     dialog = room.show_teacher_view()
     qtbot.addWidget(dialog)
-    text = dialog.findChild(type(dialog.layout().itemAt(0).widget())).toPlainText()
+    text = dialog.findChild(QTextBrowser).toPlainText()
     assert room.lesson().steps[0]["question"] in text
     assert f"→ {expected(room).text()} (" in text
+    for p, f, out in ((0, 5, 24), (2, 5, 28), (1, 7, 24)):
+        assert f"→ {out} (floor((28 + 2·{p} − {f}) / 1) + 1" in text
     assert "measured on test digits when the student checks" in text
+    assert "known only when the student checks (the step makes fresh random " \
+        "weights)" in text
 
 
 def test_a_step_that_cannot_be_answered_says_what_to_do(qtbot, window):
