@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from convlab import explain, nn
+from convlab.lab import lesson_files as files
 from convlab.lab import lessons as lab
 from convlab.lab.batch_norm import train_vs_eval
 from convlab.lab.channels import partial_maps
@@ -228,7 +229,7 @@ def test_check_numbers_choices_and_text():
 
 def test_every_shipped_lesson_parses():
     """All bundled lessons load, at least twelve, with no error."""
-    found, errors = lab.load_folder(resource_path(LESSONS))
+    found, errors = files.load_folder(resource_path(LESSONS))
     assert not errors
     assert len(found) >= 12
     assert len({lesson.id for lesson in found}) == len(found)
@@ -265,8 +266,8 @@ def test_schema_errors_name_the_line_of_the_offending_key(changes, fragment,
                                                           problem):
     """A schema error names the line of the key at fault and what is wrong."""
     text = lesson_text(**changes)
-    with pytest.raises(lab.LessonError) as caught:
-        lab.parse_lesson(text, "mine.json")
+    with pytest.raises(files.LessonError) as caught:
+        files.parse_lesson(text, "mine.json")
     assert caught.value.line == line_of(text, fragment)
     assert problem in caught.value.problem
     assert str(caught.value).startswith(f"mine.json, line {caught.value.line}: ")
@@ -274,20 +275,20 @@ def test_schema_errors_name_the_line_of_the_offending_key(changes, fragment,
 
 def test_json_syntax_errors_and_missing_parts_name_their_line():
     """Bad JSON gives json's own line; an empty steps list its key's line."""
-    with pytest.raises(lab.LessonError) as caught:
-        lab.parse_lesson('{\n  "title": "t",\n  "steps": [\n  }\n', "x.json")
+    with pytest.raises(files.LessonError) as caught:
+        files.parse_lesson('{\n  "title": "t",\n  "steps": [\n  }\n', "x.json")
     assert caught.value.line == 4 and "not valid JSON" in caught.value.problem
-    with pytest.raises(lab.LessonError) as caught:
-        lab.parse_lesson('{"title": "t",\n "steps": []}', "x.json")
+    with pytest.raises(files.LessonError) as caught:
+        files.parse_lesson('{"title": "t",\n "steps": []}', "x.json")
     assert caught.value.line == 2 and "empty" in caught.value.problem
-    with pytest.raises(lab.LessonError, match="'title' is missing"):
-        lab.parse_lesson('{"steps": []}', "x.json")
+    with pytest.raises(files.LessonError, match="'title' is missing"):
+        files.parse_lesson('{"steps": []}', "x.json")
 
 
 def test_line_map_follows_nesting_and_strings_with_brackets():
     """line_map gives the line of every key and array item, whatever strings hold."""
     text = '{\n "a": "[{,:}]",\n "b": [\n  1,\n  {"c": true}\n ]\n}'
-    lines = lab.line_map(text)
+    lines = files.line_map(text)
     assert lines[("a",)] == 2 and lines[("b",)] == 3
     assert lines[("b", 0)] == 4 and lines[("b", 1)] == 5
     assert lines[("b", 1, "c")] == 5
@@ -298,7 +299,7 @@ def test_load_folder_keeps_the_good_lessons_beside_the_bad(tmp_path):
     (tmp_path / "a.json").write_text(lesson_text())
     (tmp_path / "b.json").write_text("{ not json")
     (tmp_path / "c.json").write_bytes(b"\xff\xfe\x00")
-    found, errors = lab.load_folder(tmp_path)
+    found, errors = files.load_folder(tmp_path)
     assert [lesson.id for lesson in found] == ["a"]
     assert [e.name for e in errors] == ["b.json", "c.json"]
     assert errors[0].line == 1
@@ -307,7 +308,7 @@ def test_load_folder_keeps_the_good_lessons_beside_the_bad(tmp_path):
 def test_step_states_apply_each_steps_setup_in_turn(model, digits):
     """The teacher's states follow each step's setup: padding 0, 2, then a 7x7
     kernel with padding 1; a fresh-weights step is known only live."""
-    found = {lesson.id: lesson for lesson in lab.load_folder(
+    found = {lesson.id: lesson for lesson in files.load_folder(
         resource_path(LESSONS))[0]}
     playground = lab.PlaygroundSetting(make_preset("identity", 3, None))
     state = lab.LessonState(image=digits[0][0, 0].astype(np.float64), x_test=digits[0],

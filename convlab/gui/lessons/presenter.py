@@ -23,6 +23,7 @@ from convlab import nn
 from convlab.gui.common import dialogs
 from convlab.gui.common.tasks import BackgroundTask, TaskList
 from convlab.gui.lessons.setup import app_state, apply_setup
+from convlab.lab.lesson_files import load_folder
 from convlab.lab.lessons import (
     ANSWER_KINDS,
     KIND_OPTIONS,
@@ -31,7 +32,6 @@ from convlab.lab.lessons import (
     TrainingRecord,
     check,
     compute,
-    load_folder,
     step_states,
 )
 from convlab.resources import BUNDLED_MODEL, LESSONS, resource_path
