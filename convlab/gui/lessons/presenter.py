@@ -13,6 +13,7 @@ The controller hosts it::
     window closing: lessons.shutdown()   # joins a measurement still running
 """
 
+import hashlib
 import json
 
 import numpy as np
@@ -46,6 +47,17 @@ TAB_NAMES = {"network": "Network", "training": "Training", "my_digits": "My digi
              "lessons": "Lessons"}
 
 
+def weights_digest(model):
+    """A fingerprint of a model's weights (None for no model)."""
+    if model is None:
+        return None
+    digest = hashlib.sha1()
+    for name, value in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(value).tobytes())
+    return digest.hexdigest()
+
+
 class LessonsPresenter(QObject):
     """The Lessons room: which lesson and step, the answers, the progress."""
 
@@ -63,6 +75,7 @@ class LessonsPresenter(QObject):
         self._asked = 0  # counts questions: a late background answer is dropped
         self._tasks = TaskList()
         self._bundled = None  # the bundled network, once the teacher view needs it
+        self._measured = {}  # slow answers by (answer, weights, test set size)
         self._rng = np.random.default_rng()
         self._progress = self._read_progress()
 
@@ -189,11 +202,18 @@ class LessonsPresenter(QObject):
                 on_answer(result)
             return
         state = self._state(private=True)
+        # A second try on the same weights and test set needs no new measurement.
+        key = (json.dumps(answer, sort_keys=True), weights_digest(state.model),
+               None if state.x_test is None else len(state.x_test))
+        if key in self._measured:
+            on_answer(self._measured[key])
+            return
         asked = self._asked
         self.panel.set_busy(True)
         self.panel.set_feedback("busy", "Measuring the answer on test digits…")
         task = BackgroundTask(lambda report: compute(answer, state,
                                                      task.is_cancelled), self)
+        task.succeeded.connect(lambda result: self._measured.update({key: result}))
         task.succeeded.connect(lambda result: asked == self._asked and on_answer(
             result))
         task.failed.connect(lambda text: asked == self._asked and on_problem(text))

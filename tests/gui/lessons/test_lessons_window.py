@@ -233,3 +233,26 @@ def test_a_step_that_cannot_be_answered_says_what_to_do(qtbot, window):
     assert "load a dataset" in room.panel.notes.text()
     assert "File > Open dataset folder" in give(qtbot, room, "changes by 1 point or "
                                                 "less")
+
+
+def test_a_slow_answer_is_measured_once_per_set_of_weights(qtbot, room, monkeypatch):
+    """A second try on the same weights reuses the measurement; new weights (the
+    filter switched off for real) are measured again."""
+    from convlab.gui.lessons import presenter
+
+    started = []
+    original = presenter.BackgroundTask
+
+    def counting(*args, **kwargs):
+        started.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(presenter, "BackgroundTask", counting)
+    open_lesson(room, "05_trained_filter")
+    answer = expected(room)
+    assert "Not quite" in give(qtbot, room, wrong_response(room, answer))
+    assert give(qtbot, room, answer.text()).startswith("Right")
+    assert len(started) == 1
+    room.window.playground_panel.tools.switch_off_requested.emit()  # its button
+    give(qtbot, room, answer.text())
+    assert len(started) == 2
