@@ -195,6 +195,25 @@ def pool_cell(state, mode, row, col):
                   f"{pooled[row, col]:.4g}")
 
 
+def cell_text(row, col):
+    """How a clicked cell is named in answers: "row 3, column 5" (from 0)."""
+    return f"row {row}, column {col}"
+
+
+def largest_cell(state, stage):
+    """The cell of the Playground's "conv" output or "pool" (max) map holding the
+    largest value (the first in reading order when several tie)."""
+    r = _pipeline(state)
+    if stage not in ("conv", "pool"):
+        raise AnswerUnavailable(f'stage must be "conv" or "pool", not {stage!r}')
+    values = r.conv if stage == "conv" else r.max
+    if values is None:
+        raise AnswerUnavailable(NO_POOLING)
+    i, j = np.unravel_index(np.argmax(values), values.shape)
+    return Answer(cell_text(int(i), int(j)), f"the largest value, {values[i, j]:.4g}, "
+                  f"of the {values.shape[0]}x{values.shape[1]} map.")
+
+
 def _position_names(size):
     if size == 2:
         return ("top-left", "top-right", "bottom-left", "bottom-right")
@@ -390,12 +409,14 @@ def my_digits_right(state):
 @dataclass(frozen=True)
 class AnswerKind:
     """One way to compute an answer: fn(state, **params) -> Answer; params name ->
-    type; choice: the answer is one of Answer.options (else a number); whole: the
+    type; choice: the answer is one of Answer.options (else a number); cell: the
+    student clicks a cell of a Playground map (cell_text names it); whole: the
     number is an integer (checked exactly); slow: run it in the background."""
 
     fn: object
     params: dict
     choice: bool = False
+    cell: bool = False
     whole: bool = False
     slow: bool = False
 
@@ -408,6 +429,7 @@ ANSWER_KINDS = {
     "conv_cell": AnswerKind(conv_cell, _CELL),
     "pool_cell": AnswerKind(pool_cell, {"mode": str, **_CELL}),
     "max_position": AnswerKind(max_position, _CELL, choice=True),
+    "largest_cell": AnswerKind(largest_cell, {"stage": str}, cell=True),
     "gradient_sign": AnswerKind(gradient_sign, {"layer": int, "filter": int,
                                                 "channel": int, **_CELL}, choice=True),
     "step_loss": AnswerKind(step_loss, {"layer": int, "filter": int, "lr": float},
@@ -441,12 +463,13 @@ def compute(answer, state, cancelled=None):
 
 
 def check(answer, computed, response):
-    """Whether a student's response (text or option) matches the computed Answer.
+    """Whether a student's response (text, option or cell_text of the cell
+    clicked) matches the computed Answer.
 
     Raises ValueError with a hint when a number cannot be read.
     """
     spec = ANSWER_KINDS[answer["kind"]]
-    if spec.choice:
+    if spec.choice or spec.cell:
         return response == computed.value
     try:
         number = float(str(response).strip().replace(",", "."))

@@ -322,3 +322,15 @@ def test_step_states_apply_each_steps_setup_in_turn(model, digits):
     first = cells[1][0]
     assert np.array_equal(first.image, digits[0][1, 0])  # test_image 1
     assert first.pipeline.max.shape == (7, 7)
+
+
+def test_largest_cell_is_the_argmax_of_the_map(digits):
+    """largest_cell names the argmax cell of the conv or pooled map, as a click."""
+    state = state_for(digits, index=4, padding=1)
+    for stage, values in (("conv", state.pipeline.conv), ("pool", state.pipeline.max)):
+        row, col = np.unravel_index(np.argmax(values), values.shape)
+        answer = lab.compute({"kind": "largest_cell", "stage": stage}, state)
+        assert answer.value == lab.cell_text(row, col) == f"row {row}, column {col}"
+        assert lab.check({"kind": "largest_cell"}, answer, lab.cell_text(row, col))
+        assert not lab.check({"kind": "largest_cell"}, answer,
+                             lab.cell_text(row, col + 1))

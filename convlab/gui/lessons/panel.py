@@ -106,6 +106,9 @@ class LessonsPanel(QWidget):
         self.number_edit.returnPressed.connect(self._on_check_clicked)
         self.choice_combo = teach(QComboBox(), "Your answer",
                                   "Pick your prediction, then Check.")
+        self.click_hint = _wrapped("How to answer")
+        self.click_hint.setText("Answer by clicking the cell in the Playground's "
+                                "map: your click is checked at once.")
         self.check_button = teach(QPushButton("Check"), "Check my answer",
                                   "Compare your prediction with the answer the app "
                                   "computes from what is on screen now.")
@@ -142,6 +145,7 @@ class LessonsPanel(QWidget):
         right.addWidget(self.run_button)
         right.addWidget(self.setup_button)
         right.addWidget(self.question)
+        right.addWidget(self.click_hint)
         right.addLayout(answer_row)
         right.addWidget(self.feedback)
         right.addWidget(self.reveal)
@@ -175,11 +179,12 @@ class LessonsPanel(QWidget):
         self.problems.setVisible(bool(lines))
 
     def show_step(self, step, title="", index=0, count=0, options=None,
-                  notes=()):
+                  notes=(), cell=False):
         """Show one step (a lesson file's step dict), or nothing (None).
 
-        options: the choices of a multiple-choice answer (None: a number); notes:
-        what the setup could not do.
+        options: the choices of a multiple-choice answer (None: a number); cell:
+        the answer is a click on a Playground map; notes: what the setup could
+        not do.
         """
         shown = step is not None
         for widget in (self.check_button, self.reveal_button, self.previous_button,
@@ -194,7 +199,9 @@ class LessonsPanel(QWidget):
         self.setup_button.setVisible(shown and bool(step.get("setup")))
         self.question.setText(step["question"] if shown else "")
         self.number_edit.clear()
-        self.number_edit.setVisible(shown and options is None)
+        self.number_edit.setVisible(shown and options is None and not cell)
+        self.check_button.setVisible(not cell)
+        self.click_hint.setVisible(cell)
         self.choice_combo.clear()
         self.choice_combo.addItems(list(options or ()))
         self.choice_combo.setVisible(options is not None)

@@ -31,6 +31,7 @@ from convlab.lab.lessons import (
     AnswerUnavailable,
     PlaygroundSetting,
     TrainingRecord,
+    cell_text,
     check,
     compute,
     step_states,
@@ -88,6 +89,8 @@ class LessonsPresenter(QObject):
         panel.open_folder_requested.connect(self.ask_folder)
         panel.teacher_view_requested.connect(self.show_teacher_view)
         window.open_lessons_action.triggered.connect(self.ask_folder)
+        window.playground_panel.maps.cell_clicked.connect(
+            self._on_playground_cell_clicked)
         session = controller.session
         session.run_started.connect(self._on_session_run_started)
         session.progress.connect(self._on_session_progress)
@@ -178,10 +181,10 @@ class LessonsPresenter(QObject):
             self.panel.show_step(None)
             return
         step = self.step()
-        kind = step["answer"]["kind"]
-        options = KIND_OPTIONS.get(kind) if ANSWER_KINDS[kind].choice else None
+        spec = ANSWER_KINDS[step["answer"]["kind"]]
+        options = KIND_OPTIONS.get(step["answer"]["kind"]) if spec.choice else None
         self.panel.show_step(step, lesson.title, self._step, len(lesson.steps),
-                             options, notes)
+                             options, notes, spec.cell)
 
     def _show_list(self):
         titles = [(lesson.title, self._is_done(lesson)) for lesson in self.lessons]
@@ -229,6 +232,13 @@ class LessonsPresenter(QObject):
         self._answer_now(lambda result: self._judge(response, result),
                          lambda text: self.panel.set_feedback("wrong", text))
 
+    def _on_playground_cell_clicked(self, stage, row, col):
+        step = self.step()
+        if step is None or not ANSWER_KINDS[step["answer"]["kind"]].cell or \
+                step["answer"].get("stage") != stage:
+            return
+        self._on_panel_check_requested(cell_text(row, col))
+
     def _judge(self, response, result):
         answer = self.step()["answer"]
         try:
@@ -237,9 +247,11 @@ class LessonsPresenter(QObject):
             self.panel.set_feedback("wrong", str(problem))
             return
         if not right:
-            self.panel.set_feedback(
-                "wrong", f"Not quite: {response} is not it. Look again and try once "
-                "more, or press Show answer.")
+            text = (f"Not quite: {response} is not it. Look again and try once "
+                    "more, or press Show answer.")
+            self.panel.set_feedback("wrong", text)
+            if ANSWER_KINDS[answer["kind"]].cell:  # answered in another tab
+                self.window.statusBar().showMessage("Lesson: " + text, 8000)
             return
         self.panel.set_feedback("right", f"Right: {result.text()}.")
         self._reveal(result)

@@ -40,9 +40,22 @@ def expected(room):
     return lab.compute(room.step()["answer"], state)
 
 
+def click_cell(room, stage, response):
+    """Click the Playground map cell that response ("row R, column C") names."""
+    row, col = (int(part.split()[1]) for part in response.split(", "))
+    maps = room.window.playground_panel.maps
+    view = maps.conv_view if stage == "conv" else maps.pool_view
+    view.cell_clicked.emit(row, col)  # what a click on the map's cell sends
+
+
 def give(qtbot, room, response):
-    """Type or choose response and press Check; wait for a background answer."""
+    """Type, choose or click response (and press Check); wait for a background
+    answer."""
     panel = room.panel
+    answer = room.step()["answer"]
+    if lab.ANSWER_KINDS[answer["kind"]].cell:
+        click_cell(room, answer["stage"], response)
+        return panel.feedback.text()
     if panel.choice_combo.count():
         panel.choice_combo.setCurrentIndex(panel.choice_combo.findText(response))
         assert panel.choice_combo.currentText() == response
@@ -55,11 +68,32 @@ def give(qtbot, room, response):
 
 def wrong_response(room, answer):
     """An answer the step must refuse."""
+    if lab.ANSWER_KINDS[room.step()["answer"]["kind"]].cell:
+        return lab.cell_text(1, 1) if answer.value == lab.cell_text(0, 0) else \
+            lab.cell_text(0, 0)
     if room.panel.choice_combo.count():
         options = [room.panel.choice_combo.itemText(i)
                    for i in range(room.panel.choice_combo.count())]
         return next(o for o in options if o != answer.value)
     return answer.value + 1000
+
+
+def test_a_click_on_the_playground_map_answers_a_cell_question(qtbot, room):
+    """The largest-response step takes a click on the convolution map: a wrong
+    cell is refused, the argmax of the Playground's own output accepted."""
+    open_lesson(room, "01_convolution_cell")
+    qtbot.mouseClick(room.panel.next_button, Qt.LeftButton)
+    qtbot.mouseClick(room.panel.next_button, Qt.LeftButton)
+    assert room.panel.click_hint.isVisibleTo(room.panel)
+    assert not room.panel.check_button.isVisibleTo(room.panel)
+    conv = room.window.playground_panel.results().conv
+    row, col = np.unravel_index(np.argmax(conv), conv.shape)
+    wrong = (row + 1) % conv.shape[0]
+    room.window.playground_panel.maps.conv_view.cell_clicked.emit(wrong, col)
+    assert "Not quite" in room.panel.feedback.text()
+    assert "Not quite" in room.window.statusBar().currentMessage()
+    room.window.playground_panel.maps.conv_view.cell_clicked.emit(row, col)
+    assert room.panel.feedback.text() == f"Right: row {row}, column {col}."
 
 
 def run_step(qtbot, room):
