@@ -290,3 +290,10 @@ def test_a_slow_answer_is_measured_once_per_set_of_weights(qtbot, room, monkeypa
     room.window.playground_panel.tools.switch_off_requested.emit()  # its button
     give(qtbot, room, answer.text())
     assert len(started) == 2
+
+
+def test_lesson_files_know_every_tab_of_the_window():
+    """A lesson may name exactly the window's tabs (lab cannot import the GUI)."""
+    from convlab.lab.lesson_files import TABS as LESSON_TABS
+
+    assert LESSON_TABS == TABS
