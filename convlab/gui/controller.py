@@ -17,6 +17,7 @@ from convlab.gui.common import dialogs
 from convlab.gui.common.settings import set_aside_report
 from convlab.gui.data_files import DataFiles, training_data_name
 from convlab.gui.evaluation.presenter import EvaluationPresenter
+from convlab.gui.lessons.presenter import LessonsPresenter
 from convlab.gui.model_files import ModelFiles
 from convlab.gui.my_digits.presenter import MyDigitsPresenter
 from convlab.gui.network.presenter import TRAINING_REFRESH_MS, NetworkPresenter
@@ -68,6 +69,7 @@ class Controller(QObject):
         self.my_digits = MyDigitsPresenter(window.my_digits_panel, parent=self)
         self.my_digits.set_storage_folder(data_folder)
         self.why = WhyPresenter(window.why_panel, parent=self)
+        self.lessons = LessonsPresenter(window.lessons_panel, window, self, parent=self)
         self._wire()
 
     def _wire(self):
@@ -161,6 +163,7 @@ class Controller(QObject):
         self.window.playground_panel.shutdown()
         self.my_digits.shutdown()
         self.why.shutdown()
+        self.lessons.shutdown()
 
     # The model, the data and the input every room shares
 

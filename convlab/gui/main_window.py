@@ -24,6 +24,7 @@ from convlab.gui.controller import Controller
 from convlab.gui.evaluation.panel import EvaluationPanel
 from convlab.gui.input.panel import InputPanel
 from convlab.gui.input.prediction_panel import PredictionPanel
+from convlab.gui.lessons.panel import LessonsPanel
 from convlab.gui.my_digits.panel import MyDigitsPanel
 from convlab.gui.network.detail_view import DetailView
 from convlab.gui.network.view import NetworkView
@@ -31,7 +32,8 @@ from convlab.gui.playground import PlaygroundPanel
 from convlab.gui.training.panel import TrainingPanel
 from convlab.gui.why.panel import WhyPanel
 
-TABS = ("network", "training", "my_digits", "evaluation", "playground", "why")
+TABS = ("network", "training", "my_digits", "evaluation", "playground", "why",
+        "lessons")
 
 GUIDE = """
 <h2>How a CNN sees your digit</h2>
@@ -110,6 +112,7 @@ class MainWindow(QMainWindow):
         self.evaluation_panel = EvaluationPanel()
         self.playground_panel = PlaygroundPanel()
         self.why_panel = WhyPanel()
+        self.lessons_panel = LessonsPanel()
         self.detail_view = DetailView(self)
 
         self.tabs = QTabWidget()
@@ -121,6 +124,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(_scrolled(self.evaluation_panel), "Evaluation")
         self.tabs.addTab(_scrolled(self.playground_panel), "Playground")
         self.tabs.addTab(_scrolled(self.why_panel), "Why")
+        self.tabs.addTab(_scrolled(self.lessons_panel), "Lessons")
         tips = (
             "Every layer's output for the current input, left to right.",
             "Design a network and train it; watch the curves and the feature maps.",
@@ -129,6 +133,7 @@ class MainWindow(QMainWindow):
             "How good is the network on digits it never saw, and where does it fail?",
             "Try your own kernels, stride, padding and pooling on your digit.",
             "Why did it say that? Which pixels raised or lowered each digit's score.",
+            "Guided exercises: predict an answer, then see the app compute it.",
         )
         for i, tip in enumerate(tips):
             self.tabs.setTabToolTip(i, tip)
@@ -192,6 +197,9 @@ class MainWindow(QMainWindow):
         self.download_action = self._action(
             file, "Down&load MNIST…", "Download the 70,000 MNIST digits (about 11 MB) "
             "into your cache folder.")
+        self.open_lessons_action = self._action(
+            file, "Open l&essons folder…", "Load the lessons (*.json) of a folder, "
+            "e.g. ones your teacher wrote, into the Lessons tab.")
         self.export_action = self._action(
             file, "&Export to PyTorch…", "Write the network as a PyTorch file, to keep "
             "going with a full deep-learning library.")
@@ -208,7 +216,7 @@ class MainWindow(QMainWindow):
 
         view = bar.addMenu("&View")
         names = ("Network", "Training", "My digits", "Evaluation", "Playground",
-                 "Why")
+                 "Why", "Lessons")
         for i, name in enumerate(names):
             action = self._action(view, f"&{name}", f"Show the {name} tab.",
                                   f"Ctrl+{i + 1}")

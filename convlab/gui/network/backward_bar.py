@@ -116,6 +116,10 @@ class BackwardBar(QWidget):
         """True when every gradient map has its own colour scale."""
         return bool(self.scale_combo.currentData())
 
+    def set_backward(self, backward):
+        """Show the backward pass (True) or the forward pass (emits mode_changed)."""
+        (self.backward_button if backward else self.forward_button).setChecked(True)
+
     def set_target(self, digit):
         """Pick digit 0-9, or None for the automatic choice (emits target_changed)."""
         self.target_combo.setCurrentIndex(0 if digit is None else digit + 1)

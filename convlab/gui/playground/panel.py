@@ -9,6 +9,7 @@ Setter slots for the controller:
                                 (layer_index indexes model.layers)
     set_test_data(x, y)         for "Measure test accuracy now"
     set_learning_rate(lr)       the Training tab's, for the one-step view
+    set_kernel(kernel)          show a (f, f) kernel as if the student typed it
     refresh_model()             the set_model model's weights changed (training
                                 snapshot): re-read the open filter
     shutdown()                  wait for a running accuracy measurement
@@ -188,6 +189,11 @@ class PlaygroundPanel(QWidget):
     def set_learning_rate(self, lr):
         """The Training tab's learning rate, the one-step view's starting value."""
         self.filters.set_learning_rate(lr)
+
+    def set_kernel(self, kernel):
+        """Show kernel (f, f) in the editor and every view, as the student's edit."""
+        self.editor.set_kernel(kernel)
+        self._on_editor_kernel_edited(self.editor.kernel())
 
     def refresh_model(self):
         """The shown model's weights changed: follow training in the open filter."""
