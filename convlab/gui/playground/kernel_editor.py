@@ -39,7 +39,10 @@ from convlab.lab.presets import (
 MAX_MAGNITUDE = 1e30
 
 DEFAULT_TITLE = "Your kernel"
+COUNTING_NOTE = ("Rows and columns are counted from 0, as in Python: the top-left "
+                 "weight is row 0, column 0.")
 ERROR_STYLE = "color: #b00020;"
+REFUSED_STYLE = "background: #ffb3b3; border: 2px solid #d00000;"
 WARNING_STYLE = "color: #a05a00;"
 
 
@@ -78,6 +81,7 @@ class KernelEditor(QWidget):
         # Explicit generator: the "Random" preset is reproducible when a seed is given.
         self._rng = rng if rng is not None else np.random.default_rng()
         self._kernel = make_preset("sobel_x", 3, self._rng)
+        self._refused = None  # (row, col) of the cell painted red, if any
         self._title = QLabel(f"<b>{DEFAULT_TITLE}</b>")
         self._title.setWordWrap(True)
 
@@ -112,7 +116,7 @@ class KernelEditor(QWidget):
                 font.setPointSizeF(font.pointSizeF() - 1)
                 cell.setFont(font)
                 cell.setTextMargins(0, 0, 0, 0)
-                teach(cell, f"Kernel weight row {row + 1} column {col + 1}",
+                teach(cell, f"Kernel weight row {row} column {col}",
                       "One weight of the kernel. The output is the sum of each weight "
                       "times the pixel under it: positive weights add that pixel, "
                       "negative ones subtract it. Type a number and press Enter.")
@@ -151,6 +155,11 @@ class KernelEditor(QWidget):
             "give 0 (only changes, such as edges, respond)."
         )
         self._legend = ColorLegendView()
+        # Said once, where a student first meets an index: every text in the
+        # Playground (errors, hovers, the step-through) counts this way.
+        self._counting = QLabel(COUNTING_NOTE)
+        self._counting.setWordWrap(True)
+        self._counting.setStyleSheet("color: #555555;")
         self._message = QLabel()
         self._message.setWordWrap(True)
         self._message.setAccessibleName("Kernel editor message")
@@ -166,6 +175,7 @@ class KernelEditor(QWidget):
         layout.addLayout(actions)
         layout.addWidget(self._sum)
         layout.addWidget(self._legend)
+        layout.addWidget(self._counting)
         layout.addWidget(self._message)
         self._refresh()
 
@@ -224,21 +234,24 @@ class KernelEditor(QWidget):
             # The kernel shrank while this cell was being typed into; the hidden cell
             # finishes its edit as it loses focus.
             self._set_message(
-                f"Row {row + 1}, column {col + 1} is outside the {size}x{size} kernel "
+                f"Row {row}, column {col} is outside the {size}x{size} kernel "
                 "now; the number typed there was not used.", WARNING_STYLE)
             return
         old = self._kernel[row, col]
-        # Leaving a cell untouched must not round 1/9 to the 4 digits on show.
+        # Leaving a cell untouched must not round 1/9 to the 4 digits on show; a
+        # refused number's red mark and message go once the cell holds a number.
         if cell.text().strip() == _cell_text(old):
+            self._clear_refusal(row, col)
             return
         try:
             value = parse_cell(cell.text())
         except ValueError as error:
             # Keep the old weight and say why; the red cell shows which one was refused.
             cell.setText(_cell_text(old))
-            cell.setStyleSheet("background: #ffb3b3; border: 2px solid #d00000;")
+            cell.setStyleSheet(REFUSED_STYLE)
+            self._refused = (row, col)
             self._set_message(
-                f"Row {row + 1}, column {col + 1}: {error}. Kept {_cell_text(old)}.",
+                f"Row {row}, column {col}: {error}. Kept {_cell_text(old)}.",
                 ERROR_STYLE,
             )
             return
@@ -295,6 +308,15 @@ class KernelEditor(QWidget):
         self._kernel = np.rot90(self._kernel, k=-1).copy()
         self._changed()
 
+    def _clear_refusal(self, row, col):
+        """The refused cell holds a number again: repaint it, drop its message."""
+        if self._refused != (row, col):
+            return
+        self._refused = None
+        self._set_message("")
+        _, level = symmetric_levels(self._kernel, round_up=False)
+        self._paint_cell(row, col, level)
+
     def _changed(self):
         self._refresh()
         self.kernel_edited.emit(self._kernel.copy())
@@ -304,6 +326,8 @@ class KernelEditor(QWidget):
         self._message.setStyleSheet(style)
 
     def _refresh(self):
+        # Every cell is repainted from its weight: no refusal mark survives.
+        self._refused = None
         size = self._kernel.shape[0]
         _, level = symmetric_levels(self._kernel, round_up=False)
         for row in range(MAX_SIZE):

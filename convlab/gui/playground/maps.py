@@ -180,7 +180,7 @@ class PipelineMaps(QWidget):
             mosaic[:, i * (out_n + 1):i * (out_n + 1) + out_n] = fmap
         self.bank_view.set_map(mosaic)
         self.bank_view.set_texts(
-            f"<b>{count} × {out_n}×{out_n}</b>: one map per kernel, kernel 1 on the "
+            f"<b>{count} × {out_n}×{out_n}</b>: one map per kernel, kernel K0 on the "
             "left", formula)
 
 

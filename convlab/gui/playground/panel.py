@@ -72,7 +72,7 @@ class PlaygroundPanel(QWidget):
             "A conv layer is a bank of kernels, each making its own feature map. "
             f"Keep up to {BANK_SIZE} kernels here; the 'Filter bank' view shows all "
             "their outputs side by side, as a layer's output channels.")
-        self._bank_tabs.addTab("K1")
+        self._bank_tabs.addTab("K0")
         self._bank_tabs.setUsesScrollButtons(False)
         self._bank_tabs.setDrawBase(False)
         self._bank_tabs.currentChanged.connect(self._on_bank_tabs_current_changed)
@@ -248,7 +248,7 @@ class PlaygroundPanel(QWidget):
         self._bank_tabs.blockSignals(True)
         self._bank_tabs.removeTab(index)
         for i in range(len(self._bank)):
-            self._bank_tabs.setTabText(i, f"K{i + 1}")
+            self._bank_tabs.setTabText(i, f"K{i}")
         self._bank_tabs.blockSignals(False)
         self._on_bank_tabs_current_changed(self._bank_tabs.currentIndex())
         self._add_kernel.setEnabled(True)
@@ -256,7 +256,7 @@ class PlaygroundPanel(QWidget):
 
     def _on_add_kernel_clicked(self):
         self._bank.append(self.editor.kernel())
-        self._bank_tabs.addTab(f"K{len(self._bank)}")
+        self._bank_tabs.addTab(f"K{len(self._bank) - 1}")
         self._bank_tabs.setCurrentIndex(len(self._bank) - 1)
         self._add_kernel.setEnabled(len(self._bank) < BANK_SIZE)
         self._remove_kernel.setEnabled(True)

@@ -226,7 +226,7 @@ class StepThroughView(QWidget):
         value = conv_single_step(window[None], kernel[None], bias)
         products = window * kernel
         self._where.setText(
-            f"Step {step.index + 1} of {out_h * out_w}: output cell "
+            f"Step {step.index} of 0..{out_h * out_w - 1}: output cell "
             f"(row {step.out_row}, col {step.out_col}) reads the {f}x{f} window at "
             f"rows {step.top}.."
             f"{step.top + f - 1}, cols {step.left}..{step.left + f - 1} of the padded "
@@ -243,7 +243,7 @@ class StepThroughView(QWidget):
         x, size, mode, _, out_h, out_w = self._pool
         window = x[step.top:step.top + size, step.left:step.left + size]
         head = (
-            f"Step {step.index + 1} of {out_h * out_w}: pooled cell "
+            f"Step {step.index} of 0..{out_h * out_w - 1}: pooled cell "
             f"(row {step.out_row}, col {step.out_col}) reads the {size}x{size} window "
             f"at rows {step.top}.."
             f"{step.top + size - 1}, cols {step.left}..{step.left + size - 1} of the "
