@@ -153,6 +153,11 @@ class BackwardStepView(QWidget):
                       stride, padding, out_n)
         self._invalidate()
 
+    def clear_problems(self):
+        """No output for this setting: nothing to walk back."""
+        self._conv = None
+        self.clear_pool_problem()
+
     def set_pool_problem(self, x, size, stride, mode, out_n):
         """The pooling to walk back: its input x (H, W), size, stride, "max"/"avg"."""
         self._pool = (np.asarray(x, np.float64), size, stride, mode, out_n)
@@ -373,9 +378,12 @@ class BackwardStepView(QWidget):
             self._steps = self._compute()
         steps = self._steps
         if not steps:
-            self._where.setText("Nothing to step through yet.")
+            self._where.setText("Nothing to step through: no output to send a "
+                                "gradient back from.")
             for row in self._rows:
                 row.set_grids([], [], "")
+            for view in (self.dout_view, self.dw_view, self.dx_view):
+                view.show_empty("")
             return
         index = self._transport.position()
         step, before = steps[index], steps[index - 1] if index else None

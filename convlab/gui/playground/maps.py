@@ -2,22 +2,25 @@
 
 Shows a convlab.lab.pipeline.KernelPipeline: one MapView per stage with its shape,
 filled-in formula, colour legend and tints, laid out in rows that fit the width, and
-a full-width note about rows and columns no window reaches.
+a full-width note about rows and columns no window reaches. A setting with no output
+empties the maps it has no values for and says why above them (show_problem).
 
 Signal: cell_clicked(str, int, int) — the student clicked output cell (row, col) of
-the "conv" or "pool" stage. Setter slots: show_pipeline(...), show_step(step),
-set_columns(columns).
+the "conv" or "pool" stage. Setter slots: show_pipeline(...),
+show_problem(input_map, text), show_step(step), set_columns(columns).
 """
 
 import numpy as np
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QGridLayout, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from convlab.gui.playground.kernel_editor import ERROR_STYLE
 from convlab.gui.playground.step_through import CONV, POOL
 from convlab.gui.playground.views import LinesLabel, MapView, region_overlay
 from convlab.lab.network import symmetric_levels
 
 CLICK_HINT = "Hover: value. Click: step there."
+EMPTY_WHY = "The red note above the maps says why."
 
 
 class PipelineMaps(QWidget):
@@ -76,8 +79,15 @@ class PipelineMaps(QWidget):
         self._notes.setStyleSheet("color: #b36200;")
         self._notes.setAccessibleName("Notes on the current setting")
         self._notes.hide()
+        # Why a setting gives no output: above the maps, where the student looks.
+        self._problem = QLabel()
+        self._problem.setWordWrap(True)
+        self._problem.setStyleSheet(f"{ERROR_STYLE} font-weight: bold;")
+        self._problem.setAccessibleName("Why some maps are empty")
+        self._problem.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._problem)
         layout.addLayout(self._grid, 1)
         layout.addWidget(self._notes)
 
@@ -85,6 +95,26 @@ class PipelineMaps(QWidget):
         """Every map view, in pipeline order."""
         return (self.input_view, self.conv_view, self.relu_view, self.pool_view,
                 self.pool_avg_view, self.bank_view)
+
+    def problem_text(self):
+        """Why some maps are empty, or "" when every map has its values."""
+        return self._problem.text()
+
+    def show_problem(self, input_map, text):
+        """No convolution output: the input as it is, every other map empty."""
+        self.input_view.set_map(input_map)
+        self.input_view.set_overlay(None)
+        self.input_view.set_window(0, 0, 0, 0)
+        n = input_map.shape[0]
+        self.input_view.set_texts(f"<b>{n}×{n}</b>: not padded", EMPTY_WHY)
+        for view in self.views()[1:]:
+            view.show_empty(EMPTY_WHY)
+        self._set_problem(text)
+        self._notes.hide()
+
+    def _set_problem(self, text):
+        self._problem.setText(text)
+        self._problem.setVisible(bool(text))
 
     def notes_text(self):
         """The full-width note under the maps (unreached rows), or ""."""
@@ -126,7 +156,15 @@ class PipelineMaps(QWidget):
             "max(0, x): blue (negative) cells turn white (0).")
         self._set_shown(self.pool_view, r.pool != "none")
         self._set_shown(self.pool_avg_view, r.pool != "none" and side_by_side)
-        if r.pool == "none":
+        self._set_problem(r.pool_problem)
+        if r.pool_problem:
+            self.relu_view.set_overlay(None)
+            self.pool_view.set_title(
+                "Max pooling" if first_pool(r.pool, side_by_side) == "max"
+                else "Average pooling")
+            self.pool_view.show_empty(EMPTY_WHY)
+            self.pool_avg_view.show_empty(EMPTY_WHY)
+        elif r.pool == "none":
             self.relu_view.set_overlay(None)
         else:
             first = first_pool(r.pool, side_by_side)

@@ -214,7 +214,8 @@ class PlaygroundPanel(QWidget):
             self.filters.follow_model()
 
     def results(self):
-        """The last valid computation: the KernelPipeline shown in the views."""
+        """The KernelPipeline shown in the views, or None when the kernel cannot fit
+        (the views are then empty and say why)."""
         return self._results
 
     # Slots.
@@ -290,7 +291,11 @@ class PlaygroundPanel(QWidget):
     # Work.
 
     def _update_views(self):
-        """Recompute every view; impossible settings keep the last valid views."""
+        """Recompute every view from the editor's kernel and the controls.
+
+        Whatever a setting leaves without values is shown empty with the reason,
+        never the previous setting's maps: what is on screen is what is asked for.
+        """
         image = self._image if self._image is not None else np.zeros((28, 28))
         settings = self.controls.settings()
         bank = None
@@ -309,14 +314,13 @@ class PlaygroundPanel(QWidget):
                 image, self.editor.kernel(), bias, settings.stride, settings.padding,
                 settings.pool, settings.pool_size, settings.pool_stride, bank)
         except ValueError as problem:
-            self.controls.set_problem(
-                f"{problem} (The views keep the last valid setting.)")
+            self._show_problem(image, str(problem))
             return
-        self.controls.set_problem("")
+        self.controls.set_problem(result.pool_problem)
         self._results = result
         side_by_side = self.controls.side_by_side()
         self.maps.show_pipeline(result, input_title, conv_title, side_by_side)
-        if result.pool == "none":
+        if result.pool == "none" or result.pool_problem:
             self.step.clear_pool_problem()
         else:
             pool_n = result.max.shape[0]
@@ -333,7 +337,7 @@ class PlaygroundPanel(QWidget):
         """The backward walk of the same numbers, with the network's dout if open."""
         self.backward.set_network(
             self._network_gradient if self._network_filter is not None else None)
-        if result.pool == "none":
+        if result.pool == "none" or result.pool_problem:
             self.backward.clear_pool_problem()
         else:
             self.backward.set_pool_problem(
@@ -341,6 +345,14 @@ class PlaygroundPanel(QWidget):
                 first_pool(result.pool, side_by_side), result.max.shape[0])
         self.backward.set_conv_problem(result.input, result.kernel, result.stride,
                                        result.padding, result.conv.shape[0])
+
+    def _show_problem(self, image, text):
+        """The kernel cannot fit: every view empties and says why."""
+        self._results = None
+        self.controls.set_problem(text)
+        self.maps.show_problem(image, text)
+        self.step.clear_problems(text)
+        self.backward.clear_problems()
 
     def _network_gradient(self, target):
         """dL/d(output) of the open network filter for the current digit."""

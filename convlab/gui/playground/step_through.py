@@ -3,8 +3,8 @@
 Signals: step_changed(object) — a WindowStep each time the window moves (the host
 highlights the window on the input view and the cell on the output view).
 Setter slots: set_conv_problem(...), set_pool_problem(...), clear_pool_problem(),
-set_stage(stage), set_step(index), show_output_cell(stage, row, col),
-show_current().
+clear_problems(why), set_stage(stage), set_step(index),
+show_output_cell(stage, row, col), show_current().
 """
 
 from typing import NamedTuple
@@ -24,6 +24,7 @@ from convlab.nn.reference import (
 )
 
 CONV, POOL = "conv", "pool"
+NOTHING_YET = "Nothing to step through yet: draw a digit."
 
 
 class WindowStep(NamedTuple):
@@ -56,6 +57,7 @@ class StepThroughView(QWidget):
         self._conv = None  # (padded input, kernel, bias, stride, out_h, out_w)
         # Both walks keep stride at [3] and the output size at [4], [5].
         self._pool = None  # (input, size, mode, stride, out_h, out_w)
+        self._nothing = NOTHING_YET  # what to say when there is no walk
 
         self._stage = combo(
             (("Convolution", CONV), ("Pooling", POOL)), "Operation to step through",
@@ -104,6 +106,7 @@ class StepThroughView(QWidget):
         new_walk = (self._conv is None or self._conv[3:] != (stride, out_h, out_w)
                     or not np.any(self._conv[0]))
         self._conv = (padded, kernel, float(bias), stride, out_h, out_w)
+        self._nothing = NOTHING_YET
         self._refresh_range(jump_for=CONV if new_walk else None)
 
     def set_pool_problem(self, x, size, stride, mode, out_h, out_w):
@@ -121,6 +124,16 @@ class StepThroughView(QWidget):
         if self._stage.currentData() == POOL:
             self._stage.setCurrentIndex(0)
         self._refresh_range()
+
+    def clear_problems(self, why):
+        """No output for this setting: nothing to walk, and `why` says so."""
+        self._conv = None
+        self._nothing = f"Nothing to step through: {why}"
+        self.clear_pool_problem()
+
+    def where_text(self):
+        """The sentence above the arithmetic: where the window is, or why not."""
+        return self._where.text()
 
     def stage(self):
         """The walk being shown: "conv" or "pool"."""
@@ -208,7 +221,7 @@ class StepThroughView(QWidget):
     def _show_step(self):
         step = self.current_step()
         if step is None:
-            self._where.setText("Nothing to step through yet: draw a digit.")
+            self._where.setText(self._nothing)
             self._maths.set_grids([], [], "")
             return
         if step.stage == CONV:

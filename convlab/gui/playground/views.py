@@ -216,12 +216,28 @@ class MapView(QWidget):
                            if high > LARGE_VALUE else "")
         self._note.setVisible(high > LARGE_VALUE)
         if reshaped:
+            self._readout.setText(self._hint)
             self._box.setRange(QRectF(0, 0, self._map.shape[1], self._map.shape[0]),
                                padding=0.02)
 
     def current_map(self):
-        """The array on show (None before the first set_map)."""
+        """The array on show (None before the first set_map, or when empty)."""
         return self._map
+
+    def show_empty(self, why):
+        """No map for this setting: a blank picture and `why` in its place."""
+        self._map = self._levels = None
+        self._image.clear()
+        self.set_overlay(None)
+        self.set_window(0, 0, 0, 0)
+        self.set_cell(0, 0, 0, 0)
+        self._note.hide()
+        self._readout.setText("")
+        self.set_texts("<b>empty</b>: no output for this setting", why)
+
+    def is_empty(self):
+        """Whether the view shows no map (show_empty, or nothing yet)."""
+        return self._map is None
 
     def set_title(self, title):
         """Change the bold title above the image."""
