@@ -12,7 +12,9 @@ import math
 
 import numpy as np
 from PyQt5.QtCore import QEvent, Qt, pyqtSignal
+from PyQt5.QtGui import QFont, QFontMetrics
 from PyQt5.QtWidgets import (
+    QApplication,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -24,7 +26,7 @@ from PyQt5.QtWidgets import (
 
 from convlab.gui.common.colormaps import diverging_qcolor
 from convlab.gui.common.widgets import combo, spin_box, teach
-from convlab.gui.playground.views import LARGE_VALUE, ColorLegendView
+from convlab.gui.playground.views import LARGE_VALUE, ColorLegendView, LinesLabel
 from convlab.lab.network import symmetric_levels
 from convlab.lab.presets import (
     MAX_SIZE,
@@ -38,6 +40,10 @@ from convlab.lab.presets import (
 # Beyond this a float32 network multiplies its way to inf; the editor refuses it.
 MAX_MAGNITUDE = 1e30
 
+CELL_CHARS = 8  # "-0.00173": a cell always shows this many characters whole
+CELL_POINT_SIZE = 8
+CELL_GAP = 2  # pixels between two cells
+CELL_FONT = f"font-size: {CELL_POINT_SIZE}pt;"
 DEFAULT_TITLE = "Your kernel"
 COUNTING_NOTE = ("Rows and columns are counted from 0, as in Python: the top-left "
                  "weight is row 0, column 0.")
@@ -66,8 +72,21 @@ def parse_cell(text):
 
 
 def _cell_text(value):
-    """How a weight is written in its cell: short, but exact for typed values."""
-    return f"{value:.4g}"
+    """How a weight is written in its cell: 4 significant digits, fewer when that
+    would not fit CELL_CHARS characters (the cell shows every character)."""
+    for digits in (4, 3, 2):
+        text = f"{value:.{digits}g}"
+        if len(text) <= CELL_CHARS:
+            return text
+    return f"{value:.0e}"
+
+
+def _cell_width(font):
+    """Pixels a cell needs to show any CELL_CHARS-character weight whole."""
+    metrics = QFontMetrics(font)
+    widest = max(metrics.horizontalAdvance(text)
+                 for text in ("-0.00000", "-8.8e-08"))
+    return widest + 7  # the line edit's frame and text margins
 
 
 class KernelEditor(QWidget):
@@ -104,17 +123,25 @@ class KernelEditor(QWidget):
         self._cells = []
         self._positions = {}  # cell -> (row, col), for weight_clicked
         grid = QGridLayout()
-        grid.setSpacing(2)
+        # No spacing of the layout's own: it skips rows whose cells are hidden.
+        grid.setSpacing(0)
         grid.setColumnStretch(MAX_SIZE, 1)
+        # A smaller font than the UI's keeps a 7x7 grid laptop-sized; set in each
+        # cell's style sheet, which outranks the application's.
+        font = QFont(QApplication.font())
+        font.setPointSizeF(CELL_POINT_SIZE)
+        cell_w = _cell_width(font)
+        cell_h = QFontMetrics(font).height() + 8
+        # Room for the largest kernel is kept when a smaller one hides cells: the
+        # editor, and everything beside and under it, never moves.
+        for index in range(MAX_SIZE):
+            grid.setColumnMinimumWidth(index, cell_w + CELL_GAP)
+            grid.setRowMinimumHeight(index, cell_h + CELL_GAP)
         for row in range(MAX_SIZE):
             line = []
             for col in range(MAX_SIZE):
                 cell = QLineEdit()
-                cell.setFixedWidth(46)
-                # One point smaller than the UI font, so "-0.0625" fits the cell.
-                font = cell.font()
-                font.setPointSizeF(font.pointSizeF() - 1)
-                cell.setFont(font)
+                cell.setFixedSize(cell_w, cell_h)
                 cell.setTextMargins(0, 0, 0, 0)
                 teach(cell, f"Kernel weight row {row} column {col}",
                       "One weight of the kernel. The output is the sum of each weight "
@@ -125,7 +152,7 @@ class KernelEditor(QWidget):
                 )
                 cell.installEventFilter(self)
                 self._positions[cell] = (row, col)
-                grid.addWidget(cell, row, col)
+                grid.addWidget(cell, row, col, Qt.AlignLeft | Qt.AlignTop)
                 line.append(cell)
             self._cells.append(line)
 
@@ -160,8 +187,9 @@ class KernelEditor(QWidget):
         self._counting = QLabel(COUNTING_NOTE)
         self._counting.setWordWrap(True)
         self._counting.setStyleSheet("color: #555555;")
-        self._message = QLabel()
-        self._message.setWordWrap(True)
+        # Three lines kept free: a message never pushes the settings below down.
+        self._message = LinesLabel(3)
+        self._message.setFixedHeight(self._message.minimumHeight())
         self._message.setAccessibleName("Kernel editor message")
 
         top = QHBoxLayout()
@@ -248,7 +276,7 @@ class KernelEditor(QWidget):
         except ValueError as error:
             # Keep the old weight and say why; the red cell shows which one was refused.
             cell.setText(_cell_text(old))
-            cell.setStyleSheet(REFUSED_STYLE)
+            cell.setStyleSheet(CELL_FONT + REFUSED_STYLE)
             self._refused = (row, col)
             self._set_message(
                 f"Row {row}, column {col}: {error}. Kept {_cell_text(old)}.",
@@ -353,4 +381,4 @@ class KernelEditor(QWidget):
         cell = self._cells[row][col]
         color = diverging_qcolor(self._kernel[row, col], level)
         text = "white" if abs(self._kernel[row, col]) > 0.6 * level else "black"
-        cell.setStyleSheet(f"background: {color.name()}; color: {text};")
+        cell.setStyleSheet(f"{CELL_FONT} background: {color.name()}; color: {text};")

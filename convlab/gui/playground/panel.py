@@ -24,11 +24,14 @@ is handled by a FilterPresenter (self.filters).
 """
 
 import numpy as np
-from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtWidgets import (
+    QBoxLayout,
     QGroupBox,
     QHBoxLayout,
+    QLayout,
     QPushButton,
+    QScrollArea,
     QTabBar,
     QTabWidget,
     QVBoxLayout,
@@ -42,6 +45,7 @@ from convlab.gui.playground.filter_presenter import FilterPresenter
 from convlab.gui.playground.filter_tools import FilterToolsPanel
 from convlab.gui.playground.kernel_editor import DEFAULT_TITLE, KernelEditor
 from convlab.gui.playground.maps import PipelineMaps, first_pool
+from convlab.gui.playground.setting_note import SettingNote
 from convlab.gui.playground.step_through import StepThroughView
 from convlab.lab.backward_steps import network_dout
 from convlab.lab.pipeline import kernel_pipeline, shrink
@@ -49,6 +53,9 @@ from convlab.lab.presets import resize_centred
 
 BANK_SIZE = 4
 MAP_WIDTH = 200  # screen pixels one map needs: the maps go in rows of what fits
+WIDE_MAPS = 3  # maps a row beside the editor that make a left column worth it
+SETTINGS_WIDTH = 230  # the stride/padding form beside the editor, at its narrowest
+QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class PlaygroundPanel(QWidget):
@@ -117,13 +124,17 @@ class PlaygroundPanel(QWidget):
         self.directions.addTab(self.backward, "Backward pass")
         self.directions.currentChanged.connect(self._on_directions_current_changed)
 
-        right = QVBoxLayout()
-        right.addWidget(self.maps, 3)
-        step_box = QGroupBox("Step through the sliding window")
-        QVBoxLayout(step_box).addWidget(self.directions)
-        right.addWidget(step_box, 2)
+        self.note = SettingNote()
+        self._layout_parts()
+        self._update_views()
 
-        left = QVBoxLayout()
+    def _layout_parts(self):
+        """The note on top; the kernel editor and settings ("side"); the views.
+
+        The editor is as wide as a 7x7 kernel needs and every message has its room
+        reserved, so nothing moves when the kernel grows or an error appears.
+        resizeEvent arranges the parts for the width (see _arrange).
+        """
         kernel_box = QGroupBox("Kernel editor")
         kernel_layout = QVBoxLayout(kernel_box)
         bank_row = QHBoxLayout()
@@ -132,28 +143,85 @@ class PlaygroundPanel(QWidget):
         bank_row.addWidget(self._remove_kernel)
         kernel_layout.addLayout(bank_row)
         kernel_layout.addWidget(self.editor)
+        kernel_layout.addStretch(1)
+        kernel_box.setFixedWidth(kernel_box.minimumSizeHint().width())
         tools_box = QGroupBox("Network filter")
         QVBoxLayout(tools_box).addWidget(self.tools)
-        left.addWidget(kernel_box)
-        left.addWidget(self.controls)
-        left.addWidget(tools_box)
-        left.addStretch(1)
-        # No scroll area of its own: the column widens with a 7x7 kernel instead of
-        # hiding half of it, and the tab's page scrolls as a whole.
-        self._left = QWidget()
-        self._left.setLayout(left)
-
-        layout = QHBoxLayout(self)
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(self.controls)
+        settings_layout.addWidget(tools_box)
+        settings_layout.addStretch(1)
+        self._kernel_box, self._settings = kernel_box, settings
+        self._side = QBoxLayout(QBoxLayout.TopToBottom)
+        self._side.addWidget(kernel_box, 0, Qt.AlignTop)
+        self._side.addWidget(settings, 1)
+        step_box = QGroupBox("Step through the sliding window")
+        QVBoxLayout(step_box).addWidget(self.directions)
+        views = QVBoxLayout()
+        views.addWidget(self.maps)
+        views.addWidget(step_box)
+        views.addStretch(1)
+        self._body = QBoxLayout(QBoxLayout.LeftToRight)
+        self._body.addLayout(self._side)
+        self._body.addLayout(views, 1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self._left)
-        layout.addLayout(right, 1)
-        self._update_views()
+        layout.addWidget(self.note)
+        layout.addLayout(self._body, 1)
+        # The page's scroll area asks minimumSizeHint (below), not the layout: the
+        # arrangement then follows the width instead of forcing it.
+        layout.setSizeConstraint(QLayout.SetNoConstraint)
+        self._arrangement = None
+        self._arrange(self.width())
+
+    def minimumSizeHint(self):
+        # The narrowest arrangement: everything stacked, as wide as the kernel. The
+        # height is what the wrapped labels need at the width the tab has now (the
+        # page asks for no height-for-width of its own).
+        # Preferred heights, not minimums: a map squeezed by a few pixels when the
+        # step-through grows would be a map that moves.
+        height = self.layout().sizeHint().height()
+        if self.layout().hasHeightForWidth():
+            height = max(height, self.layout().heightForWidth(self.width()))
+        return QSize(self._narrowest(), height)
+
+    def _narrowest(self):
+        return max(self._kernel_box.width(), self._settings.minimumSizeHint().width(),
+                   self.directions.minimumSizeHint().width()) + 8
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
+        self._arrange(event.size().width())
+
+    def _arrange(self, width):
+        """Wide: editor and settings in a column left of the views. Narrower: the
+        editor and settings side by side above the views, or all stacked."""
+        kernel_w = self._kernel_box.width()
+        settings_w = max(self._settings.minimumSizeHint().width(), SETTINGS_WIDTH)
+        if width - kernel_w >= WIDE_MAPS * MAP_WIDTH:
+            arrangement, views_w = "column", width - kernel_w - 12
+        elif width >= kernel_w + settings_w + 12:
+            arrangement, views_w = "band", width - 4
+        else:
+            arrangement, views_w = "stack", width - 4
+        if arrangement != self._arrangement:
+            self._arrangement = arrangement
+            column = arrangement == "column"
+            self._body.setDirection(QBoxLayout.LeftToRight if column
+                                    else QBoxLayout.TopToBottom)
+            self._side.setDirection(QBoxLayout.LeftToRight if arrangement == "band"
+                                    else QBoxLayout.TopToBottom)
+            # In a column the settings are as wide as the editor above them.
+            self._settings.setMaximumWidth(kernel_w if column else QWIDGETSIZE_MAX)
+            self.updateGeometry()
         # A narrow window gets the maps in rows of two or three, not one long row.
-        free = event.size().width() - self._left.width()
-        self.maps.set_columns(max(2, min(len(self.maps.views()), free // MAP_WIDTH)))
+        self.maps.set_columns(max(2, min(len(self.maps.views()), views_w // MAP_WIDTH)))
+
+    def arrangement(self):
+        """How the parts are arranged for the width: "column", "band" or "stack"."""
+        return self._arrangement
 
     # Setters used by the controller and by tests.
 
@@ -316,7 +384,7 @@ class PlaygroundPanel(QWidget):
         except ValueError as problem:
             self._show_problem(image, str(problem))
             return
-        self.controls.set_problem(result.pool_problem)
+        self._show_note(result.pool_problem, " ".join(result.notes))
         self._results = result
         side_by_side = self.controls.side_by_side()
         self.maps.show_pipeline(result, input_title, conv_title, side_by_side)
@@ -349,10 +417,33 @@ class PlaygroundPanel(QWidget):
     def _show_problem(self, image, text):
         """The kernel cannot fit: every view empties and says why."""
         self._results = None
-        self.controls.set_problem(text)
-        self.maps.show_problem(image, text)
+        self._show_note(text, "")
+        self.maps.show_problem(image)
         self.step.clear_problems(text)
         self.backward.clear_problems()
+
+    def _show_note(self, problem, notes):
+        """Say it above the tab; a new problem is scrolled into view."""
+        new = problem and problem != self.note.problem()
+        self.note.show_setting(problem, notes)
+        page = self._page()
+        if new and page is not None:
+            page.ensureWidgetVisible(self.note)
+
+    def _page(self):
+        """The scroll area the tab sits in, if any."""
+        widget = self.parentWidget()
+        while widget is not None and not isinstance(widget, QScrollArea):
+            widget = widget.parentWidget()
+        return widget
+
+    def problem_text(self):
+        """Why the setting gives no output (or no pooled output), or ""."""
+        return self.note.problem()
+
+    def notes_text(self):
+        """The sentences about rows and columns no window reaches, or ""."""
+        return self.note.notes()
 
     def _network_gradient(self, target):
         """dL/d(output) of the open network filter for the current digit."""

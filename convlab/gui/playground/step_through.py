@@ -10,8 +10,8 @@ show_output_cell(stage, row, col), show_current().
 from typing import NamedTuple
 
 import numpy as np
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import QVBoxLayout, QWidget
 
 from convlab.gui.common.widgets import combo
 from convlab.gui.playground.arithmetic_view import ArithmeticView
@@ -90,14 +90,8 @@ class StepThroughView(QWidget):
         layout.addWidget(self._transport)
         layout.addWidget(key)
         layout.addWidget(self._where)
-        # A 7x7 kernel's three grids are wide: scroll them rather than squeeze them.
-        scroll = self._maths_scroll = QScrollArea()
-        scroll.setWidget(self._maths)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setSizeAdjustPolicy(QScrollArea.AdjustToContents)
-        layout.addWidget(scroll)
+        # The grids wrap into rows that fit: no box of its own to scroll sideways.
+        layout.addWidget(self._maths)
         layout.addStretch(1)
 
     def set_conv_problem(self, padded, kernel, bias, stride, out_h, out_w):
@@ -174,6 +168,10 @@ class StepThroughView(QWidget):
         """What the current step shows: ({caption: values}, footer sentence)."""
         return self._maths.grids(), self._maths.footer()
 
+    def maths(self):
+        """The ArithmeticView painting the grids (for tests: cells, font)."""
+        return self._maths
+
     def current_step(self):
         """The WindowStep on show, or None when there is nothing to walk."""
         problem = self._problem()
@@ -213,11 +211,6 @@ class StepThroughView(QWidget):
     def _on_transport_position_changed(self, _index):
         self._show_step()
 
-    def _fit_maths_height(self):
-        """Room for the grids and a horizontal scroll bar: the footer stays visible."""
-        bar = self._maths_scroll.horizontalScrollBar().sizeHint().height()
-        self._maths_scroll.setMinimumHeight(self._maths.sizeHint().height() + bar)
-
     def _show_step(self):
         step = self.current_step()
         if step is None:
@@ -228,7 +221,6 @@ class StepThroughView(QWidget):
             self._show_conv(step)
         else:
             self._show_pool(step)
-        self._fit_maths_height()
         self.step_changed.emit(step)
 
     def _show_conv(self, step):
