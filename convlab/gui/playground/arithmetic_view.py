@@ -39,17 +39,19 @@ class _Layout:
             cell_w = max(metrics.horizontalAdvance("+0.000"), widest) + CELL_PAD
             self.cell_ws.append(cell_w)
             self.grid_ws.append(max(values.shape[1] * cell_w,
-                                    metrics.horizontalAdvance(caption) + 4))
-        # A grid after the first brings its operator ("×", "=") in front of it.
-        self.widest = max((w + (GRID_GAP if i else 0)
-                           for i, w in enumerate(self.grid_ws)), default=0)
+                                    metrics.horizontalAdvance(f"× {caption}") + 4))
+        # A grid after the first has its operator ("×", "=") in the gap in front
+        # of it, or, starting a row, in front of its caption.
+        self.widest = max(self.grid_ws, default=0)
         self.origins = []  # (x, y) of each grid's caption
+        self.in_gap = []  # whether the grid's operator sits in the gap before it
         x = y = row_h = 0
         for index, (_, values, _, _) in enumerate(view._grids):
             lead = GRID_GAP if index else 0
             if x and x + lead + self.grid_ws[index] > width:
-                x, y, row_h = 0, y + row_h + ROW_GAP, 0
+                x, y, row_h, lead = 0, y + row_h + ROW_GAP, 0, 0
             self.origins.append((x + lead, y))
+            self.in_gap.append(lead > 0)
             x += lead + self.grid_ws[index]
             row_h = max(row_h, self.caption_h + values.shape[0] * self.cell_h)
         bold = QFontMetrics(view._bold(font))
@@ -174,11 +176,15 @@ class ArithmeticView(QWidget):
         for index, (caption, values, _, _) in enumerate(self._grids):
             x, y = layout.origins[index]
             painter.setPen(QColor(60, 60, 60))
-            painter.drawText(x, y + layout.ascent, caption)
-            if index and index - 1 < len(self._operators):
+            operator = (self._operators[index - 1]
+                        if 0 < index <= len(self._operators) else "")
+            if operator and layout.in_gap[index]:
                 middle = y + layout.caption_h + values.shape[0] * layout.cell_h // 2
                 painter.drawText(x - GRID_GAP + 6, middle + layout.ascent // 2,
-                                 self._operators[index - 1])
+                                 operator)
+            elif operator:
+                caption = f"{operator} {caption}"
+            painter.drawText(x, y + layout.ascent, caption)
         cells = iter(self.cells())
         for _, values, mark, _ in self._grids:
             for i in range(values.shape[0]):

@@ -86,7 +86,7 @@ def _cell_width(font):
     metrics = QFontMetrics(font)
     widest = max(metrics.horizontalAdvance(text)
                  for text in ("-0.00000", "-8.8e-08"))
-    return widest + 7  # the line edit's frame and text margins
+    return widest + 5  # the line edit's frame and text margins
 
 
 class KernelEditor(QWidget):

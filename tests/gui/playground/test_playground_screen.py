@@ -80,6 +80,15 @@ def test_step_through_arithmetic_fits_without_sideways_scrolling(window, size):
         np.testing.assert_array_equal(grids["kernel"], panel.editor.kernel())
         _assert_cells_fit(maths, page, whole=kernel_size < 7)
         assert maths.footer_fits()
+        if kernel_size == 7:
+            # The backward walk's grids (dW, dout × patch) are wider still.
+            panel.directions.setCurrentIndex(1)
+            panel.backward.set_step(0)
+            _settle()
+            for row in panel.backward.findChildren(type(maths)):
+                if row.isVisible():
+                    _assert_cells_fit(row, page, whole=False)
+            panel.directions.setCurrentIndex(0)
         cell = panel.editor.cell(0, 0)
         assert cell.text() == "-0.00173"
         room = cell.contentsRect().width() - 4  # the line edit's own text margins
