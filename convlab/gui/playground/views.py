@@ -10,9 +10,10 @@ from PyQt5.QtGui import (
     QPen,
     QTextDocumentFragment,
 )
-from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QLabel, QMenu, QSizePolicy, QVBoxLayout, QWidget
 
 from convlab.gui.common.colormaps import GREY_CMAP, SIGNED_CMAP
+from convlab.gui.playground.map_export import export_figure
 from convlab.lab.network import symmetric_levels
 
 # Legend gradients looked up once, like the cell colours.
@@ -144,6 +145,7 @@ class MapView(QWidget):
         self._map = None
         self._levels = None
         self._tint = None
+        self._name = title  # for the exported file's name
         self._title = LinesLabel(2, f"<b>{title}</b>")
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground("w")
@@ -152,6 +154,10 @@ class MapView(QWidget):
         self._graphics.setMaximumHeight(240)
         self._graphics.setToolTip(tooltip)
         self._graphics.setAccessibleName(title)
+        # Right-click: save the picture for a report (PNG or SVG).
+        self._graphics.setContextMenuPolicy(Qt.CustomContextMenu)
+        self._graphics.customContextMenuRequested.connect(
+            self._on_graphics_custom_context_menu_requested)
         self._box = self._graphics.addViewBox(lockAspect=True, invertY=True)
         self._box.setMouseEnabled(False, False)
         self._box.setMenuEnabled(False)
@@ -270,7 +276,25 @@ class MapView(QWidget):
 
     def set_title(self, title):
         """Change the bold title above the image."""
+        self._name = title
         self._title.setText(f"<b>{title}</b>")
+
+    def export_menu(self):
+        """The right-click menu: Export as PNG, Export as SVG."""
+        menu = QMenu(self)
+        for kind in ("png", "svg"):
+            menu.addAction(f"Export as {kind.upper()}…",
+                           lambda kind=kind: self.export_figure(kind))
+        return menu
+
+    def export_figure(self, kind):
+        """Ask where, then save the picture as "png" or "svg"; returns the path."""
+        return export_figure(self, self._graphics.ci, kind, self._name)
+
+    def _on_graphics_custom_context_menu_requested(self, pos):
+        menu = self.export_menu()
+        menu.setAttribute(Qt.WA_DeleteOnClose)
+        menu.popup(self._graphics.mapToGlobal(pos))
 
     def set_texts(self, shape_text, formula_text):
         """Write the shape line and the formula line under the image."""
