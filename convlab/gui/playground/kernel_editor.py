@@ -101,8 +101,8 @@ class KernelEditor(QWidget):
         self._rng = rng if rng is not None else np.random.default_rng()
         self._kernel = make_preset("sobel_x", 3, self._rng)
         self._refused = None  # (row, col) of the cell painted red, if any
-        self._title = QLabel(f"<b>{DEFAULT_TITLE}</b>")
-        self._title.setWordWrap(True)
+        # Two lines kept: a network filter's longer title moves nothing below it.
+        self._title = LinesLabel(2, f"<b>{DEFAULT_TITLE}</b>")
 
         self._size = spin_box(
             MIN_SIZE, MAX_SIZE, 3, "Kernel size",

@@ -286,6 +286,14 @@ class PlaygroundPanel(QWidget):
         (the views are then empty and say why)."""
         return self._results
 
+    def problem_text(self):
+        """Why the setting gives no output (or no pooled output), or ""."""
+        return self.note.problem()
+
+    def notes_text(self):
+        """The sentences about rows and columns no window reaches, or ""."""
+        return self.note.notes()
+
     # Slots.
 
     def _on_controls_changed(self):
@@ -436,14 +444,6 @@ class PlaygroundPanel(QWidget):
         while widget is not None and not isinstance(widget, QScrollArea):
             widget = widget.parentWidget()
         return widget
-
-    def problem_text(self):
-        """Why the setting gives no output (or no pooled output), or ""."""
-        return self.note.problem()
-
-    def notes_text(self):
-        """The sentences about rows and columns no window reaches, or ""."""
-        return self.note.notes()
 
     def _network_gradient(self, target):
         """dL/d(output) of the open network filter for the current digit."""
