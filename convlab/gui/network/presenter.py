@@ -25,6 +25,7 @@ from convlab.lab.network import (
     conv_weights,
     enlarged_filter,
     enlarged_map,
+    map_explanation,
     symmetric_levels,
 )
 from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS
@@ -220,7 +221,7 @@ class NetworkPresenter(QObject):
             a = self.view.gradient(column)[None]
         if a is None:
             return
-        shown = enlarged_map(name, a, index, is_input=column == 0)
+        shown = enlarged_map(name, a, index, self._explanation(column, index))
         # Pixels and probabilities have a fixed [0, 1] scale; the rest is signed.
         levels = (0.0, 1.0) if column in (0, last) else None
         cmap = GREY_CMAP if column == 0 else PROB_CMAP if column == last \
@@ -228,6 +229,16 @@ class NetworkPresenter(QObject):
         self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
                                     levels, cmap, bring_to_front=bring_to_front,
                                     gaps=shown.gaps)
+
+    def _explanation(self, column, index):
+        """What the numbers of map index (-1: the vector) of a column mean."""
+        last = len(self.view.columns()) - 1
+        if column in (0, last):
+            return map_explanation(None, index,
+                                   "input" if column == 0 else "probabilities")
+        # The last layer gives the ten class scores (a model must end in them).
+        return map_explanation(self.model.layers[column - 1], index,
+                               "scores" if column == last - 1 else "layer")
 
     def _show_gradient_map(self, name, column, index, bring_to_front):
         """The enlarged view of one map's dL/d(output) (dL/dx for the input)."""
@@ -274,7 +285,9 @@ class NetworkPresenter(QObject):
                                         gaps=shown.gaps, legend_tip=tip,
                                         text_of=gradient_text)
             return
-        shown = enlarged_filter(name, weights, index, channel)
+        bias = self.model.layers[column - 1].bias
+        shown = enlarged_filter(name, weights, index, channel,
+                                None if bias is None else bias.data)
         self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
                                     filter_ref=(column, index),
                                     bring_to_front=bring_to_front, gaps=shown.gaps)

@@ -4,49 +4,63 @@ Each layer's output for the current input is one column: a mosaic of all its fea
 maps in a single ImageItem (one item per layer keeps redraws cheap enough to follow
 training live), its shape underneath and a colour legend. Conv layers also show their
 filters, one small tile per filter (for a filter that reads many maps, the kernel of
-the channel with the largest weights). Clicking a map or a filter asks for an enlarged
-view, which shows every channel.
+the channel with the largest weights), in the grid of its maps: filter k sits where
+map k does. The columns are fitted to the widget (arrangement.py), in one band or
+several, so every one is in view without scrolling. Clicking a map or a filter asks
+for an enlarged view, which shows every channel.
 """
 
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtGui import QTransform
+from PyQt5.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from convlab.gui.common.colormaps import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
+from convlab.gui.network.arrangement import ROW_HEIGHTS, SPACING, Spec, arrange
 from convlab.gui.network.backward_bar import BackwardBar
 from convlab.gui.network.columns import Column, Filters
 from convlab.lab.backward import RELATIVE_TICKS, legend_tip, scaled_maps
 from convlab.lab.network import (
-    GAP,
+    COUNTING_NOTE,
     NOT_FINITE_CAUSE,
     fit_grid,
-    grid_shape,
     layer_title,
     shape_text,
     strongest_channels,
     symmetric_levels,
-    vector_grid,
 )
 from convlab.nn import layers as nn_layers
 
-MAP_HEIGHT = 345  # screen pixels for the row of feature-map mosaics
-FILTER_HEIGHT = 125  # screen pixels for the row of filter mosaics
-MIN_COLUMN, MAX_COLUMN = 56, 150
-LABELLED_COLUMN = 84
-COLUMN_SPACING = 10  # about the pixels between two columns of the layout
+STRIP_TALLNESS = 20  # a long vector is drawn this many times taller than wide
+LABELLED_WIDTH = 84  # class-score columns: room for the digits beside the cells
+LEGEND_WIDTH = 60  # a colour bar with its two end numbers readable
+MARGIN = 4  # pixels around the whole layout
+
+
+class _Graphics(pg.GraphicsLayoutWidget):
+    """The layout widget, telling when its size changed (to arrange the columns)."""
+
+    resized = pyqtSignal()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.resized.emit()
+
 
 BACKWARD_CAPTION = (
     "Backward: each column shows dL/d(output), how the loss of the target digit "
     "changes when one number of that layer grows; the filters show dL/dW. Blue is "
-    "negative, white zero, red positive; the bar under a column is its scale.")
+    "negative, white zero, red positive; the bar under a column is its scale. The "
+    "probabilities keep their white-to-green scale from 0 to 1.")
 PER_MAP_CAPTION = (
     " One scale per map: each map is divided by its own largest |value|, so −1 and "
     "1 on the bars are each map's own largest gradient.")
 CAPTION = ("Colours: blue is negative, white is zero, red is positive; each column "
-           "has its own scale (the bar under it). Scroll sideways to follow the digit "
-           "through the network.")
+           "has its own scale (the bar under it). The input is grey (black 0, white "
+           "1); the probabilities have their own white-to-green scale from 0 to 1. "
+           "Hover a unit to see the input pixels it reads.")
 
 
 class NetworkView(QWidget):
@@ -62,36 +76,35 @@ class NetworkView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("NetworkView")
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = _Graphics()
         self.graphics.setBackground("#fbfbfd")
         self.graphics.setAccessibleName("Network feature maps")
         self.graphics.setToolTip(
             "Each column is what one layer computes from the column before it. Click "
             "a feature map or a filter to see it large, with its numbers."
         )
+        self.graphics.ci.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
+        self.graphics.ci.setSpacing(SPACING)
+        self.graphics.resized.connect(self._arrange)
         self.backward_bar = BackwardBar()
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.graphics)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.scroll.setFrameShape(QScrollArea.NoFrame)
         self.caption = QLabel(CAPTION)
         self.caption.setObjectName("Caption")
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.backward_bar)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.graphics, 1)
         layout.addWidget(self.caption)
         self._columns = []  # the first len(columns()) of _pool, in use
-        self._pool = []  # every _Column built so far, by layout column
-        self._filter_pool = {}  # layout column -> the Filters built for it
+        self._pool = []  # every Column built so far, by network column
+        self._filter_pool = {}  # network column -> the Filters built for it
+        self._bands = []  # a GraphicsLayout per band of columns, built so far
         self._key = None  # (titles, shapes, conv or not) of the columns laid out
-        self._conv_columns = []
+        self._specs = []  # what each column needs (arrangement.Spec)
+        self._arrangement = None  # the bands shown, and for which specs
         self._activations = None
         self._filters = {}
         self._filter_channels = {}
-        self._filter_boxes = {}  # column -> (width, height) of its filter overview
         self._finite_maps = self._finite_filters = True
         self._backward = False  # the columns show gradients (set_gradients)
         self._trace = self._target = None  # the backward pass shown, for its target
@@ -147,15 +160,7 @@ class NetworkView(QWidget):
         if key == self._key:
             return
         self._key = key
-        ci = self.graphics.ci
-        # Filters spread under the next column too (a ReLU's, a pool's: they have
-        # none), so each filter gets a tile large enough to read.
-        spans = {col: 1 if col < len(layers) and convs[col] else 2
-                 for col in range(1, len(layers) + 1) if convs[col - 1]}
-        for col, filters in self._filter_pool.items():
-            if spans.get(col) != filters.span:  # out first: spans may overlap
-                filters.remove()
-        widths = []
+        self._specs = []
         for col, (title, shape) in enumerate(zip(titles, shapes, strict=True)):
             if col == len(self._pool):
                 self._pool.append(self._new_column(col))
@@ -166,53 +171,110 @@ class NetworkView(QWidget):
                 cmap = PROB_CMAP
             # Class-score columns need room for their digit labels and titles.
             labelled = kind == "vector" and shape[1] == 10
-            column.place()
             column.configure(title, kind, cmap, labelled)
-            column.shape.setText(shape_text(shape))
-            column.filters = self._place_filters(col, spans.get(col))
-            widths.append(LABELLED_COLUMN if labelled else self._column_width(shape))
+            column.shape.setText(shape_text(shape) + (
+                " numbers" if kind == "vector" and not labelled else ""))
+            conv = 0 < col <= len(layers) and convs[col - 1]
+            if column.filters is not None and not conv:
+                column.filters.remove()
+            column.filters = self._filters_of(col) if conv else None
+            if conv:
+                column.filters.item.forget()
+            width = max(LEGEND_WIDTH, column.title.minimumWidth() + 4,
+                        column.shape.minimumWidth() + 4)
+            if labelled:
+                width = max(width, LABELLED_WIDTH)
+            self._specs.append(Spec(int(width), conv,
+                                    tuple(shape[1:]) if kind == "image" else None))
         for column in self._pool[len(titles):]:
             column.remove()
+            if column.filters is not None:
+                column.filters.remove()
+                column.filters = None
         self._columns = self._pool[:len(titles)]
-        self._conv_columns = sorted(spans)
-        self._filter_boxes = {
-            col: (sum(widths[col:col + span]) + COLUMN_SPACING * (span - 1),
-                  FILTER_HEIGHT) for col, span in spans.items()}
-        for col, width in enumerate(widths):
-            ci.layout.setColumnFixedWidth(col, width)
-        ci.layout.setRowFixedHeight(1, MAP_HEIGHT)
-        ci.layout.setRowFixedHeight(5, FILTER_HEIGHT if self._conv_columns else 0)
-        # Column widths plus the layout's spacing and margins.
-        self.graphics.setMinimumWidth(sum(widths) + 14 * len(widths) + 24)
+        self._arrangement = None
+        self._arrange()
 
     def _new_column(self, col):
-        column = Column(self.graphics.ci, col)
+        column = Column()
         column.item.tile_clicked.connect(
             lambda index: self._on_mosaic_tile_clicked(col, index))
         return column
 
-    def _place_filters(self, col, span):
-        """The filter overview under column col over span columns (None: none)."""
-        if span is None:
-            return None
+    def _filters_of(self, col):
+        """The Filters of column col, built on first use."""
         filters = self._filter_pool.get(col)
         if filters is None:
-            filters = self._filter_pool[col] = Filters(self.graphics.ci, col)
+            filters = self._filter_pool[col] = Filters()
             filters.item.tile_clicked.connect(
                 lambda index: self._on_filters_tile_clicked(col, index))
-        filters.place(span)
         return filters
 
-    @staticmethod
-    def _column_width(shape):
-        if len(shape) == 4:
-            rows, cols = grid_shape(shape[1], shape[2], shape[3])
-            h = rows * (shape[2] + GAP)
-            w = cols * (shape[3] + GAP)
-        else:
-            rows, cols = vector_grid(shape[1])
-            h, w = rows, cols
-        return int(min(MAX_COLUMN, max(MIN_COLUMN, MAP_HEIGHT * w / h)))
+    def bands(self):
+        """The network columns of each band, top band first (for tests)."""
+        return [band.columns for band in self._arrangement[1]]
+
+    def _arrange(self):
+        """Fit the columns to the widget: split them into bands, give each its
+        width and heights and lay out its maps (and filters) to fill the box."""
+        if not self._specs:
+            return
+        width = self.graphics.width() - 2 * MARGIN
+        height = self.graphics.height() - 2 * MARGIN
+        bands = arrange(self._specs, width, height)
+        if self._arrangement == (self._key, bands):
+            return
+        self._arrangement = self._key, bands
+        ci = self.graphics.ci
+        while len(self._bands) < len(bands):
+            layout = pg.GraphicsLayout()
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.setSpacing(SPACING)
+            self._bands.append(layout)
+        # Out first what moves: a cell must be free before another column takes it.
+        for b, band in enumerate(bands):
+            for k, col in enumerate(band.columns):
+                column = self._columns[col]
+                for part in (column, column.filters):
+                    if part is not None and (part.layout, part.col) != (
+                            self._bands[b], k):
+                        part.remove()
+        for b, band in enumerate(bands):
+            layout = self._bands[b]
+            grid = layout.layout
+            for k in range(len(band.columns), grid.columnCount()):
+                grid.setColumnFixedWidth(k, 0)  # left from a wider band
+            for k, (col, w) in enumerate(zip(band.columns, band.widths,
+                                             strict=True)):
+                column = self._columns[col]
+                column.place(layout, k)
+                if column.filters is not None:
+                    column.filters.place(layout, k)
+                grid.setColumnFixedWidth(k, w)
+                self._fit(col, w, band)
+            heights = ROW_HEIGHTS if band.filter_height else ROW_HEIGHTS[:4] + (0,) * 3
+            for row, h in enumerate(heights):
+                grid.setRowFixedHeight(row, h)
+            grid.setRowFixedHeight(1, band.map_height)
+            grid.setRowFixedHeight(5, band.filter_height)
+        for b, layout in enumerate(self._bands):
+            placed = layout in ci.items
+            if b < len(bands) and not placed:
+                ci.addItem(layout, row=b, col=0)
+            elif b >= len(bands) and placed:
+                ci.removeItem(layout)
+
+    def _fit(self, col, width, band):
+        """Choose column col's grid of maps for its box; its filters use the same,
+        so filter k sits where map k is."""
+        spec, column = self._specs[col], self._columns[col]
+        if spec.maps is None:
+            return
+        count, h, w = spec.maps
+        grid = fit_grid(count, h, w, width, band.map_height)
+        column.item.set_grid(grid)
+        if column.filters is not None:
+            column.filters.item.set_grid(grid)
 
     def set_activations(self, x, outputs, probabilities):
         """Show input x (1, 1, 28, 28), every layer output and (1, 10) probabilities."""
@@ -288,8 +350,11 @@ class NetworkView(QWidget):
         if a.ndim == 3:
             column.item.set_tiles(a, levels)
         else:
-            rows, cols = vector_grid(a.size)
-            column.item.set_tiles(a.reshape(-1, 1, 1), levels, rows, cols)
+            column.item.set_tiles(a.reshape(-1, 1, 1), levels, a.size, 1)  # (N,1,1)
+            if column.item.gap == 0:
+                # A long vector as a thin strip: each number one cell of it.
+                column.item.setTransform(
+                    QTransform.fromScale(a.size / STRIP_TALLNESS, 1))
         column.set_levels(levels, ticks, tip)
 
     def _update_caption(self):
@@ -298,6 +363,7 @@ class NetworkView(QWidget):
         text = (backward if self._backward else CAPTION) if finite else (
             "Some numbers here are not a number (NaN) or infinite; they are drawn as "
             "gaps. " + NOT_FINITE_CAUSE)
+        text += " " + COUNTING_NOTE
         if text != self.caption.text():
             self.caption.setText(text)
 
@@ -320,7 +386,6 @@ class NetworkView(QWidget):
         for col, w in self._filters.items():
             f, c, kh, kw = w.shape
             channels = self._filter_channels[col]
-            rows, cols = fit_grid(f, kh, kw, *self._filter_boxes[col])
             filters = self._columns[col].filters
             title = f"{f} filters, {c} × {kh} × {kw}"
             if self._backward:
@@ -343,7 +408,7 @@ class NetworkView(QWidget):
                 item_tip = _filter_tip(c)
             if c > 1:
                 title += "<br>tile: its strongest channel"
-            filters.item.set_tiles(tiles, levels, rows, cols)
+            filters.item.set_tiles(tiles, levels)  # in the grid of the maps
             if title != filters.title.text:
                 filters.title.setText(title)
                 filters.item.setToolTip(item_tip)
@@ -363,7 +428,8 @@ def _forward_tip(col, last, levels):
     if col == 0:
         return "The input's colour scale: 0 is black (no ink), 1 is white (ink)."
     if col == last:
-        return "Probabilities, from 0 (pale) to 1 (dark blue); the ten add up to 1."
+        return ("Probabilities, on their own scale: 0 is white, 1 dark green (not the "
+                "blue-white-red of the signed numbers); the ten add up to 1.")
     return (f"This column's colour scale: {levels[0]:g} (blue) to {levels[1]:g} "
             "(red), white is exactly 0. Each column has its own.")
 

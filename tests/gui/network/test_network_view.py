@@ -29,9 +29,10 @@ def _show(view, model):
 
 
 def _layout_cells(view):
-    """Every item in the view's layout as (kind, [(row, col), ...]), sorted."""
-    return sorted((type(item).__name__, cells)
-                  for item, cells in view.graphics.ci.items.items())
+    """Every item in the view's bands as (band, kind, [(row, col), ...]), sorted."""
+    return sorted((b, type(item).__name__, cells)
+                  for b, band in enumerate(view.graphics.ci.items)
+                  for item, cells in band.items.items())
 
 
 def test_set_layers_with_the_same_architecture_reuses_the_columns(qtbot):
@@ -64,7 +65,7 @@ def test_changing_the_architecture_lays_out_what_a_new_view_would(qtbot):
         _show(fresh, model)
         assert view.columns() == fresh.columns()
         assert _layout_cells(view) == _layout_cells(fresh)
-        assert view.graphics.minimumWidth() == fresh.graphics.minimumWidth()
+        assert view.bands() == fresh.bands()
         for col in range(1, len(view.columns())):
             conv = fresh.filter_item(col) is not None
             assert (view.filter_item(col) is not None) == conv
