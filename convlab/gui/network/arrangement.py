@@ -5,7 +5,9 @@ readable) and what it shows, arrange() splits the columns into bands, left to ri
 and then top to bottom like text, and gives every column its width and every band
 its heights, so that all of them fit the space the tab has, with nothing clipped and
 no scrolling. Of the band counts that fit, it takes the one whose feature maps come
-out largest: one band on a wide screen, two or three on a small one.
+out largest: one band on a wide screen, two or three on a small one. When none fits
+(a small screen), the view lays them out for a larger area and shows it scaled
+down.
 """
 
 import math
@@ -17,7 +19,7 @@ SPACING = 6  # pixels between two columns and between two rows of a band
 # The pixel heights of a band's rows: title (two lines), maps, shape, legend, then
 # a conv layer's filter caption (two lines), filters and legend. The maps and the
 # filters get what is left (0 here).
-ROW_HEIGHTS = (30, 0, 16, 34, 30, 0, 34)
+ROW_HEIGHTS = (40, 0, 22, 36, 40, 0, 36)
 TEXT_HEIGHT = sum(ROW_HEIGHTS[:4]) + 3 * SPACING
 FILTER_TEXT = sum(ROW_HEIGHTS[4:]) + 3 * SPACING
 FILTER_SHARE = 0.4  # of the height left for pictures, what the filters get
@@ -73,9 +75,9 @@ def _split(specs, count):
     return groups[::-1]
 
 
-def _band(specs, columns, width, height):
-    """The Band of these columns in width x height pixels, or None if they do not
-    fit side by side."""
+def _band(specs, columns, width):
+    """The widths of these columns side by side in width pixels, or None if they
+    do not fit."""
     widths = [specs[i].min_width for i in columns]
     free = width - sum(widths) - SPACING * (len(columns) - 1)
     if free < 0:
@@ -84,16 +86,23 @@ def _band(specs, columns, width, height):
     # The room to spare goes to the feature maps: a strip or ten scores need none.
     for k in images:
         widths[k] += free // len(images)
-    pictures = height - TEXT_HEIGHT
-    conv = any(specs[i].conv for i in columns)
-    filter_height = 0
-    if conv:
-        pictures -= FILTER_TEXT
-        filter_height = int(pictures * FILTER_SHARE)
-    map_height = pictures - filter_height
+    return widths
+
+
+def _heights(specs, groups, height):
+    """(map height, filter height) of each group's band in height pixels, or None.
+
+    Every band's maps get the same height; a band with a conv layer also has its
+    filters, FILTER_SHARE of its pictures, and their caption and legend.
+    """
+    convs = [any(specs[i].conv for i in g) for g in groups]
+    pictures = (height - SPACING * (len(groups) - 1) - TEXT_HEIGHT * len(groups)
+                - FILTER_TEXT * sum(convs))
+    factor = 1 / (1 - FILTER_SHARE)  # a band with filters, per unit of map height
+    map_height = int(pictures / sum(factor if c else 1.0 for c in convs))
     if map_height < MIN_MAP_HEIGHT:
         return None
-    return Band(tuple(columns), tuple(widths), map_height, filter_height)
+    return [(map_height, int(map_height * (factor - 1)) if c else 0) for c in convs]
 
 
 def _tile_scale(maps, width, height):
@@ -104,27 +113,25 @@ def _tile_scale(maps, width, height):
 
 
 def arrange(specs, width, height):
-    """The bands for columns specs in width x height pixels.
+    """(bands, score) for columns specs in width x height pixels, or (None, 0) if
+    they do not fit at all (then the caller shows them smaller).
 
-    Tries 1, 2, ... bands and keeps the arrangement with the largest smallest
-    feature-map pixel; if none fits (a tiny window), every column in a band of its
-    own at its smallest width, which is the best there is.
+    Tries 1, 2, ... bands and keeps the arrangement whose smallest feature-map
+    pixel is largest; score is that pixel's size in screen pixels.
     """
     best, best_score = None, -math.inf
     for count in range(1, len(specs) + 1):
         groups = _split(specs, count)
-        band_height = (height - SPACING * (count - 1)) // count
-        bands = groups and [_band(specs, g, width, band_height) for g in groups]
-        if not bands or None in bands:
+        widths = [_band(specs, g, width) for g in groups]
+        heights = _heights(specs, groups, height)
+        if None in widths or heights is None:
             continue
-        scores = [_tile_scale(specs[i].maps, w, band.map_height)
-                  for band in bands
-                  for i, w in zip(band.columns, band.widths, strict=True)
-                  if specs[i].maps is not None]
-        score = min(scores, default=0.0)
+        bands = [Band(tuple(g), tuple(w), h, f)
+                 for g, w, (h, f) in zip(groups, widths, heights, strict=True)]
+        score = min((_tile_scale(specs[i].maps, w, band.map_height)
+                     for band in bands
+                     for i, w in zip(band.columns, band.widths, strict=True)
+                     if specs[i].maps is not None), default=0.0)
         if score > best_score:
             best, best_score = bands, score
-    if best is None:
-        best = [Band((i,), (s.min_width,), MIN_MAP_HEIGHT,
-                     MIN_MAP_HEIGHT if s.conv else 0) for i, s in enumerate(specs)]
-    return best
+    return best, max(best_score, 0.0)

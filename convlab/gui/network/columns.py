@@ -117,13 +117,14 @@ class Column:
     def __init__(self):
         self.layout = self.col = None  # where it is placed (None: nowhere)
         self.kind = "image"  # "image" (feature maps) or "vector"
+        self.name = ""  # the title, lines separated by "\n"
         self.title = pg.LabelItem("", size="9pt")
         self.view = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False,
                                enableMenu=False)
         self.view.setBackgroundColor((225, 228, 235))
         self.item = MosaicItem()
         self.view.addItem(self.item)
-        self.shape = pg.LabelItem("", size="9pt", color="#555")
+        self.shape = pg.LabelItem("", size="8pt", color="#555")
         self.legend = pg.ColorBarItem(values=(0, 1), colorMap=SIGNED_CMAP,
                                       interactive=False, orientation="horizontal",
                                       width=10, pen="#888")
@@ -159,7 +160,8 @@ class Column:
         self.item.forget()
         # A long vector is one unbroken strip; ten scores keep a gap per digit.
         self.item.gap = 0 if kind == "vector" and not labelled else GAP
-        self.title.setText(title)
+        self.name = title
+        self.title.setText(title.replace("\n", "<br>"))
         self.set_cmap(cmap)
         self.levels = None  # the next set_levels draws the legend for the new data
         if labelled and not self.digit_labels:

@@ -13,12 +13,19 @@ for an enlarged view, which shows every channel.
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtCore import QRectF, pyqtSignal
 from PyQt5.QtGui import QTransform
 from PyQt5.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from convlab.gui.common.colormaps import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
-from convlab.gui.network.arrangement import ROW_HEIGHTS, SPACING, Spec, arrange
+from convlab.gui.network.arrangement import (
+    MIN_MAP_HEIGHT,
+    ROW_HEIGHTS,
+    SPACING,
+    Band,
+    Spec,
+    arrange,
+)
 from convlab.gui.network.backward_bar import BackwardBar
 from convlab.gui.network.columns import Column, Filters
 from convlab.lab.backward import RELATIVE_TICKS, legend_tip, scaled_maps
@@ -37,6 +44,10 @@ STRIP_TALLNESS = 20  # a long vector is drawn this many times taller than wide
 LABELLED_WIDTH = 84  # class-score columns: room for the digits beside the cells
 LEGEND_WIDTH = 60  # a colour bar with its two end numbers readable
 MARGIN = 4  # pixels around the whole layout
+# Layout pixels per screen pixel to try; text stays readable down to 1 / 1.6 of
+# its size, and only a window too small for that (a phone) shrinks it further.
+SCALES = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6)
+FALLBACK_SCALES = (2.0, 2.5, 3.0)
 
 
 class _Graphics(pg.GraphicsLayoutWidget):
@@ -112,7 +123,7 @@ class NetworkView(QWidget):
 
     def columns(self):
         """Titles of the columns, input first and probabilities last."""
-        return [c.title.text for c in self._columns]
+        return [c.name for c in self._columns]
 
     def column_item(self, column):
         """The MosaicItem of a column's feature maps (for tests and the bench)."""
@@ -180,8 +191,13 @@ class NetworkView(QWidget):
             column.filters = self._filters_of(col) if conv else None
             if conv:
                 column.filters.item.forget()
+                # As wide as its Backward caption, the longer one.
+                weight = layers[col - 1].weight.shape
+                column.filters.title.setText(filter_caption(weight, True))
+                filter_width = column.filters.title.minimumWidth() + 4
+                column.filters.title.setText(filter_caption(weight, False))
             width = max(LEGEND_WIDTH, column.title.minimumWidth() + 4,
-                        column.shape.minimumWidth() + 4)
+                        column.shape.minimumWidth() + 4, filter_width if conv else 0)
             if labelled:
                 width = max(width, LABELLED_WIDTH)
             self._specs.append(Spec(int(width), conv,
@@ -219,9 +235,25 @@ class NetworkView(QWidget):
         width and heights and lay out its maps (and filters) to fill the box."""
         if not self._specs:
             return
-        width = self.graphics.width() - 2 * MARGIN
-        height = self.graphics.height() - 2 * MARGIN
-        bands = arrange(self._specs, width, height)
+        width, height = self.graphics.width(), self.graphics.height()
+        # On a small screen no arrangement fits at full size: lay the columns out
+        # for a larger area and show all of it scaled down, text included, rather
+        # than clip any of it.
+        # Of the scales that keep the text readable, the one showing the maps
+        # largest on the screen; else the least shrinking that fits.
+        bands, scale, best = None, FALLBACK_SCALES[-1], 0.0
+        for factor in SCALES + FALLBACK_SCALES:
+            if bands is not None and factor in FALLBACK_SCALES:
+                break
+            shown, score = arrange(self._specs, int(width * factor) - 2 * MARGIN,
+                                   int(height * factor) - 2 * MARGIN)
+            if shown is not None and score / factor > best:
+                bands, scale, best = shown, factor, score / factor
+        if bands is None:
+            bands = [Band((i,), (spec.min_width,), MIN_MAP_HEIGHT, 0)
+                     for i, spec in enumerate(self._specs)]
+        self.graphics.setRange(QRectF(0, 0, width * scale, height * scale),
+                               padding=0, disableAutoPixel=True)
         if self._arrangement == (self._key, bands):
             return
         self._arrangement = self._key, bands
@@ -387,18 +419,17 @@ class NetworkView(QWidget):
             f, c, kh, kw = w.shape
             channels = self._filter_channels[col]
             filters = self._columns[col].filters
-            title = f"{f} filters, {c} × {kh} × {kw}"
+            title = filter_caption(w.shape, self._backward)
             if self._backward:
                 dw = self._trace.layers[col - 1].grad_weight
                 tiles, levels, _ = scaled_maps(dw[np.arange(f), channels],
                                                self._per_map)
                 ticks = RELATIVE_TICKS if self._per_map else None
                 trace = self._trace
-                name = self._columns[col].title.text.replace("\n", ", ")
+                name = self._columns[col].name.replace("\n", ", ")
                 tip = legend_tip(f"the filters of {name}", dw, levels,
                                  self._per_map, trace.loss, trace.probabilities,
                                  self._target, "W")
-                title = "dL/dW of " + title
                 item_tip = _weight_gradient_tip(c)
             else:
                 tiles, levels, ticks = w[np.arange(f), channels], None, None
@@ -406,11 +437,10 @@ class NetworkView(QWidget):
                 tip = (f"Colour scale of the filter weights: {levels[0]:g} (blue) "
                        f"to {levels[1]:g} (red), white is 0.")
                 item_tip = _filter_tip(c)
-            if c > 1:
-                title += "<br>tile: its strongest channel"
             filters.item.set_tiles(tiles, levels)  # in the grid of the maps
             if title != filters.title.text:
                 filters.title.setText(title)
+            if item_tip != filters.item.toolTip():
                 filters.item.setToolTip(item_tip)
             filters.set_levels(levels, ticks, tip)
 
@@ -421,6 +451,13 @@ class NetworkView(QWidget):
     def _on_filters_tile_clicked(self, column, index):
         if column in self._filters:
             self.filter_clicked.emit(column, index)
+
+
+def filter_caption(shape, backward):
+    """The caption of a filter overview for weights of shape (F, C, kh, kw)."""
+    f, c, kh, kw = shape
+    text = ("dL/dW, " if backward else "") + f"{f} filters, {c} × {kh} × {kw}"
+    return text + ("<br>tile: strongest channel" if c > 1 else "")
 
 
 def _forward_tip(col, last, levels):

@@ -1,6 +1,8 @@
 """Tests for the feature-map mosaics of the Network tab."""
 
 import numpy as np
+import pytest
+from PyQt5.QtWidgets import QApplication
 
 from convlab.gui.network.columns import MosaicItem
 from convlab.gui.network.view import NetworkView
@@ -71,3 +73,33 @@ def test_changing_the_architecture_lays_out_what_a_new_view_would(qtbot):
             assert (view.filter_item(col) is not None) == conv
             if conv:
                 assert view.filter_caption(col) == fresh.filter_caption(col)
+
+
+def _viewport_rect(view, item):
+    """An item's rectangle in the pixels of the Network view's viewport."""
+    return view.graphics.mapFromScene(item.sceneBoundingRect()).boundingRect()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800), (1920, 1080)])
+def test_every_column_is_in_view_without_scrolling(qtbot, window, size):
+    """At each screen size every column's title, maps, shape, legend and filters
+    lie inside the visible viewport, and the viewport inside the window."""
+    window.resize(*size)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert (window.width(), window.height()) == size
+    view = window.network_view
+    viewport = view.graphics.viewport()
+    visible = viewport.rect()
+    corner = viewport.mapTo(window, viewport.rect().bottomRight())
+    assert window.rect().contains(corner)
+    columns = [view._columns[c] for c in range(len(view.columns()))]
+    assert sum(len(band) for band in view.bands()) == len(columns)
+    for column in columns:
+        parts = list(column.items())
+        if column.filters is not None:
+            parts += list(column.filters.items())
+        for part in parts:
+            rect = _viewport_rect(view, part)
+            assert visible.contains(rect), (column.name, type(part).__name__, rect)
+    assert not view.graphics.horizontalScrollBar().isVisible()
