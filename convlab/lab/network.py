@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from convlab.nn import layers
+from convlab.nn.functional import as_pair
 
 GAP = 1  # cells of background between tiles in a mosaic
 TALLNESS = 3.0  # mosaics are laid out about this many times taller than wide
@@ -314,3 +315,57 @@ def enlarged_filter(name, weights, index, shown_channel, bias=None):
             f"Its tile in the Network tab is map {int(shown_channel)}'s, the one with "
             "the largest weights.")
     return Enlarged(heading, own + many, mosaic(f, rows, cols), gaps)
+
+
+def _axis_text(values):
+    """(8, 8) -> "8", (3, 5) -> "3×5": one number for a square."""
+    return str(values[0]) if values[0] == values[1] else "×".join(map(str, values))
+
+
+def field_growth(model, layer_index):
+    """How a unit's receptive field grows, layer by layer, up to layer_index.
+
+    E.g. "conv 3×3 → 3 px, max pool 2×2 → 4 px, conv 3×3 → 8 px": each window of
+    k pixels adds k − 1 steps of the layer before it, and a stride s makes those
+    steps s times longer. Padding only shifts the box. Computed from the layers,
+    so it holds for any architecture.
+    """
+    size, step = [1, 1], [1, 1]  # field size and the input pixels between units
+    parts = []
+    for layer in model.layers[:layer_index + 1]:
+        if isinstance(layer, layers.Linear):
+            parts.append("dense → every pixel")
+            break
+        if isinstance(layer, layers.Conv2d):
+            kernel, stride = layer.kernel_size, layer.stride
+            name = f"conv {_pair(kernel)}"
+            default = (1, 1)
+        elif isinstance(layer, (layers.MaxPool2d, layers.AvgPool2d)):
+            kernel, stride = (as_pair(layer.kernel_size, "kernel_size"),
+                              as_pair(layer.stride, "stride"))
+            kind = "max" if isinstance(layer, layers.MaxPool2d) else "avg"
+            name = f"{kind} pool {_pair(kernel)}"
+            default = kernel
+        else:
+            continue  # ReLU, batch norm, ... work pixel by pixel: no growth
+        for axis in (0, 1):
+            size[axis] += (kernel[axis] - 1) * step[axis]
+            step[axis] *= stride[axis]
+        if tuple(stride) != tuple(default):
+            name += f" stride {_axis_text(stride)}"
+        parts.append(f"{name} → {_axis_text(size)} px")
+    return ", ".join(parts) or "1 px"
+
+
+def field_text(model, layer_index, unit, box):
+    """The sentence beside a unit's receptive field: its box in input pixels and
+    how it follows from the layers. unit names it (e.g. "map 3, row 5, column 7
+    of Conv 64 × 3×3"); box is explain.receptive_field's (top, left, bottom, right)
+    with bottom and right exclusive."""
+    top, left, bottom, right = box
+    if bottom <= top or right <= left:
+        return f"{unit} sees only padding: no input pixel reaches it."
+    return (f"{unit} reads input rows {top}–{bottom - 1}, columns {left}–"
+            f"{right - 1} ({bottom - top} × {right - left} px; the box, clipped at "
+            f"the image's edge): {field_growth(model, layer_index)}. Orange: where "
+            "d(unit)/dx is large, the pixels that move it most for this image.")

@@ -11,6 +11,8 @@ from convlab.lab.network import (
     conv_weights,
     enlarged_filter,
     enlarged_map,
+    field_growth,
+    field_text,
     fit_grid,
     grid_shape,
     layer_title,
@@ -193,3 +195,25 @@ def test_enlarged_filter_shows_its_bias():
     shown = enlarged_filter("Conv 3", w, 2, 0, bias=np.array([0.1, 0.2, -0.375]))
     assert shown.heading.endswith("bias -0.375")
     assert "b = -0.375" in shown.explanation
+
+
+def test_field_growth_of_the_sample_network_follows_kernels_and_strides():
+    """conv 3 -> 3 px, pool 2 -> 4 px, conv 3 -> 8 px, pool 2 -> 10 px, then all."""
+    model = build(NAMED_ARCHS["sample"], np.random.default_rng(0))
+    assert field_growth(model, 3) == ("conv 3×3 → 3 px, max pool 2×2 → 4 px, "
+                                      "conv 3×3 → 8 px")
+    assert field_growth(model, 5).endswith("max pool 2×2 → 10 px")
+    assert field_growth(model, 7).endswith("dense → every pixel")
+
+
+def test_field_growth_counts_a_stride():
+    """A stride-2 conv doubles the steps of every later window."""
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.Conv2d(2, 2, 3))
+    assert field_growth(model, 1) == "conv 3×3 stride 2 → 3 px, conv 3×3 → 7 px"
+
+
+def test_field_text_gives_the_box_in_rows_and_columns_from_0():
+    """The box (2, 4, 6, 8) reads as rows 2–5 and columns 4–7, 4 × 4 pixels."""
+    model = build(NAMED_ARCHS["sample"], np.random.default_rng(0))
+    text = field_text(model, 2, "map 0", (2, 4, 6, 8))
+    assert "rows 2–5, columns 4–7 (4 × 4 px" in text
