@@ -359,13 +359,74 @@ def field_growth(model, layer_index):
 
 def field_text(model, layer_index, unit, box):
     """The sentence beside a unit's receptive field: its box in input pixels and
-    how it follows from the layers. unit names it (e.g. "map 3, row 5, column 7
+    how it follows from the layers. unit names it (e.g. "Map 3, row 5, column 7
     of Conv 64 × 3×3"); box is explain.receptive_field's (top, left, bottom, right)
     with bottom and right exclusive."""
     top, left, bottom, right = box
     if bottom <= top or right <= left:
         return f"{unit} sees only padding: no input pixel reaches it."
     return (f"{unit} reads input rows {top}–{bottom - 1}, columns {left}–"
-            f"{right - 1} ({bottom - top} × {right - left} px; the box, clipped at "
-            f"the image's edge): {field_growth(model, layer_index)}. Orange: where "
-            "d(unit)/dx is large, the pixels that move it most for this image.")
+            f"{right - 1} ({bottom - top} × {right - left} px): "
+            f"{field_growth(model, layer_index)}.")
+
+
+FIELD_HINT = ("Hover a unit of any layer: its receptive field, the input pixels it "
+              "can read, is boxed on the input (cut off at the image's edge), "
+              "tinted orange where d(unit)/dx is large: the pixels that move it "
+              "most for this image.")
+
+
+# The Network tab's captions and tooltips.
+
+BACKWARD_CAPTION = (
+    "Backward: each column shows dL/d(output), how the loss of the target digit "
+    "changes when one number of that layer grows; the filters show dL/dW. Blue is "
+    "negative, white zero, red positive; the bar under a column is its scale. The "
+    "probabilities keep their white-to-green scale from 0 to 1.")
+PER_MAP_CAPTION = (
+    " One scale per map: each map is divided by its own largest |value|, so −1 and "
+    "1 on the bars are each map's own largest gradient.")
+CAPTION = ("Colours: blue is negative, white is zero, red is positive; each column "
+           "has its own scale (the bar under it). The input is grey (black 0, white "
+           "1); the probabilities have their own white-to-green scale from 0 to 1. "
+           "Right-click a picture to export it.")
+
+
+def filter_caption(shape, backward):
+    """The caption of a filter overview for weights of shape (F, C, kh, kw)."""
+    f, c, kh, kw = shape
+    text = ("dL/dW, " if backward else "") + f"{f} filters, {c} × {kh} × {kw}"
+    return text + ("<br>tile: strongest channel" if c > 1 else "")
+
+
+def forward_tip(col, last, levels):
+    """The tooltip of a Forward column's legend."""
+    if col == 0:
+        return "The input's colour scale: 0 is black (no ink), 1 is white (ink)."
+    if col == last:
+        return ("Probabilities, on their own scale: 0 is white, 1 dark green (not the "
+                "blue-white-red of the signed numbers); the ten add up to 1.")
+    return (f"This column's colour scale: {levels[0]:g} (blue) to {levels[1]:g} "
+            "(red), white is exactly 0. Each column has its own.")
+
+
+def weight_gradient_tip(channels):
+    """The tooltip of a filter overview in Backward."""
+    tile = "" if channels == 1 else (
+        f" Each filter has one kernel per input map ({channels}); the tile shows "
+        "the kernel the Forward tile shows, the one with the largest weights.")
+    return ("One tile per filter: dL/dW, how the loss changes with each weight. "
+            "Training moves every weight by −learning rate × this number." + tile
+            + " Click a filter for all its numbers.")
+
+
+def filter_tip(channels):
+    """The tooltip of a filter overview whose filters read that many channels."""
+    if channels == 1:
+        return ("One tile per filter: the weights it slides over the image. Click one "
+                "to see its numbers.")
+    return (f"One tile per filter. Each filter reads all {channels} maps of the "
+            "previous layer, with one kernel per map; its tile shows the kernel with "
+            "the largest weights (the map it listens to most). Click a filter to see "
+            "all its kernels and their numbers.")
+

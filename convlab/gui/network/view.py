@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QRectF, pyqtSignal
 from PyQt5.QtGui import QTransform
-from PyQt5.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
 from convlab.gui.common.colormaps import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
 from convlab.gui.network.arrangement import (
@@ -28,15 +28,25 @@ from convlab.gui.network.arrangement import (
 )
 from convlab.gui.network.backward_bar import BackwardBar
 from convlab.gui.network.columns import Column, Filters
+from convlab.gui.network.export import offer_export
+from convlab.gui.network.field import FieldOverlay
 from convlab.lab.backward import RELATIVE_TICKS, legend_tip, scaled_maps
 from convlab.lab.network import (
+    BACKWARD_CAPTION,
+    CAPTION,
     COUNTING_NOTE,
+    FIELD_HINT,
     NOT_FINITE_CAUSE,
+    PER_MAP_CAPTION,
+    filter_caption,
+    filter_tip,
     fit_grid,
+    forward_tip,
     layer_title,
     shape_text,
     strongest_channels,
     symmetric_levels,
+    weight_gradient_tip,
 )
 from convlab.nn import layers as nn_layers
 
@@ -60,20 +70,6 @@ class _Graphics(pg.GraphicsLayoutWidget):
         self.resized.emit()
 
 
-BACKWARD_CAPTION = (
-    "Backward: each column shows dL/d(output), how the loss of the target digit "
-    "changes when one number of that layer grows; the filters show dL/dW. Blue is "
-    "negative, white zero, red positive; the bar under a column is its scale. The "
-    "probabilities keep their white-to-green scale from 0 to 1.")
-PER_MAP_CAPTION = (
-    " One scale per map: each map is divided by its own largest |value|, so −1 and "
-    "1 on the bars are each map's own largest gradient.")
-CAPTION = ("Colours: blue is negative, white is zero, red is positive; each column "
-           "has its own scale (the bar under it). The input is grey (black 0, white "
-           "1); the probabilities have their own white-to-green scale from 0 to 1. "
-           "Hover a unit to see the input pixels it reads.")
-
-
 class NetworkView(QWidget):
     """Architecture columns: input -> every layer's output -> probabilities.
 
@@ -83,6 +79,9 @@ class NetworkView(QWidget):
 
     map_clicked = pyqtSignal(int, int)  # column (0 = input), map index (-1 = vector)
     filter_clicked = pyqtSignal(int, int)  # column of a conv layer, filter index
+    # The mouse is over a unit: column, map (or vector entry), row, col; a map of
+    # -1 means it left every unit.
+    unit_hovered = pyqtSignal(int, int, int, int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -98,6 +97,17 @@ class NetworkView(QWidget):
         self.graphics.ci.setSpacing(SPACING)
         self.graphics.resized.connect(self._arrange)
         self.backward_bar = BackwardBar()
+        self.field_label = QLabel(FIELD_HINT)
+        self.field_label.setObjectName("Caption")
+        self.field_label.setWordWrap(True)
+        self.field_label.setAccessibleName("Receptive field")
+        # A fixed height: a longer text must not resize the maps under the mouse.
+        self.field_label.setFixedHeight(
+            3 * self.field_label.fontMetrics().lineSpacing() + 4)
+        self._field = None  # the FieldOverlay on the input column, made on first use
+        self.export_menu = QMenu(self)
+        self.export_menu.setAccessibleName("Export picture")
+        self.export_menu.setToolTipsVisible(True)
         self.caption = QLabel(CAPTION)
         self.caption.setObjectName("Caption")
         self.caption.setWordWrap(True)
@@ -105,6 +115,7 @@ class NetworkView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.backward_bar)
         layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.field_label)
         layout.addWidget(self.caption)
         self._columns = []  # the first len(columns()) of _pool, in use
         self._pool = []  # every Column built so far, by network column
@@ -128,6 +139,10 @@ class NetworkView(QWidget):
     def column_item(self, column):
         """The MosaicItem of a column's feature maps (for tests and the bench)."""
         return self._columns[column].item
+
+    def column_kind(self, column):
+        """"image" for a column of feature maps, "vector" for a list of numbers."""
+        return self._columns[column].kind
 
     def filter_item(self, column):
         """The MosaicItem of a conv column's filters (None for another column)."""
@@ -215,7 +230,34 @@ class NetworkView(QWidget):
         column = Column()
         column.item.tile_clicked.connect(
             lambda index: self._on_mosaic_tile_clicked(col, index))
+        column.item.unit_hovered.connect(
+            lambda index, row, c: self.unit_hovered.emit(col, index, row, c))
+        column.item.export_requested.connect(
+            lambda pos: self._offer_export(column.view, column.name, pos))
         return column
+
+    def _offer_export(self, item, name, pos):
+        offer_export(self.export_menu, self, item, name, pos)
+
+    def show_field(self, box, gradient, text):
+        """Draw a unit's receptive field box (top, left, bottom, right) and its
+        d(unit)/dx (28, 28) on the input column, and say what they are."""
+        if self._field is None:
+            self._field = FieldOverlay(self._columns[0].view)
+        self._field.show(box, gradient)
+        self.field_label.setText(text)
+
+    def clear_field(self):
+        """No unit under the mouse: no field drawn, the hint instead."""
+        if self._field is not None:
+            self._field.hide()
+        self.field_label.setText(FIELD_HINT)
+
+    def field_shown(self):
+        """(box, gradient) drawn on the input column, or None (for tests)."""
+        field = self._field
+        return None if field is None or field.box is None else (field.box,
+                                                                 field.gradient)
 
     def _filters_of(self, col):
         """The Filters of column col, built on first use."""
@@ -224,6 +266,9 @@ class NetworkView(QWidget):
             filters = self._filter_pool[col] = Filters()
             filters.item.tile_clicked.connect(
                 lambda index: self._on_filters_tile_clicked(col, index))
+            filters.item.export_requested.connect(
+                lambda pos: self._offer_export(
+                    filters.view, "filters of " + self._columns[col].name, pos))
         return filters
 
     def bands(self):
@@ -319,7 +364,7 @@ class NetworkView(QWidget):
                             PROB_CMAP if col == last else SIGNED_CMAP)
             # Pixels and probabilities live in [0, 1]; the rest is signed.
             levels = (0.0, 1.0) if col in (0, last) else symmetric_levels(a)
-            self._draw(column, a[0], levels, tip=_forward_tip(col, last, levels))
+            self._draw(column, a[0], levels, tip=forward_tip(col, last, levels))
         self._finite_maps = all(np.isfinite(a).all() for a in arrays)
         if was_backward:
             self._draw_filters()
@@ -350,7 +395,7 @@ class NetworkView(QWidget):
         column = self._columns[last]
         column.set_cmap(PROB_CMAP)
         self._draw(column, trace.probabilities, (0.0, 1.0),
-                   tip=_forward_tip(last, last, (0.0, 1.0)))
+                   tip=forward_tip(last, last, (0.0, 1.0)))
         self._finite_maps = all(np.isfinite(g).all() for g in grads)
         self._draw_filters()
         self._update_caption()
@@ -430,13 +475,13 @@ class NetworkView(QWidget):
                 tip = legend_tip(f"the filters of {name}", dw, levels,
                                  self._per_map, trace.loss, trace.probabilities,
                                  self._target, "W")
-                item_tip = _weight_gradient_tip(c)
+                item_tip = weight_gradient_tip(c)
             else:
                 tiles, levels, ticks = w[np.arange(f), channels], None, None
                 levels = symmetric_levels(tiles)
                 tip = (f"Colour scale of the filter weights: {levels[0]:g} (blue) "
                        f"to {levels[1]:g} (red), white is 0.")
-                item_tip = _filter_tip(c)
+                item_tip = filter_tip(c)
             filters.item.set_tiles(tiles, levels)  # in the grid of the maps
             if title != filters.title.text:
                 filters.title.setText(title)
@@ -451,43 +496,3 @@ class NetworkView(QWidget):
     def _on_filters_tile_clicked(self, column, index):
         if column in self._filters:
             self.filter_clicked.emit(column, index)
-
-
-def filter_caption(shape, backward):
-    """The caption of a filter overview for weights of shape (F, C, kh, kw)."""
-    f, c, kh, kw = shape
-    text = ("dL/dW, " if backward else "") + f"{f} filters, {c} × {kh} × {kw}"
-    return text + ("<br>tile: strongest channel" if c > 1 else "")
-
-
-def _forward_tip(col, last, levels):
-    """The tooltip of a Forward column's legend."""
-    if col == 0:
-        return "The input's colour scale: 0 is black (no ink), 1 is white (ink)."
-    if col == last:
-        return ("Probabilities, on their own scale: 0 is white, 1 dark green (not the "
-                "blue-white-red of the signed numbers); the ten add up to 1.")
-    return (f"This column's colour scale: {levels[0]:g} (blue) to {levels[1]:g} "
-            "(red), white is exactly 0. Each column has its own.")
-
-
-def _weight_gradient_tip(channels):
-    """The tooltip of a filter overview in Backward."""
-    tile = "" if channels == 1 else (
-        f" Each filter has one kernel per input map ({channels}); the tile shows "
-        "the kernel the Forward tile shows, the one with the largest weights.")
-    return ("One tile per filter: dL/dW, how the loss changes with each weight. "
-            "Training moves every weight by −learning rate × this number." + tile
-            + " Click a filter for all its numbers.")
-
-
-def _filter_tip(channels):
-    """The tooltip of a filter overview whose filters read that many channels."""
-    if channels == 1:
-        return ("One tile per filter: the weights it slides over the image. Click one "
-                "to see its numbers.")
-    return (f"One tile per filter. Each filter reads all {channels} maps of the "
-            "previous layer, with one kernel per map; its tile shows the kernel with "
-            "the largest weights (the map it listens to most). Click a filter to see "
-            "all its kernels and their numbers.")
-
