@@ -54,10 +54,10 @@ STRIP_TALLNESS = 20  # a long vector is drawn this many times taller than wide
 LABELLED_WIDTH = 84  # class-score columns: room for the digits beside the cells
 LEGEND_WIDTH = 60  # a colour bar with its two end numbers readable
 MARGIN = 4  # pixels around the whole layout
-# Layout pixels per screen pixel to try; text stays readable down to 1 / 1.6 of
-# its size, and only a window too small for that (a phone) shrinks it further.
-SCALES = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6)
-FALLBACK_SCALES = (2.0, 2.5, 3.0)
+# Layout pixels per screen pixel to try, least shrinking first: only a window too
+# small for the maps at full size shrinks the text with them.
+SCALES = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.7, 2.0, 2.5, 3.0)
+READABLE = 0.75  # screen pixels per map pixel: a digit's strokes still show
 
 
 class _Graphics(pg.GraphicsLayoutWidget):
@@ -284,11 +284,12 @@ class NetworkView(QWidget):
         # On a small screen no arrangement fits at full size: lay the columns out
         # for a larger area and show all of it scaled down, text included, rather
         # than clip any of it.
-        # Of the scales that keep the text readable, the one showing the maps
-        # largest on the screen; else the least shrinking that fits.
-        bands, scale, best = None, FALLBACK_SCALES[-1], 0.0
-        for factor in SCALES + FALLBACK_SCALES:
-            if bands is not None and factor in FALLBACK_SCALES:
+        # The least shrinking (the text shrinks too) that shows a map pixel at
+        # least READABLE screen pixels wide; failing that, the scale that shows
+        # the maps largest.
+        bands, scale, best = None, SCALES[-1], 0.0
+        for factor in SCALES:
+            if best >= READABLE:
                 break
             shown, score = arrange(self._specs, int(width * factor) - 2 * MARGIN,
                                    int(height * factor) - 2 * MARGIN)
