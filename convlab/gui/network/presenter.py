@@ -341,7 +341,11 @@ class NetworkPresenter(QObject):
             self.view.clear_field()
             return
         self._hovered = (column, index, row, col)
-        self.view.show_field(*self.field(column, index, row, col))
+        try:
+            self.view.show_field(*self.field(column, index, row, col))
+        except ValueError as exc:  # a layer explain cannot follow
+            self.view.clear_field()
+            self.view.field_label.setText(f"No receptive field to show: {exc}")
 
     # Slots
 

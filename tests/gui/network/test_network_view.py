@@ -103,3 +103,32 @@ def test_every_column_is_in_view_without_scrolling(qtbot, window, size):
             rect = _viewport_rect(view, part)
             assert visible.contains(rect), (column.name, type(part).__name__, rect)
     assert not view.graphics.horizontalScrollBar().isVisible()
+
+
+def test_filters_share_the_grid_of_the_maps_they_make(qtbot):
+    """Filter k sits where map k does: a conv column's filters and maps use one grid."""
+    view = NetworkView()
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    _show(view, build(NAMED_ARCHS["sample"], np.random.default_rng(0)))
+    for col in range(1, len(view.columns())):
+        filters = view.filter_item(col)
+        if filters is not None:
+            maps = view.column_item(col)
+            assert (filters.rows, filters.cols) == (maps.rows, maps.cols)
+            assert filters.count == maps.count
+
+
+def test_a_flattened_vector_is_one_strip_with_its_length(qtbot):
+    """Flatten's column is one unbroken strip of all its numbers, its length below."""
+    model = build(NAMED_ARCHS["sample"], np.random.default_rng(0))
+    view = NetworkView()
+    qtbot.addWidget(view)
+    _show(view, model)
+    col = next(i + 1 for i, layer in enumerate(model.layers)
+               if type(layer).__name__ == "Flatten")
+    item = view.column_item(col)
+    n = view.activation(col).size
+    assert (item.rows, item.cols, item.gap) == (n, 1, 0)
+    assert item.image.shape == (n, 1)
+    assert view._columns[col].shape.text == f"{n} numbers"
