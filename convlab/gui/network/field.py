@@ -8,7 +8,7 @@ largest value: inside the box, usually concentrated near the centre.
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QRectF
-from PyQt5.QtWidgets import QGraphicsRectItem
+from PyQt5.QtWidgets import QGraphicsRectItem, QLabel
 
 FIELD_RGB = (255, 140, 0)  # orange: neither end of the signed scale nor grey
 MAX_ALPHA = 200  # the most opaque tint still lets the digit show through
@@ -50,3 +50,14 @@ class FieldOverlay:
         self.box = self.gradient = None
         self.tint.setVisible(False)
         self.frame.setVisible(False)
+
+
+def field_label(text):
+    """The label that says what the field on show is, three lines high for good:
+    a longer text must not resize the maps under the mouse."""
+    label = QLabel(text)
+    label.setObjectName("Caption")
+    label.setWordWrap(True)
+    label.setAccessibleName("Receptive field")
+    label.setFixedHeight(3 * label.fontMetrics().lineSpacing() + 4)
+    return label

