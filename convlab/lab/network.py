@@ -2,8 +2,11 @@
 
 Every layer's output is drawn as a mosaic of its feature maps (one image per layer),
 with signed colour levels that are round and symmetric, so white means zero. An
-enlarged map or filter comes with a heading and an explanation (enlarged_map,
-enlarged_filter). No Qt here: the view draws what these functions compute.
+enlarged map or filter comes with a heading and an explanation in the words of its
+layer's kind (enlarged_map, map_explanation, enlarged_filter with its bias). A
+hovered unit's receptive field is said in numbers (field_text, field_growth).
+Indices a student reads count from 0, as the code does (COUNTING_NOTE). No Qt
+here: the view draws what these functions compute.
 """
 
 import math
