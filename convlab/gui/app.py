@@ -59,10 +59,16 @@ def make_application(argv):
     app.setApplicationName("ConvLab")
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())  # dialogs' icon too
-    app.setStyle("Fusion")
+    # Style and stylesheet only when they change: setting either re-polishes every
+    # widget of the application, and a second window (tests, screenshots) would
+    # have Qt walk the first one's widgets as they are being destroyed.
+    if app.style().objectName().lower() != "fusion":
+        app.setStyle("Fusion")
     style = resource_path(STYLESHEET)
     if style.is_file():
-        app.setStyleSheet(style.read_text(encoding="utf-8"))
+        text = style.read_text(encoding="utf-8")
+        if app.styleSheet() != text:
+            app.setStyleSheet(text)
     configure_pyqtgraph()
     return app
 

@@ -5,13 +5,14 @@ import os
 
 import numpy as np
 import pytest
-from PyQt5.QtCore import QPointF, Qt
+from PyQt5.QtCore import QPoint, QPointF, Qt
 from PyQt5.QtGui import QImage
 from PyQt5.QtWidgets import QApplication
 
 from convlab import explain
 from convlab.gui.common import dialogs
 from convlab.gui.common.colormaps import PROB_CMAP, SIGNED_CMAP
+from convlab.gui.network.columns import MosaicItem
 from convlab.gui.network.export import write_figure
 from convlab.lab.network import COUNTING_NOTE, field_growth
 from convlab.nn import layers
@@ -125,10 +126,20 @@ def test_hovering_a_unit_draws_its_receptive_field(qtbot, window):
     top, left, bottom, right = box
     assert f"rows {top}–{bottom - 1}, columns {left}–{right - 1}" in text
     assert field_growth(model, column - 1) in text
-    qtbot.mouseMove(view.graphics.viewport(), view.graphics.viewport().rect()
-                    .bottomRight())
+    qtbot.mouseMove(view.graphics.viewport(), _off_every_map(view))
     QApplication.processEvents()
     assert view.field_shown() is None
+
+
+def _off_every_map(view):
+    """A point of the Network view's viewport over no map, filter or vector."""
+    viewport = view.graphics.viewport()
+    for y in range(viewport.height() - 2, 0, -10):
+        for x in range(viewport.width() - 2, 0, -10):
+            if not any(isinstance(item, MosaicItem)
+                       for item in view.graphics.items(QPoint(x, y))):
+                return QPoint(x, y)
+    raise AssertionError("every point of the view is on a map")
 
 
 def test_export_writes_a_png_that_loads_back(qtbot, window, tmp_path, monkeypatch):
