@@ -30,6 +30,13 @@ from convlab.gui.network.view import NetworkView
 from convlab.gui.playground import PlaygroundPanel
 from convlab.gui.training.panel import TrainingPanel
 
+# The input column's width (the 280 px canvas and its frame) and the prediction
+# column's. Below NARROW_WIDTH window pixels the prediction moves under the canvas,
+# so the tabs keep the width their pages need (about 700 px).
+INPUT_WIDTH = 316
+PREDICTION_WIDTH = 200
+NARROW_WIDTH = 1240
+
 TABS = ("network", "training", "my_digits", "evaluation", "playground")
 
 GUIDE = """
@@ -100,9 +107,8 @@ class MainWindow(QMainWindow):
         self.settings = Settings()
 
         self.input_panel = InputPanel()
-        self.input_panel.setFixedWidth(316)
+        self.input_panel.setFixedWidth(INPUT_WIDTH)
         self.prediction_panel = PredictionPanel()
-        self.prediction_panel.setFixedWidth(200)
         self.network_view = NetworkView()
         self.training_panel = TrainingPanel()
         self.my_digits_panel = MyDigitsPanel()
@@ -129,17 +135,27 @@ class MainWindow(QMainWindow):
         for i, tip in enumerate(tips):
             self.tabs.setTabToolTip(i, tip)
 
+        # The input column scrolls on short screens, so nothing in it is cut off.
+        self._input_column = QScrollArea()
+        self._input_column.setObjectName("InputColumn")
+        self._input_column.setWidget(self.input_panel)
+        self._input_column.setWidgetResizable(True)
+        self._input_column.setFrameShape(QScrollArea.NoFrame)
+        self._input_column.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll_bar = self._input_column.verticalScrollBar().sizeHint().width()
+        self._input_column.setFixedWidth(INPUT_WIDTH + scroll_bar)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 4)
         layout.setSpacing(10)
-        layout.addWidget(self.input_panel)
+        layout.addWidget(self._input_column)
         layout.addWidget(self.tabs, 1)
-        side = QVBoxLayout()
-        side.addWidget(self.prediction_panel)
-        side.addStretch(1)
-        layout.addLayout(side)
+        self._side = QVBoxLayout()
+        self._side.addStretch(1)
+        layout.addLayout(self._side)
         self.setCentralWidget(central)
+        self._narrow = None
+        self._arrange_columns(self.width())
 
         self._model_label = QLabel()
         self._model_label.setAccessibleName("Current model")
@@ -310,6 +326,25 @@ class MainWindow(QMainWindow):
                                             "not a saved set of choices"))
             return
         self.training_panel.restore_state(state)
+
+    def _arrange_columns(self, width):
+        """The prediction beside the tabs on wide windows, under the canvas on
+        narrow ones."""
+        narrow = width < NARROW_WIDTH
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        if narrow:
+            self.prediction_panel.setFixedWidth(INPUT_WIDTH)
+            self.input_panel.place_below_canvas(self.prediction_panel)
+        else:
+            self.prediction_panel.setFixedWidth(PREDICTION_WIDTH)
+            self._side.insertWidget(0, self.prediction_panel)
+        self.prediction_panel.show()
+
+    def resizeEvent(self, event):
+        self._arrange_columns(event.size().width())
+        super().resizeEvent(event)
 
     def keyPressEvent(self, event):
         # Digit keys that no focused field used label the drawing for My digits.
