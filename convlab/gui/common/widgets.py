@@ -80,6 +80,8 @@ class _RangeChecked:
     again when the editing ends. The concrete classes add the signal
     ``value_refused(str)``, which carries the message."""
 
+    _refused = None  # the last message given, said once however often Qt asks
+
     def validate(self, text, pos):
         state, text, pos = super().validate(text, pos)
         if state == QValidator.Invalid:
@@ -87,6 +89,8 @@ class _RangeChecked:
             if typed is not None and not self.minimum() <= typed <= self.maximum():
                 self._refuse(typed)
                 return QValidator.Intermediate, text, pos
+        elif state == QValidator.Acceptable:
+            self._refused = None
         return state, text, pos
 
     def range_message(self, typed):
@@ -112,6 +116,9 @@ class _RangeChecked:
 
     def _refuse(self, typed):
         message = self.range_message(typed)
+        if message == self._refused:
+            return
+        self._refused = message
         self.value_refused.emit(message)
         QToolTip.showText(self.mapToGlobal(QPoint(0, self.height())), message, self)
         window = self.window()
