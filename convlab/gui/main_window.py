@@ -6,6 +6,7 @@ from PyQt5.QtCore import QByteArray, Qt, pyqtSignal
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
+    QApplication,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -36,6 +37,10 @@ from convlab.gui.training.panel import TrainingPanel
 INPUT_WIDTH = 316
 PREDICTION_WIDTH = 200
 NARROW_WIDTH = 1240
+
+# What the status bar says about a run in each of the session's states.
+TRAINING_NOTES = {"running": "training…", "paused": "training paused",
+                  "stopping": "stopping training…"}
 
 TABS = ("network", "training", "my_digits", "evaluation", "playground")
 
@@ -171,7 +176,9 @@ class MainWindow(QMainWindow):
         self.set_recent_models(self.settings.read("recentModels", [], list))
         self.resize(1280, 800)
         self._restore_state()
+        self.fit_to_screen()
         self.controller = Controller(self)
+        self.controller.session.state_changed.connect(self._on_session_state_changed)
 
     def _action(self, menu, text, tip, shortcut=None):
         action = QAction(text, self)
@@ -274,6 +281,13 @@ class MainWindow(QMainWindow):
         """Say in the status bar whether training runs."""
         self._training_label.setText(text)
 
+    def training_note(self):
+        """The status bar's text about training ("" when no run is going)."""
+        return self._training_label.text()
+
+    def _on_session_state_changed(self, state):
+        self.set_training_note(TRAINING_NOTES.get(state, ""))
+
     def show_tab(self, name):
         """Switch to a tab by name: network, training, evaluation or playground."""
         self.tabs.setCurrentIndex(TABS.index(name))
@@ -297,6 +311,32 @@ class MainWindow(QMainWindow):
             "The network, its training and its gradients are written from scratch in "
             "NumPy, so every number you see can be traced back to a few lines of "
             "readable code.")
+
+    def fit_to_screen(self):
+        """Shrink and move the window so all of it lies on the screen it is on.
+
+        A size saved on a big monitor must not open a window half off a laptop's
+        screen, with its buttons out of reach.
+        """
+        screen = (QApplication.screenAt(self.frameGeometry().center())
+                  or QApplication.primaryScreen())
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        if self.isMaximized() or self.isFullScreen():
+            return  # the window manager fits those
+        # The frame (title bar, borders) around the window needs room too.
+        frame_w = self.frameGeometry().width() - self.geometry().width()
+        frame_h = self.frameGeometry().height() - self.geometry().height()
+        width = min(self.width(), room.width() - frame_w)
+        height = min(self.height(), room.height() - frame_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        x = min(max(frame.left(), room.left()), room.right() + 1 - frame.width())
+        y = min(max(frame.top(), room.top()), room.bottom() + 1 - frame.height())
+        if (x, y) != (frame.left(), frame.top()):
+            self.move(x, y)
 
     def _restore_state(self):
         read = self.settings.read

@@ -137,6 +137,10 @@ class TrainingSettings(QGroupBox):
         if isinstance(state.get("augment"), bool):
             self.augment.setChecked(state["augment"])
         source = state.get("data_source")
+        if source == BUILTIN_SOURCE and self.data_source.findData(LOADED_SOURCE) >= 0:
+            # The generated digits were most likely chosen for want of data; a
+            # dataset loaded at this start (--data, the last folder) wins.
+            source = LOADED_SOURCE
         if isinstance(source, str) and source not in (BUILTIN_SOURCE, LOADED_SOURCE) \
                 and Path(source).is_dir():
             self.add_data_source(source)
