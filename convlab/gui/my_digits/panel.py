@@ -45,6 +45,9 @@ ROWS = ("mine", "test")
 COLUMNS = ("before", "after")
 
 
+ZERO_WIDTH = "\u200b"  # an invisible place where a line may break
+
+
 class MyDigitsPanel(QWidget):
     """Add the current drawing with a label, see the gallery, fine-tune on it."""
 
@@ -163,11 +166,13 @@ class MyDigitsPanel(QWidget):
         self.location = QLabel()
         self.location.setObjectName("Caption")
         self.location.setAccessibleName("Where My digits are kept")
-        self.location.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.location.setToolTip(
+        # A long path breaks after its slashes rather than widen the tab.
+        self.location.setWordWrap(True)
+        self._location_tip = (
             "My digits are one file in your user data folder, rewritten in one step "
             "each time you add or remove a drawing, so a crash never leaves half a "
             "file.")
+        self.location.setToolTip(self._location_tip)
         under = QHBoxLayout()
         under.addWidget(self.remove_button)
         under.addWidget(self.location, 1)
@@ -279,7 +284,12 @@ class MyDigitsPanel(QWidget):
 
     def show_location(self, path):
         """The file My digits are kept in."""
-        self.location.setText(f"Kept in {path}")
+        # Zero-width spaces after the slashes let the label wrap there.
+        shown = str(path)
+        for slash in "/\\":
+            shown = shown.replace(slash, slash + ZERO_WIDTH)
+        self.location.setText(f"Kept in {shown}")
+        self.location.setToolTip(f"{path}\n\n{self._location_tip}")
 
     def show_digits(self, images, labels, predictions):
         """The gallery: images (N, 28, 28), labels (N,), predictions (N,) or None."""

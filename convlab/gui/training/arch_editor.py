@@ -183,6 +183,7 @@ class ArchEditor(QGroupBox):
         top.addWidget(self.block_count)
         top.addStretch(1)
         grid = QGridLayout()
+        grid.setHorizontalSpacing(4)
         for column, header in enumerate(_BlockEditor.HEADERS, start=1):
             grid.addWidget(QLabel(header), 0, column)
         for row, block in enumerate(self.blocks, start=1):
