@@ -62,6 +62,17 @@ its filters respond to corners, loops and line endings rather than plain edges.<
 <p><b>6. Dense layers and softmax.</b> The last maps are flattened into one long list
 of numbers; dense layers weigh them into ten scores, and softmax turns the scores into
 probabilities that add up to 100%.</p>
+<h3>Training the network</h3>
+<p>In the Training tab pick an architecture (the shapes beside it show every
+layer's output), a learning rate and the digits to learn from, then press
+<b>Start</b>. Each step shows the network one batch of digits, measures its
+<i>loss</i> (how wrong it was), works out with backpropagation which way each weight
+should move, and moves it a little (the learning rate says how far). One
+<i>epoch</i> is one pass over all training digits. The thin line is every step's
+loss; the dots are epoch averages and the held-out validation digits. When
+validation stops improving while training still does, the network is learning the
+training digits by heart (overfitting). <b>Pause</b> and <b>Step one batch</b> show
+one update at a time; the Network tab's filters change as it learns.</p>
 <p><b>Try it:</b> draw a 7, then add a bar across it and watch which feature maps
 change. Click any map or filter to see its numbers. Train a fresh network in the
 Training tab and watch the filters turn from noise into stroke detectors.</p>

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import QTextBrowser
 
 from convlab.data import sources
 from convlab.gui.common.settings import app_settings
@@ -66,3 +67,13 @@ def test_data_given_at_start_wins_over_generated_digits_chosen_before(
     assert np.array_equal(window.controller.dataset.y_test, tiny_dataset.y_test)
     window.settings.remember = False
     window.close()
+
+
+def test_help_explains_training(window):
+    """The guide has a section on training: steps, loss, epochs, overfitting."""
+    dialog = window.show_guide()
+    text = dialog.findChild(QTextBrowser).toPlainText()
+    assert "Training the network" in text
+    for word in ("loss", "epoch", "learning rate", "overfitting", "Step one batch"):
+        assert word in text
+    dialog.close()
