@@ -19,7 +19,7 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab import __version__
-from convlab.gui.common import dialogs
+from convlab.gui.common import dialogs, figures
 from convlab.gui.common.settings import Settings
 from convlab.gui.controller import Controller
 from convlab.gui.evaluation.panel import EvaluationPanel
@@ -222,6 +222,10 @@ class MainWindow(QMainWindow):
         self.download_action = self._action(
             file, "Down&load MNIST…", "Download the 70,000 MNIST digits (about 11 MB) "
             "into your cache folder.")
+        self.export_figure_action = self._action(
+            file, "Export &figure of this tab…", "Save the tab on show as a PNG "
+            "picture, as it is now, for notes or a report.")
+        self.export_figure_action.triggered.connect(self.export_figure)
         self.export_action = self._action(
             file, "&Export to PyTorch…", "Write the network as a PyTorch file, to keep "
             "going with a full deep-learning library.")
@@ -298,6 +302,14 @@ class MainWindow(QMainWindow):
 
     def _on_session_state_changed(self, state):
         self.set_training_note(TRAINING_NOTES.get(state, ""))
+
+    def export_figure(self):
+        """File > Export figure: the current tab's whole page as a PNG."""
+        page = self.tabs.currentWidget()
+        if isinstance(page, QScrollArea):
+            page = page.widget()  # the whole page, also the part scrolled away
+        name = f"convlab-{TABS[self.tabs.currentIndex()]}"
+        return figures.export_widget(self, page, name)
 
     def show_tab(self, name):
         """Switch to a tab by name: network, training, evaluation or playground."""

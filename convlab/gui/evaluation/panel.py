@@ -6,6 +6,7 @@ from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QIcon
 from PyQt5.QtWidgets import (
     QAbstractItemView,
+    QAction,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,6 +22,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from convlab.gui.common import figures
 from convlab.gui.common.qimage import array_to_pixmap
 from convlab.lab.network import NOT_FINITE_CAUSE
 
@@ -107,6 +109,12 @@ class EvaluationPanel(QWidget):
         self._fit_cells_to("0000")
         self.confusion.cellClicked.connect(self._on_confusion_cell_clicked)
         self.confusion.setObjectName("ConfusionMatrix")
+        # Right-click: the matrix as a picture, like the plots' Export.
+        self.confusion.setContextMenuPolicy(Qt.ActionsContextMenu)
+        self.export_confusion_action = QAction("Export image…", self.confusion)
+        self.export_confusion_action.triggered.connect(
+            lambda: figures.export_widget(self, self.confusion, "confusion-matrix"))
+        self.confusion.addAction(self.export_confusion_action)
         legend = QLabel("0%   shade = share of the row's images   100%")
         legend.setObjectName("ConfusionLegend")
         legend.setAlignment(Qt.AlignCenter)
