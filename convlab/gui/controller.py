@@ -294,7 +294,6 @@ class Controller(QObject):
         if running:
             self._trained_model = self.model
             self.model_files.training_started()
-        self.window.set_training_note("training…" if running else "")
 
     def _on_session_finished(self):
         if self._trained_model is not self.model:
