@@ -28,12 +28,6 @@ from PyQt5.QtWidgets import (
 from convlab.gui.main_window import TABS
 
 SIZES = ((1024, 768), (1280, 800), (1920, 1080))
-# Tabs whose layout other work is changing now, and that clip something today; their
-# marks go once that work is in.
-BEING_REWORKED = {
-    "network": "the Network tab's layout is being reworked (it scrolls sideways)",
-    "playground": "the Playground's layout is being reworked",
-}
 # Widgets whose insides are theirs to draw (line edits, headers, plot items): only
 # their own box is checked, not their children's.
 LEAVES = (QAbstractButton, QAbstractSpinBox, QComboBox, QAbstractItemView, QLabel,
@@ -45,10 +39,7 @@ def _params():
     params = []
     for tab in TABS:
         for width, height in SIZES:
-            marks = ()
-            if tab in BEING_REWORKED:
-                marks = pytest.mark.xfail(strict=False, reason=BEING_REWORKED[tab])
-            params.append(pytest.param(tab, (width, height), marks=marks,
+            params.append(pytest.param(tab, (width, height),
                                        id=f"{tab}-{width}x{height}"))
     return params
 

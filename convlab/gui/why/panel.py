@@ -166,7 +166,7 @@ class WhyPanel(QWidget):
         texts = QVBoxLayout()
         texts.addWidget(self._shift_text)
         texts.addWidget(self._shift_change)
-        texts.addWidget(_text(why.SHIFT_HOW, "What the shift does", 40))
+        texts.addWidget(_text(why.SHIFT_HOW, "What the shift does", 28))
         inner = QVBoxLayout(box)
         inner.addLayout(arrows)
         inner.addLayout(texts)
