@@ -5,18 +5,11 @@ import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QFontMetrics
 from PyQt5.QtWidgets import QComboBox, QPushButton, QSlider, QSpinBox
+from seven_digit import seven
 
 from convlab import explain, nn
 from convlab.gui.playground import PlaygroundPanel
 from convlab.nn import reference
-
-
-def _digit():
-    """A seven-like stroke, 28x28 in [0, 1]."""
-    image = np.zeros((28, 28))
-    image[5:8, 6:22] = 1.0
-    image[8:24, 17:20] = 0.8
-    return image
 
 
 @pytest.fixture
@@ -24,7 +17,7 @@ def panel(qtbot):
     """A shown playground on the test digit shrunk to 7x7, the backward tab chosen."""
     widget = PlaygroundPanel(rng=np.random.default_rng(0))
     qtbot.addWidget(widget)
-    widget.set_input_image(_digit())
+    widget.set_input_image(seven())
     widget.controls.set_input_factor(4)
     widget.controls.set_padding(1)
     widget.resize(1400, 1000)
@@ -244,7 +237,7 @@ def network_panel(qtbot):
     widget = PlaygroundPanel(rng=np.random.default_rng(0))
     qtbot.addWidget(widget)
     widget.set_model(_model())
-    widget.set_input_image(_digit())
+    widget.set_input_image(seven())
     widget.open_filter(0, 2)
     widget.show()
     qtbot.waitExposed(widget)
@@ -257,13 +250,13 @@ def test_real_network_dout_is_backprops_grad_output(network_panel):
     view = network_panel.backward
     model = network_panel.filters._model
     _choose(view, "Gradient arriving at the output", "network")
-    predicted = int(np.argmax(explain.backprop(model, _digit(), 0).probabilities))
-    trace = explain.backprop(model, _digit(), predicted)
+    predicted = int(np.argmax(explain.backprop(model, seven(), 0).probabilities))
+    trace = explain.backprop(model, seven(), predicted)
     np.testing.assert_array_equal(view.dout(), trace.layers[0].grad_output[2])
     assert view.network_gradient().target == predicted
     other = (predicted + 3) % 10
     _control(view, QSpinBox, "Target digit").setValue(other)
-    trace = explain.backprop(model, _digit(), other)
+    trace = explain.backprop(model, seven(), other)
     np.testing.assert_array_equal(view.dout(), trace.layers[0].grad_output[2])
     slider = _control(view, QSlider, "Window position")
     slider.setFocus()

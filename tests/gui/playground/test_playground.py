@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QPointF
 from PyQt5.QtWidgets import QCheckBox, QComboBox, QPushButton, QSlider, QSpinBox
+from seven_digit import seven
 
 from convlab.gui.playground import PlaygroundPanel
 from convlab.gui.playground.bench import measure_kernel_edit
@@ -12,20 +13,12 @@ from convlab.nn import functional as F
 from convlab.nn import reference
 
 
-def _digit():
-    """A seven-like stroke, 28x28 in [0, 1]."""
-    image = np.zeros((28, 28))
-    image[5:8, 6:22] = 1.0
-    image[8:24, 17:20] = 0.8
-    return image
-
-
 @pytest.fixture
 def panel(qtbot):
     """A playground showing the test digit."""
     widget = PlaygroundPanel(rng=np.random.default_rng(0))
     qtbot.addWidget(widget)
-    widget.set_input_image(_digit())
+    widget.set_input_image(seven())
     return widget
 
 
@@ -53,7 +46,7 @@ def test_cell_edit_updates_output_to_functional_result(panel):
     panel.editor.set_cell_text(1, 1, "3.5")
     kernel = panel.editor.kernel()
     assert kernel[1, 1] == 3.5
-    expected = _expected_conv(_digit(), kernel, 2, 1)
+    expected = _expected_conv(seven(), kernel, 2, 1)
     np.testing.assert_allclose(panel.maps.conv_view.current_map(), expected)
     np.testing.assert_allclose(panel.maps.relu_view.current_map(),
                                np.maximum(expected, 0))
@@ -238,7 +231,7 @@ def test_step_products_and_sum_match_conv_single_step(panel, stride, padding):
     for row, col in (map(int, cell) for cell in cells):
         panel.maps.conv_view.cell_clicked.emit(row, col)
         grids, footer = panel.step.arithmetic()
-        a_slice = _input_window(_digit(), stride * row - padding,
+        a_slice = _input_window(seven(), stride * row - padding,
                                 stride * col - padding, 3)
         value = reference.conv_single_step(a_slice[None], kernel[None], 0.0)
         np.testing.assert_array_equal(grids["window (input)"], a_slice)
@@ -312,7 +305,7 @@ def test_filter_bank_shows_every_kernel_like_a_conv_layer(panel):
     panel.editor.findChild(QComboBox).activated.emit(
         panel.editor.findChild(QComboBox).findData("sobel_y"))
     bank = np.stack(panel._bank)[:, None]  # (2, 1, 3, 3)
-    expected, _ = F.conv2d_forward(_digit()[None, None], bank, None, 2, 0)
+    expected, _ = F.conv2d_forward(seven()[None, None], bank, None, 2, 0)
     out = expected.shape[-1]
     mosaic = panel.maps.bank_view.current_map()
     np.testing.assert_allclose(mosaic[:, :out], expected[0, 0])

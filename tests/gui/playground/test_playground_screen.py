@@ -6,18 +6,11 @@ import pytest
 from PyQt5.QtCore import QPoint
 from PyQt5.QtGui import QFontMetrics
 from PyQt5.QtWidgets import QApplication, QScrollArea, QSpinBox
+from seven_digit import seven
 
 from convlab.gui.playground import PlaygroundPanel
 
 SIZES = [(1024, 768), (1280, 800), (1920, 1080)]
-
-
-def _digit():
-    """A seven-like stroke, 28x28 in [0, 1]."""
-    image = np.zeros((28, 28))
-    image[5:8, 6:22] = 1.0
-    image[8:24, 17:20] = 0.8
-    return image
 
 
 def _playground(window, size):
@@ -25,7 +18,7 @@ def _playground(window, size):
     window.resize(*size)
     window.show_tab("playground")
     panel = window.findChild(PlaygroundPanel)
-    panel.set_input_image(_digit())
+    panel.set_input_image(seven())
     _settle()
     page = next(w for w in window.findChildren(QScrollArea) if w.isAncestorOf(panel)
                 and w.widget().isAncestorOf(panel))
