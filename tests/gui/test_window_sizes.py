@@ -35,15 +35,6 @@ LEAVES = (QAbstractButton, QAbstractSpinBox, QComboBox, QAbstractItemView, QLabe
 SLACK = 1  # pixels of rounding a geometry may be off by
 
 
-def _params():
-    params = []
-    for tab in TABS:
-        for width, height in SIZES:
-            params.append(pytest.param(tab, (width, height),
-                                       id=f"{tab}-{width}x{height}"))
-    return params
-
-
 def _text_width(label):
     """The width a label's text needs on one line, rich text or plain."""
     text = label.text()
@@ -140,14 +131,18 @@ def shown(window):
     return show
 
 
-@pytest.mark.parametrize(("tab", "size"), _params())
-def test_nothing_is_cut_off(window, shown, tab, size):
-    """Every view of the tab and the columns beside it show all they hold."""
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_nothing_is_cut_off(window, shown, size):
+    """Every view of every tab, and the columns beside the tabs, show all they hold
+    (one window per size, every tab shown in turn)."""
     _mnist_like_results(window.evaluation_panel)
-    page = shown(tab, size)
-    problems = clipping_problems(page)
-    problems += clipping_problems(window.input_panel)
-    problems += clipping_problems(window.prediction_panel)
+    problems = []
+    for tab in TABS:
+        page = shown(tab, size)
+        problems += [f"{tab}: {problem}" for problem in clipping_problems(page)]
+        problems += [f"{tab}: {problem}" for problem in
+                     clipping_problems(window.input_panel)
+                     + clipping_problems(window.prediction_panel)]
     assert not problems, "\n".join(problems)
 
 

@@ -120,7 +120,9 @@ class _RangeChecked:
             return
         self._refused = message
         self.value_refused.emit(message)
-        QToolTip.showText(self.mapToGlobal(QPoint(0, self.height())), message, self)
+        # No widget for the tip to follow: Qt's tip label would keep a bare pointer
+        # to it, and touch it after the window (and the spin box) is gone.
+        QToolTip.showText(self.mapToGlobal(QPoint(0, self.height())), message)
         window = self.window()
         if isinstance(window, QMainWindow):
             window.statusBar().showMessage(message, RANGE_MESSAGE_MS)

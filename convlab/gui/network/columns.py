@@ -1,9 +1,10 @@
-"""The pyqtgraph pieces of the Network tab's columns: mosaics, columns, filters.
+"""The pyqtgraph pieces of the Network tab: mosaics, columns, filters, the widget.
 
 A MosaicItem draws many equal tiles (feature maps, filters) as one image and tells
 which tile was clicked. A Column holds one layer's title, mosaic, shape and legend;
 Filters the filter overview under a conv column. Both are built once and reused by
 later networks, since building pyqtgraph items is what made replacing a model slow.
+ResizingGraphics is the layout widget they live in, telling when its size changes.
 """
 
 import math
@@ -259,3 +260,12 @@ class Filters:
                 self.layout.removeItem(item)
             self.layout = self.col = None
 
+
+class ResizingGraphics(pg.GraphicsLayoutWidget):
+    """The layout widget, telling when its size changed (to arrange the columns)."""
+
+    resized = pyqtSignal()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.resized.emit()

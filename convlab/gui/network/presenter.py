@@ -163,6 +163,7 @@ class NetworkPresenter(QObject):
         """No more redraws; the enlarged view closes (the window is closing)."""
         self._timer.stop()
         self.detail_view.close()
+        self.view.release()
 
     def _draw_backward(self, x):
         """Draw the backward pass for x (28, 28) and the target; return the (1, 10)

@@ -10,7 +10,6 @@ several, so every one is in view without scrolling. Clicking a map or a filter a
 for an enlarged view, which shows every channel.
 """
 
-
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import QRectF, pyqtSignal
@@ -27,7 +26,7 @@ from convlab.gui.network.arrangement import (
     arrange,
 )
 from convlab.gui.network.backward_bar import BackwardBar
-from convlab.gui.network.columns import Column, Filters
+from convlab.gui.network.columns import Column, Filters, ResizingGraphics
 from convlab.gui.network.export import offer_export
 from convlab.gui.network.field import FieldOverlay, field_label
 from convlab.lab.backward import RELATIVE_TICKS, legend_tip, scaled_maps
@@ -61,16 +60,6 @@ SCALES = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.7, 2.0, 2.5, 3.0)
 READABLE = 0.5  # screen pixels per map pixel: a digit's strokes still show
 
 
-class _Graphics(pg.GraphicsLayoutWidget):
-    """The layout widget, telling when its size changed (to arrange the columns)."""
-
-    resized = pyqtSignal()
-
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        self.resized.emit()
-
-
 class NetworkView(QWidget):
     """Architecture columns: input -> every layer's output -> probabilities.
 
@@ -87,7 +76,7 @@ class NetworkView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("NetworkView")
-        self.graphics = _Graphics()
+        self.graphics = ResizingGraphics()
         self.graphics.setBackground("#fbfbfd")
         self.graphics.setAccessibleName("Network feature maps")
         self.graphics.setToolTip(
@@ -269,6 +258,16 @@ class NetworkView(QWidget):
     def bands(self):
         """The network columns of each band, top band first (for tests)."""
         return [band.columns for band in self._arrangement[1]]
+
+    def release(self):
+        """Empty the scene (the window is closing): destroyed with the bands in it,
+        Qt lays them out half destroyed and pyqtgraph's signals reach a dying object."""
+        for band in self._bands:
+            band.clear()
+        self.graphics.ci.clear()
+        for part in self._pool + list(self._filter_pool.values()):
+            part.layout = part.col = None  # in no band now
+        self._arrangement = None  # the bands are kept: nothing is deleted mid-loop
 
     def _arrange(self):
         """Fit the columns to the widget: split them into bands, give each its

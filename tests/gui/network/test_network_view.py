@@ -132,3 +132,14 @@ def test_a_flattened_vector_is_one_strip_with_its_length(qtbot):
     assert (item.rows, item.cols, item.gap) == (n, 1, 0)
     assert item.image.shape == (n, 1)
     assert view._columns[col].shape.text == f"{n} numbers"
+
+
+def test_closing_the_window_empties_the_network_scene(qtbot, window):
+    """The window's close takes every band and picture out of the Network scene
+    (destroyed with them in it, Qt laid out half-destroyed bands and crashed)."""
+    view = window.network_view
+    assert view.graphics.ci.items
+    window.close()
+    assert not view.graphics.ci.items
+    assert not [item for item in view.graphics.scene().items()
+                if isinstance(item, MosaicItem)]
