@@ -6,7 +6,7 @@ gradient back through every layer. It returns what each layer computed and how t
 loss depends on it: the numbers behind "this pixel, this filter, this weight pushed
 the prediction that way".
 
-Three more views of which pixels matter:
+More views of which pixels matter:
 
 * ``saliency(model, x, digit)``: d score[digit] / dx, how each pixel moves the raw
   score (logit) of one digit; ``saliency_all(model, x)`` gives all ten at once.
@@ -14,6 +14,8 @@ Three more views of which pixels matter:
   drops when a size x size patch of the image is blacked out, patch by patch.
 * ``receptive_field(model, layer_index, row, col)``: the box of input pixels that
   can reach one unit of a layer, worked out from kernel sizes, strides and paddings.
+* ``unit_gradient(model, x, layer_index, channel, row, col)``: d(unit)/dx, (28, 28),
+  where one unit's effective receptive field lies for this image.
 
 The model is only read, never changed: each layer is computed with the functions of
 convlab.nn.functional on float64 copies of its parameters, so weights, accumulated
@@ -551,3 +553,36 @@ def receptive_field(model, layer_index, row, col):
     if rows.size == 0 or cols.size == 0:
         return (0, 0, 0, 0)
     return (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+
+
+def unit_gradient(model, x, layer_index, channel, row, col):
+    """d(unit) / dx: how one unit of a layer changes with each input pixel, (28, 28).
+
+    layer_index counts the Sequential's layers from 0; the unit is map ``channel``
+    at (row, col) of that layer's output for image x (28, 28); for a layer whose
+    output is a vector, channel is the feature and row and col are 0. Where this
+    is large is the unit's effective receptive field: the pixels that move it
+    for this image, always inside receptive_field's box. Bad input raises
+    ValueError saying what is wrong; the model is left as it was.
+    """
+    steps = _check_model(model, "unit_gradient")
+    layer_index = _check_range(layer_index, "layer_index", 0, len(steps) - 1,
+                               f" (the model has {len(steps)} layers)")
+    h = _check_image(x).reshape(1, 1, *IMAGE_SHAPE)  # (N=1, C=1, 28, 28)
+    passes = list(islice(_layer_passes(model, steps, h), layer_index + 1))
+    out = passes[-1][0]  # the output of the unit's layer, (1, ...)
+    backs = [back for _, back in passes]
+    shape = out.shape[1:]
+    hint = f" (layer {layer_index} gives shape {shape})"
+    if len(shape) == 3:
+        index = (_check_range(channel, "channel", 0, shape[0] - 1, hint),
+                 _check_range(row, "row", 0, shape[1] - 1, hint),
+                 _check_range(col, "col", 0, shape[2] - 1, hint))
+    else:
+        _check_range(row, "row", 0, 0, hint)
+        _check_range(col, "col", 0, 0, hint)
+        index = (_check_range(channel, "channel", 0, shape[0] - 1, hint),)
+    d = np.zeros_like(out)  # d(unit) / d(output): 1 at the unit, 0 elsewhere
+    d[(0, *index)] = 1.0
+    dx, _ = _backward(backs, d)
+    return np.array(dx.reshape(IMAGE_SHAPE))

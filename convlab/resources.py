@@ -16,6 +16,7 @@ STYLESHEET = "style.qss"
 ICON_SVG = "icons/convlab.svg"
 ICON_PNG = "icons/convlab.png"
 DESKTOP_ENTRY = "convlab.desktop"
+LESSONS = "lessons"  # a folder of lesson files (*.json)
 
 
 def resource_folder() -> Path:

@@ -36,9 +36,24 @@ def parse_args(argv, prog=None):
                         help="render the window offscreen, save it as a PNG and exit")
     parser.add_argument("--tab", choices=TABS, default="network",
                         help="the tab to show in the screenshot (default: network)")
+    parser.add_argument("--size", metavar="WxH", type=_window_size, default=(1280, 800),
+                        help="the window's size in the screenshot (default: 1280x800)")
     parser.add_argument("--install-desktop-entry", action="store_true",
                         help="add ConvLab to your desktop's applications menu and exit")
     return parser.parse_args(argv)
+
+
+def _window_size(text):
+    """'1024x768' as (1024, 768), for --size."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size: write width x height, e.g. 1024x768") from None
+    if not (320 <= width <= 7680 and 240 <= height <= 4320):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the width must be 320..7680 and the height 240..4320")
+    return width, height
 
 
 def configure_pyqtgraph():
@@ -121,12 +136,13 @@ def demo_digit(canvas):
                        (115, 232), (88, 212)])
 
 
-def save_screenshot(window, path, tab):
-    """Show the window offscreen at 1280x800, draw a demo digit and save a PNG."""
+def save_screenshot(window, path, tab, size=(1280, 800)):
+    """Show the window offscreen at size (width, height), draw a demo digit and save
+    a PNG."""
     from PyQt5.QtWidgets import QApplication
 
     window.settings.remember = False
-    window.resize(1280, 800)
+    window.resize(*size)
     window.show_tab(tab)
     window.show()
     if window.controller.current_input is None:
@@ -171,7 +187,7 @@ def run(argv=None, prog=None):
         # model says "untrained weights" here.
         print(f"model: {window.controller.model_files.note}")
         try:
-            save_screenshot(window, args.screenshot, args.tab)
+            save_screenshot(window, args.screenshot, args.tab, args.size)
         finally:
             window.close()
         print(f"saved {args.screenshot}")

@@ -2,10 +2,11 @@
 
 Runs the real main window offscreen and, in alternating rounds, trains the same
 network on the same data at full speed (1) inside the app, through TrainingSession's
-worker thread, once with the Network tab's Forward view shown and once with its
-Backward view (a backward pass for every redraw), and (2) the way the command line
-does, a plain Trainer loop in this process with no GUI work. For each view it
-records during the in-app rounds:
+worker thread, once with each of the Network tab's Forward and Backward views
+shown (a backward pass for every redraw) and once with the Why tab (saliency and
+occlusion of the drawing, recomputed as the weights change), and (2) the way the
+command line does, a plain Trainer loop in this process with no GUI work. For each
+view it records during the in-app rounds:
 
 * timer_late_ms: how late a 10 ms GUI QTimer fires (p50, p95, max), i.e. how long the
   GUI thread could not react to the student;
@@ -32,7 +33,9 @@ import numpy as np
 
 from convlab.nn._malloc import keep_freed_memory
 
-VIEWS = ("forward", "backward")  # the Network tab's two passes, each measured
+# What the window shows during a round: the Network tab's Forward or Backward pass,
+# or the Why tab (saliency and occlusion for the drawing, recomputed as it trains).
+VIEWS = ("forward", "backward", "why")
 VIEW_FLOORS = {  # judged for each view, on result["views"][view]
     "timer p95 < 30 ms": lambda v: v["timer_late_ms"]["p95"] < 30.0,
     "timer max < 150 ms": lambda v: v["timer_late_ms"]["max"] < 150.0,
@@ -177,8 +180,12 @@ def app_round(session, probe, start_state, x, y, batch_size, seconds):
             probe.late_ms[ticks:], probe.refreshes - refreshes)
 
 
-def show_pass(window, view):
-    """Show the Network tab's Forward or Backward view, as the student's click does."""
+def show_view(window, view):
+    """Show one of VIEWS, as the student's clicks do."""
+    if view == "why":
+        window.show_tab("why")
+        return
+    window.show_tab("network")
     bar = window.network_view.backward_bar
     button = bar.backward_button if view == "backward" else bar.forward_button
     button.click()
@@ -240,7 +247,7 @@ def _measure(args) -> dict:
             # Alternate, so a change in machine load hits every side alike.
             cli_rates.append(cli_round(base_model, x, y, args.batch_size, args.seconds))
             for view in VIEWS:
-                show_pass(window, view)
+                show_view(window, view)
                 spin(0.05)  # the timer's next tick starts from an idle GUI
                 rate, elapsed, late, refreshes = app_round(
                     session, probe, start_state, x, y, args.batch_size, args.seconds)
@@ -249,7 +256,7 @@ def _measure(args) -> dict:
                 record["seconds"] += elapsed
                 record["late"] += late
                 record["refreshes"] += refreshes
-        show_pass(window, "forward")
+        show_view(window, "forward")
         cli_default_blas = cli_round(base_model, x, y, args.batch_size, args.seconds,
                                      blas_threads=None)
         kernel_edit = (kernel_edit_round(window, session, start_state, x, y,

@@ -17,10 +17,13 @@ from convlab.gui.common import dialogs
 from convlab.gui.common.settings import set_aside_report
 from convlab.gui.data_files import DataFiles, training_data_name
 from convlab.gui.evaluation.presenter import EvaluationPresenter
+from convlab.gui.lessons.presenter import LessonsPresenter
 from convlab.gui.model_files import ModelFiles
 from convlab.gui.my_digits.presenter import MyDigitsPresenter
 from convlab.gui.network.presenter import TRAINING_REFRESH_MS, NetworkPresenter
 from convlab.gui.training.session import TrainingSession
+from convlab.gui.why.presenter import WhyPresenter
+from convlab.lab.out_of_range import note as out_of_range_note
 from convlab.lab.snapshots import clone_model
 from convlab.nn.architectures import arch_of
 
@@ -65,6 +68,8 @@ class Controller(QObject):
                                               self.session.is_running, parent=self)
         self.my_digits = MyDigitsPresenter(window.my_digits_panel, parent=self)
         self.my_digits.set_storage_folder(data_folder)
+        self.why = WhyPresenter(window.why_panel, parent=self)
+        self.lessons = LessonsPresenter(window.lessons_panel, window, self, parent=self)
         self._wire()
 
     def _wire(self):
@@ -157,6 +162,8 @@ class Controller(QObject):
         self.session.shutdown()
         self.window.playground_panel.shutdown()
         self.my_digits.shutdown()
+        self.why.shutdown()
+        self.lessons.shutdown()
 
     # The model, the data and the input every room shares
 
@@ -171,6 +178,7 @@ class Controller(QObject):
         self.my_digits.set_model(self.view_model)
         self.model_files.track(self.view_model, path, note)
         self.evaluation.set_model(self.view_model)
+        self.why.set_model(self.view_model)
         spec = arch_of(model)
         if spec is not None:  # the Training tab starts from this architecture
             self.window.training_panel.set_arch(spec)
@@ -206,6 +214,7 @@ class Controller(QObject):
         self.session.set_probe(image)
         self.window.playground_panel.set_input_image(image)
         self.my_digits.set_current_input(image)
+        self.window.prediction_panel.set_input_note(out_of_range_note(image))
         self.network.input_changed(self.current_label)
 
     def refresh_now(self):
@@ -216,6 +225,7 @@ class Controller(QObject):
         """
         self.evaluation.finish(EVALUATION_WAIT_S)
         self._on_network_refresh_due()
+        self.why.finish()
 
     # Slots
 
@@ -236,6 +246,7 @@ class Controller(QObject):
         probs = self.network.draw(x)
         self.window.input_panel.set_preview(x)
         self.window.prediction_panel.set_probabilities(None if x is None else probs[0])
+        self.why.show(x)
         self.views_refreshed.emit()
 
     def _on_input_panel_image_changed(self, canvas_image):
@@ -283,7 +294,6 @@ class Controller(QObject):
         if running:
             self._trained_model = self.model
             self.model_files.training_started()
-        self.window.set_training_note("training…" if running else "")
 
     def _on_session_finished(self):
         if self._trained_model is not self.model:

@@ -6,6 +6,7 @@ from PyQt5.QtCore import QByteArray, Qt, pyqtSignal
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
+    QApplication,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -18,19 +19,33 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab import __version__
-from convlab.gui.common import dialogs
+from convlab.gui.common import dialogs, figures
 from convlab.gui.common.settings import Settings
 from convlab.gui.controller import Controller
 from convlab.gui.evaluation.panel import EvaluationPanel
 from convlab.gui.input.panel import InputPanel
 from convlab.gui.input.prediction_panel import PredictionPanel
+from convlab.gui.lessons.panel import LessonsPanel
 from convlab.gui.my_digits.panel import MyDigitsPanel
 from convlab.gui.network.detail_view import DetailView
 from convlab.gui.network.view import NetworkView
 from convlab.gui.playground import PlaygroundPanel
 from convlab.gui.training.panel import TrainingPanel
+from convlab.gui.why.panel import WhyPanel
 
-TABS = ("network", "training", "my_digits", "evaluation", "playground")
+# The input column's width (the 280 px canvas and its frame) and the prediction
+# column's. Below NARROW_WIDTH window pixels the prediction moves under the canvas,
+# so the tabs keep the width their pages need (about 700 px).
+INPUT_WIDTH = 316
+PREDICTION_WIDTH = 200
+NARROW_WIDTH = 1240
+
+# What the status bar says about a run in each of the session's states.
+TRAINING_NOTES = {"running": "training…", "paused": "training paused",
+                  "stopping": "stopping training…"}
+
+TABS = ("network", "training", "my_digits", "evaluation", "playground", "why",
+        "lessons")
 
 GUIDE = """
 <h2>How a CNN sees your digit</h2>
@@ -50,6 +65,17 @@ its filters respond to corners, loops and line endings rather than plain edges.<
 <p><b>6. Dense layers and softmax.</b> The last maps are flattened into one long list
 of numbers; dense layers weigh them into ten scores, and softmax turns the scores into
 probabilities that add up to 100%.</p>
+<h3>Training the network</h3>
+<p>In the Training tab pick an architecture (the shapes beside it show every
+layer's output), a learning rate and the digits to learn from, then press
+<b>Start</b>. Each step shows the network one batch of digits, measures its
+<i>loss</i> (how wrong it was), works out with backpropagation which way each weight
+should move, and moves it a little (the learning rate says how far). One
+<i>epoch</i> is one pass over all training digits. The thin line is every step's
+loss; the dots are epoch averages and the held-out validation digits. When
+validation stops improving while training still does, the network is learning the
+training digits by heart (overfitting). <b>Pause</b> and <b>Step one batch</b> show
+one update at a time; the Network tab's filters change as it learns.</p>
 <p><b>Try it:</b> draw a 7, then add a bar across it and watch which feature maps
 change. Click any map or filter to see its numbers. Train a fresh network in the
 Training tab and watch the filters turn from noise into stroke detectors.</p>
@@ -100,14 +126,15 @@ class MainWindow(QMainWindow):
         self.settings = Settings()
 
         self.input_panel = InputPanel()
-        self.input_panel.setFixedWidth(316)
+        self.input_panel.setFixedWidth(INPUT_WIDTH)
         self.prediction_panel = PredictionPanel()
-        self.prediction_panel.setFixedWidth(200)
         self.network_view = NetworkView()
         self.training_panel = TrainingPanel()
         self.my_digits_panel = MyDigitsPanel()
         self.evaluation_panel = EvaluationPanel()
         self.playground_panel = PlaygroundPanel()
+        self.why_panel = WhyPanel()
+        self.lessons_panel = LessonsPanel()
         self.detail_view = DetailView(self)
 
         self.tabs = QTabWidget()
@@ -118,6 +145,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(_scrolled(self.my_digits_panel), "My digits")
         self.tabs.addTab(_scrolled(self.evaluation_panel), "Evaluation")
         self.tabs.addTab(_scrolled(self.playground_panel), "Playground")
+        self.tabs.addTab(_scrolled(self.why_panel), "Why")
+        self.tabs.addTab(_scrolled(self.lessons_panel), "Lessons")
         tips = (
             "Every layer's output for the current input, left to right.",
             "Design a network and train it; watch the curves and the feature maps.",
@@ -125,21 +154,33 @@ class MainWindow(QMainWindow):
             "digit key) and fine-tune on them.",
             "How good is the network on digits it never saw, and where does it fail?",
             "Try your own kernels, stride, padding and pooling on your digit.",
+            "Why did it say that? Which pixels raised or lowered each digit's score.",
+            "Guided exercises: predict an answer, then see the app compute it.",
         )
         for i, tip in enumerate(tips):
             self.tabs.setTabToolTip(i, tip)
 
+        # The input column scrolls on short screens, so nothing in it is cut off.
+        self._input_column = QScrollArea()
+        self._input_column.setObjectName("InputColumn")
+        self._input_column.setWidget(self.input_panel)
+        self._input_column.setWidgetResizable(True)
+        self._input_column.setFrameShape(QScrollArea.NoFrame)
+        self._input_column.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll_bar = self._input_column.verticalScrollBar().sizeHint().width()
+        self._input_column.setFixedWidth(INPUT_WIDTH + scroll_bar)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(8, 8, 8, 4)
         layout.setSpacing(10)
-        layout.addWidget(self.input_panel)
+        layout.addWidget(self._input_column)
         layout.addWidget(self.tabs, 1)
-        side = QVBoxLayout()
-        side.addWidget(self.prediction_panel)
-        side.addStretch(1)
-        layout.addLayout(side)
+        self._side = QVBoxLayout()
+        self._side.addStretch(1)
+        layout.addLayout(self._side)
         self.setCentralWidget(central)
+        self._narrow = None
+        self._arrange_columns(self.width())
 
         self._model_label = QLabel()
         self._model_label.setAccessibleName("Current model")
@@ -155,7 +196,9 @@ class MainWindow(QMainWindow):
         self.set_recent_models(self.settings.read("recentModels", [], list))
         self.resize(1280, 800)
         self._restore_state()
+        self.fit_to_screen()
         self.controller = Controller(self)
+        self.controller.session.state_changed.connect(self._on_session_state_changed)
 
     def _action(self, menu, text, tip, shortcut=None):
         action = QAction(text, self)
@@ -188,6 +231,13 @@ class MainWindow(QMainWindow):
         self.download_action = self._action(
             file, "Down&load MNIST…", "Download the 70,000 MNIST digits (about 11 MB) "
             "into your cache folder.")
+        self.open_lessons_action = self._action(
+            file, "Open l&essons folder…", "Load the lessons (*.json) of a folder, "
+            "e.g. ones your teacher wrote, into the Lessons tab.")
+        self.export_figure_action = self._action(
+            file, "Export &figure of this tab…", "Save the tab on show as a PNG "
+            "picture, as it is now, for notes or a report.")
+        self.export_figure_action.triggered.connect(self.export_figure)
         self.export_action = self._action(
             file, "&Export to PyTorch…", "Write the network as a PyTorch file, to keep "
             "going with a full deep-learning library.")
@@ -203,7 +253,8 @@ class MainWindow(QMainWindow):
             edit, "&Clear canvas", "Wipe the drawing.", QKeySequence.Delete)
 
         view = bar.addMenu("&View")
-        names = ("Network", "Training", "My digits", "Evaluation", "Playground")
+        names = ("Network", "Training", "My digits", "Evaluation", "Playground",
+                 "Why", "Lessons")
         for i, name in enumerate(names):
             action = self._action(view, f"&{name}", f"Show the {name} tab.",
                                   f"Ctrl+{i + 1}")
@@ -258,8 +309,23 @@ class MainWindow(QMainWindow):
         """Say in the status bar whether training runs."""
         self._training_label.setText(text)
 
+    def training_note(self):
+        """The status bar's text about training ("" when no run is going)."""
+        return self._training_label.text()
+
+    def _on_session_state_changed(self, state):
+        self.set_training_note(TRAINING_NOTES.get(state, ""))
+
+    def export_figure(self):
+        """File > Export figure: the current tab's whole page as a PNG."""
+        page = self.tabs.currentWidget()
+        if isinstance(page, QScrollArea):
+            page = page.widget()  # the whole page, also the part scrolled away
+        name = f"convlab-{TABS[self.tabs.currentIndex()]}"
+        return figures.export_widget(self, page, name)
+
     def show_tab(self, name):
-        """Switch to a tab by name: network, training, evaluation or playground."""
+        """Switch to a tab by name, one of TABS."""
         self.tabs.setCurrentIndex(TABS.index(name))
 
     def show_guide(self):
@@ -281,6 +347,32 @@ class MainWindow(QMainWindow):
             "The network, its training and its gradients are written from scratch in "
             "NumPy, so every number you see can be traced back to a few lines of "
             "readable code.")
+
+    def fit_to_screen(self):
+        """Shrink and move the window so all of it lies on the screen it is on.
+
+        A size saved on a big monitor must not open a window half off a laptop's
+        screen, with its buttons out of reach.
+        """
+        screen = (QApplication.screenAt(self.frameGeometry().center())
+                  or QApplication.primaryScreen())
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        if self.isMaximized() or self.isFullScreen():
+            return  # the window manager fits those
+        # The frame (title bar, borders) around the window needs room too.
+        frame_w = self.frameGeometry().width() - self.geometry().width()
+        frame_h = self.frameGeometry().height() - self.geometry().height()
+        width = min(self.width(), room.width() - frame_w)
+        height = min(self.height(), room.height() - frame_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        frame = self.frameGeometry()
+        x = min(max(frame.left(), room.left()), room.right() + 1 - frame.width())
+        y = min(max(frame.top(), room.top()), room.bottom() + 1 - frame.height())
+        if (x, y) != (frame.left(), frame.top()):
+            self.move(x, y)
 
     def _restore_state(self):
         read = self.settings.read
@@ -310,6 +402,25 @@ class MainWindow(QMainWindow):
                                             "not a saved set of choices"))
             return
         self.training_panel.restore_state(state)
+
+    def _arrange_columns(self, width):
+        """The prediction beside the tabs on wide windows, under the canvas on
+        narrow ones."""
+        narrow = width < NARROW_WIDTH
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        if narrow:
+            self.prediction_panel.setFixedWidth(INPUT_WIDTH)
+            self.input_panel.place_below_canvas(self.prediction_panel)
+        else:
+            self.prediction_panel.setFixedWidth(PREDICTION_WIDTH)
+            self._side.insertWidget(0, self.prediction_panel)
+        self.prediction_panel.show()
+
+    def resizeEvent(self, event):
+        self._arrange_columns(event.size().width())
+        super().resizeEvent(event)
 
     def keyPressEvent(self, event):
         # Digit keys that no focused field used label the drawing for My digits.

@@ -64,6 +64,10 @@ class ModelFiles(QObject):
     def training_started(self):
         """A run on the tracked model began: its weights are changing."""
         self._training_it = True
+        if self.note.startswith("untrained"):
+            # Its answers are no longer the guesses of random weights.
+            self.note = "training in this session"
+            self.update_title()
 
     def training_finished(self):
         """The run is over: weights trained from no file are named as such."""

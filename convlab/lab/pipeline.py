@@ -3,8 +3,10 @@
 kernel_pipeline() runs the engine's own functions (convlab.nn.functional) on a single
 (n, n) picture and returns a KernelPipeline: every stage's array, the output-size
 formula filled in with the student's numbers, and which rows and columns no window
-ever reaches (and why). An impossible setting raises ValueError with the explanation
-a student reads. Nothing here imports Qt.
+ever reaches (and why). A kernel that cannot fit raises ValueError with the
+explanation a student reads; a pooling window that cannot fit the convolution's
+output leaves the pooled maps out and says why in pool_problem, so the stages that
+exist are still shown. Nothing here imports Qt.
 """
 
 from dataclasses import dataclass
@@ -65,26 +67,29 @@ def resolve_padding(padding, f):
     return (f - 1) // 2
 
 
-def _check_fits(n, f, stride, padding, pool, pool_size, pool_stride):
-    """ValueError in words when the kernel or the pooling window cannot fit."""
+def _check_kernel_fits(n, f, stride, padding):
+    """ValueError in words when the kernel cannot fit the padded input."""
     try:
-        out = F.conv_output_size(n, f, stride, padding)
+        F.conv_output_size(n, f, stride, padding)
     except ValueError:
         raise ValueError(
             f"The {f}×{f} kernel does not fit: the padded input is only "
             f"{n} + 2·{padding} = {n + 2 * padding} pixels wide, so "
             f"floor(({n} + 2·{padding} − {f}) / {stride}) + 1 < 1. Add padding, "
             "use a smaller kernel or a larger input.") from None
-    if pool == "none":
-        return
+
+
+def pool_problem(out, pool_size, pool_stride):
+    """Why the pooling window cannot fit an out x out map, or "" when it fits."""
     try:
         F.conv_output_size(out, pool_size, pool_stride, 0)
     except ValueError:
-        raise ValueError(
-            f"The {pool_size}×{pool_size} pooling window does not fit the "
-            f"{out}×{out} convolution output: "
-            f"floor(({out} − {pool_size}) / {pool_stride}) + 1 < 1. Use a smaller "
-            "pool, a smaller stride or more padding.") from None
+        return (f"The {pool_size}×{pool_size} pooling window does not fit the "
+                f"{out}×{out} convolution output: "
+                f"floor(({out} − {pool_size}) / {pool_stride}) + 1 < 1, so there is "
+                "no pooled output. Use a smaller pool, a smaller stride or more "
+                "padding.")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,8 @@ class KernelPipeline:
     """Every stage of one kernel on one (n, n) picture, as the views show them.
 
     input (n, n), padded (n + 2p, n + 2p), kernel (f, f), conv and relu (out, out);
-    max and avg (pooled, pooled) both computed when pooling is on (else None); bank
+    max and avg (pooled, pooled) both computed when pooling is on and fits (else
+    None; pool_problem then says why when pooling is on); bank
     (K, out, out) one map per kernel of a filter bank (else None). input_covered
     (n + 2p,) and pool_covered (out,) say which rows (and, by symmetry, columns) some
     window reads. notes are sentences about rows no window reaches.
@@ -117,6 +123,7 @@ class KernelPipeline:
     conv_formula: str
     pool_formula: str
     notes: tuple
+    pool_problem: str = ""
 
 
 def kernel_pipeline(image, kernel, bias, stride, padding, pool, pool_size,
@@ -125,11 +132,11 @@ def kernel_pipeline(image, kernel, bias, stride, padding, pool, pool_size,
 
     padding is a number of pixels or "same"; pool is "none", "max" or "avg"; bank
     (K, f, f) optionally adds the maps of several kernels side by side. Returns a
-    KernelPipeline; impossible settings raise ValueError explaining them.
+    KernelPipeline; a kernel that cannot fit raises ValueError explaining it.
     """
     n, f = image.shape[0], kernel.shape[0]
     padding = resolve_padding(padding, f)
-    _check_fits(n, f, stride, padding, pool, pool_size, pool_stride)
+    _check_kernel_fits(n, f, stride, padding)
     x = image[None, None]  # (1, 1, n, n): one image, one channel
     conv, _ = F.conv2d_forward(x, kernel[None, None], np.array([bias]), stride,
                                padding)
@@ -140,7 +147,8 @@ def kernel_pipeline(image, kernel, bias, stride, padding, pool, pool_size,
     notes = [unreached_note(input_covered, "Padded input")]
     pooled_max = pooled_avg = pool_covered = None
     pool_formula = ""
-    if pool != "none":
+    unfit = "" if pool == "none" else pool_problem(out, pool_size, pool_stride)
+    if pool != "none" and not unfit:
         pooled_max = F.max_pool2d_forward(relu, pool_size, pool_stride)[0][0, 0]
         pooled_avg = F.avg_pool2d_forward(relu, pool_size, pool_stride)[0][0, 0]
         pool_covered = coverage(out, pool_size, pool_stride, pooled_max.shape[0])
@@ -154,4 +162,4 @@ def kernel_pipeline(image, kernel, bias, stride, padding, pool, pool_size,
         image, padded, kernel, float(bias), stride, padding, conv[0, 0], relu[0, 0],
         pool, pool_size, pool_stride, pooled_max, pooled_avg, maps, input_covered,
         pool_covered, formula_text(n, padding, f, stride), pool_formula,
-        tuple(note for note in notes if note))
+        tuple(note for note in notes if note), unfit)

@@ -3,6 +3,7 @@
 import json
 
 from convlab.gui import bench
+from convlab.gui.main_window import TABS
 
 
 def test_bench_gui_json_is_well_formed(capsys):
@@ -25,20 +26,22 @@ def test_bench_gui_json_is_well_formed(capsys):
     assert set(result["floors"]) == set(bench.FLOORS)
 
 
-def test_bench_gui_backward_rounds_show_the_backward_pass(monkeypatch):
-    """Each view's rounds run with that view on show in the Network tab."""
+def test_bench_gui_rounds_show_each_view(monkeypatch):
+    """Each view's rounds run with that view on show."""
     shown = []
     real_app_round = bench.app_round
 
     def app_round(session, *args):
         window = session.parent().window  # the controller's window
-        shown.append(window.network_view.is_backward())
+        tab = window.tabs.currentIndex()
+        shown.append((tab, window.network_view.is_backward()))
         return real_app_round(session, *args)
 
     monkeypatch.setattr(bench, "app_round", app_round)
     assert bench.main(["--json", "--seconds", "0.2", "--rounds", "1",
                        "--kernel-repeats", "0"]) == 0
-    assert shown == [False, True]
+    network, why = TABS.index("network"), TABS.index("why")
+    assert shown == [(network, False), (network, True), (why, True)]
 
 
 def test_bench_gui_table_names_every_floor(capsys):

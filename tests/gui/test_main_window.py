@@ -175,7 +175,7 @@ def test_accuracy_axis_zooms_to_the_digits(window):
     panel.set_results(0.978, per_class, confusion, "test digits")
     bottom, top = panel.accuracy_axis_range()
     assert 0.9 <= bottom < 0.96 and top == 1.0
-    assert f"{bottom:.0%}" in panel.per_class.getAxis("left").labelText
+    assert f"axis from {bottom:.0%}" in panel.per_class_box.title()
     panel.clear_results()
     assert panel.accuracy_axis_range() == (0.0, 1.0)
 

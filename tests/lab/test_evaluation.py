@@ -19,8 +19,8 @@ def test_mistakes_are_the_wrong_answers_surest_first():
     y, predictions, probabilities = answers()
     indices, captions = mistakes(y, predictions, probabilities)
     assert indices.tolist() == [3, 1, 4, 5]  # 95%, 60%, 60%, then NaN last
-    assert captions[0] == "7 → 1 (95%)"
-    assert captions[-1] == "1 → 7 (NaN)"
+    assert captions[0] == "7 → 1, P(1) = 95%"
+    assert captions[-1] == "1 → 7, P(7) = NaN"
 
 
 def test_mistakes_stop_at_the_limit():
@@ -37,7 +37,7 @@ def test_cell_gallery_lists_the_cells_images():
     title, indices, captions = cell_gallery(y, predictions, probabilities, 7, 1)
     assert indices.tolist() == [3, 4]
     assert title == "True 7, answered 1 (wrong): 2 images"
-    assert captions == ["#3 95%", "#4 60%"]
+    assert captions == ["#3 P(1) = 95%", "#4 P(1) = 60%"]
     title, indices, _ = cell_gallery(y, predictions, probabilities, 3, 3)
     assert indices.tolist() == [0] and "(right): 1 images" in title
 

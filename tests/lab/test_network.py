@@ -11,9 +11,12 @@ from convlab.lab.network import (
     conv_weights,
     enlarged_filter,
     enlarged_map,
+    field_growth,
+    field_text,
     fit_grid,
     grid_shape,
     layer_title,
+    map_explanation,
     mosaic,
     strongest_channels,
     symmetric_levels,
@@ -112,16 +115,17 @@ def test_enlarged_map_of_a_feature_map_and_of_the_input():
     a = np.arange(2 * 3 * 4, dtype=float).reshape(1, 2, 3, 4)
     shown = enlarged_map("Conv 2", a, 1)
     np.testing.assert_array_equal(shown.values, a[0, 1])
-    assert shown.heading == "Conv 2: map 1 of 2 (3 × 4)"
+    assert shown.heading == "Conv 2: map 1 of 2 (maps 0–1), 3 × 4"
     assert shown.explanation == MAP_EXPLANATION and shown.gaps is None
-    assert enlarged_map("Input", a, 0, is_input=True).explanation == INPUT_EXPLANATION
+    explanation = map_explanation(None, 0, "input")
+    assert enlarged_map("Input", a, 0, explanation).explanation == INPUT_EXPLANATION
 
 
 def test_enlarged_vector_fills_a_block_in_reading_order():
     """A dense output becomes a block of cells, its unused cells marked as gaps."""
     a = np.arange(20, dtype=float)[None]  # (1, 20)
     shown = enlarged_map("Dense 20", a, -1)
-    assert shown.heading == "Dense 20: all 20 numbers"
+    assert shown.heading == "Dense 20: all 20 numbers (0–19, in reading order)"
     assert shown.values.size >= 20 and shown.gaps.sum() == shown.values.size - 20
     np.testing.assert_array_equal(shown.values[~shown.gaps], a[0])
 
@@ -131,7 +135,7 @@ def test_enlarged_filter_shows_every_channel():
     saying which channel its overview tile shows."""
     w = np.arange(2 * 3 * 2 * 2, dtype=np.float32).reshape(2, 3, 2, 2)
     shown = enlarged_filter("Conv 2", w, 1, shown_channel=2)
-    assert shown.heading == "Conv 2: filter 1 (3 × 2 × 2)"
+    assert shown.heading == "Conv 2: filter 1 of 2 (filters 0–1), 3 × 2 × 2"
     np.testing.assert_array_equal(np.sort(shown.values[~shown.gaps]),
                                   np.sort(w[1].ravel()))
     assert "map 2's" in shown.explanation
@@ -153,3 +157,63 @@ def test_levels_are_never_zero_wide():
     for values in (np.zeros(4), np.full(3, np.nan), np.zeros((0, 3))):
         assert symmetric_levels(values) == (-1.0, 1.0)
         assert symmetric_levels(values, round_up=False) == (-1.0, 1.0)
+
+
+KINDS = [nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.AvgPool2d(2),
+         nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(4, 3), nn.Dropout(0.5)]
+
+
+def test_every_layer_kind_has_its_own_enlarged_text():
+    """ReLU, pooling, batch norm, ... are not explained with the conv layer's words."""
+    texts = [map_explanation(layer, 0) for layer in KINDS]
+    texts += [map_explanation(None, 0, role)
+              for role in ("input", "scores", "probabilities")]
+    assert len(set(texts)) == len(texts)
+    assert all("filter" not in text for text in texts[1:])
+    assert "max(0, x)" in texts[1] and "largest" in texts[2] and "mean" in texts[3]
+
+
+def test_a_conv_map_names_its_filters_bias_as_its_background():
+    """The text of conv map 1 gives filter 1's real bias: a blank patch shows it."""
+    conv = nn.Conv2d(1, 2, 3, rng=np.random.default_rng(0))
+    conv.bias.data[:] = [0.25, -0.125]
+    text = map_explanation(conv, 1)
+    assert "filter 1's bias b = -0.125" in text and "background" in text
+
+
+def test_a_batch_norm_map_gives_its_own_scale_and_shift():
+    """Batch norm map 0's text holds that channel's gamma and beta."""
+    bn = nn.BatchNorm2d(2)
+    bn.weight.data[:] = [1.5, 2.0]
+    bn.bias.data[:] = [-0.5, 0.0]
+    assert "γ = 1.5, β = -0.5" in map_explanation(bn, 0)
+
+
+def test_enlarged_filter_shows_its_bias():
+    """A filter's heading and text carry its own entry of the layer's biases."""
+    w = np.zeros((3, 1, 3, 3), np.float32)
+    shown = enlarged_filter("Conv 3", w, 2, 0, bias=np.array([0.1, 0.2, -0.375]))
+    assert shown.heading.endswith("bias -0.375")
+    assert "b = -0.375" in shown.explanation
+
+
+def test_field_growth_of_the_sample_network_follows_kernels_and_strides():
+    """conv 3 -> 3 px, pool 2 -> 4 px, conv 3 -> 8 px, pool 2 -> 10 px, then all."""
+    model = build(NAMED_ARCHS["sample"], np.random.default_rng(0))
+    assert field_growth(model, 3) == ("conv 3×3 → 3 px, max pool 2×2 → 4 px, "
+                                      "conv 3×3 → 8 px")
+    assert field_growth(model, 5).endswith("max pool 2×2 → 10 px")
+    assert field_growth(model, 7).endswith("dense → every pixel")
+
+
+def test_field_growth_counts_a_stride():
+    """A stride-2 conv doubles the steps of every later window."""
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.Conv2d(2, 2, 3))
+    assert field_growth(model, 1) == "conv 3×3 stride 2 → 3 px, conv 3×3 → 7 px"
+
+
+def test_field_text_gives_the_box_in_rows_and_columns_from_0():
+    """The box (2, 4, 6, 8) reads as rows 2–5 and columns 4–7, 4 × 4 pixels."""
+    model = build(NAMED_ARCHS["sample"], np.random.default_rng(0))
+    text = field_text(model, 2, "map 0", (2, 4, 6, 8))
+    assert "rows 2–5, columns 4–7 (4 × 4 px" in text

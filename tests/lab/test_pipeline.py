@@ -61,13 +61,24 @@ def test_same_padding_keeps_the_size_for_an_odd_kernel():
 @pytest.mark.parametrize("kernel, stride, padding, pool_size, words", [
     (np.ones((4, 4)), 1, "same", 2, "'same' padding needs an odd kernel"),
     (np.ones((9, 9)), 1, 0, 2, "The 9×9 kernel does not fit"),
-    (np.ones((3, 3)), 4, 0, 4, "The 4×4 pooling window does not fit the 2×2"),
 ])
 def test_impossible_settings_are_explained(kernel, stride, padding, pool_size, words):
-    """An even kernel with 'same', a kernel or a pool too large: ValueError in words."""
+    """An even kernel with 'same' or a kernel too large: ValueError in words."""
     with pytest.raises(ValueError, match=words):
         kernel_pipeline(np.zeros((7, 7)), kernel, 0.0, stride, padding, "max",
                         pool_size, 2)
+
+
+def test_a_pool_that_cannot_fit_keeps_the_convolution_and_says_why():
+    """7x7 input, 7x7 kernel: the 1x1 conv output is computed, the 2x2 pool is not."""
+    image = np.arange(49, dtype=float).reshape(7, 7) / 49
+    kernel = np.ones((7, 7)) / 49
+    result = kernel_pipeline(image, kernel, 0.0, 1, 0, "max", 2, 2)
+    np.testing.assert_allclose(result.conv, [[image.mean()]])
+    np.testing.assert_array_equal(result.kernel, kernel)
+    assert result.max is None and result.avg is None
+    assert "The 2×2 pooling window does not fit the 1×1" in result.pool_problem
+    assert kernel_pipeline(image, kernel, 0.0, 1, 0, "none", 2, 2).pool_problem == ""
 
 
 def test_coverage_and_notes_tell_why_rows_are_never_read():

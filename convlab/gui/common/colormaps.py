@@ -9,7 +9,9 @@ import pyqtgraph as pg
 SIGNED_COLORS = ((33, 102, 172), (247, 247, 247), (178, 24, 43))
 SIGNED_CMAP = pg.ColorMap([0.0, 0.5, 1.0], SIGNED_COLORS)
 GREY_CMAP = pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)])
-PROB_CMAP = pg.ColorMap([0.0, 1.0], [(247, 251, 255), (8, 48, 107)])
+# Probabilities are never negative: a sequential white-to-green, so they never read
+# as the signed scale's blue.
+PROB_CMAP = pg.ColorMap([0.0, 1.0], [(247, 252, 245), (0, 109, 44)])
 
 # Colours looked up once: asking the colour map on every repaint cost a millisecond.
 _SIGNED_QCOLORS = [SIGNED_CMAP.mapToQColor(t) for t in np.linspace(0, 1, 257)]

@@ -6,6 +6,7 @@ from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QIcon
 from PyQt5.QtWidgets import (
     QAbstractItemView,
+    QAction,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,6 +22,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from convlab.gui.common import figures
 from convlab.gui.common.qimage import array_to_pixmap
 from convlab.lab.network import NOT_FINITE_CAUSE
 
@@ -29,6 +31,7 @@ CONFUSION_CMAP = pg.ColorMap([0.0, 1.0], [(255, 255, 255), (8, 81, 156)])
 # The accuracy axis starts this far below the worst digit, rounded down to a whole
 # percent: bars of 96% and 99% must look different, not both "full".
 ZOOM_MARGIN = 0.02
+CELL_PADDING = 10  # pixels beside a count in its confusion-matrix cell
 
 
 class EvaluationPanel(QWidget):
@@ -75,6 +78,8 @@ class EvaluationPanel(QWidget):
         )
         self.per_class.setMouseEnabled(False, False)
         self.per_class.setMenuEnabled(False)
+        self.per_class.setLabel("left", "accuracy")
+        self.per_class_box = QGroupBox("Accuracy per digit")
         self._zoom_accuracy_axis(0.0)
         self.per_class.setLabel("bottom", "true digit")
         self.per_class.getAxis("bottom").setTicks([[(d, str(d)) for d in range(10)]])
@@ -97,10 +102,19 @@ class EvaluationPanel(QWidget):
         for header in (self.confusion.horizontalHeader(),
                        self.confusion.verticalHeader()):
             header.setSectionResizeMode(QHeaderView.Stretch)
-            header.setMinimumSectionSize(20)
-        self.confusion.setMinimumHeight(240)
+        # A count is never shortened to "1...": the columns are made wide enough
+        # for the widest count on show (set_confusion), the tab scrolls if need be.
+        self.confusion.setTextElideMode(Qt.ElideNone)
+        self.confusion.setWordWrap(False)
+        self._fit_cells_to("0000")
         self.confusion.cellClicked.connect(self._on_confusion_cell_clicked)
         self.confusion.setObjectName("ConfusionMatrix")
+        # Right-click: the matrix as a picture, like the plots' Export.
+        self.confusion.setContextMenuPolicy(Qt.ActionsContextMenu)
+        self.export_confusion_action = QAction("Export image…", self.confusion)
+        self.export_confusion_action.triggered.connect(
+            lambda: figures.export_widget(self, self.confusion, "confusion-matrix"))
+        self.confusion.addAction(self.export_confusion_action)
         legend = QLabel("0%   shade = share of the row's images   100%")
         legend.setObjectName("ConfusionLegend")
         legend.setAlignment(Qt.AlignCenter)
@@ -125,7 +139,7 @@ class EvaluationPanel(QWidget):
         matrix = QVBoxLayout(matrix_box)
         matrix.addWidget(self.confusion, 1)
         matrix.addWidget(legend)
-        class_box = QGroupBox("Accuracy per digit")
+        class_box = self.per_class_box
         QVBoxLayout(class_box).addWidget(self.per_class)
         gallery_box = QGroupBox("Images in the chosen cell")
         gallery = QVBoxLayout(gallery_box)
@@ -159,6 +173,7 @@ class EvaluationPanel(QWidget):
         gallery.setMinimumSize(100, 100)
         gallery.setAccessibleName(name)
         gallery.setToolTip(
+            "P(d) under an image is the probability the network gave its answer d. "
             "Click an image to make it the input and see its feature maps.")
         gallery.itemClicked.connect(self._on_gallery_item_clicked)
         return gallery
@@ -237,12 +252,39 @@ class EvaluationPanel(QWidget):
         bottom = min(max(0.0, float(bottom)), 0.99)
         self._y_range = (bottom, 1.0)
         self.per_class.setYRange(bottom, 1.0, padding=0)
-        self.per_class.setLabel(
-            "left", "accuracy" if bottom == 0 else f"accuracy (axis from {bottom:.0%})")
+        # Said in the box's title: a rotated axis label longer than the plot's
+        # height would be cut off.
+        self.per_class_box.setTitle(
+            "Accuracy per digit" if bottom == 0
+            else f"Accuracy per digit (axis from {bottom:.0%})")
+
+    def _fit_cells_to(self, text):
+        """Make every column wide enough for text, and the table for all ten."""
+        metrics = self.confusion.fontMetrics()
+        width = metrics.horizontalAdvance(text) + CELL_PADDING
+        height = metrics.height() + 4
+        self.confusion.horizontalHeader().setMinimumSectionSize(width)
+        self.confusion.verticalHeader().setMinimumSectionSize(height)
+        frame = 2 * self.confusion.frameWidth()
+        rows = self.confusion.verticalHeader().sizeHint().width()
+        columns = self.confusion.horizontalHeader().sizeHint().height()
+        self.confusion.setMinimumSize(10 * width + rows + frame,
+                                      max(240, 10 * height + columns + frame))
+
+    def cell_text_fits(self):
+        """Whether every count on show fits its cell's width, unshortened."""
+        metrics = self.confusion.fontMetrics()
+        header = self.confusion.horizontalHeader()
+        return all(
+            metrics.horizontalAdvance(self.confusion.item(r, c).text())
+            <= header.sectionSize(c) - 2
+            for r in range(10) for c in range(10))
 
     def set_confusion(self, confusion):
         """Fill the matrix; None empties it."""
         self._counts = None if confusion is None else np.asarray(confusion)
+        widest = 0 if confusion is None else int(self._counts.max())
+        self._fit_cells_to("0" * max(4, len(str(widest))))
         totals = None if confusion is None else np.maximum(self._counts.sum(1), 1)
         for r in range(10):
             for c in range(10):

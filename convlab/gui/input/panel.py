@@ -8,12 +8,12 @@ from PyQt5.QtWidgets import (
     QLabel,
     QPushButton,
     QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from convlab.gui.common.qimage import array_to_pixmap
+from convlab.gui.common.widgets import spin_box
 from convlab.gui.input.canvas import DrawingCanvas
 
 PREVIEW_SIZE = 112  # 28 x 4: each input pixel becomes a visible 4x4 block
@@ -72,11 +72,10 @@ class InputPanel(QWidget):
         self._source.setWordWrap(True)
         self._source.setAccessibleName("Where the input comes from")
 
-        self.sample_spin = QSpinBox()
-        self.sample_spin.setAccessibleName("Test image number")
-        self.sample_spin.setToolTip(
+        self.sample_spin = spin_box(
+            0, 0, 0, "Test image number",
             "Pick an image from the test set by its number. Test images were never "
-            "used for training, so they show how the network does on new handwriting."
+            "used for training, so they show how the network does on new handwriting.",
         )
         self.show_sample_button = QPushButton("Show")
         self.show_sample_button.setAccessibleName("Show test image")
@@ -135,6 +134,11 @@ class InputPanel(QWidget):
         layout.addStretch(1)
         self.set_sample_count(0)
         self.set_preview(None)
+
+    def place_below_canvas(self, widget):
+        """Show widget right under the drawing (the window puts the prediction here
+        when it is too narrow for a column of its own)."""
+        self.layout().insertWidget(1, widget)
 
     def preview_array(self):
         """The 28x28 image shown as the network's input, or None."""

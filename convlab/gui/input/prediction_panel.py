@@ -12,6 +12,7 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab.lab.network import NOT_FINITE_CAUSE
+from convlab.lab.out_of_range import HOW_JUDGED
 
 
 class PredictionPanel(QWidget):
@@ -42,6 +43,12 @@ class PredictionPanel(QWidget):
         self._note.setWordWrap(True)
         self._note.setAlignment(Qt.AlignCenter)
         self._note.setAccessibleName("About these weights")
+        self._input_note = QLabel("")
+        self._input_note.setObjectName("Caption")
+        self._input_note.setWordWrap(True)
+        self._input_note.setAccessibleName("About this input")
+        self._input_note.setToolTip(HOW_JUDGED)
+        self._input_note.hide()
 
         grid = QGridLayout()
         grid.setVerticalSpacing(4)
@@ -72,6 +79,7 @@ class PredictionPanel(QWidget):
         inner = QVBoxLayout(box)
         inner.addWidget(self._digit)
         inner.addWidget(self._confidence)
+        inner.addWidget(self._input_note)
         inner.addSpacing(6)
         inner.addLayout(grid)
         inner.addWidget(self._note)
@@ -102,6 +110,11 @@ class PredictionPanel(QWidget):
         """A warning under the bars, e.g. about untrained weights ("" for none)."""
         self._note.setText(text)
         self._note.setVisible(bool(text))
+
+    def set_input_note(self, text):
+        """A warning that the input is unlike the training digits ("" for none)."""
+        self._input_note.setText(text)
+        self._input_note.setVisible(bool(text))
 
     def set_probabilities(self, probabilities):
         """Show (10,) probabilities, or None for an empty canvas."""

@@ -17,7 +17,6 @@ Signals:
 
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (
-    QComboBox,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -25,13 +24,13 @@ from PyQt5.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from convlab.gui.common import dialogs
 from convlab.gui.common.qimage import array_to_pixmap
+from convlab.gui.common.widgets import combo, spin_box
 from convlab.gui.my_digits.gallery import MyDigitsGalleryView
 from convlab.lab.my_digits import MY_SHARE, TEST_SUBSET, percent
 
@@ -44,6 +43,9 @@ MAX_EPOCHS = 30
 PROGRESS_STEPS = 1000  # the progress bar's range
 ROWS = ("mine", "test")
 COLUMNS = ("before", "after")
+
+
+ZERO_WIDTH = "\u200b"  # an invisible place where a line may break
 
 
 class MyDigitsPanel(QWidget):
@@ -164,11 +166,13 @@ class MyDigitsPanel(QWidget):
         self.location = QLabel()
         self.location.setObjectName("Caption")
         self.location.setAccessibleName("Where My digits are kept")
-        self.location.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.location.setToolTip(
+        # A long path breaks after its slashes rather than widen the tab.
+        self.location.setWordWrap(True)
+        self._location_tip = (
             "My digits are one file in your user data folder, rewritten in one step "
             "each time you add or remove a drawing, so a crash never leaves half a "
             "file.")
+        self.location.setToolTip(self._location_tip)
         under = QHBoxLayout()
         under.addWidget(self.remove_button)
         under.addWidget(self.location, 1)
@@ -185,23 +189,17 @@ class MyDigitsPanel(QWidget):
             "it forgot anything. The curves are in the Training tab."
         )
         explain.setWordWrap(True)
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, MAX_EPOCHS)
-        self.epochs.setValue(DEFAULT_EPOCHS)
-        self.epochs.setAccessibleName("Fine-tuning epochs")
-        self.epochs.setToolTip(
+        self.epochs = spin_box(
+            1, MAX_EPOCHS, DEFAULT_EPOCHS, "Fine-tuning epochs",
             "How many passes over the mixed images. More epochs fit your digits "
-            "better but risk overfitting: learning these exact drawings by heart."
+            "better but risk overfitting: learning these exact drawings by heart.",
         )
-        self.step_size = QComboBox()
-        for text, lr in STEP_SIZES:
-            self.step_size.addItem(text, lr)
-        self.step_size.setCurrentIndex(DEFAULT_STEP)
-        self.step_size.setAccessibleName("Fine-tuning learning rate")
-        self.step_size.setToolTip(
+        self.step_size = combo(
+            STEP_SIZES, "Fine-tuning learning rate",
             "The learning rate: how far each step moves the weights. Fine-tuning "
             "uses smaller steps than training from scratch, so the network adjusts "
-            "to your handwriting without losing what it learned before."
+            "to your handwriting without losing what it learned before.",
+            current=DEFAULT_STEP,
         )
         self.fine_tune_button = QPushButton("Fine-tune")
         self.fine_tune_button.setAccessibleName("Fine-tune on My digits")
@@ -286,7 +284,12 @@ class MyDigitsPanel(QWidget):
 
     def show_location(self, path):
         """The file My digits are kept in."""
-        self.location.setText(f"Kept in {path}")
+        # Zero-width spaces after the slashes let the label wrap there.
+        shown = str(path)
+        for slash in "/\\":
+            shown = shown.replace(slash, slash + ZERO_WIDTH)
+        self.location.setText(f"Kept in {shown}")
+        self.location.setToolTip(f"{path}\n\n{self._location_tip}")
 
     def show_digits(self, images, labels, predictions):
         """The gallery: images (N, 28, 28), labels (N,), predictions (N,) or None."""

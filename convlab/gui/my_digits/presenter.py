@@ -195,6 +195,12 @@ class MyDigitsPresenter(QObject):
         """How many digits My digits holds (in memory)."""
         return 0 if self._store is None else len(self._store)
 
+    def digits(self):
+        """(images (N, 28, 28), labels (N,)) of the digits held, copies (N may be 0)."""
+        if self._store is None or not len(self._store):
+            return np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64)
+        return self._store.images, self._store.labels
+
     def shutdown(self):
         """Wait for background measurements (the window is closing)."""
         self._tasks.cancel_all_and_wait()

@@ -7,6 +7,7 @@ The bar only emits what the student chose; the presenter draws it.
 """
 
 from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtGui import QFont, QFontMetrics
 from PyQt5.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -47,6 +48,11 @@ class BackwardBar(QWidget):
             # The pass on show looks pressed: the app's style has no checked look.
             button.setStyleSheet("QPushButton:checked { background: #dde7f7; "
                                  "border-color: #2b5fb4; font-weight: bold; }")
+            # Wide enough for the bold text of the checked look, never clipped.
+            bold = QFont(button.font())
+            bold.setBold(True)
+            button.setMinimumWidth(
+                QFontMetrics(bold).horizontalAdvance(button.text()) + 24)
             self._mode.addButton(button)
         self.forward_button.setChecked(True)
         self.backward_button.toggled.connect(self._on_backward_button_toggled)
@@ -115,6 +121,10 @@ class BackwardBar(QWidget):
     def per_map(self):
         """True when every gradient map has its own colour scale."""
         return bool(self.scale_combo.currentData())
+
+    def set_backward(self, backward):
+        """Show the backward pass (True) or the forward pass (emits mode_changed)."""
+        (self.backward_button if backward else self.forward_button).setChecked(True)
 
     def set_target(self, digit):
         """Pick digit 0-9, or None for the automatic choice (emits target_changed)."""

@@ -15,7 +15,12 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab.gui.common.colormaps import SIGNED_CMAP
-from convlab.lab.network import not_finite_note, number_text, symmetric_levels
+from convlab.lab.network import (
+    COUNTING_NOTE,
+    not_finite_note,
+    number_text,
+    symmetric_levels,
+)
 
 MAX_TABLE = 32  # larger arrays would make the table of numbers unreadable anyway
 WHITE, BLACK = QColor("white"), QColor("black")
@@ -41,6 +46,9 @@ class DetailView(QDialog):
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         self.explanation.setObjectName("Caption")
+        self.counting = QLabel(COUNTING_NOTE)
+        self.counting.setObjectName("Caption")
+        self.counting.setWordWrap(True)
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("#fbfbfd")
@@ -88,6 +96,7 @@ class DetailView(QDialog):
         layout.addWidget(self.heading)
         layout.addWidget(self.explanation)
         layout.addLayout(body, 1)
+        layout.addWidget(self.counting)
         layout.addLayout(buttons)
 
     def array(self):
@@ -141,6 +150,11 @@ class DetailView(QDialog):
             self.table.clear()
             self.table.setRowCount(shown.shape[0])
             self.table.setColumnCount(shown.shape[1])
+            # Qt numbers headers from 1; the captions and the code count from 0.
+            self.table.setVerticalHeaderLabels(
+                [str(r) for r in range(shown.shape[0])])
+            self.table.setHorizontalHeaderLabels(
+                [str(c) for c in range(shown.shape[1])])
         lo, hi = levels
         span = hi - lo if hi > lo else 1.0
         finite = np.where(np.isfinite(shown), shown, lo)

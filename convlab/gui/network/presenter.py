@@ -25,6 +25,8 @@ from convlab.lab.network import (
     conv_weights,
     enlarged_filter,
     enlarged_map,
+    field_text,
+    map_explanation,
     symmetric_levels,
 )
 from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS
@@ -34,6 +36,7 @@ REFRESH_MS = 40  # at most 25 redraws a second while the student draws
 # New weights come from the worker this often, and the views redraw as often.
 TRAINING_REFRESH_MS = SNAPSHOT_INTERVAL_MS
 DETAIL_INTERVAL = 0.25  # seconds between live updates of the enlarged view
+FIELD_CACHE = 2048  # receptive fields kept, one per unit hovered (6 kB each)
 
 
 class NetworkPresenter(QObject):
@@ -62,12 +65,16 @@ class NetworkPresenter(QObject):
         self._trace = None  # the backward pass on show
         self._trace_key = None  # (weights version, input, target) it was made for
         self._last_target = 0  # the digit of the last backward pass
+        self._x = np.zeros((28, 28))  # the input last drawn
+        self._fields = {}  # (weights version, unit) -> (box, d(unit)/dx, text)
+        self._hovered = None  # (column, map, row, col) under the mouse, if any
         bar = view.backward_bar
         bar.mode_changed.connect(self._on_bar_mode_changed)
         bar.target_changed.connect(self._on_bar_target_changed)
         bar.per_map_changed.connect(self._on_bar_per_map_changed)
         view.map_clicked.connect(self._on_view_map_clicked)
         view.filter_clicked.connect(self._on_view_filter_clicked)
+        view.unit_hovered.connect(self._on_view_unit_hovered)
         detail_view.edit_filter_requested.connect(
             self._on_detail_view_edit_filter_requested)
 
@@ -78,6 +85,9 @@ class NetworkPresenter(QObject):
         self._trace = None
         self._detail = None  # its column may not exist in the new network
         self.detail_view.close()
+        self._hovered = None
+        self._fields.clear()
+        self.view.clear_field()
         probe = np.zeros((1, 1, 28, 28), np.float32)
         shapes = [a.shape for a in model.activations(probe)]
         self.view.set_layers(model.layers, shapes)
@@ -128,6 +138,9 @@ class NetworkPresenter(QObject):
             self.weights_redrawn.emit()
         probe = np.zeros((1, 1, 28, 28), np.float32) if x is None else \
             x[None, None].astype(np.float32)  # (1, 1, 28, 28)
+        if not np.array_equal(probe[0, 0], self._x):
+            self._x = probe[0, 0].astype(np.float64)
+            self._fields.clear()  # effective fields are for one image
         probs = self._draw_backward(probe[0, 0]) if \
             self.view.backward_bar.is_backward() else None
         if probs is None:
@@ -142,12 +155,15 @@ class NetworkPresenter(QObject):
             self._last_detail = now
             show, column, index = self._detail
             show(column, index, bring_to_front=False)
+        if self._hovered is not None:
+            self._show_field(*self._hovered)  # for the new input or weights
         return probs
 
     def shutdown(self):
         """No more redraws; the enlarged view closes (the window is closing)."""
         self._timer.stop()
         self.detail_view.close()
+        self.view.release()
 
     def _draw_backward(self, x):
         """Draw the backward pass for x (28, 28) and the target; return the (1, 10)
@@ -220,7 +236,7 @@ class NetworkPresenter(QObject):
             a = self.view.gradient(column)[None]
         if a is None:
             return
-        shown = enlarged_map(name, a, index, is_input=column == 0)
+        shown = enlarged_map(name, a, index, self._explanation(column, index))
         # Pixels and probabilities have a fixed [0, 1] scale; the rest is signed.
         levels = (0.0, 1.0) if column in (0, last) else None
         cmap = GREY_CMAP if column == 0 else PROB_CMAP if column == last \
@@ -228,6 +244,16 @@ class NetworkPresenter(QObject):
         self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
                                     levels, cmap, bring_to_front=bring_to_front,
                                     gaps=shown.gaps)
+
+    def _explanation(self, column, index):
+        """What the numbers of map index (-1: the vector) of a column mean."""
+        last = len(self.view.columns()) - 1
+        if column in (0, last):
+            return map_explanation(None, index,
+                                   "input" if column == 0 else "probabilities")
+        # The last layer gives the ten class scores (a model must end in them).
+        return map_explanation(self.model.layers[column - 1], index,
+                               "scores" if column == last - 1 else "layer")
 
     def _show_gradient_map(self, name, column, index, bring_to_front):
         """The enlarged view of one map's dL/d(output) (dL/dx for the input)."""
@@ -274,12 +300,58 @@ class NetworkPresenter(QObject):
                                         gaps=shown.gaps, legend_tip=tip,
                                         text_of=gradient_text)
             return
-        shown = enlarged_filter(name, weights, index, channel)
+        bias = self.model.layers[column - 1].bias
+        shown = enlarged_filter(name, weights, index, channel,
+                                None if bias is None else bias.data)
         self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
                                     filter_ref=(column, index),
                                     bring_to_front=bring_to_front, gaps=shown.gaps)
 
+    def field(self, column, index, row, col):
+        """(box, d(unit)/dx (28, 28), text) of a unit of a column's output, from
+        the cache when the same unit was asked for the same input and weights.
+
+        index is the map (row, col inside it) or, for a vector, the entry.
+        """
+        key = (self._weights_version, column, index, row, col)
+        found = self._fields.get(key)
+        if found is None:
+            layer_index = column - 1  # column 0 is the input
+            vector = self.view.column_kind(column) == "vector"
+            name = self.view.columns()[column].replace("\n", ", ")
+            if vector:
+                box = explain.receptive_field(self.model, layer_index, 0, index)
+                grad = explain.unit_gradient(self.model, self._x, layer_index,
+                                             index, 0, 0)
+                unit = f"Number {index} of {name}"
+            else:
+                box = explain.receptive_field(self.model, layer_index, row, col)
+                grad = explain.unit_gradient(self.model, self._x, layer_index,
+                                             index, row, col)
+                unit = f"Map {index}, row {row}, column {col} of {name}"
+            if len(self._fields) >= FIELD_CACHE:
+                self._fields.clear()
+            found = self._fields[key] = (box, grad, field_text(
+                self.model, layer_index, unit, box))
+        return found
+
+    def _show_field(self, column, index, row, col):
+        last = len(self.view.columns()) - 1
+        if index < 0 or column in (0, last):  # the input and the probabilities
+            self._hovered = None
+            self.view.clear_field()
+            return
+        self._hovered = (column, index, row, col)
+        try:
+            self.view.show_field(*self.field(column, index, row, col))
+        except ValueError as exc:  # a layer explain cannot follow
+            self.view.clear_field()
+            self.view.field_label.setText(f"No receptive field to show: {exc}")
+
     # Slots
+
+    def _on_view_unit_hovered(self, column, index, row, col):
+        self._show_field(column, index, row, col)
 
     def _on_bar_mode_changed(self, backward):
         # The enlarged view switches between the map and its gradient at once.

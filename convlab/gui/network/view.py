@@ -4,49 +4,60 @@ Each layer's output for the current input is one column: a mosaic of all its fea
 maps in a single ImageItem (one item per layer keeps redraws cheap enough to follow
 training live), its shape underneath and a colour legend. Conv layers also show their
 filters, one small tile per filter (for a filter that reads many maps, the kernel of
-the channel with the largest weights). Clicking a map or a filter asks for an enlarged
-view, which shows every channel.
+the channel with the largest weights), in the grid of its maps: filter k sits where
+map k does. The columns are fitted to the widget (arrangement.py), in one band or
+several, so every one is in view without scrolling. Clicking a map or a filter asks
+for an enlarged view, which shows every channel.
 """
-
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PyQt5.QtCore import QRectF, pyqtSignal
+from PyQt5.QtGui import QTransform
+from PyQt5.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget
 
 from convlab.gui.common.colormaps import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
+from convlab.gui.network.arrangement import (
+    MIN_MAP_HEIGHT,
+    ROW_HEIGHTS,
+    SPACING,
+    Band,
+    Spec,
+    arrange,
+)
 from convlab.gui.network.backward_bar import BackwardBar
-from convlab.gui.network.columns import Column, Filters
+from convlab.gui.network.columns import Column, Filters, ResizingGraphics
+from convlab.gui.network.export import offer_export
+from convlab.gui.network.field import FieldOverlay, field_label
 from convlab.lab.backward import RELATIVE_TICKS, legend_tip, scaled_maps
 from convlab.lab.network import (
-    GAP,
+    BACKWARD_CAPTION,
+    CAPTION,
+    COUNTING_NOTE,
+    FIELD_HINT,
     NOT_FINITE_CAUSE,
+    PER_MAP_CAPTION,
+    filter_caption,
+    filter_tip,
     fit_grid,
-    grid_shape,
+    forward_tip,
     layer_title,
     shape_text,
     strongest_channels,
     symmetric_levels,
-    vector_grid,
+    weight_gradient_tip,
 )
 from convlab.nn import layers as nn_layers
 
-MAP_HEIGHT = 345  # screen pixels for the row of feature-map mosaics
-FILTER_HEIGHT = 125  # screen pixels for the row of filter mosaics
-MIN_COLUMN, MAX_COLUMN = 56, 150
-LABELLED_COLUMN = 84
-COLUMN_SPACING = 10  # about the pixels between two columns of the layout
-
-BACKWARD_CAPTION = (
-    "Backward: each column shows dL/d(output), how the loss of the target digit "
-    "changes when one number of that layer grows; the filters show dL/dW. Blue is "
-    "negative, white zero, red positive; the bar under a column is its scale.")
-PER_MAP_CAPTION = (
-    " One scale per map: each map is divided by its own largest |value|, so −1 and "
-    "1 on the bars are each map's own largest gradient.")
-CAPTION = ("Colours: blue is negative, white is zero, red is positive; each column "
-           "has its own scale (the bar under it). Scroll sideways to follow the digit "
-           "through the network.")
+STRIP_TALLNESS = 20  # a long vector is drawn this many times taller than wide
+LABELLED_WIDTH = 84  # class-score columns: room for the digits beside the cells
+LEGEND_WIDTH = 60  # a colour bar with its two end numbers readable
+MARGIN = 4  # pixels around the whole layout
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum size"
+# Layout pixels per screen pixel to try, least shrinking first: only a window too
+# small for the maps at full size shrinks the text with them.
+SCALES = (1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.7, 2.0, 2.5, 3.0)
+READABLE = 0.5  # screen pixels per map pixel: a digit's strokes still show
 
 
 class NetworkView(QWidget):
@@ -58,40 +69,48 @@ class NetworkView(QWidget):
 
     map_clicked = pyqtSignal(int, int)  # column (0 = input), map index (-1 = vector)
     filter_clicked = pyqtSignal(int, int)  # column of a conv layer, filter index
+    # The mouse is over a unit: column, map (or vector entry), row, col; a map of
+    # -1 means it left every unit.
+    unit_hovered = pyqtSignal(int, int, int, int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("NetworkView")
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = ResizingGraphics()
         self.graphics.setBackground("#fbfbfd")
         self.graphics.setAccessibleName("Network feature maps")
         self.graphics.setToolTip(
             "Each column is what one layer computes from the column before it. Click "
             "a feature map or a filter to see it large, with its numbers."
         )
+        self.graphics.ci.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
+        self.graphics.ci.setSpacing(SPACING)
+        self.graphics.resized.connect(self._arrange)
         self.backward_bar = BackwardBar()
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.graphics)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.scroll.setFrameShape(QScrollArea.NoFrame)
+        self.field_label = field_label(FIELD_HINT)
+        self._field = None  # the FieldOverlay on the input column, made on first use
+        self.export_menu = QMenu(self)
+        self.export_menu.setAccessibleName("Export picture")
+        self.export_menu.setToolTipsVisible(True)
         self.caption = QLabel(CAPTION)
         self.caption.setObjectName("Caption")
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.backward_bar)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.field_label)
         layout.addWidget(self.caption)
         self._columns = []  # the first len(columns()) of _pool, in use
-        self._pool = []  # every _Column built so far, by layout column
-        self._filter_pool = {}  # layout column -> the Filters built for it
+        self._pool = []  # every Column built so far, by network column
+        self._filter_pool = {}  # network column -> the Filters built for it
+        self._bands = []  # a GraphicsLayout per band of columns, built so far
         self._key = None  # (titles, shapes, conv or not) of the columns laid out
-        self._conv_columns = []
+        self._specs = []  # what each column needs (arrangement.Spec)
+        self._arrangement = None  # the bands shown, and for which specs
         self._activations = None
         self._filters = {}
         self._filter_channels = {}
-        self._filter_boxes = {}  # column -> (width, height) of its filter overview
         self._finite_maps = self._finite_filters = True
         self._backward = False  # the columns show gradients (set_gradients)
         self._trace = self._target = None  # the backward pass shown, for its target
@@ -99,11 +118,15 @@ class NetworkView(QWidget):
 
     def columns(self):
         """Titles of the columns, input first and probabilities last."""
-        return [c.title.text for c in self._columns]
+        return [c.name for c in self._columns]
 
     def column_item(self, column):
         """The MosaicItem of a column's feature maps (for tests and the bench)."""
         return self._columns[column].item
+
+    def column_kind(self, column):
+        """"image" for a column of feature maps, "vector" for a list of numbers."""
+        return self._columns[column].kind
 
     def filter_item(self, column):
         """The MosaicItem of a conv column's filters (None for another column)."""
@@ -147,15 +170,7 @@ class NetworkView(QWidget):
         if key == self._key:
             return
         self._key = key
-        ci = self.graphics.ci
-        # Filters spread under the next column too (a ReLU's, a pool's: they have
-        # none), so each filter gets a tile large enough to read.
-        spans = {col: 1 if col < len(layers) and convs[col] else 2
-                 for col in range(1, len(layers) + 1) if convs[col - 1]}
-        for col, filters in self._filter_pool.items():
-            if spans.get(col) != filters.span:  # out first: spans may overlap
-                filters.remove()
-        widths = []
+        self._specs = []
         for col, (title, shape) in enumerate(zip(titles, shapes, strict=True)):
             if col == len(self._pool):
                 self._pool.append(self._new_column(col))
@@ -166,53 +181,175 @@ class NetworkView(QWidget):
                 cmap = PROB_CMAP
             # Class-score columns need room for their digit labels and titles.
             labelled = kind == "vector" and shape[1] == 10
-            column.place()
             column.configure(title, kind, cmap, labelled)
-            column.shape.setText(shape_text(shape))
-            column.filters = self._place_filters(col, spans.get(col))
-            widths.append(LABELLED_COLUMN if labelled else self._column_width(shape))
+            column.shape.setText(shape_text(shape) + (
+                " numbers" if kind == "vector" and not labelled else ""))
+            conv = 0 < col <= len(layers) and convs[col - 1]
+            if column.filters is not None and not conv:
+                column.filters.remove()
+            column.filters = self._filters_of(col) if conv else None
+            if conv:
+                column.filters.item.forget()
+                # As wide as its Backward caption, the longer one.
+                weight = layers[col - 1].weight.shape
+                column.filters.title.setText(filter_caption(weight, True))
+                filter_width = column.filters.title.minimumWidth() + 4
+                column.filters.title.setText(filter_caption(weight, False))
+            width = max(LEGEND_WIDTH, column.title.minimumWidth() + 4,
+                        column.shape.minimumWidth() + 4, filter_width if conv else 0)
+            if labelled:
+                width = max(width, LABELLED_WIDTH)
+            self._specs.append(Spec(int(width), conv,
+                                    tuple(shape[1:]) if kind == "image" else None))
         for column in self._pool[len(titles):]:
             column.remove()
+            if column.filters is not None:
+                column.filters.remove()
+                column.filters = None
         self._columns = self._pool[:len(titles)]
-        self._conv_columns = sorted(spans)
-        self._filter_boxes = {
-            col: (sum(widths[col:col + span]) + COLUMN_SPACING * (span - 1),
-                  FILTER_HEIGHT) for col, span in spans.items()}
-        for col, width in enumerate(widths):
-            ci.layout.setColumnFixedWidth(col, width)
-        ci.layout.setRowFixedHeight(1, MAP_HEIGHT)
-        ci.layout.setRowFixedHeight(5, FILTER_HEIGHT if self._conv_columns else 0)
-        # Column widths plus the layout's spacing and margins.
-        self.graphics.setMinimumWidth(sum(widths) + 14 * len(widths) + 24)
+        self._arrangement = None
+        self._arrange()
 
     def _new_column(self, col):
-        column = Column(self.graphics.ci, col)
+        column = Column()
         column.item.tile_clicked.connect(
             lambda index: self._on_mosaic_tile_clicked(col, index))
+        column.item.unit_hovered.connect(
+            lambda index, row, c: self.unit_hovered.emit(col, index, row, c))
+        column.item.export_requested.connect(
+            lambda pos: self._offer_export(column.view, column.name, pos))
         return column
 
-    def _place_filters(self, col, span):
-        """The filter overview under column col over span columns (None: none)."""
-        if span is None:
-            return None
+    def _offer_export(self, item, name, pos):
+        offer_export(self.export_menu, self, item, name, pos)
+
+    def show_field(self, box, gradient, text):
+        """Draw a unit's receptive field box (top, left, bottom, right) and its
+        d(unit)/dx (28, 28) on the input column, and say what they are."""
+        if self._field is None:
+            self._field = FieldOverlay(self._columns[0].view)
+        self._field.show(box, gradient)
+        self.field_label.setText(text)
+
+    def clear_field(self):
+        """No unit under the mouse: no field drawn, the hint instead."""
+        if self._field is not None:
+            self._field.hide()
+        self.field_label.setText(FIELD_HINT)
+
+    def field_shown(self):
+        """(box, gradient) drawn on the input column, or None (for tests)."""
+        field = self._field
+        return None if field is None or field.box is None else (field.box,
+                                                                 field.gradient)
+
+    def _filters_of(self, col):
+        """The Filters of column col, built on first use."""
         filters = self._filter_pool.get(col)
         if filters is None:
-            filters = self._filter_pool[col] = Filters(self.graphics.ci, col)
+            filters = self._filter_pool[col] = Filters()
             filters.item.tile_clicked.connect(
                 lambda index: self._on_filters_tile_clicked(col, index))
-        filters.place(span)
+            filters.item.export_requested.connect(
+                lambda pos: self._offer_export(
+                    filters.view, "filters of " + self._columns[col].name, pos))
         return filters
 
-    @staticmethod
-    def _column_width(shape):
-        if len(shape) == 4:
-            rows, cols = grid_shape(shape[1], shape[2], shape[3])
-            h = rows * (shape[2] + GAP)
-            w = cols * (shape[3] + GAP)
-        else:
-            rows, cols = vector_grid(shape[1])
-            h, w = rows, cols
-        return int(min(MAX_COLUMN, max(MIN_COLUMN, MAP_HEIGHT * w / h)))
+    def bands(self):
+        """The network columns of each band, top band first (for tests)."""
+        return [band.columns for band in self._arrangement[1]]
+
+    def release(self):
+        """Empty the scene (the window is closing): destroyed with the bands in it,
+        Qt lays them out half destroyed and pyqtgraph's signals reach a dying object."""
+        for band in self._bands:
+            band.clear()
+        self.graphics.ci.clear()
+        for part in self._pool + list(self._filter_pool.values()):
+            part.layout = part.col = None  # in no band now
+        self._arrangement = None  # the bands are kept: nothing is deleted mid-loop
+
+    def _arrange(self):
+        """Fit the columns to the widget: split them into bands, give each its
+        width and heights and lay out its maps (and filters) to fill the box."""
+        if not self._specs:
+            return
+        width, height = self.graphics.width(), self.graphics.height()
+        # On a small screen no arrangement fits at full size: lay the columns out
+        # for a larger area and show all of it scaled down, text included, rather
+        # than clip any of it.
+        # The least shrinking (the text shrinks too) that shows a map pixel at
+        # least READABLE screen pixels wide; failing that, the scale that shows
+        # the maps largest.
+        bands, scale, best = None, SCALES[-1], 0.0
+        for factor in SCALES:
+            if best >= READABLE:
+                break
+            shown, score = arrange(self._specs, int(width * factor) - 2 * MARGIN,
+                                   int(height * factor) - 2 * MARGIN)
+            if shown is not None and score / factor > best:
+                bands, scale, best = shown, factor, score / factor
+        if bands is None:
+            bands = [Band((i,), (spec.min_width,), MIN_MAP_HEIGHT, 0)
+                     for i, spec in enumerate(self._specs)]
+        if self._arrangement != (self._key, bands):
+            self._arrangement = self._key, bands
+            self._place(bands)
+        # After placing: the layout cannot shrink below the rows it had before.
+        self.graphics.setRange(QRectF(0, 0, width * scale, height * scale),
+                               padding=0, disableAutoPixel=True)
+
+    def _place(self, bands):
+        """Put the columns into their bands, with their widths and heights."""
+        ci = self.graphics.ci
+        while len(self._bands) < len(bands):
+            layout = pg.GraphicsLayout()
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.setSpacing(SPACING)
+            self._bands.append(layout)
+        # Out first what moves: a cell must be free before another column takes it.
+        for b, band in enumerate(bands):
+            for k, col in enumerate(band.columns):
+                column = self._columns[col]
+                for part in (column, column.filters):
+                    if part is not None and (part.layout, part.col) != (
+                            self._bands[b], k):
+                        part.remove()
+        for b, band in enumerate(bands):
+            layout = self._bands[b]
+            grid = layout.layout
+            for k in range(len(band.columns), grid.columnCount()):
+                grid.setColumnFixedWidth(k, 0)  # left from a wider band
+            for k, (col, w) in enumerate(zip(band.columns, band.widths,
+                                             strict=True)):
+                column = self._columns[col]
+                column.place(layout, k)
+                if column.filters is not None:
+                    column.filters.place(layout, k)
+                grid.setColumnFixedWidth(k, w)
+                spec = self._specs[col]
+                if spec.maps is not None:
+                    # Filters in the grid of their maps: filter k where map k is.
+                    rows_cols = fit_grid(*spec.maps, w, band.map_height)
+                    for part in (column, column.filters):
+                        if part is not None:
+                            part.item.set_grid(rows_cols)
+            # The filter rows only where there are filters: an empty row that has
+            # a height still gets spacing around it.
+            heights = list(ROW_HEIGHTS[:7 if band.filter_height else 4])
+            heights[1] = band.map_height
+            if band.filter_height:
+                heights[5] = band.filter_height
+            for row, h in enumerate(heights):
+                grid.setRowFixedHeight(row, h)
+        # Bands stay in the scene once made (taking a layout with items out of
+        # the scene hands its items' ownership around); an unused one is empty
+        # and squeezed to nothing.
+        for b, layout in enumerate(self._bands):
+            if layout not in ci.items:
+                ci.addItem(layout, row=b, col=0)
+            layout.setMaximumHeight(QWIDGETSIZE_MAX if b < len(bands) else 0)
+            ci.layout.setRowSpacing(b, SPACING if b < len(bands) - 1 else 0)
 
     def set_activations(self, x, outputs, probabilities):
         """Show input x (1, 1, 28, 28), every layer output and (1, 10) probabilities."""
@@ -225,7 +362,7 @@ class NetworkView(QWidget):
                             PROB_CMAP if col == last else SIGNED_CMAP)
             # Pixels and probabilities live in [0, 1]; the rest is signed.
             levels = (0.0, 1.0) if col in (0, last) else symmetric_levels(a)
-            self._draw(column, a[0], levels, tip=_forward_tip(col, last, levels))
+            self._draw(column, a[0], levels, tip=forward_tip(col, last, levels))
         self._finite_maps = all(np.isfinite(a).all() for a in arrays)
         if was_backward:
             self._draw_filters()
@@ -256,7 +393,7 @@ class NetworkView(QWidget):
         column = self._columns[last]
         column.set_cmap(PROB_CMAP)
         self._draw(column, trace.probabilities, (0.0, 1.0),
-                   tip=_forward_tip(last, last, (0.0, 1.0)))
+                   tip=forward_tip(last, last, (0.0, 1.0)))
         self._finite_maps = all(np.isfinite(g).all() for g in grads)
         self._draw_filters()
         self._update_caption()
@@ -288,8 +425,11 @@ class NetworkView(QWidget):
         if a.ndim == 3:
             column.item.set_tiles(a, levels)
         else:
-            rows, cols = vector_grid(a.size)
-            column.item.set_tiles(a.reshape(-1, 1, 1), levels, rows, cols)
+            column.item.set_tiles(a.reshape(-1, 1, 1), levels, a.size, 1)  # (N,1,1)
+            if column.item.gap == 0:
+                # A long vector as a thin strip: each number one cell of it.
+                column.item.setTransform(
+                    QTransform.fromScale(a.size / STRIP_TALLNESS, 1))
         column.set_levels(levels, ticks, tip)
 
     def _update_caption(self):
@@ -298,6 +438,7 @@ class NetworkView(QWidget):
         text = (backward if self._backward else CAPTION) if finite else (
             "Some numbers here are not a number (NaN) or infinite; they are drawn as "
             "gaps. " + NOT_FINITE_CAUSE)
+        text += " " + COUNTING_NOTE
         if text != self.caption.text():
             self.caption.setText(text)
 
@@ -320,32 +461,29 @@ class NetworkView(QWidget):
         for col, w in self._filters.items():
             f, c, kh, kw = w.shape
             channels = self._filter_channels[col]
-            rows, cols = fit_grid(f, kh, kw, *self._filter_boxes[col])
             filters = self._columns[col].filters
-            title = f"{f} filters, {c} × {kh} × {kw}"
+            title = filter_caption(w.shape, self._backward)
             if self._backward:
                 dw = self._trace.layers[col - 1].grad_weight
                 tiles, levels, _ = scaled_maps(dw[np.arange(f), channels],
                                                self._per_map)
                 ticks = RELATIVE_TICKS if self._per_map else None
                 trace = self._trace
-                name = self._columns[col].title.text.replace("\n", ", ")
+                name = self._columns[col].name.replace("\n", ", ")
                 tip = legend_tip(f"the filters of {name}", dw, levels,
                                  self._per_map, trace.loss, trace.probabilities,
                                  self._target, "W")
-                title = "dL/dW of " + title
-                item_tip = _weight_gradient_tip(c)
+                item_tip = weight_gradient_tip(c)
             else:
                 tiles, levels, ticks = w[np.arange(f), channels], None, None
                 levels = symmetric_levels(tiles)
                 tip = (f"Colour scale of the filter weights: {levels[0]:g} (blue) "
                        f"to {levels[1]:g} (red), white is 0.")
-                item_tip = _filter_tip(c)
-            if c > 1:
-                title += "<br>tile: its strongest channel"
-            filters.item.set_tiles(tiles, levels, rows, cols)
+                item_tip = filter_tip(c)
+            filters.item.set_tiles(tiles, levels)  # in the grid of the maps
             if title != filters.title.text:
                 filters.title.setText(title)
+            if item_tip != filters.item.toolTip():
                 filters.item.setToolTip(item_tip)
             filters.set_levels(levels, ticks, tip)
 
@@ -356,35 +494,3 @@ class NetworkView(QWidget):
     def _on_filters_tile_clicked(self, column, index):
         if column in self._filters:
             self.filter_clicked.emit(column, index)
-
-
-def _forward_tip(col, last, levels):
-    """The tooltip of a Forward column's legend."""
-    if col == 0:
-        return "The input's colour scale: 0 is black (no ink), 1 is white (ink)."
-    if col == last:
-        return "Probabilities, from 0 (pale) to 1 (dark blue); the ten add up to 1."
-    return (f"This column's colour scale: {levels[0]:g} (blue) to {levels[1]:g} "
-            "(red), white is exactly 0. Each column has its own.")
-
-
-def _weight_gradient_tip(channels):
-    """The tooltip of a filter overview in Backward."""
-    tile = "" if channels == 1 else (
-        f" Each filter has one kernel per input map ({channels}); the tile shows "
-        "the kernel the Forward tile shows, the one with the largest weights.")
-    return ("One tile per filter: dL/dW, how the loss changes with each weight. "
-            "Training moves every weight by −learning rate × this number." + tile
-            + " Click a filter for all its numbers.")
-
-
-def _filter_tip(channels):
-    """The tooltip of a filter overview whose filters read that many channels."""
-    if channels == 1:
-        return ("One tile per filter: the weights it slides over the image. Click one "
-                "to see its numbers.")
-    return (f"One tile per filter. Each filter reads all {channels} maps of the "
-            "previous layer, with one kernel per map; its tile shows the kernel with "
-            "the largest weights (the map it listens to most). Click a filter to see "
-            "all its kernels and their numbers.")
-

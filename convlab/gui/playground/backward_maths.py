@@ -47,16 +47,16 @@ def pool_formula(step, size, mode):
 
 def conv_where(step, count, size):
     """Where the step is, in the words the forward step-through uses."""
-    return (f"Step {step.index + 1} of {count}: output cell (row {step.out_row}, col "
-            f"{step.out_col}) sends its gradient {_cell(step)} = {_n(step.g)} back "
+    return (f"Step {step.index} of 0..{count - 1}: output cell (row {step.out_row}, "
+            f"col {step.out_col}) sends its gradient {_cell(step)} = {_n(step.g)} back "
             f"through the {size}x{size} window at {_span(step, size)} of the padded "
             "input.")
 
 
 def pool_where(step, count, size):
     """Where a pooling step is."""
-    return (f"Step {step.index + 1} of {count}: pooled cell (row {step.out_row}, col "
-            f"{step.out_col}) sends {_cell(step)} = {_n(step.g)} back to its "
+    return (f"Step {step.index} of 0..{count - 1}: pooled cell (row {step.out_row}, "
+            f"col {step.out_col}) sends {_cell(step)} = {_n(step.g)} back to its "
             f"{size}x{size} window at {_span(step, size)} of the ReLU output.")
 
 

@@ -13,12 +13,11 @@ set_step, show_output_cell(stage, row, col), show_current().
 """
 
 import numpy as np
-from PyQt5.QtCore import Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QTimer, pyqtSignal
 from PyQt5.QtWidgets import (
-    QFrame,
+    QComboBox,
     QGridLayout,
     QHBoxLayout,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -84,6 +83,10 @@ class BackwardStepView(QWidget):
              ("dout: from the real network for this digit", NETWORK)),
             "Gradient arriving at the output", SOURCE_TIP)
         self._source.model().item(2).setEnabled(False)
+        # Narrow enough for a small laptop; the open list shows the whole text.
+        for box in (self._stage, self._source):
+            box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
         self._source.currentIndexChanged.connect(
             self._on_source_current_index_changed)
         self._target = spin_box(PREDICTED, 9, PREDICTED, "Target digit", TARGET_TIP)
@@ -125,16 +128,10 @@ class BackwardStepView(QWidget):
         for column, view in enumerate((self.dout_view, self.dw_view, self.dx_view)):
             pictures.addWidget(view, 0, column)
         sums = QWidget()
-        self._sums_layout = QVBoxLayout(sums)
-        self._sums_layout.setContentsMargins(0, 0, 0, 0)
+        sums_layout = QVBoxLayout(sums)
+        sums_layout.setContentsMargins(0, 0, 0, 0)
         for row in self._rows:
-            self._sums_layout.addWidget(row)
-        # A 7x7 kernel's grids are wide: scroll them rather than squeeze them.
-        self._scroll = QScrollArea()
-        self._scroll.setWidget(sums)
-        self._scroll.setWidgetResizable(True)
-        self._scroll.setFrameShape(QFrame.NoFrame)
-        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+            sums_layout.addWidget(row)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(choices)
@@ -142,7 +139,8 @@ class BackwardStepView(QWidget):
         layout.addWidget(self._note)
         layout.addWidget(self._where)
         layout.addLayout(pictures)
-        layout.addWidget(self._scroll)
+        # The grids wrap into rows that fit: no box of its own to scroll sideways.
+        layout.addWidget(sums)
         layout.addStretch(1)
 
     # Setters.
@@ -152,6 +150,11 @@ class BackwardStepView(QWidget):
         self._conv = (np.asarray(x, np.float64), np.asarray(kernel, np.float64),
                       stride, padding, out_n)
         self._invalidate()
+
+    def clear_problems(self):
+        """No output for this setting: nothing to walk back."""
+        self._conv = None
+        self.clear_pool_problem()
 
     def set_pool_problem(self, x, size, stride, mode, out_n):
         """The pooling to walk back: its input x (H, W), size, stride, "max"/"avg"."""
@@ -373,9 +376,12 @@ class BackwardStepView(QWidget):
             self._steps = self._compute()
         steps = self._steps
         if not steps:
-            self._where.setText("Nothing to step through yet.")
+            self._where.setText("Nothing to step through: no output to send a "
+                                "gradient back from.")
             for row in self._rows:
                 row.set_grids([], [], "")
+            for view in (self.dout_view, self.dw_view, self.dx_view):
+                view.show_empty("")
             return
         index = self._transport.position()
         step, before = steps[index], steps[index - 1] if index else None
@@ -455,12 +461,6 @@ class BackwardStepView(QWidget):
             if index < len(rows):
                 view.set_grids(*rows[index])
                 view.setToolTip(rows[index][2])
-        # Room for every row and a scroll bar: no number is ever cut off.
-        bar = self._scroll.horizontalScrollBar().sizeHint().height()
-        gaps = self._sums_layout.spacing() * (len(rows) - 1)
-        self._scroll.setMinimumHeight(
-            sum(view.sizeHint().height() for view in self._rows[:len(rows)]) + gaps
-            + bar)
 
     def _set_tips(self, steps, step, formula):
         """Back, forward and the slider say what they do, the numbers plugged in."""

@@ -1,18 +1,17 @@
 """PipelineControls: input size, stride, padding and pooling for the Playground.
 
 Signal: changed() — the student changed a setting. Queries: settings(),
-side_by_side(), problem_text(). Setter slots: set_stride, set_padding, set_pooling,
-set_input_factor, set_side_by_side, show_layer_setting, set_input_enabled,
-set_problem.
+side_by_side(). Setter slots: set_stride, set_padding, set_pooling,
+set_input_factor, set_side_by_side, show_layer_setting, set_input_enabled.
+Why a setting is impossible is said above the whole tab (SettingNote).
 """
 
 from typing import NamedTuple
 
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel
+from PyQt5.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox
 
 from convlab.gui.common.widgets import combo, spin_box, teach
-from convlab.gui.playground.kernel_editor import ERROR_STYLE
 from convlab.lab.pipeline import SAME
 
 
@@ -71,10 +70,6 @@ class PipelineControls(QGroupBox):
             QCheckBox("Max vs average"), "Show max and average pooling side by side",
             "Compute both poolings on the same ReLU output to compare what each "
             "keeps.")
-        self._problem = QLabel()
-        self._problem.setWordWrap(True)
-        self._problem.setStyleSheet(ERROR_STYLE)
-        self._problem.setAccessibleName("Why these settings are impossible")
         form = QFormLayout(self)
         form.addRow("Input", self._input_size)
         form.addRow("Stride", self._stride)
@@ -83,7 +78,6 @@ class PipelineControls(QGroupBox):
         form.addRow("Pool size", self._pool_size)
         form.addRow("Pool stride", self._pool_stride)
         form.addRow(self._side_by_side)
-        form.addRow(self._problem)
         for box in (self._input_size, self._padding, self._pool):
             box.currentIndexChanged.connect(self.changed)
         for spin in (self._stride, self._pool_size, self._pool_stride):
@@ -99,10 +93,6 @@ class PipelineControls(QGroupBox):
     def side_by_side(self):
         """Whether max and average pooling are to be shown next to each other."""
         return self._side_by_side.isChecked()
-
-    def problem_text(self):
-        """The explanation of an impossible setting, or "" when the setting is valid."""
-        return self._problem.text()
 
     def set_stride(self, stride):
         """Set the convolution stride (1..4)."""
@@ -141,7 +131,3 @@ class PipelineControls(QGroupBox):
     def set_input_enabled(self, enabled):
         """A network filter reads its own input: the input size is then fixed."""
         self._input_size.setEnabled(enabled)
-
-    def set_problem(self, text):
-        """Say why the setting is impossible; "" clears it."""
-        self._problem.setText(text)

@@ -15,6 +15,7 @@ Signals:
     model_edited()                an edit changed the model given in set_model
 """
 
+import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal
 
 from convlab.gui.common.tasks import BackgroundTask, TaskList
@@ -64,6 +65,8 @@ class FilterPresenter(QObject):
         self._test_data = None
         self._filter = None  # (layer_index, filter_index, channel) when one is open
         self._learned = {}  # (layer_index, filter_index) -> (weight, bias) first seen
+        # (layer_index, filter_index) -> (weight, bias) just before "Switch off".
+        self._before_off = {}
         self._measuring = TaskList()  # running accuracy measurements
         # Counts set_model calls: a measurement started on an earlier model is stale.
         self._model_version = 0
@@ -72,6 +75,7 @@ class FilterPresenter(QObject):
         self._below = None  # the open filter's input channel, (H, W)
         self._learned_probs = None  # probabilities with the open filter as learned
         tools.switch_off_requested.connect(self._on_tools_switch_off_requested)
+        tools.switch_on_requested.connect(self._on_tools_switch_on_requested)
         tools.freeze_toggled.connect(self._on_tools_freeze_toggled)
         tools.reset_requested.connect(self._on_tools_reset_requested)
         tools.accuracy_requested.connect(self._on_tools_accuracy_requested)
@@ -98,6 +102,7 @@ class FilterPresenter(QObject):
         self.update.set_model(model)
         self._model_version += 1
         self._learned = {}
+        self._before_off = {}
         self._forget_cached()
         if self._filter is not None:
             self.close()
@@ -123,9 +128,10 @@ class FilterPresenter(QObject):
         layer = self._model.layers[layer_index]
         convs = [i for i, lay in enumerate(self._model.layers)
                  if isinstance(lay, Conv2d)]
-        # Filters count from 0, as the Network tab's enlarged filter names them.
-        title = (f"Conv layer {convs.index(layer_index) + 1} (model layer "
-                 f"{layer_index}), filter {filter_index} of {layer.out_channels}")
+        # Layers, filters and channels count from 0, as in Python and the Network tab.
+        title = (f"Conv layer {convs.index(layer_index)} (model layer "
+                 f"{layer_index}), filter {filter_index} of "
+                 f"0..{layer.out_channels - 1}")
         self._tools.show_filter(title, layer.in_channels, 0,
                                 is_frozen(self._model, layer_index, filter_index))
         self.filter_opened.emit(title, layer.stride[0], layer.padding[0])
@@ -192,7 +198,16 @@ class FilterPresenter(QObject):
 
     def _on_tools_switch_off_requested(self):
         layer_index, filter_index, _ = self._filter
+        self._before_off[(layer_index, filter_index)] = conv_filter(
+            self._model, layer_index, filter_index)
         self._apply(switch_off_command(layer_index, filter_index))
+        self._show_open_channel()
+
+    def _on_tools_switch_on_requested(self):
+        layer_index, filter_index, _ = self._filter
+        key = (layer_index, filter_index)
+        weight, bias = self._before_off.pop(key, None) or self._learned[key]
+        self._apply(restore_command(layer_index, filter_index, weight, bias))
         self._show_open_channel()
 
     def _on_tools_freeze_toggled(self, frozen):
@@ -269,6 +284,7 @@ class FilterPresenter(QObject):
         command(self._model)
         if self._runner is not None:
             self._runner(command)
+        self._show_switch_state()
         self._update_probabilities()
         self.update.refresh()
         self.model_edited.emit()
@@ -282,6 +298,12 @@ class FilterPresenter(QObject):
         layer_index, filter_index, channel = self._filter
         weight, _ = conv_filter(self._model, layer_index, filter_index)
         self.kernel_changed.emit(weight[channel])
+        self._show_switch_state()
+
+    def _show_switch_state(self):
+        """The switch reads "Turn back on" exactly while the whole filter is 0."""
+        weight, bias = conv_filter(self._model, *self._filter[:2])
+        self._tools.set_switched_off(not np.any(weight) and not np.any(bias))
 
     def _forget_cached(self):
         self._below = None

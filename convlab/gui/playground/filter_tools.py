@@ -3,10 +3,10 @@
 The edits themselves are commands from convlab.lab.filter_edits. Below the tools,
 an UpdateView (self.update_view) shows one gradient-descent step of the filter.
 
-Signals (intent): switch_off_requested(), freeze_toggled(bool),
+Signals (intent): switch_off_requested(), switch_on_requested(), freeze_toggled(bool),
 reset_requested(), accuracy_requested(), channel_changed(int), close_requested().
 Setter slots: show_filter(...), show_no_filter(), set_probabilities(learned, now),
-set_accuracy_text(text), set_busy(bool).
+set_accuracy_text(text), set_busy(bool), set_switched_off(bool).
 """
 
 import numpy as np
@@ -30,12 +30,19 @@ from convlab.gui.playground.update_view import UpdateView
 ACCURACY_IMAGES = 10_000
 LEARNED_COLOR = (170, 170, 170)
 NOW_COLOR = (33, 102, 172)
+SWITCH_OFF_TIP = (
+    "Set this filter's weights and bias to zero: its feature map goes blank and the "
+    "layers above lose what it detected. Watch the probabilities.")
+SWITCH_ON_TIP = (
+    "The filter is off (all its weights and its bias are 0). Turn it back on: its "
+    "weights from before it was switched off come back.")
 
 
 class FilterToolsPanel(QWidget):
     """Switch off, freeze or reset the open filter; see its effect on the prediction."""
 
     switch_off_requested = pyqtSignal()
+    switch_on_requested = pyqtSignal()
     freeze_toggled = pyqtSignal(bool)
     reset_requested = pyqtSignal()
     accuracy_requested = pyqtSignal()
@@ -53,11 +60,10 @@ class FilterToolsPanel(QWidget):
         self._channel.setPrefix("input channel ")
         self._channel.valueChanged.connect(self.channel_changed)
 
-        self._off = teach(
-            QPushButton("Switch off"), "Switch the filter off",
-            "Set this filter's weights and bias to zero: its feature map goes blank "
-            "and the layers above lose what it detected. Watch the probabilities.")
-        self._off.clicked.connect(self.switch_off_requested)
+        self._off = teach(QPushButton("Switch off"), "Switch the filter off",
+                          SWITCH_OFF_TIP)
+        self._off.clicked.connect(self._on_off_clicked)
+        self._switched_off = False
         self._freeze = teach(
             QCheckBox("Freeze"), "Freeze the filter",
             "Training leaves a frozen filter exactly as it is (the optimizer skips its "
@@ -132,6 +138,7 @@ class FilterToolsPanel(QWidget):
         self._title.setText(title)
         self._channel.blockSignals(True)
         self._channel.setRange(0, channels - 1)
+        self._channel.setSuffix(f" of 0..{channels - 1}")
         self._channel.setValue(channel)
         self._channel.blockSignals(False)
         self._channel.setVisible(channels > 1)
@@ -170,6 +177,22 @@ class FilterToolsPanel(QWidget):
         """Show the result (or progress) of a test-accuracy measurement."""
         self._accuracy.setText(text)
         self._accuracy.setVisible(True)
+
+    def set_switched_off(self, off):
+        """Label the switch by what a click does: off, or back on."""
+        self._switched_off = off
+        self._off.setText("Turn back on" if off else "Switch off")
+        self._off.setToolTip(SWITCH_ON_TIP if off else SWITCH_OFF_TIP)
+
+    def switch_text(self):
+        """The switch button's label as shown."""
+        return self._off.text()
+
+    def _on_off_clicked(self):
+        if self._switched_off:
+            self.switch_on_requested.emit()
+        else:
+            self.switch_off_requested.emit()
 
     def set_busy(self, busy):
         """Disable the measure button while a measurement runs."""

@@ -12,7 +12,9 @@ import math
 
 import numpy as np
 from PyQt5.QtCore import QEvent, Qt, pyqtSignal
+from PyQt5.QtGui import QFont, QFontMetrics
 from PyQt5.QtWidgets import (
+    QApplication,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -24,7 +26,7 @@ from PyQt5.QtWidgets import (
 
 from convlab.gui.common.colormaps import diverging_qcolor
 from convlab.gui.common.widgets import combo, spin_box, teach
-from convlab.gui.playground.views import LARGE_VALUE, ColorLegendView
+from convlab.gui.playground.views import LARGE_VALUE, ColorLegendView, LinesLabel
 from convlab.lab.network import symmetric_levels
 from convlab.lab.presets import (
     MAX_SIZE,
@@ -38,8 +40,15 @@ from convlab.lab.presets import (
 # Beyond this a float32 network multiplies its way to inf; the editor refuses it.
 MAX_MAGNITUDE = 1e30
 
+CELL_CHARS = 8  # "-0.00173": a cell always shows this many characters whole
+CELL_POINT_SIZE = 8
+CELL_GAP = 2  # pixels between two cells
+CELL_FONT = f"font-size: {CELL_POINT_SIZE}pt;"
 DEFAULT_TITLE = "Your kernel"
+COUNTING_NOTE = ("Rows and columns are counted from 0, as in Python: the top-left "
+                 "weight is row 0, column 0.")
 ERROR_STYLE = "color: #b00020;"
+REFUSED_STYLE = "background: #ffb3b3; border: 2px solid #d00000;"
 WARNING_STYLE = "color: #a05a00;"
 
 
@@ -63,8 +72,21 @@ def parse_cell(text):
 
 
 def _cell_text(value):
-    """How a weight is written in its cell: short, but exact for typed values."""
-    return f"{value:.4g}"
+    """How a weight is written in its cell: 4 significant digits, fewer when that
+    would not fit CELL_CHARS characters (the cell shows every character)."""
+    for digits in (4, 3, 2):
+        text = f"{value:.{digits}g}"
+        if len(text) <= CELL_CHARS:
+            return text
+    return f"{value:.0e}"
+
+
+def _cell_width(font):
+    """Pixels a cell needs to show any CELL_CHARS-character weight whole."""
+    metrics = QFontMetrics(font)
+    widest = max(metrics.horizontalAdvance(text)
+                 for text in ("-0.00000", "-8.8e-08"))
+    return widest + 5  # the line edit's frame and text margins
 
 
 class KernelEditor(QWidget):
@@ -78,8 +100,9 @@ class KernelEditor(QWidget):
         # Explicit generator: the "Random" preset is reproducible when a seed is given.
         self._rng = rng if rng is not None else np.random.default_rng()
         self._kernel = make_preset("sobel_x", 3, self._rng)
-        self._title = QLabel(f"<b>{DEFAULT_TITLE}</b>")
-        self._title.setWordWrap(True)
+        self._refused = None  # (row, col) of the cell painted red, if any
+        # Two lines kept: a network filter's longer title moves nothing below it.
+        self._title = LinesLabel(2, f"<b>{DEFAULT_TITLE}</b>")
 
         self._size = spin_box(
             MIN_SIZE, MAX_SIZE, 3, "Kernel size",
@@ -100,19 +123,27 @@ class KernelEditor(QWidget):
         self._cells = []
         self._positions = {}  # cell -> (row, col), for weight_clicked
         grid = QGridLayout()
-        grid.setSpacing(2)
+        # No spacing of the layout's own: it skips rows whose cells are hidden.
+        grid.setSpacing(0)
         grid.setColumnStretch(MAX_SIZE, 1)
+        # A smaller font than the UI's keeps a 7x7 grid laptop-sized; set in each
+        # cell's style sheet, which outranks the application's.
+        font = QFont(QApplication.font())
+        font.setPointSizeF(CELL_POINT_SIZE)
+        cell_w = _cell_width(font)
+        cell_h = QFontMetrics(font).height() + 8
+        # Room for the largest kernel is kept when a smaller one hides cells: the
+        # editor, and everything beside and under it, never moves.
+        for index in range(MAX_SIZE):
+            grid.setColumnMinimumWidth(index, cell_w + CELL_GAP)
+            grid.setRowMinimumHeight(index, cell_h + CELL_GAP)
         for row in range(MAX_SIZE):
             line = []
             for col in range(MAX_SIZE):
                 cell = QLineEdit()
-                cell.setFixedWidth(46)
-                # One point smaller than the UI font, so "-0.0625" fits the cell.
-                font = cell.font()
-                font.setPointSizeF(font.pointSizeF() - 1)
-                cell.setFont(font)
+                cell.setFixedSize(cell_w, cell_h)
                 cell.setTextMargins(0, 0, 0, 0)
-                teach(cell, f"Kernel weight row {row + 1} column {col + 1}",
+                teach(cell, f"Kernel weight row {row} column {col}",
                       "One weight of the kernel. The output is the sum of each weight "
                       "times the pixel under it: positive weights add that pixel, "
                       "negative ones subtract it. Type a number and press Enter.")
@@ -121,7 +152,7 @@ class KernelEditor(QWidget):
                 )
                 cell.installEventFilter(self)
                 self._positions[cell] = (row, col)
-                grid.addWidget(cell, row, col)
+                grid.addWidget(cell, row, col, Qt.AlignLeft | Qt.AlignTop)
                 line.append(cell)
             self._cells.append(line)
 
@@ -151,8 +182,14 @@ class KernelEditor(QWidget):
             "give 0 (only changes, such as edges, respond)."
         )
         self._legend = ColorLegendView()
-        self._message = QLabel()
-        self._message.setWordWrap(True)
+        # Said once, where a student first meets an index: every text in the
+        # Playground (errors, hovers, the step-through) counts this way.
+        self._counting = QLabel(COUNTING_NOTE)
+        self._counting.setWordWrap(True)
+        self._counting.setStyleSheet("color: #555555;")
+        # Three lines kept free: a message never pushes the settings below down.
+        self._message = LinesLabel(3)
+        self._message.setFixedHeight(self._message.minimumHeight())
         self._message.setAccessibleName("Kernel editor message")
 
         top = QHBoxLayout()
@@ -166,6 +203,7 @@ class KernelEditor(QWidget):
         layout.addLayout(actions)
         layout.addWidget(self._sum)
         layout.addWidget(self._legend)
+        layout.addWidget(self._counting)
         layout.addWidget(self._message)
         self._refresh()
 
@@ -224,21 +262,24 @@ class KernelEditor(QWidget):
             # The kernel shrank while this cell was being typed into; the hidden cell
             # finishes its edit as it loses focus.
             self._set_message(
-                f"Row {row + 1}, column {col + 1} is outside the {size}x{size} kernel "
+                f"Row {row}, column {col} is outside the {size}x{size} kernel "
                 "now; the number typed there was not used.", WARNING_STYLE)
             return
         old = self._kernel[row, col]
-        # Leaving a cell untouched must not round 1/9 to the 4 digits on show.
+        # Leaving a cell untouched must not round 1/9 to the 4 digits on show; a
+        # refused number's red mark and message go once the cell holds a number.
         if cell.text().strip() == _cell_text(old):
+            self._clear_refusal(row, col)
             return
         try:
             value = parse_cell(cell.text())
         except ValueError as error:
             # Keep the old weight and say why; the red cell shows which one was refused.
             cell.setText(_cell_text(old))
-            cell.setStyleSheet("background: #ffb3b3; border: 2px solid #d00000;")
+            cell.setStyleSheet(CELL_FONT + REFUSED_STYLE)
+            self._refused = (row, col)
             self._set_message(
-                f"Row {row + 1}, column {col + 1}: {error}. Kept {_cell_text(old)}.",
+                f"Row {row}, column {col}: {error}. Kept {_cell_text(old)}.",
                 ERROR_STYLE,
             )
             return
@@ -295,6 +336,15 @@ class KernelEditor(QWidget):
         self._kernel = np.rot90(self._kernel, k=-1).copy()
         self._changed()
 
+    def _clear_refusal(self, row, col):
+        """The refused cell holds a number again: repaint it, drop its message."""
+        if self._refused != (row, col):
+            return
+        self._refused = None
+        self._set_message("")
+        _, level = symmetric_levels(self._kernel, round_up=False)
+        self._paint_cell(row, col, level)
+
     def _changed(self):
         self._refresh()
         self.kernel_edited.emit(self._kernel.copy())
@@ -304,6 +354,8 @@ class KernelEditor(QWidget):
         self._message.setStyleSheet(style)
 
     def _refresh(self):
+        # Every cell is repainted from its weight: no refusal mark survives.
+        self._refused = None
         size = self._kernel.shape[0]
         _, level = symmetric_levels(self._kernel, round_up=False)
         for row in range(MAX_SIZE):
@@ -329,4 +381,4 @@ class KernelEditor(QWidget):
         cell = self._cells[row][col]
         color = diverging_qcolor(self._kernel[row, col], level)
         text = "white" if abs(self._kernel[row, col]) > 0.6 * level else "black"
-        cell.setStyleSheet(f"background: {color.name()}; color: {text};")
+        cell.setStyleSheet(f"{CELL_FONT} background: {color.name()}; color: {text};")

@@ -1,23 +1,25 @@
 """PipelineMaps: the Playground's maps, from the padded input to the pooled output.
 
 Shows a convlab.lab.pipeline.KernelPipeline: one MapView per stage with its shape,
-filled-in formula, colour legend and tints, laid out in rows that fit the width, and
-a full-width note about rows and columns no window reaches.
+filled-in formula, colour legend and tints, laid out in rows that fit the width. A
+setting with no output empties the maps it has no values for (show_problem); the
+host says why, and which rows no window reaches, in its SettingNote.
 
 Signal: cell_clicked(str, int, int) — the student clicked output cell (row, col) of
-the "conv" or "pool" stage. Setter slots: show_pipeline(...), show_step(step),
-set_columns(columns).
+the "conv" or "pool" stage. Setter slots: show_pipeline(...),
+show_problem(input_map, text), show_step(step), set_columns(columns).
 """
 
 import numpy as np
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QGridLayout, QVBoxLayout, QWidget
+from PyQt5.QtWidgets import QGridLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from convlab.gui.playground.step_through import CONV, POOL
-from convlab.gui.playground.views import LinesLabel, MapView, region_overlay
+from convlab.gui.playground.views import MapView, region_overlay
 from convlab.lab.network import symmetric_levels
 
 CLICK_HINT = "Hover: value. Click: step there."
+EMPTY_WHY = "The red note at the top of the tab says why."
 
 
 class PipelineMaps(QWidget):
@@ -66,29 +68,35 @@ class PipelineMaps(QWidget):
         self.pool_view.cell_clicked.connect(
             lambda row, col: self.cell_clicked.emit(POOL, row, col))
 
+        # Each map, and the whole set, exactly as tall as its parts ask: room a
+        # taller neighbour column leaves over must not stretch the maps, or they
+        # would change height with every message.
+        for view in self.views():
+            view.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
         self._grid = QGridLayout()
         # Which maps the settings call for; _reflow shows exactly these.
         self._shown = {self.input_view, self.conv_view, self.relu_view}
         self._columns, self._laid_out = 0, ()
         self.set_columns(2)
-        # Longer explanations go here, full width, so the map columns stay short.
-        self._notes = LinesLabel(4)
-        self._notes.setStyleSheet("color: #b36200;")
-        self._notes.setAccessibleName("Notes on the current setting")
-        self._notes.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._grid, 1)
-        layout.addWidget(self._notes)
 
     def views(self):
         """Every map view, in pipeline order."""
         return (self.input_view, self.conv_view, self.relu_view, self.pool_view,
                 self.pool_avg_view, self.bank_view)
 
-    def notes_text(self):
-        """The full-width note under the maps (unreached rows), or ""."""
-        return self._notes.text()
+    def show_problem(self, input_map):
+        """No convolution output: the input as it is, every other map empty."""
+        self.input_view.set_map(input_map)
+        self.input_view.set_overlay(None)
+        self.input_view.set_window(0, 0, 0, 0)
+        n = input_map.shape[0]
+        self.input_view.set_texts(f"<b>{n}×{n}</b>: not padded", EMPTY_WHY)
+        for view in self.views()[1:]:
+            view.show_empty(EMPTY_WHY)
 
     def set_columns(self, columns):
         """Lay the shown maps out in rows of `columns`, in pipeline order."""
@@ -126,7 +134,14 @@ class PipelineMaps(QWidget):
             "max(0, x): blue (negative) cells turn white (0).")
         self._set_shown(self.pool_view, r.pool != "none")
         self._set_shown(self.pool_avg_view, r.pool != "none" and side_by_side)
-        if r.pool == "none":
+        if r.pool_problem:
+            self.relu_view.set_overlay(None)
+            self.pool_view.set_title(
+                "Max pooling" if first_pool(r.pool, side_by_side) == "max"
+                else "Average pooling")
+            self.pool_view.show_empty(EMPTY_WHY)
+            self.pool_avg_view.show_empty(EMPTY_WHY)
+        elif r.pool == "none":
             self.relu_view.set_overlay(None)
         else:
             first = first_pool(r.pool, side_by_side)
@@ -145,9 +160,6 @@ class PipelineMaps(QWidget):
                 self.pool_avg_view.set_texts(text, r.pool_formula)
         self._show_bank(r.bank, r.conv_formula)
         self.set_columns(self._columns)
-        note = " ".join(r.notes)
-        self._notes.setText(note)
-        self._notes.setVisible(bool(note))
 
     def show_step(self, step):
         """Frame the step-through's window on its input and the cell it makes."""
@@ -180,7 +192,7 @@ class PipelineMaps(QWidget):
             mosaic[:, i * (out_n + 1):i * (out_n + 1) + out_n] = fmap
         self.bank_view.set_map(mosaic)
         self.bank_view.set_texts(
-            f"<b>{count} × {out_n}×{out_n}</b>: one map per kernel, kernel 1 on the "
+            f"<b>{count} × {out_n}×{out_n}</b>: one map per kernel, kernel K0 on the "
             "left", formula)
 
 

@@ -9,6 +9,7 @@ Setter slots for the controller:
                                 (layer_index indexes model.layers)
     set_test_data(x, y)         for "Measure test accuracy now"
     set_learning_rate(lr)       the Training tab's, for the one-step view
+    set_kernel(kernel)          show a (f, f) kernel as if the student typed it
     refresh_model()             the set_model model's weights changed (training
                                 snapshot): re-read the open filter
     shutdown()                  wait for a running accuracy measurement
@@ -24,11 +25,14 @@ is handled by a FilterPresenter (self.filters).
 """
 
 import numpy as np
-from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtWidgets import (
+    QBoxLayout,
     QGroupBox,
     QHBoxLayout,
+    QLayout,
     QPushButton,
+    QScrollArea,
     QTabBar,
     QTabWidget,
     QVBoxLayout,
@@ -42,6 +46,7 @@ from convlab.gui.playground.filter_presenter import FilterPresenter
 from convlab.gui.playground.filter_tools import FilterToolsPanel
 from convlab.gui.playground.kernel_editor import DEFAULT_TITLE, KernelEditor
 from convlab.gui.playground.maps import PipelineMaps, first_pool
+from convlab.gui.playground.setting_note import SettingNote
 from convlab.gui.playground.step_through import StepThroughView
 from convlab.lab.backward_steps import network_dout
 from convlab.lab.pipeline import kernel_pipeline, shrink
@@ -49,6 +54,9 @@ from convlab.lab.presets import resize_centred
 
 BANK_SIZE = 4
 MAP_WIDTH = 200  # screen pixels one map needs: the maps go in rows of what fits
+WIDE_MAPS = 3  # maps a row beside the editor that make a left column worth it
+SETTINGS_WIDTH = 230  # the stride/padding form beside the editor, at its narrowest
+QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class PlaygroundPanel(QWidget):
@@ -72,7 +80,7 @@ class PlaygroundPanel(QWidget):
             "A conv layer is a bank of kernels, each making its own feature map. "
             f"Keep up to {BANK_SIZE} kernels here; the 'Filter bank' view shows all "
             "their outputs side by side, as a layer's output channels.")
-        self._bank_tabs.addTab("K1")
+        self._bank_tabs.addTab("K0")
         self._bank_tabs.setUsesScrollButtons(False)
         self._bank_tabs.setDrawBase(False)
         self._bank_tabs.currentChanged.connect(self._on_bank_tabs_current_changed)
@@ -117,13 +125,17 @@ class PlaygroundPanel(QWidget):
         self.directions.addTab(self.backward, "Backward pass")
         self.directions.currentChanged.connect(self._on_directions_current_changed)
 
-        right = QVBoxLayout()
-        right.addWidget(self.maps, 3)
-        step_box = QGroupBox("Step through the sliding window")
-        QVBoxLayout(step_box).addWidget(self.directions)
-        right.addWidget(step_box, 2)
+        self.note = SettingNote()
+        self._layout_parts()
+        self._update_views()
 
-        left = QVBoxLayout()
+    def _layout_parts(self):
+        """The note on top; the kernel editor and settings ("side"); the views.
+
+        The editor is as wide as a 7x7 kernel needs and every message has its room
+        reserved, so nothing moves when the kernel grows or an error appears.
+        resizeEvent arranges the parts for the width (see _arrange).
+        """
         kernel_box = QGroupBox("Kernel editor")
         kernel_layout = QVBoxLayout(kernel_box)
         bank_row = QHBoxLayout()
@@ -132,28 +144,85 @@ class PlaygroundPanel(QWidget):
         bank_row.addWidget(self._remove_kernel)
         kernel_layout.addLayout(bank_row)
         kernel_layout.addWidget(self.editor)
+        kernel_layout.addStretch(1)
+        kernel_box.setFixedWidth(kernel_box.minimumSizeHint().width())
         tools_box = QGroupBox("Network filter")
         QVBoxLayout(tools_box).addWidget(self.tools)
-        left.addWidget(kernel_box)
-        left.addWidget(self.controls)
-        left.addWidget(tools_box)
-        left.addStretch(1)
-        # No scroll area of its own: the column widens with a 7x7 kernel instead of
-        # hiding half of it, and the tab's page scrolls as a whole.
-        self._left = QWidget()
-        self._left.setLayout(left)
-
-        layout = QHBoxLayout(self)
+        settings = QWidget()
+        settings_layout = QVBoxLayout(settings)
+        settings_layout.setContentsMargins(0, 0, 0, 0)
+        settings_layout.addWidget(self.controls)
+        settings_layout.addWidget(tools_box)
+        settings_layout.addStretch(1)
+        self._kernel_box, self._settings = kernel_box, settings
+        self._side = QBoxLayout(QBoxLayout.TopToBottom)
+        self._side.addWidget(kernel_box, 0, Qt.AlignTop)
+        self._side.addWidget(settings, 1)
+        step_box = QGroupBox("Step through the sliding window")
+        QVBoxLayout(step_box).addWidget(self.directions)
+        views = QVBoxLayout()
+        views.addWidget(self.maps)
+        views.addWidget(step_box)
+        views.addStretch(1)
+        self._body = QBoxLayout(QBoxLayout.LeftToRight)
+        self._body.addLayout(self._side)
+        self._body.addLayout(views, 1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self._left)
-        layout.addLayout(right, 1)
-        self._update_views()
+        layout.addWidget(self.note)
+        layout.addLayout(self._body, 1)
+        # The page's scroll area asks minimumSizeHint (below), not the layout: the
+        # arrangement then follows the width instead of forcing it.
+        layout.setSizeConstraint(QLayout.SetNoConstraint)
+        self._arrangement = None
+        self._arrange(self.width())
+
+    def minimumSizeHint(self):
+        # The narrowest arrangement: everything stacked, as wide as the kernel. The
+        # height is what the wrapped labels need at the width the tab has now (the
+        # page asks for no height-for-width of its own).
+        # Preferred heights, not minimums: a map squeezed by a few pixels when the
+        # step-through grows would be a map that moves.
+        height = self.layout().sizeHint().height()
+        if self.layout().hasHeightForWidth():
+            height = max(height, self.layout().heightForWidth(self.width()))
+        return QSize(self._narrowest(), height)
+
+    def _narrowest(self):
+        return max(self._kernel_box.width(), self._settings.minimumSizeHint().width(),
+                   self.directions.minimumSizeHint().width()) + 8
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
+        self._arrange(event.size().width())
+
+    def _arrange(self, width):
+        """Wide: editor and settings in a column left of the views. Narrower: the
+        editor and settings side by side above the views, or all stacked."""
+        kernel_w = self._kernel_box.width()
+        settings_w = max(self._settings.minimumSizeHint().width(), SETTINGS_WIDTH)
+        if width - kernel_w >= WIDE_MAPS * MAP_WIDTH:
+            arrangement, views_w = "column", width - kernel_w - 12
+        elif width >= kernel_w + settings_w + 12:
+            arrangement, views_w = "band", width - 4
+        else:
+            arrangement, views_w = "stack", width - 4
+        if arrangement != self._arrangement:
+            self._arrangement = arrangement
+            column = arrangement == "column"
+            self._body.setDirection(QBoxLayout.LeftToRight if column
+                                    else QBoxLayout.TopToBottom)
+            self._side.setDirection(QBoxLayout.LeftToRight if arrangement == "band"
+                                    else QBoxLayout.TopToBottom)
+            # In a column the settings are as wide as the editor above them.
+            self._settings.setMaximumWidth(kernel_w if column else QWIDGETSIZE_MAX)
+            self.updateGeometry()
         # A narrow window gets the maps in rows of two or three, not one long row.
-        free = event.size().width() - self._left.width()
-        self.maps.set_columns(max(2, min(len(self.maps.views()), free // MAP_WIDTH)))
+        self.maps.set_columns(max(2, min(len(self.maps.views()), views_w // MAP_WIDTH)))
+
+    def arrangement(self):
+        """How the parts are arranged for the width: "column", "band" or "stack"."""
+        return self._arrangement
 
     # Setters used by the controller and by tests.
 
@@ -189,6 +258,11 @@ class PlaygroundPanel(QWidget):
         """The Training tab's learning rate, the one-step view's starting value."""
         self.filters.set_learning_rate(lr)
 
+    def set_kernel(self, kernel):
+        """Show kernel (f, f) in the editor and every view, as the student's edit."""
+        self.editor.set_kernel(kernel)
+        self._on_editor_kernel_edited(self.editor.kernel())
+
     def refresh_model(self):
         """The shown model's weights changed: follow training in the open filter."""
         # A hidden tab catches up in showEvent; no need to pay for it 20 times a second.
@@ -214,8 +288,17 @@ class PlaygroundPanel(QWidget):
             self.filters.follow_model()
 
     def results(self):
-        """The last valid computation: the KernelPipeline shown in the views."""
+        """The KernelPipeline shown in the views, or None when the kernel cannot fit
+        (the views are then empty and say why)."""
         return self._results
+
+    def problem_text(self):
+        """Why the setting gives no output (or no pooled output), or ""."""
+        return self.note.problem()
+
+    def notes_text(self):
+        """The sentences about rows and columns no window reaches, or ""."""
+        return self.note.notes()
 
     # Slots.
 
@@ -248,7 +331,7 @@ class PlaygroundPanel(QWidget):
         self._bank_tabs.blockSignals(True)
         self._bank_tabs.removeTab(index)
         for i in range(len(self._bank)):
-            self._bank_tabs.setTabText(i, f"K{i + 1}")
+            self._bank_tabs.setTabText(i, f"K{i}")
         self._bank_tabs.blockSignals(False)
         self._on_bank_tabs_current_changed(self._bank_tabs.currentIndex())
         self._add_kernel.setEnabled(True)
@@ -256,7 +339,7 @@ class PlaygroundPanel(QWidget):
 
     def _on_add_kernel_clicked(self):
         self._bank.append(self.editor.kernel())
-        self._bank_tabs.addTab(f"K{len(self._bank)}")
+        self._bank_tabs.addTab(f"K{len(self._bank) - 1}")
         self._bank_tabs.setCurrentIndex(len(self._bank) - 1)
         self._add_kernel.setEnabled(len(self._bank) < BANK_SIZE)
         self._remove_kernel.setEnabled(True)
@@ -290,7 +373,11 @@ class PlaygroundPanel(QWidget):
     # Work.
 
     def _update_views(self):
-        """Recompute every view; impossible settings keep the last valid views."""
+        """Recompute every view from the editor's kernel and the controls.
+
+        Whatever a setting leaves without values is shown empty with the reason,
+        never the previous setting's maps: what is on screen is what is asked for.
+        """
         image = self._image if self._image is not None else np.zeros((28, 28))
         settings = self.controls.settings()
         bank = None
@@ -309,14 +396,13 @@ class PlaygroundPanel(QWidget):
                 image, self.editor.kernel(), bias, settings.stride, settings.padding,
                 settings.pool, settings.pool_size, settings.pool_stride, bank)
         except ValueError as problem:
-            self.controls.set_problem(
-                f"{problem} (The views keep the last valid setting.)")
+            self._show_problem(image, str(problem))
             return
-        self.controls.set_problem("")
+        self._show_note(result.pool_problem, " ".join(result.notes))
         self._results = result
         side_by_side = self.controls.side_by_side()
         self.maps.show_pipeline(result, input_title, conv_title, side_by_side)
-        if result.pool == "none":
+        if result.pool == "none" or result.pool_problem:
             self.step.clear_pool_problem()
         else:
             pool_n = result.max.shape[0]
@@ -333,7 +419,7 @@ class PlaygroundPanel(QWidget):
         """The backward walk of the same numbers, with the network's dout if open."""
         self.backward.set_network(
             self._network_gradient if self._network_filter is not None else None)
-        if result.pool == "none":
+        if result.pool == "none" or result.pool_problem:
             self.backward.clear_pool_problem()
         else:
             self.backward.set_pool_problem(
@@ -341,6 +427,29 @@ class PlaygroundPanel(QWidget):
                 first_pool(result.pool, side_by_side), result.max.shape[0])
         self.backward.set_conv_problem(result.input, result.kernel, result.stride,
                                        result.padding, result.conv.shape[0])
+
+    def _show_problem(self, image, text):
+        """The kernel cannot fit: every view empties and says why."""
+        self._results = None
+        self._show_note(text, "")
+        self.maps.show_problem(image)
+        self.step.clear_problems(text)
+        self.backward.clear_problems()
+
+    def _show_note(self, problem, notes):
+        """Say it above the tab; a new problem is scrolled into view."""
+        new = problem and problem != self.note.problem()
+        self.note.show_setting(problem, notes)
+        page = self._page()
+        if new and page is not None:
+            page.ensureWidgetVisible(self.note)
+
+    def _page(self):
+        """The scroll area the tab sits in, if any."""
+        widget = self.parentWidget()
+        while widget is not None and not isinstance(widget, QScrollArea):
+            widget = widget.parentWidget()
+        return widget
 
     def _network_gradient(self, target):
         """dL/d(output) of the open network filter for the current digit."""

@@ -3,15 +3,15 @@
 Signals: step_changed(object) — a WindowStep each time the window moves (the host
 highlights the window on the input view and the cell on the output view).
 Setter slots: set_conv_problem(...), set_pool_problem(...), clear_pool_problem(),
-set_stage(stage), set_step(index), show_output_cell(stage, row, col),
-show_current().
+clear_problems(why), set_stage(stage), set_step(index),
+show_output_cell(stage, row, col), show_current().
 """
 
 from typing import NamedTuple
 
 import numpy as np
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import QVBoxLayout, QWidget
 
 from convlab.gui.common.widgets import combo
 from convlab.gui.playground.arithmetic_view import ArithmeticView
@@ -24,6 +24,7 @@ from convlab.nn.reference import (
 )
 
 CONV, POOL = "conv", "pool"
+NOTHING_YET = "Nothing to step through yet: draw a digit."
 
 
 class WindowStep(NamedTuple):
@@ -56,6 +57,7 @@ class StepThroughView(QWidget):
         self._conv = None  # (padded input, kernel, bias, stride, out_h, out_w)
         # Both walks keep stride at [3] and the output size at [4], [5].
         self._pool = None  # (input, size, mode, stride, out_h, out_w)
+        self._nothing = NOTHING_YET  # what to say when there is no walk
 
         self._stage = combo(
             (("Convolution", CONV), ("Pooling", POOL)), "Operation to step through",
@@ -88,14 +90,8 @@ class StepThroughView(QWidget):
         layout.addWidget(self._transport)
         layout.addWidget(key)
         layout.addWidget(self._where)
-        # A 7x7 kernel's three grids are wide: scroll them rather than squeeze them.
-        scroll = self._maths_scroll = QScrollArea()
-        scroll.setWidget(self._maths)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.NoFrame)
-        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setSizeAdjustPolicy(QScrollArea.AdjustToContents)
-        layout.addWidget(scroll)
+        # The grids wrap into rows that fit: no box of its own to scroll sideways.
+        layout.addWidget(self._maths)
         layout.addStretch(1)
 
     def set_conv_problem(self, padded, kernel, bias, stride, out_h, out_w):
@@ -104,6 +100,7 @@ class StepThroughView(QWidget):
         new_walk = (self._conv is None or self._conv[3:] != (stride, out_h, out_w)
                     or not np.any(self._conv[0]))
         self._conv = (padded, kernel, float(bias), stride, out_h, out_w)
+        self._nothing = NOTHING_YET
         self._refresh_range(jump_for=CONV if new_walk else None)
 
     def set_pool_problem(self, x, size, stride, mode, out_h, out_w):
@@ -121,6 +118,16 @@ class StepThroughView(QWidget):
         if self._stage.currentData() == POOL:
             self._stage.setCurrentIndex(0)
         self._refresh_range()
+
+    def clear_problems(self, why):
+        """No output for this setting: nothing to walk, and `why` says so."""
+        self._conv = None
+        self._nothing = f"Nothing to step through: {why}"
+        self.clear_pool_problem()
+
+    def where_text(self):
+        """The sentence above the arithmetic: where the window is, or why not."""
+        return self._where.text()
 
     def stage(self):
         """The walk being shown: "conv" or "pool"."""
@@ -161,6 +168,10 @@ class StepThroughView(QWidget):
         """What the current step shows: ({caption: values}, footer sentence)."""
         return self._maths.grids(), self._maths.footer()
 
+    def maths(self):
+        """The ArithmeticView painting the grids (for tests: cells, font)."""
+        return self._maths
+
     def current_step(self):
         """The WindowStep on show, or None when there is nothing to walk."""
         problem = self._problem()
@@ -200,22 +211,16 @@ class StepThroughView(QWidget):
     def _on_transport_position_changed(self, _index):
         self._show_step()
 
-    def _fit_maths_height(self):
-        """Room for the grids and a horizontal scroll bar: the footer stays visible."""
-        bar = self._maths_scroll.horizontalScrollBar().sizeHint().height()
-        self._maths_scroll.setMinimumHeight(self._maths.sizeHint().height() + bar)
-
     def _show_step(self):
         step = self.current_step()
         if step is None:
-            self._where.setText("Nothing to step through yet: draw a digit.")
+            self._where.setText(self._nothing)
             self._maths.set_grids([], [], "")
             return
         if step.stage == CONV:
             self._show_conv(step)
         else:
             self._show_pool(step)
-        self._fit_maths_height()
         self.step_changed.emit(step)
 
     def _show_conv(self, step):
@@ -226,7 +231,7 @@ class StepThroughView(QWidget):
         value = conv_single_step(window[None], kernel[None], bias)
         products = window * kernel
         self._where.setText(
-            f"Step {step.index + 1} of {out_h * out_w}: output cell "
+            f"Step {step.index} of 0..{out_h * out_w - 1}: output cell "
             f"(row {step.out_row}, col {step.out_col}) reads the {f}x{f} window at "
             f"rows {step.top}.."
             f"{step.top + f - 1}, cols {step.left}..{step.left + f - 1} of the padded "
@@ -243,7 +248,7 @@ class StepThroughView(QWidget):
         x, size, mode, _, out_h, out_w = self._pool
         window = x[step.top:step.top + size, step.left:step.left + size]
         head = (
-            f"Step {step.index + 1} of {out_h * out_w}: pooled cell "
+            f"Step {step.index} of 0..{out_h * out_w - 1}: pooled cell "
             f"(row {step.out_row}, col {step.out_col}) reads the {size}x{size} window "
             f"at rows {step.top}.."
             f"{step.top + size - 1}, cols {step.left}..{step.left + size - 1} of the "

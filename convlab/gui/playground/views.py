@@ -2,11 +2,18 @@
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtCore import QRectF, Qt, pyqtSignal
-from PyQt5.QtGui import QColor, QLinearGradient, QPainter, QPen
-from PyQt5.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PyQt5.QtCore import QEvent, QRect, QRectF, QSize, Qt, pyqtSignal
+from PyQt5.QtGui import (
+    QColor,
+    QLinearGradient,
+    QPainter,
+    QPen,
+    QTextDocumentFragment,
+)
+from PyQt5.QtWidgets import QLabel, QMenu, QSizePolicy, QVBoxLayout, QWidget
 
 from convlab.gui.common.colormaps import GREY_CMAP, SIGNED_CMAP
+from convlab.gui.playground.map_export import export_figure
 from convlab.lab.network import symmetric_levels
 
 # Legend gradients looked up once, like the cell colours.
@@ -26,6 +33,10 @@ CELL_PEN = QColor(20, 200, 60)
 LARGE_VALUE = 100.0
 
 HOVER_HINT = "Hover a cell: its value."
+NARROWEST_TEXT = 160  # pixels of text width in a map's narrowest column
+# The longest shape and formula lines a map shows: their room is kept for every map.
+LONGEST_SHAPE = "28×28: n = 28, p = 3, f = 7, s = 4; ReLU keeps the shape"
+LONGEST_FORMULA = "floor((28 + 2·3 − 7) / 4) + 1 = floor(27 / 4) + 1 = 27"
 
 
 def _fmt(value):
@@ -34,20 +45,39 @@ def _fmt(value):
 
 
 class LinesLabel(QLabel):
-    """A word-wrapped label that always reserves `lines` lines of height.
+    """A word-wrapped label of constant height: `lines` lines, or as many as
+    `longest` (the longest text it will show) needs in a map's narrowest column.
 
     Height-for-width would let layouts hand out heights that break their own sums of
-    minimums, squeezing the pictures; a fixed line count keeps every map whole.
+    minimums, squeezing the pictures, and a height that follows the text would move
+    everything under it with each new text: a constant height does neither.
     """
 
-    def __init__(self, lines, text="", parent=None):
+    def __init__(self, lines, text="", parent=None, longest=""):
         super().__init__(text, parent)
+        self._lines, self._longest = lines, longest
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignLeft | Qt.AlignTop)
-        self.setMinimumHeight(lines * self.fontMetrics().lineSpacing() + 2)
+        self._reserve()
 
     def hasHeightForWidth(self):
         return False
+
+    def sizeHint(self):
+        return QSize(super().sizeHint().width(), self.minimumHeight())
+
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        # The application's style sheet sets the font only once the label is shown.
+        if event.type() == QEvent.FontChange:
+            self._reserve()
+
+    def _reserve(self):
+        metrics = self.fontMetrics()
+        plain = QTextDocumentFragment.fromHtml(self._longest).toPlainText()
+        needed = metrics.boundingRect(QRect(0, 0, NARROWEST_TEXT, 10_000),
+                                      Qt.TextWordWrap, plain).height()
+        self.setMinimumHeight(max(self._lines * metrics.lineSpacing(), needed) + 2)
 
 
 class ColorLegendView(QWidget):
@@ -115,14 +145,19 @@ class MapView(QWidget):
         self._map = None
         self._levels = None
         self._tint = None
+        self._name = title  # for the exported file's name
         self._title = LinesLabel(2, f"<b>{title}</b>")
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground("w")
-        self._graphics.setMinimumSize(150, 150)
+        self._graphics.setMinimumSize(120, 120)
         # Maps are square: extra height would only add white space above and below.
         self._graphics.setMaximumHeight(240)
         self._graphics.setToolTip(tooltip)
         self._graphics.setAccessibleName(title)
+        # Right-click: save the picture for a report (PNG or SVG).
+        self._graphics.setContextMenuPolicy(Qt.CustomContextMenu)
+        self._graphics.customContextMenuRequested.connect(
+            self._on_graphics_custom_context_menu_requested)
         self._box = self._graphics.addViewBox(lockAspect=True, invertY=True)
         self._box.setMouseEnabled(False, False)
         self._box.setMenuEnabled(False)
@@ -135,8 +170,8 @@ class MapView(QWidget):
         self._window = self._make_rect(WINDOW_PEN)
         self._cell = self._make_rect(CELL_PEN)
         self._legend = ColorLegendView()
-        self._shape = LinesLabel(2)
-        self._formula = LinesLabel(3)
+        self._shape = LinesLabel(2, longest=LONGEST_SHAPE)
+        self._formula = LinesLabel(3, longest=LONGEST_FORMULA)
         for label in (self._shape, self._formula):
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self._note = LinesLabel(2)
@@ -216,16 +251,50 @@ class MapView(QWidget):
                            if high > LARGE_VALUE else "")
         self._note.setVisible(high > LARGE_VALUE)
         if reshaped:
+            self._readout.setText(self._hint)
             self._box.setRange(QRectF(0, 0, self._map.shape[1], self._map.shape[0]),
                                padding=0.02)
 
     def current_map(self):
-        """The array on show (None before the first set_map)."""
+        """The array on show (None before the first set_map, or when empty)."""
         return self._map
+
+    def show_empty(self, why):
+        """No map for this setting: a blank picture and `why` in its place."""
+        self._map = self._levels = None
+        self._image.clear()
+        self.set_overlay(None)
+        self.set_window(0, 0, 0, 0)
+        self.set_cell(0, 0, 0, 0)
+        self._note.hide()
+        self._readout.setText("")
+        self.set_texts("<b>empty</b>: no output", why)
+
+    def is_empty(self):
+        """Whether the view shows no map (show_empty, or nothing yet)."""
+        return self._map is None
 
     def set_title(self, title):
         """Change the bold title above the image."""
+        self._name = title
         self._title.setText(f"<b>{title}</b>")
+
+    def export_menu(self):
+        """The right-click menu: Export as PNG, Export as SVG."""
+        menu = QMenu(self)
+        for kind in ("png", "svg"):
+            menu.addAction(f"Export as {kind.upper()}…",
+                           lambda kind=kind: self.export_figure(kind))
+        return menu
+
+    def export_figure(self, kind):
+        """Ask where, then save the picture as "png" or "svg"; returns the path."""
+        return export_figure(self, self._graphics.ci, kind, self._name)
+
+    def _on_graphics_custom_context_menu_requested(self, pos):
+        menu = self.export_menu()
+        menu.setAttribute(Qt.WA_DeleteOnClose)
+        menu.popup(self._graphics.mapToGlobal(pos))
 
     def set_texts(self, shape_text, formula_text):
         """Write the shape line and the formula line under the image."""

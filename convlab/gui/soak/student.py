@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from convlab.gui.main_window import TABS
 from convlab.gui.soak.record import named
 from convlab.gui.soak.training_actions import TrainingActions
 
-TABS = 5
 GALLERY_PICK = 120  # the controller shows at most this many images per cell
 
 # Relative frequency of each action in the random phase.
 WEIGHTS = {
     "draw": 10, "undo": 3, "clear": 3, "brush": 1, "test_image": 3, "tab": 4,
-    "network_map": 2, "network_filter": 3, "kernel_cell": 8, "kernel_size": 3,
+    "network_map": 2, "network_filter": 3, "network_pass": 3, "why_probe": 2,
+    "kernel_cell": 8, "kernel_size": 3,
     "kernel_preset": 3, "kernel_action": 2, "kernel_bank": 2, "pg_stride": 2,
     "pg_padding": 2, "pg_pooling": 2, "pg_input": 1, "pg_cell": 1,
     "filter_tool": 5, "train_start": 4, "train_pause": 3, "train_step": 4,
@@ -185,9 +186,38 @@ class Student(TrainingActions):
             + self._click(panel.show_sample_button)
 
     def tab(self, rng):
-        index = int(rng.integers(TABS))
+        index = int(rng.integers(self.window.tabs.count()))  # every tab, new ones too
         self._tab(index)
         return f"tab {index}"
+
+    def network_pass(self, rng):
+        """Forward or Backward in the Network tab, and a target digit or the scale."""
+        self._tab(0)
+        bar = self.window.network_view.backward_bar
+        button = bar.backward_button if rng.random() < 0.6 else bar.forward_button
+        done = f"{button.text()}: " + self._click(button)
+        if rng.random() < 0.5:
+            combo = bar.target_combo
+            return done + ", target " + self._choose(
+                combo, int(rng.integers(combo.count())))
+        combo = bar.scale_combo
+        return done + ", scale " + self._choose(combo, int(rng.integers(combo.count())))
+
+    def why_probe(self, rng):
+        """In the Why tab: shift the input, reset it, randomize, or a patch size."""
+        panel = self.window.why_panel
+        self._tab(TABS.index("why"))
+        choice = rng.random()
+        if choice < 0.5:
+            where = self._pick(rng, sorted(panel.shift_buttons))
+            return f"shift {where}: " + self._click(panel.shift_buttons[where])
+        if choice < 0.65:
+            return "reset shift: " + self._click(panel.reset_button)
+        if choice < 0.8:
+            return "randomize: " + self._click(panel.randomize_button)
+        box = panel.size_box if rng.random() < 0.5 else panel.stride_box
+        return f"{box.accessibleName() or 'occlusion'} " + self._set(
+            box, rng.integers(box.minimum(), box.maximum() + 1))
 
     def network_map(self, rng):
         self._tab(0)

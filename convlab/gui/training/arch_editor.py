@@ -15,6 +15,7 @@ from PyQt5.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QStackedWidget,
     QVBoxLayout,
 )
 
@@ -155,8 +156,13 @@ class ArchEditor(QGroupBox):
             "Why this architecture cannot work; Start stays disabled until it can.",
         )
         self.arch_error.setWordWrap(True)
+        self.arch_error.setAlignment(Qt.AlignLeft | Qt.AlignTop)
         self.arch_error.setStyleSheet("color: #b00020;")
-        self.arch_error.hide()
+        # The problem is said where the shapes were, in a column of fixed width, so
+        # the fields beside it do not move while the student types.
+        self._shapes_or_error = QStackedWidget()
+        self._shapes_or_error.addWidget(self.shapes_label)
+        self._shapes_or_error.addWidget(self.arch_error)
         self._layout()
 
         self.preset.activated.connect(self._on_preset_activated)
@@ -177,10 +183,14 @@ class ArchEditor(QGroupBox):
         top.addWidget(self.block_count)
         top.addStretch(1)
         grid = QGridLayout()
+        grid.setHorizontalSpacing(4)
         for column, header in enumerate(_BlockEditor.HEADERS, start=1):
             grid.addWidget(QLabel(header), 0, column)
         for row, block in enumerate(self.blocks, start=1):
             block.place(grid, row)
+        # The spare width goes to an empty last column: on a wide window the
+        # fields stay beside their labels.
+        grid.setColumnStretch(len(_BlockEditor.HEADERS) + 1, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.batch_norm)
         bottom.addWidget(QLabel("Dense width"))
@@ -190,11 +200,13 @@ class ArchEditor(QGroupBox):
         editor.addLayout(top)
         editor.addLayout(grid)
         editor.addLayout(bottom)
-        editor.addWidget(self.arch_error)
         editor.addStretch(1)
+        longest = "Block 3 conv 9x9, 128 filters 128x28x28"
+        self._shapes_or_error.setFixedWidth(
+            self.shapes_label.fontMetrics().horizontalAdvance(longest) + 8)
         box = QHBoxLayout(self)
         box.addLayout(editor, 1)
-        box.addWidget(self.shapes_label)
+        box.addWidget(self._shapes_or_error)
 
     def architecture(self) -> ArchSpec | None:
         """The architecture the editor shows, or None when it cannot be built."""
@@ -272,11 +284,12 @@ class ArchEditor(QGroupBox):
         except ValueError as exc:
             self._valid = False
             self.arch_error.setText(f"Cannot build this network: {exc}")
-            self.arch_error.show()
+            self._shapes_or_error.setCurrentWidget(self.arch_error)
             self.shapes_label.setText("")
         else:
             self._valid = True
-            self.arch_error.hide()
+            self.arch_error.setText("")
+            self._shapes_or_error.setCurrentWidget(self.shapes_label)
             width = max(len(label) for label, _ in shapes)
             self.shapes_label.setText(
                 "\n".join(

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt5.QtWidgets import QGroupBox, QHBoxLayout, QPushButton
+from PyQt5.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from convlab.gui.common.widgets import teach
 from convlab.gui.training.worker import EpochProgress, TrainingProgress
+
+LEGEND = (
+    '<span style="color:#828282">&#8212;</span> previous run (faded) &nbsp; '
+    '<span style="color:#7896c8">&#8212;</span> train (each step) &nbsp; '
+    '<span style="color:#1e5ac8">&#9679;</span> train (epoch average) &nbsp; '
+    '<span style="color:#dc6e14">&#9632;</span> validation (end of epoch)')
+TRAIN_BELOW_VALIDATION = (
+    "The training dot is the average over the whole epoch, while the weights were "
+    "still changing: its early batches were seen by a worse network. Training "
+    "also runs with dropout and augmentation (when on), which make its digits "
+    "harder. Validation is measured once, at the end of the epoch, by the "
+    "finished weights without dropout. So training loss can sit above validation "
+    "loss (and training accuracy below), most of all in the first epochs; "
+    "validation worse than training and getting worse means overfitting.")
 
 
 class _GrowingSeries:
@@ -77,16 +91,18 @@ class LearningCurves(QGroupBox):
         self.clear_previous.clicked.connect(self._on_clear_previous_clicked)
         curves = {}
         previous = {}
-        # Each legend sits where its curves are not: loss falls, accuracy rises.
-        for plot, key, ylabel, legend_offset in (
-            (self.loss_plot, "loss", "loss", (-10, 10)),
-            (self.acc_plot, "acc", "accuracy", (-10, -30)),
+        for plot, key, ylabel in (
+            (self.loss_plot, "loss", "loss"),
+            (self.acc_plot, "acc", "accuracy"),
         ):
             plot.setBackground("w")
             plot.showGrid(x=True, y=True, alpha=0.3)
             plot.setLabel("left", ylabel)
             plot.setLabel("bottom", "step")
-            plot.addLegend(offset=legend_offset)
+            # Plain numbers on the axes: a "(x0.001)" beside the label says nothing
+            # to a student.
+            for side in ("left", "bottom"):
+                plot.getAxis(side).enableAutoSIPrefix(False)
             # Many steps make a long line; draw only what is on screen, thinned.
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
@@ -109,9 +125,24 @@ class LearningCurves(QGroupBox):
         self._curves = curves
         self._series = {key: _GrowingSeries() for key in curves}
         self._previous = previous
-        box = QHBoxLayout(self)
-        box.addWidget(self.loss_plot, 1)
-        box.addWidget(self.acc_plot, 1)
+        # The legend is a line above the plots, so it never hides a point.
+        self.legend = teach(QLabel(LEGEND), "Legend of the learning curves",
+                            TRAIN_BELOW_VALIDATION)
+        self.legend.setWordWrap(True)
+        self.caption = QLabel(
+            "Training dots average the epoch while the weights changed, with "
+            "dropout and augmentation; validation uses the finished weights. So "
+            "training can look worse than validation.")
+        self.caption.setObjectName("Caption")
+        self.caption.setWordWrap(True)
+        self.caption.setToolTip(TRAIN_BELOW_VALIDATION)
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot, 1)
+        plots.addWidget(self.acc_plot, 1)
+        box = QVBoxLayout(self)
+        box.addWidget(self.legend)
+        box.addLayout(plots, 1)
+        box.addWidget(self.caption)
 
     def new_run(self) -> None:
         """Keep the last run's step curves, faded, and start empty ones for a new run.

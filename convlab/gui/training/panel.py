@@ -89,6 +89,9 @@ class TrainingPanel(QWidget):
         middle.addWidget(self.settings, 1)
         middle.addWidget(self.controls_group, 1)
         layout = QVBoxLayout(self)
+        # The scroll area around the tab has its own margin: every pixel of width
+        # counts on a 1024 px screen.
+        layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.notice)
         layout.addWidget(self.arch_editor)
         layout.addLayout(middle)
@@ -270,8 +273,8 @@ class TrainingPanel(QWidget):
         self.settings.set_idle(idle)
         if not valid and idle:
             self.start.setToolTip(
-                "Start is disabled: the architecture cannot be built (see the "
-                "message under the layer shapes)."
+                "Start is disabled: the architecture cannot be built (the "
+                "Architecture box says why, in place of the layer shapes)."
             )
         else:
             self.start.setToolTip(

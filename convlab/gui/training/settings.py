@@ -24,7 +24,7 @@ from PyQt5.QtWidgets import (
 
 from convlab.data import sources
 from convlab.gui.common import dialogs
-from convlab.gui.common.widgets import spin_box, teach
+from convlab.gui.common.widgets import combo, double_spin_box, spin_box, teach
 from convlab.gui.training.request import (
     BUILTIN_SOURCE,
     LOADED_SOURCE,
@@ -41,23 +41,19 @@ class TrainingSettings(QGroupBox):
 
     def __init__(self, parent=None):
         super().__init__("Training settings", parent)
-        self.optimizer = teach(
-            QComboBox(), "Optimizer",
+        self.optimizer = combo(
+            (("Adam", "adam"), ("SGD", "sgd")), "Optimizer",
             "How the weights move downhill on the loss. SGD (with momentum 0.9) steps "
             "along the gradient and keeps some speed; Adam adapts a step size for "
             "every weight and is forgiving of the learning rate.",
         )
-        self.optimizer.addItem("Adam", "adam")
-        self.optimizer.addItem("SGD", "sgd")
-        self.lr = teach(
-            QDoubleSpinBox(), "Learning rate",
+        self.lr = double_spin_box(
+            1e-5, 1.0, 1e-3, "Learning rate",
             "How big each weight update is. Too small: slow learning; too big: the "
             "loss jumps around or explodes. You can change it while training runs.",
+            decimals=5,
         )
-        self.lr.setDecimals(5)
-        self.lr.setRange(1e-5, 1.0)
         self.lr.setStepType(QDoubleSpinBox.AdaptiveDecimalStepType)
-        self.lr.setValue(1e-3)
         self.batch_size = spin_box(
             1, 1024, 64, "Batch size",
             "Images per weight update. Larger batches give smoother gradients and "
@@ -141,6 +137,10 @@ class TrainingSettings(QGroupBox):
         if isinstance(state.get("augment"), bool):
             self.augment.setChecked(state["augment"])
         source = state.get("data_source")
+        if source == BUILTIN_SOURCE and self.data_source.findData(LOADED_SOURCE) >= 0:
+            # The generated digits were most likely chosen for want of data; a
+            # dataset loaded at this start (--data, the last folder) wins.
+            source = LOADED_SOURCE
         if isinstance(source, str) and source not in (BUILTIN_SOURCE, LOADED_SOURCE) \
                 and Path(source).is_dir():
             self.add_data_source(source)

@@ -1,6 +1,8 @@
 """Tests for the feature-map mosaics of the Network tab."""
 
 import numpy as np
+import pytest
+from PyQt5.QtWidgets import QApplication
 
 from convlab.gui.network.columns import MosaicItem
 from convlab.gui.network.view import NetworkView
@@ -29,9 +31,10 @@ def _show(view, model):
 
 
 def _layout_cells(view):
-    """Every item in the view's layout as (kind, [(row, col), ...]), sorted."""
-    return sorted((type(item).__name__, cells)
-                  for item, cells in view.graphics.ci.items.items())
+    """Every item in the view's bands as (band, kind, [(row, col), ...]), sorted."""
+    return sorted((b, type(item).__name__, cells)
+                  for b, band in enumerate(view.graphics.ci.items)
+                  for item, cells in band.items.items())
 
 
 def test_set_layers_with_the_same_architecture_reuses_the_columns(qtbot):
@@ -64,9 +67,79 @@ def test_changing_the_architecture_lays_out_what_a_new_view_would(qtbot):
         _show(fresh, model)
         assert view.columns() == fresh.columns()
         assert _layout_cells(view) == _layout_cells(fresh)
-        assert view.graphics.minimumWidth() == fresh.graphics.minimumWidth()
+        assert view.bands() == fresh.bands()
         for col in range(1, len(view.columns())):
             conv = fresh.filter_item(col) is not None
             assert (view.filter_item(col) is not None) == conv
             if conv:
                 assert view.filter_caption(col) == fresh.filter_caption(col)
+
+
+def _viewport_rect(view, item):
+    """An item's rectangle in the pixels of the Network view's viewport."""
+    return view.graphics.mapFromScene(item.sceneBoundingRect()).boundingRect()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800), (1920, 1080)])
+def test_every_column_is_in_view_without_scrolling(qtbot, window, size):
+    """At each screen size every column's title, maps, shape, legend and filters
+    lie inside the visible viewport, and the viewport inside the window."""
+    window.resize(*size)
+    for _ in range(3):
+        QApplication.processEvents()
+    assert (window.width(), window.height()) == size
+    view = window.network_view
+    viewport = view.graphics.viewport()
+    visible = viewport.rect()
+    corner = viewport.mapTo(window, viewport.rect().bottomRight())
+    assert window.rect().contains(corner)
+    columns = [view._columns[c] for c in range(len(view.columns()))]
+    assert sum(len(band) for band in view.bands()) == len(columns)
+    for column in columns:
+        parts = list(column.items())
+        if column.filters is not None:
+            parts += list(column.filters.items())
+        for part in parts:
+            rect = _viewport_rect(view, part)
+            assert visible.contains(rect), (column.name, type(part).__name__, rect)
+    assert not view.graphics.horizontalScrollBar().isVisible()
+
+
+def test_filters_share_the_grid_of_the_maps_they_make(qtbot):
+    """Filter k sits where map k does: a conv column's filters and maps use one grid."""
+    view = NetworkView()
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    _show(view, build(NAMED_ARCHS["sample"], np.random.default_rng(0)))
+    for col in range(1, len(view.columns())):
+        filters = view.filter_item(col)
+        if filters is not None:
+            maps = view.column_item(col)
+            assert (filters.rows, filters.cols) == (maps.rows, maps.cols)
+            assert filters.count == maps.count
+
+
+def test_a_flattened_vector_is_one_strip_with_its_length(qtbot):
+    """Flatten's column is one unbroken strip of all its numbers, its length below."""
+    model = build(NAMED_ARCHS["sample"], np.random.default_rng(0))
+    view = NetworkView()
+    qtbot.addWidget(view)
+    _show(view, model)
+    col = next(i + 1 for i, layer in enumerate(model.layers)
+               if type(layer).__name__ == "Flatten")
+    item = view.column_item(col)
+    n = view.activation(col).size
+    assert (item.rows, item.cols, item.gap) == (n, 1, 0)
+    assert item.image.shape == (n, 1)
+    assert view._columns[col].shape.text == f"{n} numbers"
+
+
+def test_closing_the_window_empties_the_network_scene(qtbot, window):
+    """The window's close takes every band and picture out of the Network scene
+    (destroyed with them in it, Qt laid out half-destroyed bands and crashed)."""
+    view = window.network_view
+    assert view.graphics.ci.items
+    window.close()
+    assert not view.graphics.ci.items
+    assert not [item for item in view.graphics.scene().items()
+                if isinstance(item, MosaicItem)]

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QFontMetrics
 from PyQt5.QtWidgets import QComboBox, QPushButton, QSlider, QSpinBox
 from seven_digit import seven
 
@@ -163,7 +164,7 @@ def test_buttons_and_rows_teach_the_formula_with_the_numbers(panel):
 
 
 def test_arithmetic_is_never_cut_off(panel, qtbot):
-    """With a 7x7 kernel every row of numbers gets at least the width it needs."""
+    """With a 7x7 kernel every number shows whole, inside its row, footer too."""
     panel.editor.findChild(QSpinBox).setValue(7)
     panel.controls.set_input_factor(1)
     view = panel.backward
@@ -172,8 +173,11 @@ def test_arithmetic_is_never_cut_off(panel, qtbot):
     rows = [row for row in view._rows if row.isVisible()]
     assert len(rows) == 3
     for row in rows:
-        assert row.width() >= row.sizeHint().width()
-        assert row.height() >= row.sizeHint().height()
+        metrics = QFontMetrics(row.cell_font())
+        for rect, text in row.cells():
+            assert metrics.horizontalAdvance(text) <= rect.width() - 2
+            assert rect.right() < row.width() and rect.bottom() < row.height()
+        assert row.footer_fits()
 
 
 @pytest.mark.parametrize("pool", ["max", "avg"])

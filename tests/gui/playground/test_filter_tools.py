@@ -303,3 +303,28 @@ def test_deep_filter_slides_over_the_layer_below(qtbot):
     np.testing.assert_allclose(panel.maps.conv_view.current_map(), expected[0, 0],
                                rtol=1e-5, atol=1e-6)
     assert panel.filters.conv_title() == "Channel 2's share (+ bias)"
+
+
+def test_switch_label_follows_the_filter_state(panel):
+    """Switch off reads "Turn back on" while the filter is 0; a click restores it."""
+    model = panel.filters._model
+    panel.open_filter(0, 1)
+    before = model.layers[0].weight.data[1].copy()
+    switch = _button(panel, "Switch the filter off")
+    assert switch.text() == "Switch off"
+    switch.click()
+    assert switch.text() == "Turn back on"
+    assert np.all(model.layers[0].weight.data[1] == 0)
+    switch.click()
+    np.testing.assert_array_equal(model.layers[0].weight.data[1], before)
+    assert switch.text() == "Switch off"
+    # Typing a weight into a switched-off filter turns it on: the label follows.
+    switch.click()
+    panel.editor.set_cell_text(0, 0, "0.5")
+    assert switch.text() == "Switch off"
+
+
+def test_filter_title_and_channel_box_count_from_zero(panel):
+    """The open filter's title names layer and filter from 0, with their range."""
+    panel.open_filter(0, 3)
+    assert "Conv layer 0 (model layer 0), filter 3 of 0..3" in panel.tools._title.text()

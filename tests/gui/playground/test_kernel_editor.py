@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PyQt5.QtWidgets import QComboBox, QLineEdit, QPushButton, QSpinBox
+from PyQt5.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QSpinBox
 
 from convlab.gui.playground.kernel_editor import KernelEditor
 from convlab.lab.presets import PRESETS, make_preset
@@ -34,8 +34,30 @@ def test_bad_cell_input_is_refused_and_previous_value_kept(editor, qtbot, text):
         editor.set_cell_text(0, 0, text)
     np.testing.assert_array_equal(editor.kernel(), before)
     assert editor.cell(0, 0).text() == "-1"
-    assert "Row 1, column 1" in editor.message()
+    assert "Row 0, column 0" in editor.message()
     assert "#d00000" in editor.cell(0, 0).styleSheet()
+
+
+def test_kernel_errors_count_rows_and_columns_from_zero(editor):
+    """A refused weight in the second row, third column is "Row 1, column 2"."""
+    editor.set_cell_text(1, 2, "abc")
+    assert "Row 1, column 2" in editor.message()
+    assert editor.cell(1, 2).accessibleName() == "Kernel weight row 1 column 2"
+    assert "counted from 0" in " ".join(
+        label.text() for label in editor.findChildren(QLabel))
+
+
+def test_refused_cell_highlight_clears_once_it_holds_a_number(editor):
+    """The red mark and the error go when the cell is left holding its kept value."""
+    editor.set_cell_text(0, 0, "nan")
+    assert "#d00000" in editor.cell(0, 0).styleSheet()
+    editor.set_cell_text(0, 0, "-1")  # the kept value, typed again
+    assert "#d00000" not in editor.cell(0, 0).styleSheet()
+    assert editor.message() == ""
+    editor.set_cell_text(0, 0, "inf")
+    editor.set_cell_text(0, 0, "0.25")  # a new, valid value
+    assert "#d00000" not in editor.cell(0, 0).styleSheet()
+    assert editor.kernel()[0, 0] == 0.25
 
 
 def test_absurd_magnitude_is_accepted_with_a_warning(editor):

@@ -75,20 +75,58 @@ def test_same_padding_keeps_the_size_for_odd_kernels(panel):
     assert panel.maps.conv_view.current_map().shape == (28, 28)
 
 
-def test_impossible_setting_explains_and_keeps_last_views(panel):
-    """A pool larger than the conv output is explained; the last valid views stay."""
+def test_a_pool_that_cannot_fit_empties_the_pool_maps_and_says_why(panel):
+    """A pool larger than the conv output: the pool map is empty, not the old one."""
     panel.controls.set_input_factor(4)  # 7x7 input
     panel.controls.set_stride(4)
-    before = panel.results()
-    shown = panel.maps.conv_view.current_map().copy()
     # The conv output is 2x2 here: a 4x4 pool cannot fit.
     panel.controls.set_pooling("max", 4, 2)
-    assert "does not fit" in panel.controls.problem_text()
-    assert "2×2" in panel.controls.problem_text()
-    assert panel.results() is before
-    np.testing.assert_array_equal(panel.maps.conv_view.current_map(), shown)
+    assert "does not fit" in panel.problem_text()
+    assert "2×2" in panel.problem_text()
+    assert panel.maps.pool_view.is_empty()
+    assert panel.maps.pool_view.is_empty()
+    assert panel.maps.conv_view.current_map().shape == (2, 2)
     panel.controls.set_pooling("max", 2, 2)
-    assert panel.controls.problem_text() == ""
+    assert panel.problem_text() == ""
+    assert panel.problem_text() == ""
+    assert panel.maps.pool_view.current_map().shape == (1, 1)
+
+
+def test_size_7_kernel_on_a_7x7_input_is_shown_in_every_view(panel):
+    """7x7 input, kernel 6 then 7: every view uses the editor's 7x7 kernel."""
+    panel.controls.set_input_factor(4)
+    size = panel.editor.findChild(QSpinBox)
+    size.setValue(6)
+    size.setValue(7)
+    kernel = panel.editor.kernel()
+    assert kernel.shape == (7, 7)
+    image = panel.maps.input_view.current_map()
+    np.testing.assert_array_equal(panel.results().kernel, kernel)
+    np.testing.assert_allclose(panel.maps.conv_view.current_map(),
+                               _expected_conv(image, kernel, 1, 0))
+    grids, _ = panel.step.arithmetic()
+    np.testing.assert_array_equal(grids["kernel"], kernel)
+    panel.directions.setCurrentIndex(1)
+    assert panel.backward.dw_view.current_map().shape == (7, 7)
+    # The 2x2 pool has no 1x1 map to pool: it says so instead of showing the old one.
+    assert panel.maps.pool_view.is_empty()
+    assert "pooling window does not fit the 1×1" in panel.problem_text()
+
+
+def test_a_kernel_that_cannot_fit_empties_every_view(panel):
+    """'same' with an even kernel: no map keeps the previous setting's values."""
+    panel.controls.set_input_factor(4)
+    panel.controls.set_padding("same")
+    panel.editor.findChild(QSpinBox).setValue(4)
+    assert panel.results() is None
+    for view in panel.maps.views()[1:]:
+        assert view.is_empty()
+    assert "odd kernel" in panel.problem_text()
+    assert "odd kernel" in panel.step.where_text()
+    assert panel.step.step_count() == 0 and panel.backward.step_count() == 0
+    panel.controls.set_padding(0)
+    assert panel.maps.conv_view.current_map().shape == (4, 4)
+    assert panel.step.step_count() == 16
 
 
 def test_same_padding_with_even_kernel_is_explained(panel):
@@ -96,18 +134,18 @@ def test_same_padding_with_even_kernel_is_explained(panel):
     panel.controls.set_input_factor(4)
     panel.controls.set_padding("same")
     panel.editor.findChild(QSpinBox).setValue(4)
-    assert "odd kernel" in panel.controls.problem_text()
+    assert "odd kernel" in panel.problem_text()
     panel.controls.set_padding(0)
-    assert panel.controls.problem_text() == ""
+    assert panel.problem_text() == ""
 
 
 def test_unreached_rows_are_reported_when_division_is_not_exact(panel):
     """Stride 2 on 28 + 2 - 3 = 27 leaves one padded row and column unreached."""
     panel.controls.set_stride(2)
     panel.controls.set_padding(1)
-    assert "Padded input: the division is not exact" in panel.maps.notes_text()
+    assert "Padded input: the division is not exact" in panel.notes_text()
     panel.controls.set_stride(1)
-    assert panel.maps.notes_text() == ""
+    assert panel.notes_text() == ""
 
 
 def test_side_by_side_shows_average_pooling_too(panel):
@@ -329,6 +367,6 @@ def test_stride_larger_than_kernel_reports_skipped_rows(panel):
     panel.controls.set_stride(3)
     covered = np.zeros(28, bool)
     covered[::3] = True
-    note = panel.maps.notes_text()
+    note = panel.notes_text()
     assert "jumps over some" in note
     assert f"{int(np.sum(~covered))} row(s)" in note

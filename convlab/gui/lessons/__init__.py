@@ -1,0 +1,1 @@
+"""Lessons tab: guided predict-then-reveal exercises."""

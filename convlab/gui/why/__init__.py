@@ -1,0 +1,1 @@
+"""The Why tab: which pixels made the network say what it said."""
