@@ -9,11 +9,13 @@ TINY = ArchSpec(blocks=[ConvBlock(4, 3, pool="max", pool_size=2)], dense=16)
 
 
 def start_run(window, dataset, epochs=100):
-    """Press Start on the Training tab: the tiny network on the loaded dataset."""
+    """Press Start on the Training tab: the tiny network on the loaded dataset, one
+    image per step, so a run of many epochs cannot end while a busy GUI thread looks
+    away (40 images x 100 epochs = 4000 steps)."""
     window.controller.set_dataset(dataset)
     panel = window.training_panel
     panel.set_arch(TINY)
-    panel.settings.batch_size.setValue(16)
+    panel.settings.batch_size.setValue(1)
     panel.settings.epochs.setValue(epochs)
     panel.start.click()
 
