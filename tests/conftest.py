@@ -1,5 +1,6 @@
 """Shared test fixtures: headless Qt and the real MNIST files when they are present."""
 
+import gc
 import os
 from pathlib import Path
 
@@ -26,6 +27,13 @@ def _find_mnist_dir():
         if candidate and all((Path(candidate) / f).is_file() for f in MNIST_FILES):
             return Path(candidate)
     return None
+
+
+@pytest.fixture(autouse=True)
+def _automatic_gc():
+    """Python's automatic cycle collection, which the GUI tests hand to the app's
+    GUI-thread timer (tests/gui/conftest.py), is on for every other test."""
+    gc.enable()
 
 
 @pytest.fixture(autouse=True)

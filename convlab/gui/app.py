@@ -69,6 +69,8 @@ def make_application(argv):
     """The QApplication with ConvLab's names, stylesheet and pyqtgraph settings."""
     from PyQt5.QtWidgets import QApplication
 
+    from convlab.gui.common.collector import collect_in_gui_thread
+
     app = QApplication.instance() or _new_application(list(argv) or ["convlab"])
     app.setOrganizationName("ConvLab")
     app.setApplicationName("ConvLab")
@@ -85,6 +87,7 @@ def make_application(argv):
         if app.styleSheet() != text:
             app.setStyleSheet(text)
     configure_pyqtgraph()
+    collect_in_gui_thread(app)
     return app
 
 

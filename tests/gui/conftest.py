@@ -23,6 +23,14 @@ def _pyqtgraph_as_in_the_app():
 
 
 @pytest.fixture(autouse=True)
+def _collector_as_in_the_app(qapp):
+    """Cycles are collected in the GUI thread between events, as in the app."""
+    from convlab.gui.common.collector import collect_in_gui_thread
+
+    collect_in_gui_thread(qapp)
+
+
+@pytest.fixture(autouse=True)
 def _private_settings(tmp_path, monkeypatch):
     """Keep tests out of the user's settings and data folders."""
     folder = str(tmp_path / "config")
