@@ -8,11 +8,20 @@ deletes them there: from the wrong thread, or under Qt's feet mid-walk, which
 aborts the process ("pure virtual method called"). So automatic collection is
 switched off while the application runs, and a timer in the GUI thread collects,
 at a moment when Qt is not inside a scene or a layout.
+
+Even there, the collector takes a cycle apart by emptying its objects one by one,
+and a Qt object destroyed that way runs its C++ destructor after its Python half
+has lost its attributes: a layout asks a half-emptied pyqtgraph item for its size.
+So each collection first only finds the garbage, has Qt delete every garbage Qt
+object that nothing else owns (whole, with its children, as deleteLater would),
+and then frees the rest.
 """
 
 import gc
 
-from PyQt5.QtCore import QObject, QTimer
+from PyQt5 import sip
+from PyQt5.QtCore import QObject, QThread, QTimer
+from PyQt5.QtWidgets import QGraphicsItem
 
 INTERVAL_MS = 500
 
@@ -46,12 +55,40 @@ class GuiThreadCollector(QObject):
             if counts[g] <= self._thresholds[g]:
                 break
             generation = g
-        gc.collect(generation)
+        debug = gc.get_debug()
+        gc.set_debug(debug | gc.DEBUG_SAVEALL)  # find the garbage, free nothing yet
+        try:
+            gc.collect(generation)
+        finally:
+            gc.set_debug(debug)
+        garbage = gc.garbage[:]
+        gc.garbage.clear()
+        for obj in garbage:
+            if _unowned_qt_root(obj):
+                sip.delete(obj)
+        garbage = obj = None
+        # The garbage kept in gc.garbage has moved up a generation: free it there.
+        gc.collect(min(generation + 1, 2))
 
     def stop(self):
         """Automatic collection again (no event loop will run the timer)."""
         self._timer.stop()
         gc.enable()
+
+
+def _unowned_qt_root(obj):
+    """True for a live Qt object that Python owns and no parent or scene holds:
+    deleting it is what Qt would do with a closed window, children included."""
+    if not isinstance(obj, (QObject, QGraphicsItem)) or sip.isdeleted(obj):
+        return False
+    if not sip.ispyowned(obj):
+        return False
+    if isinstance(obj, QObject) and (
+            obj.parent() is not None or obj.thread() is not QThread.currentThread()):
+        return False  # another thread's objects are left to the collector
+    if isinstance(obj, QGraphicsItem):
+        return obj.parentItem() is None and obj.scene() is None
+    return True
 
 
 _collector = None
