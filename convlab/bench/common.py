@@ -1,5 +1,8 @@
-"""What the benchmarks share: the sample network's name, the BLAS NumPy uses, one
-ConvLab training step, and a PyTorch twin of a ConvLab network."""
+"""What the benchmarks share: the sample network's name, the BLAS NumPy uses, a
+median timing, one ConvLab training step, and a PyTorch twin of a ConvLab network."""
+
+import statistics
+import time
 
 from convlab import nn
 
@@ -7,6 +10,19 @@ NETWORK = (
     "conv 32 3x3, relu, maxpool 2, conv 64 3x3, relu, maxpool 2, flatten, "
     "linear 1600-128, relu, linear 128-10"
 )
+
+
+def median_ms(fn, runs, warm_up=2):
+    """Median milliseconds of fn() over `runs` calls, after `warm_up` untimed ones
+    (first calls pay for allocations the later ones reuse)."""
+    for _ in range(warm_up):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
 
 
 def blas_info():

@@ -10,7 +10,13 @@ import time
 import numpy as np
 
 from convlab import nn
-from convlab.bench.common import NETWORK, blas_info, convlab_trainer, torch_twin
+from convlab.bench.common import (
+    NETWORK,
+    blas_info,
+    convlab_trainer,
+    median_ms,
+    torch_twin,
+)
 from convlab.nn import functional as F
 from convlab.nn import reference as R
 from convlab.nn._malloc import keep_freed_memory
@@ -156,18 +162,6 @@ def time_steps(step, steps):
     return time.perf_counter() - start
 
 
-def median_latency_ms(fn, runs):
-    """Median milliseconds of fn() over `runs` calls (after two warm-up calls)."""
-    fn()
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
-
-
 def run(args):
     """Run the benchmark and return every figure as a JSON-able dict."""
     rng = np.random.default_rng(args.seed)
@@ -231,7 +225,7 @@ def run(args):
 
     image = x[:1]  # (1, 1, 28, 28)
     model.eval()
-    latency = {"convlab": median_latency_ms(lambda: model.forward(image),
+    latency = {"convlab": median_ms(lambda: model.forward(image),
                                             args.latency_runs)}
     if torch_parts is not None:
         result["torch_version"] = torch.__version__
@@ -245,7 +239,7 @@ def run(args):
             c / t for c, t in zip(rates["convlab"], rates["torch"], strict=True)
         )
         timage = torch.from_numpy(image)
-        latency["torch"] = median_latency_ms(lambda: torch_infer(timage),
+        latency["torch"] = median_ms(lambda: torch_infer(timage),
                                              args.latency_runs)
     result["latency_ms"] = latency
 

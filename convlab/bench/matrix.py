@@ -19,7 +19,7 @@ import tracemalloc
 
 import numpy as np
 
-from convlab.bench.common import blas_info, convlab_trainer, torch_twin
+from convlab.bench.common import blas_info, convlab_trainer, median_ms, torch_twin
 from convlab.nn._malloc import keep_freed_memory
 from convlab.nn.architectures import (
     NAMED_ARCHS,
@@ -119,22 +119,11 @@ def time_cell(fns, batch, repeats, seconds, settle):
     return rates
 
 
-def latency_ms(fn, runs=200):
-    """Median milliseconds of fn() over `runs` calls."""
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
 def one_image_latency(torch, spec, seed, runs):
     """Median ms of a one-image eval forward pass, per engine (torch may be None)."""
     model = build(spec, np.random.default_rng(seed)).eval()
     image = _data(1, seed)[0]  # (1, 1, 28, 28)
-    result = {"convlab": latency_ms(lambda: model.forward(image), runs)}
+    result = {"convlab": median_ms(lambda: model.forward(image), runs, warm_up=1)}
     if torch is not None:
         net = torch_twin(torch, model).eval()
         timage = torch.from_numpy(image)
@@ -143,7 +132,7 @@ def one_image_latency(torch, spec, seed, runs):
             with torch.no_grad():
                 net(timage)
 
-        result["torch"] = latency_ms(infer, runs)
+        result["torch"] = median_ms(infer, runs, warm_up=1)
     return result
 
 
