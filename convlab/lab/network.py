@@ -240,8 +240,9 @@ def map_explanation(layer, channel=-1, role="layer"):
                 "shrinks and gets smoother.")
     if isinstance(layer, layers.BatchNorm2d):
         text = ("Batch norm's output: each number of the previous column's map is "
-                "normalized with the mean and variance learned in training, then "
-                "scaled by γ and shifted by β: γ (x − mean) / √(var + ε) + β.")
+                "normalized with the running mean and variance averaged over the "
+                "training batches, then scaled by γ and shifted by β: "
+                "γ (x − mean) / √(var + ε) + β.")
         if channel < 0:
             return text
         values = (layer.weight.data[channel], layer.bias.data[channel],
