@@ -63,6 +63,8 @@ class GuiThreadCollector(QObject):
             gc.set_debug(debug)
         garbage = gc.garbage[:]
         gc.garbage.clear()
+        if not garbage:
+            return
         for obj in garbage:
             if _unowned_qt_root(obj):
                 sip.delete(obj)
