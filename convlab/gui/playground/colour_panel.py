@@ -82,6 +82,8 @@ class ColourPlayground(QWidget):
         self._side = QBoxLayout(QBoxLayout.TopToBottom)
         self._side.addWidget(input_box)
         self._side.addWidget(editor_box)
+        # The boxes keep their own height in a column beside the taller maps.
+        self._side.addStretch(1)
         step_box = QGroupBox("Step through the colour filter")
         QVBoxLayout(step_box).addWidget(self.step)
         views = QVBoxLayout()

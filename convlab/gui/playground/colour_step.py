@@ -112,7 +112,8 @@ class ColourStepView(QWidget):
                       (f"slice {c}", cell.kernel[c], None, True),
                       (f"products {c}: sum {cell.channel_sums[c]:+.4g}",
                        cell.products[c], None, True)]
-            operators += ["×", "=", ""]
+            # Each channel on a row of its own: its window, slice and products.
+            operators += ["×", "=", None]
         self._maths.set_grids(grids, operators[:-1], "\n".join(cell.text()[1:]))
         self.step_changed.emit((cell.top, cell.left, f, cell.row, cell.col))
 

@@ -180,11 +180,10 @@ class PlaygroundPanel(QWidget):
         views.addWidget(step_box)
         views.addStretch(1)
         self._body = QBoxLayout(QBoxLayout.LeftToRight)
-        self._body.setContentsMargins(0, 0, 0, 0)
         self._body.addLayout(self._side)
         self._body.addLayout(views, 1)
-        self._grey = QWidget()  # the digit's parts, hidden for a colour input
-        self._grey.setLayout(self._body)
+        # The digit's parts, hidden for a colour input (hidden, they take no room).
+        self._digit_parts = (self.note, kernel_box, settings, self.maps, step_box)
         source_row = QHBoxLayout()
         source_row.addWidget(QLabel("Input:"))
         source_row.addWidget(self.source)
@@ -193,7 +192,7 @@ class PlaygroundPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(source_row)
         layout.addWidget(self.note)
-        layout.addWidget(self._grey, 1)
+        layout.addLayout(self._body, 1)
         layout.addWidget(self.colour, 1)
         self.colour.hide()
         # The page's scroll area asks minimumSizeHint (below), not the layout: the
@@ -333,8 +332,7 @@ class PlaygroundPanel(QWidget):
         source = self.source.currentData()
         if source is not None:
             self.colour.set_source(source)
-        # The digit's note and maps are about the digit: hidden with it.
-        for part in (self._grey, self.note):
+        for part in self._digit_parts:
             part.setVisible(source is None)
         self.colour.setVisible(source is not None)
         self.updateGeometry()

@@ -9,6 +9,7 @@ from PyQt5.QtWidgets import QApplication
 from seven_digit import seven
 
 from convlab.gui.playground import PlaygroundPanel
+from convlab.gui.playground.bench import measure_colour_kernel_edit
 from convlab.gui.playground.colour_input import BUNDLED, DRAWING, OPENED, SCALE, SIZE
 from convlab.lab import channels
 from convlab.nn import functional as F
@@ -219,6 +220,10 @@ def test_step_through_shows_every_number_whole_with_its_sign(panel):
               if text.startswith(("+", "-"))]
     assert signed and any(text.startswith("-") for text in signed)
     assert maths.footer_fits()
+    # Each channel's window, slice and products make a row of their own.
+    cells = maths.cells()
+    assert [cells[c * 27][0].left() for c in range(3)] == [0, 0, 0]
+    assert len({cells[c * 27][0].top() for c in range(3)}) == 3
 
 
 def test_shapes_follow_the_filter_size(panel):
@@ -250,3 +255,34 @@ def test_canvas_draws_with_the_mouse(panel, qtbot):
     qtbot.mouseRelease(canvas, Qt.LeftButton, pos=QPoint(20 * SCALE, y))
     x = panel.colour.input.image()
     assert x[1, 16, 17:20].min() > 0.5 and x[0].max() == 0.0 and x[2].max() == 0.0
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800), (1920, 1080)],
+                         ids=["1024x768", "1280x800", "1920x1080"])
+def test_colour_playground_is_never_cut_off(window, size):
+    """Each colour input, at each window size, shows everything whole."""
+    from test_window_sizes import clipping_problems
+
+    panel = window.findChild(PlaygroundPanel)
+    window.resize(*size)
+    window.show_tab("playground")
+    problems = []
+    for source in (DRAWING, OPENED, BUNDLED):
+        panel.source.setCurrentIndex(panel.source.findData(source))
+        panel.colour.views.cell_clicked.emit(2, 2)
+        for _ in range(3):
+            QApplication.processEvents()
+        problems += [f"{source}: {p}"
+                     for p in clipping_problems(window.tabs.currentWidget())]
+    assert not problems, "\n".join(problems)
+
+
+def test_colour_bench_hook_reports_and_puts_everything_back(panel):
+    """measure_colour_kernel_edit times edits in colour, then restores all it moved."""
+    panel.source.setCurrentIndex(0)
+    weights = panel.colour.editor.weights()
+    result = measure_colour_kernel_edit(panel, repeats=5)
+    assert set(result) == {"median", "p95"}
+    assert 0 < result["median"] <= result["p95"]
+    np.testing.assert_array_equal(panel.colour.editor.weights(), weights)
+    assert panel.source.currentIndex() == 0
