@@ -231,6 +231,7 @@ class ColourInput(QWidget):
         self._open.setVisible(source == OPENED)
         self._bundled.setVisible(source == BUNDLED)
         self._preview.setVisible(source != DRAWING)
+        self._message.setStyleSheet("")
         self._message.setText("")
         if source == DRAWING:
             self._use(self.canvas.image())
@@ -267,10 +268,13 @@ class ColourInput(QWidget):
 
     def _on_bundled_activated(self, index):
         path = self._bundled.itemData(index)
-        if path is not None:
-            image = QImage(path)
-            if not image.isNull():
-                self._use(qimage_to_rgb(image))
+        image = QImage(path) if path is not None else QImage()
+        if image.isNull():
+            self._message.setStyleSheet(ERROR_STYLE)
+            self._message.setText("The bundled pictures are missing from this "
+                                  "installation: draw or open a picture instead.")
+            return
+        self._use(qimage_to_rgb(image))
 
     def _on_canvas_image_changed(self, image):
         self._use(image)

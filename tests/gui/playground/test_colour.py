@@ -286,3 +286,18 @@ def test_colour_bench_hook_reports_and_puts_everything_back(panel):
     assert 0 < result["median"] <= result["p95"]
     np.testing.assert_array_equal(panel.colour.editor.weights(), weights)
     assert panel.source.currentIndex() == 0
+
+
+def test_missing_bundled_pictures_say_so_and_keep_the_input(qtbot, monkeypatch,
+                                                           tmp_path):
+    """With no pictures installed, picking them says so; the drawing stays."""
+    from convlab.gui.playground import colour_input
+
+    monkeypatch.setattr(colour_input, "resource_path", lambda name: tmp_path)
+    widget = colour_input.ColourInput()
+    qtbot.addWidget(widget)
+    _stroke(widget.canvas, "blue", 6)
+    before = widget.image()
+    widget.set_source(BUNDLED)
+    assert "missing" in widget.message()
+    np.testing.assert_array_equal(widget.image(), before)
