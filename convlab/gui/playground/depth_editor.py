@@ -74,6 +74,7 @@ class DepthEditor(QWidget):
         font.setPointSizeF(CELL_POINT_SIZE)
         cell_w, cell_h = cell_width(font), QFontMetrics(font).height() + 8
         self._cells = []  # [channel][row][col]
+        self._styles = {}  # cell -> the style sheet it was given last
         # One under another: three 5x5 slices side by side would not fit a laptop.
         slices = QVBoxLayout()
         for c in range(channels):
@@ -183,7 +184,7 @@ class DepthEditor(QWidget):
             value = parse_cell(cell.text())
         except ValueError as error:
             cell.setText(cell_text(old))
-            cell.setStyleSheet(CELL_FONT + REFUSED_STYLE)
+            self._style(cell, CELL_FONT + REFUSED_STYLE)
             self._set_message(f"Slice {channel}, row {row}, column {col}: {error}. "
                               f"Kept {cell_text(old)}.", ERROR_STYLE)
             return
@@ -228,6 +229,13 @@ class DepthEditor(QWidget):
         self._message.setText(text)
         self._message.setStyleSheet(style)
 
+    def _style(self, cell, style):
+        """Restyle a cell only when its style changes: restyling all 75 cells cost a
+        few milliseconds of every edit's one-frame budget."""
+        if self._styles.get(cell) != style:
+            self._styles[cell] = style
+            cell.setStyleSheet(style)
+
     def _refresh(self):
         channels, size, _ = self._w.shape
         # One scale for every slice: a weight's colour compares across channels.
@@ -243,9 +251,9 @@ class DepthEditor(QWidget):
                         cell.setText(cell_text(value))
                         cell.setCursorPosition(0)
                         ink = "white" if abs(value) > 0.6 * level else "black"
-                        cell.setStyleSheet(
-                            f"{CELL_FONT} background: "
-                            f"{diverging_qcolor(value, level).name()}; color: {ink};")
+                        self._style(cell, f"{CELL_FONT} background: "
+                                    f"{diverging_qcolor(value, level).name()}; "
+                                    f"color: {ink};")
         self._bias.setText(cell_text(self._b))
         self._legend.set_levels(-level, level)
         self._shape.setText(f"Filter shape (C, f, f) = ({channels}, {size}, {size}),"
