@@ -1,4 +1,4 @@
-"""The bundled files: trained model, stylesheet, icons, desktop entry.
+"""The bundled files: trained model, stylesheet, icons, desktop entry, pictures.
 
 They live in the checkout's top-level resources/ folder. A built wheel carries the
 same folder inside the package as convlab/assets (pyproject.toml maps one onto the
@@ -17,6 +17,7 @@ ICON_SVG = "icons/convlab.svg"
 ICON_PNG = "icons/convlab.png"
 DESKTOP_ENTRY = "convlab.desktop"
 LESSONS = "lessons"  # a folder of lesson files (*.json)
+PICTURES = "pictures"  # the Playground's colour pictures (*.png)
 
 
 def resource_folder() -> Path:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from convlab.lab.network import symmetric_levels
 from convlab.lab.presets import SOBEL_X
 from convlab.nn.functional import conv2d_forward, conv_output_size
 from convlab.nn.reference import zero_pad
@@ -20,6 +21,8 @@ from convlab.nn.reference import zero_pad
 # The engine's out = (n + 2*padding - k) // stride + 1, written as textbooks and the
 # window write it (f is the kernel side).
 SIZE_FORMULA = "floor((n + 2p - f) / s) + 1"
+# Channel c of an RGB image, in the order pictures store them.
+CHANNEL_NAMES = ("red", "green", "blue")
 
 
 def as_real_array(name, value, what):
@@ -183,6 +186,13 @@ class PartialMaps:
     def out_shape(self):
         return self.output.shape
 
+    def levels(self):
+        """One symmetric colour scale (-m, m) for the partial maps, their sum and the
+        output, so the same value has the same colour in each."""
+        return symmetric_levels(np.concatenate(
+            [self.partial.ravel(), self.total.ravel(), self.output.ravel()]),
+            round_up=False)
+
     def text(self):
         """The lines a student reads: how the partial maps make the output."""
         c = len(self.partial)
@@ -287,6 +297,19 @@ def window_products(x, w, b, row, col, stride=1, padding=0):
     total = float(channel_sums.sum())
     return WindowProducts(row, col, top, left, window, w, products,
                           channel_sums, total, b, total + b)
+
+
+def rgb_channels(pixels):
+    """An (H, W, 3) picture of 0..255 values (R, G, B) as (3, H, W) float64 in [0, 1].
+
+    Pictures store a pixel's three colours together; a convolution layer wants
+    each colour as its own channel, one 2-D map per colour.
+    """
+    pixels = as_real_array("pixels", pixels, "an (H, W, 3) RGB picture")
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"pixels must be an (H, W, 3) RGB picture, got shape "
+                         f"{pixels.shape}")
+    return np.clip(pixels.transpose(2, 0, 1) / 255.0, 0.0, 1.0)  # (3, H, W)
 
 
 @dataclass(frozen=True)

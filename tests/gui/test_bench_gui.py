@@ -23,6 +23,7 @@ def test_bench_gui_json_is_well_formed(capsys):
         assert figures["throughput_ratio"] > 0.0
         assert figures["images_per_s"] > 0.0
     assert set(result["kernel_edit_ms"]) == {"median", "p95"}
+    assert set(result["colour_kernel_edit_ms"]) == {"median", "p95"}
     assert set(result["floors"]) == set(bench.FLOORS)
 
 
@@ -52,4 +53,5 @@ def test_bench_gui_table_names_every_floor(capsys):
     assert "Backward view shown" in out
     for name in bench.FLOORS:
         # No kernel edits were timed, so their floor is not judged.
-        assert (name in out) == (name != bench.KERNEL_FLOOR)
+        assert (name in out) == (name not in (bench.KERNEL_FLOOR,
+                                              bench.COLOUR_KERNEL_FLOOR))

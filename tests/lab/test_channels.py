@@ -244,3 +244,30 @@ def test_colour_presets_are_fresh_copies():
     """Editing a returned preset does not change the next call's."""
     channels.colour_presets()[0].weights[:] = 5
     assert channels.colour_presets()[0].weights[0, 0, 0] == pytest.approx(0.299)
+
+
+def test_rgb_channels_moves_colour_to_the_channel_axis():
+    """An (H, W, 3) 0..255 picture becomes (3, H, W) in [0, 1], red first."""
+    pixels = np.zeros((2, 4, 3), np.uint8)
+    pixels[0, 1] = (255, 0, 0)
+    pixels[1, 3] = (0, 51, 255)
+    x = channels.rgb_channels(pixels)
+    assert x.shape == (3, 2, 4) and x.dtype == np.float64
+    assert x[0, 0, 1] == 1.0 and x[1:, 0, 1].tolist() == [0.0, 0.0]
+    np.testing.assert_allclose(x[:, 1, 3], [0.0, 0.2, 1.0])
+
+
+def test_rgb_channels_refuses_a_grey_picture():
+    """A (H, W) picture is refused with its shape named."""
+    with pytest.raises(ValueError, match=r"\(H, W, 3\).*\(5, 5\)"):
+        channels.rgb_channels(np.zeros((5, 5)))
+
+
+def test_levels_cover_the_partial_maps_the_sum_and_the_output():
+    """One symmetric scale whose top is the largest |value| of all three."""
+    x, w, b = image_and_filter(3)
+    maps = channels.partial_maps(x, w, 5.0)
+    low, high = maps.levels()
+    top = max(np.abs(maps.partial).max(), np.abs(maps.total).max(),
+              np.abs(maps.output).max())
+    assert (low, high) == (-top, top)

@@ -48,7 +48,8 @@ class _Layout:
         x = y = row_h = 0
         for index, (_, values, _, _) in enumerate(view._grids):
             lead = GRID_GAP if index else 0
-            if x and x + lead + self.grid_ws[index] > width:
+            if x and (x + lead + self.grid_ws[index] > width
+                      or view._breaks_before(index)):
                 x, y, row_h, lead = 0, y + row_h + ROW_GAP, 0, 0
             self.origins.append((x + lead, y))
             self.in_gap.append(lead > 0)
@@ -79,9 +80,14 @@ class ArithmeticView(QWidget):
         self.setAccessibleName("Arithmetic of the current window")
 
     def set_grids(self, grids, operators, footer):
-        """Show grids [(caption, values, mark, signed)], operators between, a footer."""
+        """Show grids [(caption, values, mark, signed)], operators between (None:
+        no operator, the next grid starts a row), a footer."""
         self._grids, self._operators, self._footer = grids, operators, footer
         self._relayout()
+
+    def _breaks_before(self, index):
+        """Whether grid `index` starts a new row: its operator is None."""
+        return 0 < index <= len(self._operators) and self._operators[index - 1] is None
 
     def footer(self):
         """The sentence under the grids (the sum, the max or the average)."""
@@ -177,7 +183,7 @@ class ArithmeticView(QWidget):
             x, y = layout.origins[index]
             painter.setPen(QColor(60, 60, 60))
             operator = (self._operators[index - 1]
-                        if 0 < index <= len(self._operators) else "")
+                        if 0 < index <= len(self._operators) else "") or ""
             if operator and layout.in_gap[index]:
                 middle = y + layout.caption_h + values.shape[0] * layout.cell_h // 2
                 painter.drawText(x - GRID_GAP + 6, middle + layout.ascent // 2,

@@ -71,7 +71,7 @@ def parse_cell(text):
     return value
 
 
-def _cell_text(value):
+def cell_text(value):
     """How a weight is written in its cell: 4 significant digits, fewer when that
     would not fit CELL_CHARS characters (the cell shows every character)."""
     for digits in (4, 3, 2):
@@ -81,7 +81,7 @@ def _cell_text(value):
     return f"{value:.0e}"
 
 
-def _cell_width(font):
+def cell_width(font):
     """Pixels a cell needs to show any CELL_CHARS-character weight whole."""
     metrics = QFontMetrics(font)
     widest = max(metrics.horizontalAdvance(text)
@@ -130,7 +130,7 @@ class KernelEditor(QWidget):
         # cell's style sheet, which outranks the application's.
         font = QFont(QApplication.font())
         font.setPointSizeF(CELL_POINT_SIZE)
-        cell_w = _cell_width(font)
+        cell_w = cell_width(font)
         cell_h = QFontMetrics(font).height() + 8
         # Room for the largest kernel is kept when a smaller one hides cells: the
         # editor, and everything beside and under it, never moves.
@@ -268,18 +268,18 @@ class KernelEditor(QWidget):
         old = self._kernel[row, col]
         # Leaving a cell untouched must not round 1/9 to the 4 digits on show; a
         # refused number's red mark and message go once the cell holds a number.
-        if cell.text().strip() == _cell_text(old):
+        if cell.text().strip() == cell_text(old):
             self._clear_refusal(row, col)
             return
         try:
             value = parse_cell(cell.text())
         except ValueError as error:
             # Keep the old weight and say why; the red cell shows which one was refused.
-            cell.setText(_cell_text(old))
+            cell.setText(cell_text(old))
             cell.setStyleSheet(CELL_FONT + REFUSED_STYLE)
             self._refused = (row, col)
             self._set_message(
-                f"Row {row}, column {col}: {error}. Kept {_cell_text(old)}.",
+                f"Row {row}, column {col}: {error}. Kept {cell_text(old)}.",
                 ERROR_STYLE,
             )
             return
@@ -364,15 +364,15 @@ class KernelEditor(QWidget):
                 visible = row < size and col < size
                 cell.setVisible(visible)
                 if visible:
-                    cell.setText(_cell_text(self._kernel[row, col]))
+                    cell.setText(cell_text(self._kernel[row, col]))
                     # A number too long for the cell shows its start, not its end.
                     cell.setCursorPosition(0)
                     self._paint_cell(row, col, level)
         self._legend.set_levels(-level, level)
-        self._sum.setText(f"Sum of weights: {_cell_text(self._kernel.sum())}")
+        self._sum.setText(f"Sum of weights: {cell_text(self._kernel.sum())}")
         if level > LARGE_VALUE and not self._message.text():
             self._set_message(
-                f"Very large weights (up to {_cell_text(level)}): accepted, but the "
+                f"Very large weights (up to {cell_text(level)}): accepted, but the "
                 "outputs grow just as large and every colour scale stretches to show "
                 "them.", WARNING_STYLE)
 

@@ -18,6 +18,8 @@ Signal:
     model_edited()              a filter tweak changed the model given in set_model:
                                 refresh the prediction and the feature maps
 
+The input is the drawn digit (one channel) or, picked in self.source, a colour
+picture: then self.colour (a ColourPlayground) takes the digit's views' place.
 The numbers come from convlab.lab.pipeline; the settings are a PipelineControls
 (self.controls), the maps a PipelineMaps (self.maps), the forward and backward
 step-throughs self.step and self.backward (tabs of self.directions); a trained filter
@@ -30,6 +32,7 @@ from PyQt5.QtWidgets import (
     QBoxLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLayout,
     QPushButton,
     QScrollArea,
@@ -39,8 +42,10 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from convlab.gui.common.widgets import teach
+from convlab.gui.common.widgets import combo, teach
 from convlab.gui.playground.backward_step import BackwardStepView
+from convlab.gui.playground.colour_input import BUNDLED, DRAWING, OPENED
+from convlab.gui.playground.colour_panel import ColourPlayground
 from convlab.gui.playground.controls import PipelineControls
 from convlab.gui.playground.filter_presenter import FilterPresenter
 from convlab.gui.playground.filter_tools import FilterToolsPanel
@@ -126,6 +131,16 @@ class PlaygroundPanel(QWidget):
         self.directions.currentChanged.connect(self._on_directions_current_changed)
 
         self.note = SettingNote()
+        self.source = combo(
+            (("drawn digit (1 channel)", None), ("colour drawing (3 channels)",
+                                                 DRAWING),
+             ("colour picture from a file (3 channels)", OPENED),
+             ("bundled colour picture (3 channels)", BUNDLED)), "Playground input",
+            "The digit has one channel, so a kernel is one 2-D grid. A colour "
+            "picture has three (red, green, blue): the filter then has three slices, "
+            "one per channel, and their partial maps add up to one output map.")
+        self.source.currentIndexChanged.connect(self._on_source_current_index_changed)
+        self.colour = ColourPlayground()
         self._layout_parts()
         self._update_views()
 
@@ -167,10 +182,19 @@ class PlaygroundPanel(QWidget):
         self._body = QBoxLayout(QBoxLayout.LeftToRight)
         self._body.addLayout(self._side)
         self._body.addLayout(views, 1)
+        # The digit's parts, hidden for a colour input (hidden, they take no room).
+        self._digit_parts = (self.note, kernel_box, settings, self.maps, step_box)
+        source_row = QHBoxLayout()
+        source_row.addWidget(QLabel("Input:"))
+        source_row.addWidget(self.source)
+        source_row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(source_row)
         layout.addWidget(self.note)
         layout.addLayout(self._body, 1)
+        layout.addWidget(self.colour, 1)
+        self.colour.hide()
         # The page's scroll area asks minimumSizeHint (below), not the layout: the
         # arrangement then follows the width instead of forcing it.
         layout.setSizeConstraint(QLayout.SetNoConstraint)
@@ -189,6 +213,8 @@ class PlaygroundPanel(QWidget):
         return QSize(self._narrowest(), height)
 
     def _narrowest(self):
+        if self.colour.isVisibleTo(self):
+            return self.colour.minimumSizeHint().width() + 4
         return max(self._kernel_box.width(), self._settings.minimumSizeHint().width(),
                    self.directions.minimumSizeHint().width()) + 8
 
@@ -301,6 +327,15 @@ class PlaygroundPanel(QWidget):
         return self.note.notes()
 
     # Slots.
+
+    def _on_source_current_index_changed(self, _index):
+        source = self.source.currentData()
+        if source is not None:
+            self.colour.set_source(source)
+        for part in self._digit_parts:
+            part.setVisible(source is None)
+        self.colour.setVisible(source is not None)
+        self.updateGeometry()
 
     def _on_controls_changed(self):
         self._update_views()
