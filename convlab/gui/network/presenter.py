@@ -21,6 +21,7 @@ from convlab.lab.backward import (
     legend_tip,
     loss_note,
 )
+from convlab.lab.conv_depth import channel_sums
 from convlab.lab.network import (
     conv_weights,
     enlarged_filter,
@@ -300,12 +301,21 @@ class NetworkPresenter(QObject):
                                         gaps=shown.gaps, legend_tip=tip,
                                         text_of=gradient_text)
             return
-        bias = self.model.layers[column - 1].bias
+        layer = self.model.layers[column - 1]
         shown = enlarged_filter(name, weights, index, channel,
-                                None if bias is None else bias.data)
+                                None if layer.bias is None else layer.bias.data)
         self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
                                     filter_ref=(column, index),
-                                    bring_to_front=bring_to_front, gaps=shown.gaps)
+                                    bring_to_front=bring_to_front, gaps=shown.gaps,
+                                    channel_sums=self._channel_sums(column, index))
+
+    def _channel_sums(self, column, index):
+        """A deeper filter's partial maps for the input on show (None for a filter
+        of one channel, or before anything was drawn)."""
+        layer_input, output = (self.view.activation(c) for c in (column - 1, column))
+        if layer_input is None or layer_input.shape[1] == 1:
+            return None
+        return channel_sums(self.model.layers[column - 1], layer_input, output, index)
 
     def field(self, column, index, row, col):
         """(box, d(unit)/dx (28, 28), text) of a unit of a column's output, from
