@@ -191,6 +191,7 @@ class Controller(QObject):
         self.window.input_panel.set_sample_count(count)
         if dataset is not None:
             self.window.playground_panel.set_test_data(dataset.x_test, dataset.y_test)
+        self.network.set_test_images(None if dataset is None else dataset.x_test)
         self.my_digits.set_base_dataset(dataset)
         self._update_data_note()
         self.evaluation.set_dataset(dataset)

@@ -296,3 +296,11 @@ def difference_text(result, channel):
         f"(mean |train − eval| over this channel's map): the more this batch's "
         f"statistics stray from the running ones, the larger the gap.",
     ]
+
+
+# Added to a batch-norm map's enlarged view, which shows the eval-mode output.
+VIEW_POINTER = (
+    "Here, as whenever the network is used, batch norm runs in eval mode with the "
+    "running statistics. \"Batch norm, seen…\" below shows this channel on a "
+    "batch: its batch mean and variance, its values before and after, and your "
+    "digit in training versus eval.")

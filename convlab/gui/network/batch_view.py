@@ -9,7 +9,7 @@ and writes every number of the shapes out, beside the N x F output maps.
 from PyQt5.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from convlab.gui.network.map_grid import MapGrid
-from convlab.lab.network import COUNTING_NOTE
+from convlab.lab.network import COUNTING_NOTE, NOT_FINITE_CAUSE
 
 MAX_SIZE = (1000, 700)  # fits a 1024x768 screen
 
@@ -56,9 +56,20 @@ class BatchView(QDialog):
         """The lab.conv_depth.BatchRun on show, or None."""
         return self._run
 
+    def show_error(self, name, message, bring_to_front=True):
+        """Say why the layer called name cannot be run on a batch."""
+        self._run = None
+        self.heading.setText(f"{name} cannot be run on a batch: {message}")
+        self.shapes.setText(NOT_FINITE_CAUSE if "finite" in message else "")
+        self.grid.setVisible(False)
+        if bring_to_front:
+            self.show()
+            self.raise_()
+
     def show_run(self, name, run, names, bring_to_front=True):
         """Show a BatchRun of the layer called name; names: its images' names."""
         self._run = run
+        self.grid.setVisible(True)
         s = run.shapes
         self.heading.setText(
             f"{name} on a batch: N = {s.n} images × its first F = {s.filters} "

@@ -4,7 +4,11 @@ batch, and batch normalization, each driven through the real window."""
 import numpy as np
 from PyQt5.QtCore import QPointF, Qt
 
+from convlab.data.synthetic import generate_digits
+from convlab.lab.batch_norm import train_vs_eval
+from convlab.lab.conv_depth import example_batch
 from convlab.nn import layers
+from convlab.nn.architectures import NAMED_ARCHS, build
 
 SCREEN = (1024, 768)
 
@@ -79,3 +83,124 @@ def test_a_first_layer_filter_has_no_partial_maps(qtbot, window):
     click_item(qtbot, view, item, *item.tile_center(2))
     assert window.detail_view.isVisible()
     assert window.detail_view.channel_sums.isHidden()
+
+
+def test_the_batch_view_shows_a_real_batched_call(qtbot, window, tiny_dataset):
+    """"This layer on a batch" runs conv 2's first 3 filters on the drawing and 3
+    test images: every shape number is batch_shapes' and the N x F maps are the
+    model's own outputs for that batch."""
+    window.controller.set_dataset(tiny_dataset)
+    x = drawn(window)
+    view, model = window.network_view, window.controller.view_model
+    column = conv_columns(window)[1]
+    item = view.filter_item(column)
+    click_item(qtbot, view, item, *item.tile_center(0))
+    qtbot.mouseClick(window.detail_view.batch_button, Qt.LeftButton)
+    batch = window.controller.network.depth.batch_view
+    assert batch.isVisible()
+    images = np.concatenate([x[None, None], tiny_dataset.x_test[:3]]).astype(
+        np.float32)
+    expected = model.activations(images)[column - 1][:, :3]  # (4, 3, 11, 11)
+    run = batch.run()
+    np.testing.assert_allclose(run.inputs[0], model.activations(images)[
+        column - 2][0], rtol=1e-6)
+    assert run.shapes.output_shape == expected.shape == (4, 3, 11, 11)
+    assert run.shapes.input_shape == (4, 32, 13, 13)
+    assert run.shapes.weight_shape == (3, 32, 3, 3)
+    np.testing.assert_allclose(batch.grid.maps(), expected.reshape(12, 11, 11),
+                               rtol=1e-5, atol=1e-6)
+    text = batch.shapes.text()
+    assert "(4, 32, 13, 13) * (3, 32, 3, 3) -> (4, 3, 11, 11)" in text
+    assert "floor((13 + 2*0 - 3) / 1) + 1" in text
+    assert batch.grid.labels()[4] == "image 1, filter 1"
+    assert "0: your digit" in batch.heading.text()
+    assert_fits_the_screen(batch)
+
+
+def batch_norm_model():
+    """The sample network with batch norm after a few training forwards, so its
+    γ, β and running statistics are not their defaults."""
+    rng = np.random.default_rng(0)
+    model = build(NAMED_ARCHS["sample-bn"], rng)
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNorm2d):
+            layer.weight.data[...] = rng.uniform(0.5, 1.5, layer.num_features)
+            layer.bias.data[...] = rng.normal(0, 0.3, layer.num_features)
+    model.train()
+    for step in range(3):
+        model(generate_digits(16, step)[0][:, None])
+    model.eval()
+    return model
+
+
+def open_batch_norm_map(qtbot, window, channel):
+    """Load batch_norm_model, draw, click map ``channel`` of its first batch-norm
+    column and then "Batch norm, seen…"; return the view, the column, the input
+    and the state of the GUI's and the live model before the click."""
+    window.controller.model_files.model_opened.emit(batch_norm_model(), None, "bn")
+    x = drawn(window)
+    view = window.network_view
+    column = next(i + 1 for i, layer in enumerate(window.controller.view_model.layers)
+                  if isinstance(layer, layers.BatchNorm2d))
+    item = view.column_item(column)
+    click_item(qtbot, view, item, *item.tile_center(channel))
+    detail = window.detail_view
+    assert "Batch norm, seen" in detail.explanation.text()
+    assert detail.batch_norm_button.isVisible()
+    before = [state_of(m) for m in (window.controller.view_model,
+                                    window.controller.model)]
+    qtbot.mouseClick(detail.batch_norm_button, Qt.LeftButton)
+    return window.controller.network.depth.batch_norm_view, column, x, before
+
+
+def test_the_batch_norm_view_shows_the_batchs_statistics(qtbot, window,
+                                                         tiny_dataset):
+    """Each channel's batch mean and variance are np.mean and np.var of what the
+    layer receives for the batch shown (test images and the digit), beside γ, β
+    and the running statistics; the histograms are of that channel's values."""
+    window.controller.set_dataset(tiny_dataset)
+    bn, column, x, _ = open_batch_norm_map(qtbot, window, 3)
+    assert bn.isVisible() and bn.channel() == 3
+    model = window.controller.view_model
+    layer = model.layers[column - 1]
+    images = np.concatenate([tiny_dataset.x_test[:16], x[None, None]])
+    inputs = model.activations(images.astype(np.float64))[column - 2]
+    stats = bn.statistics()
+    assert len(stats.inputs) == 17
+    np.testing.assert_allclose(stats.batch_mean, np.mean(inputs, axis=(0, 2, 3)),
+                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(stats.batch_var, np.var(inputs, axis=(0, 2, 3)),
+                               rtol=1e-6, atol=1e-7)
+    assert bn.table.item(3, 0).text() == f"{np.mean(inputs[:, 3]):.4g}"
+    assert bn.table.item(3, 1).text() == f"{np.var(inputs[:, 3]):.4g}"
+    assert bn.table.item(3, 2).text() == f"{layer.weight.data[3]:.4g}"
+    assert bn.table.item(3, 5).text() == f"{layer.running_var[3]:.4g}"
+    counts, edges = np.histogram(inputs[:, 3], bins=30)
+    shown_edges, shown_counts = bn.curves[0].getData()
+    np.testing.assert_array_equal(shown_counts, counts)
+    np.testing.assert_allclose(shown_edges, edges, rtol=1e-6)
+    assert "test images" in bn.heading.text()
+    assert_fits_the_screen(bn)
+
+
+def test_the_batch_norm_view_compares_training_and_eval(qtbot, window):
+    """Your digit's channel with batch and with running statistics is exactly
+    lab.batch_norm.train_vs_eval's, with the formula's numbers and why they
+    differ; opening the views changes no weight and no running statistic."""
+    bn, column, x, before = open_batch_norm_map(qtbot, window, 2)
+    model = window.controller.view_model
+    bn.channel_spin.setValue(5)
+    # No dataset: the batch is 16 generated digits (seed 0), the digit added last.
+    batch, _ = example_batch(None, None, 16)
+    expected = train_vs_eval(model, column - 1, x, batch)
+    np.testing.assert_allclose(bn.result().train_output, expected.train_output)
+    np.testing.assert_allclose(bn.result().eval_output, expected.eval_output)
+    shown = bn.maps.maps()
+    np.testing.assert_allclose(shown[0], expected.train_output[5])
+    np.testing.assert_allclose(shown[1], expected.eval_output[5])
+    assert f"{expected.running_mean[5]:.4g}" in bn.why.text()
+    assert "channel 5:" in bn.formula.text()
+    assert "generated images" in bn.heading.text()
+    for old, m in zip(before, (model, window.controller.model), strict=True):
+        for a, b in zip(old, state_of(m), strict=True):
+            np.testing.assert_array_equal(a, b)
