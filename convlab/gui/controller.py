@@ -285,7 +285,8 @@ class Controller(QObject):
         snapshot.apply_to(self.view_model)
         self._weights_trained = True
         # The snapshot's activations (None without a probe) spare a forward pass.
-        self.network.weights_changed(snapshot.activations, TRAINING_REFRESH_MS)
+        self.network.weights_changed(snapshot.activations, TRAINING_REFRESH_MS,
+                                     snapshot.batch)
 
     def _on_session_model_changed(self, model, note):
         # A resumed run's network may differ from the editor's: _use_model shows it.

@@ -37,6 +37,7 @@ class DepthPresenter(QObject):
         self._training_batch = None  # the newest training mini-batch, or None
         self._batch_column = None  # the conv column on show in the batch view
         self._last_live = 0.0
+        self._source_changed = False  # training started or stopped since a refresh
         detail_view.batch_requested.connect(self._on_detail_view_batch_requested)
         detail_view.batch_norm_requested.connect(
             self._on_detail_view_batch_norm_requested)
@@ -57,6 +58,9 @@ class DepthPresenter(QObject):
 
     def set_training_batch(self, images):
         """The images of the mini-batch training used last (None: not training)."""
+        # Training started or stopped: the batch-norm view says so at its next
+        # refresh, without waiting for its live interval.
+        self._source_changed |= (images is None) != (self._training_batch is None)
         self._training_batch = images
 
     def set_input(self, x):
@@ -73,8 +77,10 @@ class DepthPresenter(QObject):
     def refresh(self, now=None):
         """Update the windows on show for new weights or a new input, at most every
         LIVE_INTERVAL seconds (now=None: at once)."""
-        if now is not None and now - self._last_live < LIVE_INTERVAL:
+        if (now is not None and now - self._last_live < LIVE_INTERVAL
+                and not self._source_changed):
             return
+        self._source_changed = False
         self._last_live = time.monotonic() if now is None else now
         if self.batch_view.isVisible() and self._batch_column is not None:
             self.show_batch(self._batch_column, bring_to_front=False)

@@ -104,13 +104,16 @@ class NetworkPresenter(QObject):
         """Test images (N, 1, 28, 28) for the batch views (None: generated ones)."""
         self.depth.set_test_images(images)
 
-    def weights_changed(self, activations=None, interval_ms=REFRESH_MS):
+    def weights_changed(self, activations=None, interval_ms=REFRESH_MS,
+                        training_batch=None):
         """The model's weights changed: redraw them within interval_ms.
 
         activations: a training snapshot's outputs, computed with these weights for
-        the input the worker saw (None: compute them here).
+        the input the worker saw (None: compute them here); training_batch: the
+        snapshot's images of the mini-batch trained on last (None: not training).
         """
         self._snapshot_outputs = activations
+        self.depth.set_training_batch(training_batch)
         self._weights_changed = True
         self._weights_version += 1
         self.request_refresh(interval_ms)

@@ -5,10 +5,13 @@ import numpy as np
 from PyQt5.QtCore import QPointF, Qt
 
 from convlab.data.synthetic import generate_digits
+from convlab.gui.training.worker import TrainingWorker
 from convlab.lab.batch_norm import train_vs_eval
 from convlab.lab.conv_depth import example_batch
+from convlab.lab.snapshots import take_snapshot
 from convlab.nn import layers
 from convlab.nn.architectures import NAMED_ARCHS, build
+from convlab.train import TrainConfig, Trainer
 
 SCREEN = (1024, 768)
 
@@ -204,3 +207,54 @@ def test_the_batch_norm_view_compares_training_and_eval(qtbot, window):
     for old, m in zip(before, (model, window.controller.model), strict=True):
         for a, b in zip(old, state_of(m), strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_while_training_the_batch_norm_view_reads_the_snapshots_batch(qtbot,
+                                                                      window):
+    """A training snapshot's mini-batch is the batch the batch-norm view shows:
+    its statistics are those of the snapshot's images with the digit added."""
+    bn, column, x, _ = open_batch_norm_map(qtbot, window, 1)
+    controller = window.controller
+    batch = generate_digits(8, 5)[0][:, None]  # (8, 1, 28, 28)
+    snapshot = take_snapshot(controller.model, 1, None, batch)
+    batch[...] = 0  # the snapshot holds its own copy
+    controller._on_session_weights_updated(snapshot)
+    controller.refresh_now()
+    assert "current training mini-batch (8 images)" in bn.heading.text()
+    model = controller.view_model
+    images = np.concatenate([snapshot.batch, x[None, None]]).astype(np.float64)
+    inputs = model.activations(images)[column - 2]
+    np.testing.assert_allclose(bn.statistics().batch_mean,
+                               inputs.mean(axis=(0, 2, 3)), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(bn.statistics().batch_var,
+                               inputs.var(axis=(0, 2, 3)), rtol=1e-6, atol=1e-7)
+    controller.network.weights_changed()  # no snapshot: training is over
+    controller.refresh_now()
+    assert "generated images" in bn.heading.text()
+
+
+def test_training_snapshots_carry_their_mini_batch():
+    """A snapshot taken while training holds a copy of the images of the batch
+    trained on last, which the batch-norm view then shows."""
+    model = build(NAMED_ARCHS["tiny"], np.random.default_rng(0))
+    x = np.random.default_rng(1).random((64, 1, 28, 28), dtype=np.float32)
+    y = np.arange(64) % 10
+    trainers = []
+
+    def prepare():
+        trainers.append(Trainer(model, (x, y), (x[:16], y[:16]),
+                                TrainConfig(epochs=1, batch_size=16, seed=0)))
+        return trainers[0]
+
+    worker = TrainingWorker(model, prepare, interval=0.0)
+    snapshots = []
+    worker.snapshot_ready.connect(snapshots.append)
+    worker.run()
+    batches = [s.batch for s in snapshots if s.batch is not None]
+    assert batches
+    last = trainers[0].last_batch[0]
+    np.testing.assert_array_equal(batches[-1], last)
+    assert batches[-1] is not last
+    for batch in batches:  # every image is one of the training images
+        assert batch.shape == (16, 1, 28, 28)
+        assert all((x == image).all(axis=(1, 2, 3)).any() for image in batch)
