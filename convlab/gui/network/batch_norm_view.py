@@ -32,7 +32,7 @@ from convlab.lab.batch_norm import (
     formula_text,
     train_vs_eval,
 )
-from convlab.lab.network import COUNTING_NOTE
+from convlab.lab.network import COUNTING_NOTE, NOT_FINITE_CAUSE
 
 STATISTIC_COLUMNS = ("batch\nmean", "batch\nvar", "γ", "β", "running\nmean",
                      "running\nvar")
@@ -190,7 +190,11 @@ class BatchNormView(QDialog):
             else:
                 self._result = train_vs_eval(model, column - 1, x, images)
                 self._stats = self._result.batch
+            if not np.isfinite(self._stats.inputs).all():
+                raise ValueError("the layer receives numbers that are NaN or "
+                                 "infinite. " + NOT_FINITE_CAUSE)
         except ValueError as exc:
+            self._stats = self._result = None
             self.heading.setText(f"{names[column]}: no batch statistics to show: "
                                  f"{exc}")
             self._body.setVisible(False)

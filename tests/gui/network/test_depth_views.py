@@ -258,3 +258,31 @@ def test_training_snapshots_carry_their_mini_batch():
     for batch in batches:  # every image is one of the training images
         assert batch.shape == (16, 1, 28, 28)
         assert all((x == image).all(axis=(1, 2, 3)).any() for image in batch)
+
+
+def test_the_bar_offers_batch_norm_only_for_a_network_with_it(qtbot, window):
+    """"Batch normalization…" on the Network tab shows for a network with batch
+    norm and opens its view on the first batch-norm layer; without, it is hidden."""
+    bar = window.network_view.backward_bar
+    assert bar.batch_norm_button.isHidden()  # the bundled model has none
+    window.controller.model_files.model_opened.emit(batch_norm_model(), None, "bn")
+    assert not bar.batch_norm_button.isHidden()
+    assert bar.batch_norm_button.text() == "Batch normalization…"
+    qtbot.mouseClick(bar.batch_norm_button, Qt.LeftButton)
+    bn = window.controller.network.depth.batch_norm_view
+    assert bn.isVisible() and bn.layer_combo.count() == 2
+    assert bn.layer_combo.currentData() == 2 and bn.result() is None
+    assert "Draw a digit" in bn.why.text()
+
+
+def test_blown_up_weights_give_the_batch_norm_view_a_message(qtbot, window):
+    """NaN weights before a batch-norm layer: the view says what is wrong and what
+    to do instead of failing."""
+    model = batch_norm_model()
+    model.layers[0].weight.data[0] = np.nan
+    window.controller.model_files.model_opened.emit(model, None, "bn")
+    bar = window.network_view.backward_bar
+    qtbot.mouseClick(bar.batch_norm_button, Qt.LeftButton)
+    bn = window.controller.network.depth.batch_norm_view
+    assert bn.isVisible() and bn.statistics() is None
+    assert "NaN" in bn.heading.text() and "learning rate" in bn.heading.text()
