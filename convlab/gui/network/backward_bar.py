@@ -110,10 +110,11 @@ class BackwardBar(QWidget):
                        self.target_combo, self._scale_label, self.scale_combo):
             row.addWidget(widget)
         row.addStretch(1)
-        row.addWidget(self.batch_norm_button)
         notes = QHBoxLayout()
         notes.addWidget(self.note, 1)
         notes.addWidget(self.runner_up_button)
+        # Under the pass buttons, so the first row still fits a 1024 px window.
+        notes.addWidget(self.batch_norm_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
         layout.addLayout(row)

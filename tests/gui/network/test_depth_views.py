@@ -3,6 +3,7 @@ batch, and batch normalization, each driven through the real window."""
 
 import numpy as np
 from PyQt5.QtCore import QPointF, Qt
+from PyQt5.QtWidgets import QApplication
 
 from convlab.data.synthetic import generate_digits
 from convlab.gui.training.worker import TrainingWorker
@@ -12,6 +13,7 @@ from convlab.lab.snapshots import take_snapshot
 from convlab.nn import layers
 from convlab.nn.architectures import NAMED_ARCHS, build
 from convlab.train import TrainConfig, Trainer
+from tests.gui.test_window_sizes import clipping_problems
 
 SCREEN = (1024, 768)
 
@@ -286,3 +288,40 @@ def test_blown_up_weights_give_the_batch_norm_view_a_message(qtbot, window):
     bn = window.controller.network.depth.batch_norm_view
     assert bn.isVisible() and bn.statistics() is None
     assert "NaN" in bn.heading.text() and "learning rate" in bn.heading.text()
+
+
+def test_the_bar_with_its_batch_norm_button_fits_1024_wide(qtbot, window):
+    """At 1024x768, in Forward and in Backward, nothing of the Network tab with
+    the batch-norm button is cut off."""
+    window.controller.model_files.model_opened.emit(batch_norm_model(), None, "bn")
+    window.resize(*SCREEN)
+    window.show_tab("network")
+    bar = window.network_view.backward_bar
+    for button in (bar.forward_button, bar.backward_button):
+        qtbot.mouseClick(button, Qt.LeftButton)
+        window.controller.refresh_now()
+        for _ in range(3):
+            QApplication.processEvents()
+        assert bar.batch_norm_button.isVisible()
+        problems = clipping_problems(window.tabs.currentWidget())
+        assert not problems, "\n".join(problems)
+
+
+def test_the_depth_windows_cut_nothing_off(qtbot, window, tiny_dataset):
+    """The enlarged filter with its partial maps, the batch view and the
+    batch-norm view show every label and button whole at their sizes."""
+    window.controller.set_dataset(tiny_dataset)
+    bn, *_ = open_batch_norm_map(qtbot, window, 0)
+    view = window.network_view
+    column = conv_columns(window)[1]
+    item = view.filter_item(column)
+    click_item(qtbot, view, item, *item.tile_center(0))
+    qtbot.mouseClick(window.detail_view.batch_button, Qt.LeftButton)
+    batch = window.controller.network.depth.batch_view
+    for _ in range(3):
+        QApplication.processEvents()
+    for dialog in (window.detail_view, batch, bn):
+        assert dialog.isVisible()
+        assert_fits_the_screen(dialog)
+        problems = clipping_problems(dialog)
+        assert not problems, "\n".join(problems)
