@@ -39,18 +39,13 @@ class MapGrid(pg.GraphicsLayoutWidget):
         """The label of each map, in order."""
         return list(self._labels)
 
-    def levels(self):
-        """The colour levels (lo, hi) of every map."""
-        return tuple(self.legend.levels())
-
-    def set_maps(self, maps, labels, cols, levels=None, header=None):
+    def set_maps(self, maps, labels, cols, levels=None):
         """Show maps (K, h, w) under labels (K strings), ``cols`` to a row, on
-        levels (lo, hi) (None: symmetric around 0 over all of them). header:
-        optional labels of the columns, written above the first row."""
+        levels (lo, hi) (None: symmetric around 0 over all of them)."""
         maps = np.asarray(maps, dtype=np.float64)
         cols = max(1, min(cols, len(maps)))
-        if self._shape != (len(maps), cols, header is not None):
-            self._layout(len(maps), cols, header)
+        if self._shape != (len(maps), cols):
+            self._layout(len(maps), cols)
         levels = symmetric_levels(maps, round_up=False) if levels is None else levels
         for (label, image), text, m in zip(self._tiles, labels, maps, strict=True):
             label.setText(text.replace("\n", "<br>"), size=LABEL_SIZE)
@@ -72,24 +67,19 @@ class MapGrid(pg.GraphicsLayoutWidget):
         legend = self.legend.boundingRect().width() or LEGEND_WIDTH
         self.setMinimumWidth(int(sum(widths) + legend + 12 * (cols + 1)))
 
-    def _layout(self, count, cols, header):
+    def _layout(self, count, cols):
         self.clear()
         self._tiles = []
-        top = 0
-        if header is not None:
-            for c, text in enumerate(header):
-                self.addLabel(text, row=0, col=c, size=LABEL_SIZE, bold=True)
-            top = 1
         rows = -(-count // cols)
         for k in range(count):
             r, c = divmod(k, cols)
-            label = self.addLabel("", row=top + 2 * r, col=c, size=LABEL_SIZE)
+            label = self.addLabel("", row=2 * r, col=c, size=LABEL_SIZE)
             label.setMaximumHeight(LABEL_HEIGHT)  # the room left goes to the maps
-            view = self.addViewBox(row=top + 2 * r + 1, col=c, lockAspect=True,
+            view = self.addViewBox(row=2 * r + 1, col=c, lockAspect=True,
                                    invertY=True, enableMouse=False, enableMenu=False)
             image = pg.ImageItem()
             image.setColorMap(SIGNED_CMAP)
             view.addItem(image)
             self._tiles.append((label, image))
-        self.addItem(self.legend, row=top, col=cols, rowspan=2 * rows)
-        self._shape = (count, cols, header is not None)
+        self.addItem(self.legend, row=0, col=cols, rowspan=2 * rows)
+        self._shape = (count, cols)
