@@ -191,6 +191,7 @@ class Controller(QObject):
         self.window.input_panel.set_sample_count(count)
         if dataset is not None:
             self.window.playground_panel.set_test_data(dataset.x_test, dataset.y_test)
+        self.network.set_test_images(None if dataset is None else dataset.x_test)
         self.my_digits.set_base_dataset(dataset)
         self._update_data_note()
         self.evaluation.set_dataset(dataset)
@@ -284,7 +285,8 @@ class Controller(QObject):
         snapshot.apply_to(self.view_model)
         self._weights_trained = True
         # The snapshot's activations (None without a probe) spare a forward pass.
-        self.network.weights_changed(snapshot.activations, TRAINING_REFRESH_MS)
+        self.network.weights_changed(snapshot.activations, TRAINING_REFRESH_MS,
+                                     snapshot.batch)
 
     def _on_session_model_changed(self, model, note):
         # A resumed run's network may differ from the editor's: _use_model shows it.

@@ -274,3 +274,33 @@ def train_vs_eval(model, layer_index, x, x_batch):
     difference = train_output - eval_output[0]
     return TrainVsEval(s, value[0], train_output, eval_output[0], difference,
                        np.abs(difference).mean(axis=(1, 2)))
+
+
+def difference_text(result, channel):
+    """Why the digit's ``channel`` differs in training and eval, with its numbers.
+
+    result: a TrainVsEval. Returns the lines a student reads.
+    """
+    C = len(result.channel_difference)
+    c = as_index("channel", channel, C)
+    n = len(result.batch.inputs)
+    return [
+        f"Training (batch statistics): channel {c} is normalized with the mean "
+        f"{result.batch_mean[c]:.4g} and variance {result.batch_var[c]:.4g} of "
+        f"these {n} images, your digit included, so it depends on the others in "
+        f"the batch.",
+        f"Eval (running statistics): with the running mean "
+        f"{result.running_mean[c]:.4g} and variance {result.running_var[c]:.4g}, "
+        f"averaged over the batches seen in training, the same for every image.",
+        f"The two outputs differ by {result.channel_difference[c]:.3g} on average "
+        f"(mean |train − eval| over this channel's map): the more this batch's "
+        f"statistics stray from the running ones, the larger the gap.",
+    ]
+
+
+# Added to a batch-norm map's enlarged view, which shows the eval-mode output.
+VIEW_POINTER = (
+    "Here, as whenever the network is used, batch norm runs in eval mode with the "
+    "running statistics. \"Batch norm, seen…\" below shows this channel on a "
+    "batch: its batch mean and variance, its values before and after, and your "
+    "digit in training versus eval.")

@@ -19,6 +19,7 @@ from convlab import nn
 # redraws of the views they feed: 12.5 a second looks live, yet leaves the GUI idle
 # most of the time. One number for both, so no snapshot is taken only to be skipped.
 SNAPSHOT_INTERVAL_MS = 80
+SNAPSHOT_BATCH = 32  # images of the last training batch a snapshot carries at most
 
 
 def clone_model(model):
@@ -36,6 +37,8 @@ class WeightSnapshot:
     buffers: BatchNorm running statistics, in model.named_buffers() order.
     activations: every layer's output for the probe, each (1, ...), or None.
     source: a weak reference to the live model copied (is_from tells).
+    batch: images (n, 1, H, W) of the mini-batch trained on last (the batch-norm
+    view's batch while training), or None.
     """
 
     step: int
@@ -43,6 +46,7 @@ class WeightSnapshot:
     buffers: list
     activations: list | None
     source: weakref.ref
+    batch: np.ndarray | None = None
 
     def is_from(self, model) -> bool:
         """True when these are copies of ``model``'s weights.
@@ -62,8 +66,10 @@ class WeightSnapshot:
             target[...] = data
 
 
-def take_snapshot(model, step: int, probe: np.ndarray | None) -> WeightSnapshot:
-    """Copy the model's state and, for a probe (1, 1, H, W), its activations."""
+def take_snapshot(model, step: int, probe: np.ndarray | None,
+                  batch: np.ndarray | None = None) -> WeightSnapshot:
+    """Copy the model's state and, for a probe (1, 1, H, W), its activations; and
+    the first SNAPSHOT_BATCH images of a training batch (N, 1, H, W)."""
     # activations() runs in evaluation mode and caches nothing, so it leaves the
     # training state alone; its outputs are fresh arrays the GUI may keep.
     activations = None if probe is None else model.activations(probe)
@@ -74,4 +80,5 @@ def take_snapshot(model, step: int, probe: np.ndarray | None) -> WeightSnapshot:
         activations=activations,
         # Weak: a snapshot must not keep a replaced model alive.
         source=weakref.ref(model),
+        batch=None if batch is None else np.array(batch[:SNAPSHOT_BATCH]),
     )

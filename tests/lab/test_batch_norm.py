@@ -311,3 +311,17 @@ def test_formula_for_a_cell_ends_in_that_cells_output(statistics):
         result.formula(3, 10, 12, "both")
     with pytest.raises(ValueError, match=r"row must be 0 to 25"):
         result.formula(3, 26, 0)
+
+
+def test_difference_text_gives_this_channels_own_numbers():
+    """The why-they-differ lines quote the channel's batch and running statistics
+    and its mean gap."""
+    model = trained_model()
+    result = batch_norm.train_vs_eval(model, BN_LAYERS[0], digits(1)[0, 0], digits())
+    lines = batch_norm.difference_text(result, 2)
+    assert f"{result.batch_mean[2]:.4g}" in lines[0]
+    assert "13 images" in lines[0]
+    assert f"{result.running_var[2]:.4g}" in lines[1]
+    assert f"{result.channel_difference[2]:.3g}" in lines[2]
+    with pytest.raises(ValueError, match="0 to 3"):
+        batch_norm.difference_text(result, 4)

@@ -29,6 +29,7 @@ class BackwardBar(QWidget):
     mode_changed = pyqtSignal(bool)  # True: Backward
     target_changed = pyqtSignal(object)  # the digit picked 0-9, or None: automatic
     per_map_changed = pyqtSignal(bool)  # True: every map on its own scale
+    batch_norm_requested = pyqtSignal()  # open the batch normalization view
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -92,6 +93,14 @@ class BackwardBar(QWidget):
             "network say that digit instead.")
         self.runner_up_button.clicked.connect(self._on_runner_up_button_clicked)
         self._offer = None
+        self.batch_norm_button = teach(
+            QPushButton("Batch normalization…"), "Batch normalization view",
+            "This network normalizes its maps with batch norm. Open a view of it: "
+            "each channel's batch mean and variance, its values before and after, "
+            "γ and β, the running statistics, and your digit in training versus "
+            "eval.")
+        self.batch_norm_button.clicked.connect(self.batch_norm_requested)
+        self.batch_norm_button.setVisible(False)
 
         self._target_label = QLabel("should have said:")
         self._scale_label = QLabel("colour scale:")
@@ -104,6 +113,8 @@ class BackwardBar(QWidget):
         notes = QHBoxLayout()
         notes.addWidget(self.note, 1)
         notes.addWidget(self.runner_up_button)
+        # Under the pass buttons, so the first row still fits a 1024 px window.
+        notes.addWidget(self.batch_norm_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 4)
         layout.addLayout(row)
@@ -144,6 +155,10 @@ class BackwardBar(QWidget):
         if offer is not None:
             self.runner_up_button.setText(f"Explain a {offer} instead")
         self.runner_up_button.setVisible(offer is not None and self.is_backward())
+
+    def set_batch_norm_offered(self, offered):
+        """Offer the batch normalization view (for a network with batch norm)."""
+        self.batch_norm_button.setVisible(offered)
 
     def _show_backward_controls(self, visible):
         for widget in (self._target_label, self.target_combo, self._scale_label,

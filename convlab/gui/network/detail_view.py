@@ -1,4 +1,8 @@
-"""DetailView: one feature map or filter, enlarged, with its numbers and a legend."""
+"""DetailView: one feature map or filter, enlarged, with its numbers and a legend.
+
+A deeper filter's view also shows its channels added up (ChannelSumsPanel); a
+filter's view offers the layer on a batch, a batch-norm map's the batch-norm view.
+"""
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,6 +19,8 @@ from PyQt5.QtWidgets import (
 )
 
 from convlab.gui.common.colormaps import SIGNED_CMAP
+from convlab.gui.common.widgets import teach
+from convlab.gui.network.channel_sums import ChannelSumsPanel
 from convlab.lab.network import (
     COUNTING_NOTE,
     not_finite_note,
@@ -24,6 +30,9 @@ from convlab.lab.network import (
 
 MAX_TABLE = 32  # larger arrays would make the table of numbers unreadable anyway
 WHITE, BLACK = QColor("white"), QColor("black")
+PLAIN_SIZE = (760, 460)
+# With a deeper filter's partial maps: still inside a 1024x768 screen.
+CHANNELS_SIZE = (1000, 700)
 NOT_A_NUMBER = QColor("#c8c8c8")  # the grey of a cell holding NaN or infinity
 
 
@@ -31,14 +40,17 @@ class DetailView(QDialog):
     """A non-modal window showing a 2-D array as a picture and as a table of numbers."""
 
     edit_filter_requested = pyqtSignal(int, int)  # column, filter index
+    batch_requested = pyqtSignal(int)  # column of the conv layer to run on a batch
+    batch_norm_requested = pyqtSignal(int, int)  # column, channel (map index)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Enlarged view")
         self.setModal(False)
-        self.resize(760, 460)
+        self.resize(*PLAIN_SIZE)
         self._array = None
         self._filter = None
+        self._batch_norm = None  # (column, channel) of a batch-norm map on show
 
         self.heading = QLabel()
         self.heading.setObjectName("DetailHeading")
@@ -80,6 +92,19 @@ class DetailView(QDialog):
             "feature maps and the prediction react."
         )
         self.edit_button.clicked.connect(self._on_edit_button_clicked)
+        self.batch_button = teach(
+            QPushButton("This layer on a batch…"), "Layer on a batch",
+            "Run this conv layer on several images at once and see the shapes: "
+            "(N, C, H, W) * (F, C, kh, kw) -> (N, F, out_h, out_w).")
+        self.batch_button.clicked.connect(self._on_batch_button_clicked)
+        self.batch_norm_button = teach(
+            QPushButton("Batch norm, seen…"), "Batch normalization view",
+            "Open the batch normalization view: each channel's batch mean and "
+            "variance, its values before and after, γ, β, the running statistics, "
+            "and training versus eval for your digit.")
+        self.batch_norm_button.clicked.connect(self._on_batch_norm_button_clicked)
+        self.channel_sums = ChannelSumsPanel()
+        self.channel_sums.setVisible(False)
         self.close_button = QPushButton("Close")
         self.close_button.setAccessibleName("Close enlarged view")
         self.close_button.setToolTip("Close this window.")
@@ -90,12 +115,15 @@ class DetailView(QDialog):
         body.addWidget(self.table, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.batch_button)
+        buttons.addWidget(self.batch_norm_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.heading)
         layout.addWidget(self.explanation)
         layout.addLayout(body, 1)
+        layout.addWidget(self.channel_sums, 2)
         layout.addWidget(self.counting)
         layout.addLayout(buttons)
 
@@ -105,7 +133,7 @@ class DetailView(QDialog):
 
     def show_array(self, heading, explanation, array, levels=None, cmap=SIGNED_CMAP,
                    filter_ref=None, bring_to_front=True, gaps=None, legend_tip="",
-                   text_of=number_text):
+                   text_of=number_text, channel_sums=None, batch_norm_ref=None):
         """Show a 2-D array; filter_ref = (column, filter) offers editing it.
 
         gaps: a bool mask of the same shape marking cells that hold no number (the
@@ -114,6 +142,9 @@ class DetailView(QDialog):
         numbers (live updates in training). legend_tip: what the colour scale
         shows (empty: the plain colour key). text_of: a number's text in the
         table (gradients are often far below 0.01, so they need exponents).
+        channel_sums: a deeper filter's lab.conv_depth.ChannelSums, shown under it
+        (None: none). batch_norm_ref = (column, channel) of a batch-norm map offers
+        the batch-norm view.
         """
         a = np.asarray(array, dtype=np.float64)
         gaps = np.zeros(a.shape, bool) if gaps is None else np.asarray(gaps, bool)
@@ -139,9 +170,23 @@ class DetailView(QDialog):
         self.table.horizontalHeader().setDefaultSectionSize(width)
         self._fill_table(a, gaps, levels, cmap, text_of)
         self.edit_button.setVisible(filter_ref is not None)
+        self.batch_button.setVisible(filter_ref is not None)
+        self._batch_norm = batch_norm_ref
+        self.batch_norm_button.setVisible(batch_norm_ref is not None)
+        self._set_channel_sums(channel_sums)
         if bring_to_front:
             self.show()
             self.raise_()
+
+    def _set_channel_sums(self, sums):
+        """Show a deeper filter's partial maps under its weights, or hide them."""
+        if sums is not None:
+            self.channel_sums.set_sums(sums)
+        if (sums is not None) == self.channel_sums.isHidden():
+            self.channel_sums.setVisible(sums is not None)
+            # Room for a few rows of the weights' table above the partial maps.
+            self.table.setMinimumHeight(130 if sums is not None else 0)
+            self.resize(*(CHANNELS_SIZE if sums is not None else PLAIN_SIZE))
 
     def _fill_table(self, a, gaps, levels, cmap, text_of):
         shown = a[:MAX_TABLE, :MAX_TABLE]
@@ -176,6 +221,14 @@ class DetailView(QDialog):
             # Dark text on pale cells, white text on strong colours.
             cell.setForeground(WHITE if colour.lightness() < 120 else BLACK)
         self.table.setUpdatesEnabled(True)
+
+    def _on_batch_button_clicked(self):
+        if self._filter is not None:
+            self.batch_requested.emit(self._filter[0])
+
+    def _on_batch_norm_button_clicked(self):
+        if self._batch_norm is not None:
+            self.batch_norm_requested.emit(*self._batch_norm)
 
     def _on_edit_button_clicked(self):
         if self._filter is not None:

@@ -13,6 +13,7 @@ from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 
 from convlab import explain
 from convlab.gui.common.colormaps import GREY_CMAP, PROB_CMAP, SIGNED_CMAP
+from convlab.gui.network.depth_presenter import DepthPresenter
 from convlab.lab.backward import (
     default_target,
     enlarged_gradient_map,
@@ -21,6 +22,8 @@ from convlab.lab.backward import (
     legend_tip,
     loss_note,
 )
+from convlab.lab.batch_norm import VIEW_POINTER
+from convlab.lab.conv_depth import channel_sums
 from convlab.lab.network import (
     conv_weights,
     enlarged_filter,
@@ -31,6 +34,7 @@ from convlab.lab.network import (
 )
 from convlab.lab.snapshots import SNAPSHOT_INTERVAL_MS
 from convlab.nn.functional import softmax
+from convlab.nn.layers import BatchNorm2d
 
 REFRESH_MS = 40  # at most 25 redraws a second while the student draws
 # New weights come from the worker this often, and the views redraw as often.
@@ -77,6 +81,8 @@ class NetworkPresenter(QObject):
         view.unit_hovered.connect(self._on_view_unit_hovered)
         detail_view.edit_filter_requested.connect(
             self._on_detail_view_edit_filter_requested)
+        # The batch view and the batch-norm view.
+        self.depth = DepthPresenter(view, detail_view, self)
 
     def set_model(self, model):
         """Show another network (the GUI's copy): new columns, no enlarged view."""
@@ -91,15 +97,23 @@ class NetworkPresenter(QObject):
         probe = np.zeros((1, 1, 28, 28), np.float32)
         shapes = [a.shape for a in model.activations(probe)]
         self.view.set_layers(model.layers, shapes)
+        self.depth.set_model(model)
         self.weights_changed()
 
-    def weights_changed(self, activations=None, interval_ms=REFRESH_MS):
+    def set_test_images(self, images):
+        """Test images (N, 1, 28, 28) for the batch views (None: generated ones)."""
+        self.depth.set_test_images(images)
+
+    def weights_changed(self, activations=None, interval_ms=REFRESH_MS,
+                        training_batch=None):
         """The model's weights changed: redraw them within interval_ms.
 
         activations: a training snapshot's outputs, computed with these weights for
-        the input the worker saw (None: compute them here).
+        the input the worker saw (None: compute them here); training_batch: the
+        snapshot's images of the mini-batch trained on last (None: not training).
         """
         self._snapshot_outputs = activations
+        self.depth.set_training_batch(training_batch)
         self._weights_changed = True
         self._weights_version += 1
         self.request_refresh(interval_ms)
@@ -157,12 +171,15 @@ class NetworkPresenter(QObject):
             show(column, index, bring_to_front=False)
         if self._hovered is not None:
             self._show_field(*self._hovered)  # for the new input or weights
+        self.depth.set_input(x)
+        self.depth.refresh(None if input_changed else now)
         return probs
 
     def shutdown(self):
         """No more redraws; the enlarged view closes (the window is closing)."""
         self._timer.stop()
         self.detail_view.close()
+        self.depth.shutdown()
         self.view.release()
 
     def _draw_backward(self, x):
@@ -236,14 +253,21 @@ class NetworkPresenter(QObject):
             a = self.view.gradient(column)[None]
         if a is None:
             return
-        shown = enlarged_map(name, a, index, self._explanation(column, index))
+        explanation = self._explanation(column, index)
+        norm = 0 < column < last and isinstance(self.model.layers[column - 1],
+                                                BatchNorm2d)
+        if norm:
+            explanation += " " + VIEW_POINTER
+        shown = enlarged_map(name, a, index, explanation)
         # Pixels and probabilities have a fixed [0, 1] scale; the rest is signed.
         levels = (0.0, 1.0) if column in (0, last) else None
         cmap = GREY_CMAP if column == 0 else PROB_CMAP if column == last \
             else SIGNED_CMAP
         self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
                                     levels, cmap, bring_to_front=bring_to_front,
-                                    gaps=shown.gaps)
+                                    gaps=shown.gaps,
+                                    batch_norm_ref=(column, max(index, 0)) if norm
+                                    else None)
 
     def _explanation(self, column, index):
         """What the numbers of map index (-1: the vector) of a column mean."""
@@ -300,12 +324,25 @@ class NetworkPresenter(QObject):
                                         gaps=shown.gaps, legend_tip=tip,
                                         text_of=gradient_text)
             return
-        bias = self.model.layers[column - 1].bias
+        layer = self.model.layers[column - 1]
         shown = enlarged_filter(name, weights, index, channel,
-                                None if bias is None else bias.data)
+                                None if layer.bias is None else layer.bias.data)
         self.detail_view.show_array(shown.heading, shown.explanation, shown.values,
                                     filter_ref=(column, index),
-                                    bring_to_front=bring_to_front, gaps=shown.gaps)
+                                    bring_to_front=bring_to_front, gaps=shown.gaps,
+                                    channel_sums=self._channel_sums(column, index))
+
+    def _channel_sums(self, column, index):
+        """A deeper filter's partial maps for the input on show (None for a filter
+        of one channel, or before anything was drawn)."""
+        layer_input, output = (self.view.activation(c) for c in (column - 1, column))
+        if layer_input is None or layer_input.shape[1] == 1:
+            return None
+        try:
+            return channel_sums(self.model.layers[column - 1], layer_input, output,
+                                index)
+        except ValueError:  # NaN maps: the weights' own note says what happened
+            return None
 
     def field(self, column, index, row, col):
         """(box, d(unit)/dx (28, 28), text) of a unit of a column's output, from

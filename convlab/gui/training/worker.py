@@ -218,7 +218,10 @@ class TrainingWorker(QObject):
 
     def _snapshot(self) -> WeightSnapshot:
         step = self._last.step if self._last is not None else 0
-        return take_snapshot(self.model, step, self._probe)
+        # Read here, in the training thread, between two steps.
+        last = None if self._trainer is None else self._trainer.last_batch
+        return take_snapshot(self.model, step, self._probe,
+                             None if last is None else last[0])
 
     @pyqtSlot()
     def run(self) -> None:
