@@ -23,7 +23,7 @@ from PyQt5 import sip
 from PyQt5.QtCore import QObject, QThread, QTimer
 from PyQt5.QtWidgets import QGraphicsItem
 
-INTERVAL_MS = 500
+INTERVAL_MS = 200  # often enough that one pass has few young objects to look at
 
 
 class GuiThreadCollector(QObject):
