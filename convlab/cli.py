@@ -128,10 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_export)
 
     bench = commands.add_parser(
-        "bench", help="benchmarks: 'bench engine|gui|explain|soak ...'",
+        "bench", help="benchmarks: 'bench engine|gui|explain|drawn|soak ...'",
         description="Run a benchmark; arguments after the target go to it.",
     )
-    bench.add_argument("target", choices=("engine", "gui", "explain", "soak"))
+    bench.add_argument("target",
+                       choices=("engine", "gui", "explain", "drawn", "soak"))
     bench.add_argument("args", nargs=argparse.REMAINDER,
                        help="arguments for the benchmark (see 'bench TARGET --help')")
     bench.set_defaults(run=cmd_bench)
@@ -523,10 +524,12 @@ def cmd_export(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    """`bench engine|gui|explain|soak ARGS`: hand ARGS to that benchmark's main()."""
+    """`bench engine|gui|explain|drawn|soak ARGS`: hand ARGS to that benchmark's
+    main()."""
     # Imported only when asked for, so the command line never loads Qt otherwise.
     module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench",
-                   "explain": "convlab.bench.explain", "soak": "convlab.gui.soak.run"}
+                   "explain": "convlab.bench.explain", "drawn": "convlab.bench.drawn",
+                   "soak": "convlab.gui.soak.run"}
     name = module_name[args.target]
     try:
         import importlib
