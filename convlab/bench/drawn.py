@@ -122,7 +122,7 @@ STYLES = (
 
 # Every style at every size x brush x slant; the place moves round the canvas so
 # each style is also drawn in the middle and in three corners.
-SIZES = (80, 150, 230)
+SIZES = (55, 90, 150, 230)
 WIDTHS = (10, 20, 32)
 SLANTS = (-0.1, 0.15, 0.35)
 PLACES = ((0.5, 0.5), (0.25, 0.25), (0.75, 0.75), (0.25, 0.75))
