@@ -16,10 +16,10 @@ INK_CUTOFF = 0.5 / 255
 # speck stays below this, and is not blown up to fill the frame.
 MIN_INK_FRACTION = 1e-3
 # Stroke width (see stroke_width) in pixels of the 20 px box. MNIST's 10,000
-# training digits: median 2.0, 99.9% at most 4.4. A small digit drawn with a broad
+# training digits: median 2.0, 99.6% at most 4.0. A small digit drawn with a broad
 # brush comes out far thicker once scaled up (6 to 7 px: the holes of a 5 or an 8
 # close into a blob), so such a drawing is thinned to THIN_TO before scaling.
-MAX_STROKE = 4.5
+MAX_STROKE = 4.0
 THIN_TO = 3.0
 
 

@@ -209,4 +209,4 @@ def test_mnist_strokes_are_within_max_stroke(mnist_dir):
     """Nearly every MNIST training digit is thinner than MAX_STROKE."""
     images, _ = load_mnist(mnist_dir, "train")
     widths = np.array([stroke_width(img / 255) for img in images[:2000]])
-    assert np.mean(widths <= MAX_STROKE) >= 0.998
+    assert np.mean(widths <= MAX_STROKE) >= 0.99
