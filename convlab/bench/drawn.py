@@ -209,8 +209,9 @@ def render_set(styles=STYLES, variants=VARIANTS):
 
 
 def score(predictions, labels, names, variants):
-    """Accuracy overall, per style and per size, brush width and slant (dicts of
-    fractions), and the misread digits as (style, variant, prediction) rows."""
+    """Accuracy overall, per style and per size, brush width, slant and place
+    (dicts of fractions), and the misread digits as (style, variant, prediction)
+    rows."""
     right = np.asarray(predictions) == np.asarray(labels)
 
     def by(keys):
@@ -229,6 +230,7 @@ def score(predictions, labels, names, variants):
         "per_size": by(v.size for v in variants),
         "per_width": by(v.width for v in variants),
         "per_slant": by(v.slant for v in variants),
+        "per_place": by(v.place for v in variants),
         "misread": misread,
     }
 
@@ -272,7 +274,16 @@ def run(args):
     # JSON keys must be strings.
     for key in ("per_size", "per_width", "per_slant"):
         result[key] = {f"{k:g}": v for k, v in result[key].items()}
+    result["per_place"] = {_place_name(k): v for k, v in result["per_place"].items()}
     return result
+
+
+def _place_name(place):
+    """Where on the canvas a place is, in words: "middle", "top left", ..."""
+    if place == (0.5, 0.5):
+        return "middle"
+    x, y = place
+    return f"{'top' if y < 0.5 else 'bottom'} {'left' if x < 0.5 else 'right'}"
 
 
 def format_report(result):
@@ -281,7 +292,7 @@ def format_report(result):
              f"{result['accuracy']:.2%} of {result['images']}"]
     lines += [f"  {name:<20} {acc:7.1%}" for name, acc in result["per_style"].items()]
     for key, title in (("per_size", "digit height (px)"), ("per_width", "brush (px)"),
-                       ("per_slant", "slant")):
+                       ("per_slant", "slant"), ("per_place", "place")):
         lines.append(f"{title}: " + ", ".join(
             f"{k} {v:.1%}" for k, v in result[key].items()))
     for m in result["misread"]:

@@ -74,6 +74,7 @@ def test_score_groups_by_style_and_variant():
     assert result["per_style"] == {"one": 0.5, "seven": 1.0}
     assert result["per_size"] == {55: 1.0, 230: 0.5}
     assert result["per_width"] == {10: 1.0, 32: 0.5}
+    assert result["per_place"] == {(0.5, 0.5): 0.75}
     assert result["misread"] == [("one", b, 7)]
 
 
@@ -89,3 +90,5 @@ def test_bundled_model_reads_the_drawn_set(qtbot, capsys):
     worst = min(result["per_style"], key=result["per_style"].get)
     assert result["per_style"][worst] >= drawn.FLOOR_STYLE, worst
     assert all(result["floors"].values())
+    assert set(result["per_place"]) == {"middle", "top left", "bottom right",
+                                        "bottom left"}
