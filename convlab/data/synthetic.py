@@ -90,7 +90,7 @@ def _one(rng):
     bend = rng.uniform(-0.06, 0.06)
     stem = _bezier(top, (top + bottom) / 2 + [bend, 0], bottom, n=8)
     # plain stem, short flag, short flag and base, European, European and base
-    style = rng.choice(5, p=[0.4, 0.15, 0.07, 0.23, 0.15])
+    style = rng.choice(5, p=[0.35, 0.12, 0.05, 0.28, 0.2])
     if style == 0:
         return [stem]
     if style <= 2:
