@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: sample)")
     train.add_argument("--augment", action="store_true",
                        help="randomly shift, rotate and scale training digits")
+    train.add_argument("--generated", type=_non_negative_int, default=0, metavar="N",
+                       help="add N generated digits to the training images "
+                            "(default 0; the test images stay as they are)")
     train.add_argument("--val-fraction", type=_fraction, default=0.1,
                        help="share of training images held out for validation "
                             "(default 0.1; 0 = none)")
@@ -128,10 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_export)
 
     bench = commands.add_parser(
-        "bench", help="benchmarks: 'bench engine|gui|explain|soak ...'",
+        "bench", help="benchmarks: 'bench engine|gui|explain|drawn|soak ...'",
         description="Run a benchmark; arguments after the target go to it.",
     )
-    bench.add_argument("target", choices=("engine", "gui", "explain", "soak"))
+    bench.add_argument("target",
+                       choices=("engine", "gui", "explain", "drawn", "soak"))
     bench.add_argument("args", nargs=argparse.REMAINDER,
                        help="arguments for the benchmark (see 'bench TARGET --help')")
     bench.set_defaults(run=cmd_bench)
@@ -199,7 +203,7 @@ def cmd_train(args) -> int:
     if args.resume:
         checkpoint = _load_model_file(args.resume)
         config = _checkpoint_config(checkpoint, args.resume)
-        dataset = _load_data(args.data)
+        dataset = _load_data(args.data, args.generated, config.seed)
         rng = np.random.default_rng(config.seed)
         train, val = _split(dataset, config.val_fraction, config.batch_size, rng)
         try:
@@ -221,7 +225,7 @@ def cmd_train(args) -> int:
         except ValueError as exc:
             raise CliError(str(exc)) from exc
         spec = _load_arch(args.arch)
-        dataset = _load_data(args.data)
+        dataset = _load_data(args.data, args.generated, config.seed)
         # One generator for everything, consumed in a fixed order (split, then
         # weights, then the trainer) so that a resume can rebuild the same split.
         rng = np.random.default_rng(config.seed)
@@ -523,10 +527,12 @@ def cmd_export(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    """`bench engine|gui|explain|soak ARGS`: hand ARGS to that benchmark's main()."""
+    """`bench engine|gui|explain|drawn|soak ARGS`: hand ARGS to that benchmark's
+    main()."""
     # Imported only when asked for, so the command line never loads Qt otherwise.
     module_name = {"engine": "convlab.bench.engine", "gui": "convlab.gui.bench",
-                   "explain": "convlab.bench.explain", "soak": "convlab.gui.soak.run"}
+                   "explain": "convlab.bench.explain", "drawn": "convlab.bench.drawn",
+                   "soak": "convlab.gui.soak.run"}
     name = module_name[args.target]
     try:
         import importlib
@@ -597,14 +603,16 @@ def _positive_float(text):
     return value
 
 
-def _load_data(source):
+def _load_data(source, generated=0, seed=0):
     from convlab.data.mnist import DataNotFoundError, MnistFormatError
     from convlab.data.sources import load_dataset
+    from convlab.data.synthetic import with_generated
 
     if source is not None and source != "builtin" and not Path(source).is_dir():
         raise CliError(f"--data {source}: no such folder")
     try:
-        return load_dataset(source)
+        dataset = load_dataset(source)
+        return with_generated(dataset, generated, seed) if generated else dataset
     except DataNotFoundError as exc:
         raise CliError(_one_line(exc)) from exc
     except (MnistFormatError, OSError) as exc:

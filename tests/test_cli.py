@@ -103,6 +103,16 @@ def test_train_evaluate_export_end_to_end(data_dir, tmp_path):
     assert "def build():" in exported.read_text()
 
 
+def test_train_adds_generated_digits(data_dir, tmp_path):
+    """train --generated N trains on the folder's digits plus N generated ones."""
+    model = tmp_path / "model.npz"
+    proc = run(*train_args(data_dir, model, "--generated", 40, "--val-fraction", 0),
+               check_rc=0)
+    assert "Training on 240 images of MNIST" in proc.stdout
+    assert "and 40 generated digits" in proc.stdout
+    assert nn.load_model(model).extra["training"]["train_images"] == 240
+
+
 def test_ctrl_c_saves_a_checkpoint_that_resumes(data_dir, tmp_path):
     """SIGINT stops between steps, saves a checkpoint, exits 130; --resume finishes."""
     model = tmp_path / "model.npz"

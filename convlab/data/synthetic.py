@@ -1,5 +1,6 @@
 """Handwriting-like digits drawn as random pen strokes: training with no download."""
 
+import dataclasses
 from math import comb
 
 import numpy as np
@@ -79,19 +80,28 @@ def _zero(rng):
 
 
 def _one(rng):
-    """A single stem, with or without a flag at the top and a base at the bottom."""
+    """A single stem, with or without a flag at the top and a base at the bottom.
+
+    The continental European 1 starts with a long up-stroke, often half as long as
+    the stem: unlike a 7's bar it climbs steeply to the top, and there is no bar.
+    """
     top = np.array([0.5 + rng.uniform(-0.05, 0.1), 0.0])
     bottom = np.array([0.5 + rng.uniform(-0.1, 0.05), 1.0])
     bend = rng.uniform(-0.06, 0.06)
     stem = _bezier(top, (top + bottom) / 2 + [bend, 0], bottom, n=8)
-    style = rng.choice(3, p=[0.7, 0.22, 0.08])
+    # plain stem, short flag, short flag and base, European, European and base
+    style = rng.choice(5, p=[0.35, 0.12, 0.05, 0.28, 0.2])
     if style == 0:
         return [stem]
-    flag_len = rng.uniform(0.1, 0.3)
-    flag_angle = np.radians(rng.uniform(25, 70))  # below the horizontal, to the left
+    if style <= 2:
+        flag_len = rng.uniform(0.1, 0.3)
+        flag_angle = np.radians(rng.uniform(25, 70))  # below the horizontal, left
+    else:
+        flag_len = rng.uniform(0.35, 0.65)
+        flag_angle = np.radians(rng.uniform(25, 50))
     flag = top + flag_len * np.array([-np.cos(flag_angle), np.sin(flag_angle)])
     strokes = [_join(_line(flag), stem)]
-    if style == 2:
+    if style in (2, 4):
         half = rng.uniform(0.15, 0.3)
         tilt = rng.uniform(-0.03, 0.03)
         strokes.append(_line(bottom + [-half, 0.0], bottom + [half, tilt]))
@@ -395,3 +405,19 @@ def generate_digits(n, seed_or_rng, progress=None):
             progress(min(start + _CHUNK, n), n)
     return x, y
 
+
+
+def with_generated(dataset, n, seed):
+    """The Dataset with n generated digits added to its training images (the test
+    images unchanged): real handwriting plus the styles the generator knows.
+
+    The digits are drawn from the seed sequence [seed, 1], never the same ones as
+    the built-in data set's (seeds 0 and 1).
+    """
+    x, y = generate_digits(n, [seed, 1])
+    return dataclasses.replace(
+        dataset,
+        name=f"{dataset.name} and {n} generated digits",
+        x_train=np.concatenate([dataset.x_train, x[:, None]]),  # (N + n, 1, 28, 28)
+        y_train=np.concatenate([dataset.y_train, y]),
+    )

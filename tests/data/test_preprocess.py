@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from convlab.data.mnist import load_mnist
-from convlab.data.preprocess import MIN_INK_FRACTION, canvas_to_input, to_mnist
+from convlab.data.preprocess import (
+    MAX_STROKE,
+    MIN_INK_FRACTION,
+    canvas_to_input,
+    stroke_width,
+    thin_thick_strokes,
+    to_mnist,
+)
 
 # Pen strokes as polylines of (row, col) points on a 200x200 canvas.
 SEVEN = [(40, 50), (40, 110), (150, 70)]
@@ -164,3 +171,42 @@ def test_canvas_input_is_the_half_size_drawing_preprocessed():
     # The same digit as preprocessing the full drawing, up to resampling.
     assert np.abs(out - to_mnist(canvas)).mean() < 0.05
     assert canvas_to_input(np.zeros((280, 280))) is None
+
+
+def small_thick_ring():
+    """A 0 drawn small in the bottom-left corner of the canvas with a broad brush."""
+    angles = np.radians(np.arange(0, 361, 10))
+    ring = np.stack([220 + 22 * np.sin(angles), 60 + 22 * np.cos(angles)], axis=1)
+    return render(ring, size=280, width=30.0)
+
+
+def test_small_thick_drawing_gets_mnist_thick_strokes():
+    """A small digit drawn with a broad brush is thinned to MNIST's stroke widths."""
+    canvas = small_thick_ring()
+    blocks = canvas.reshape(140, 2, 140, 2).mean(axis=(1, 3))  # (140, 140)
+    assert stroke_width(to_mnist(blocks)) > MAX_STROKE + 1  # a blob, unthinned
+    out = canvas_to_input(canvas)
+    assert 2.0 <= stroke_width(out) <= MAX_STROKE
+    assert out[13:16, 13:16].max() < 0.5  # the hole in the middle stays open
+    assert ink_box(out > 0.1) == (20, 20)
+
+
+def test_thin_enough_strokes_are_left_alone():
+    """A drawing whose strokes are within MNIST's widths is not changed."""
+    canvas = render(TWO, size=280, width=18.0, scale=1.4)
+    np.testing.assert_array_equal(thin_thick_strokes(canvas), canvas)
+
+
+def test_stroke_width_of_a_band():
+    """stroke_width of a straight band is its width (up to its two short ends)."""
+    band = np.zeros((40, 200))
+    band[10:16, 20:180] = 1.0
+    assert abs(stroke_width(band) - 6.0) < 0.3
+    assert stroke_width(np.zeros((5, 5))) == 0.0
+
+
+def test_mnist_strokes_are_within_max_stroke(mnist_dir):
+    """Nearly every MNIST training digit is thinner than MAX_STROKE."""
+    images, _ = load_mnist(mnist_dir, "train")
+    widths = np.array([stroke_width(img / 255) for img in images[:2000]])
+    assert np.mean(widths <= MAX_STROKE) >= 0.99

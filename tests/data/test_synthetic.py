@@ -7,7 +7,8 @@ from fitting import fit
 from convlab import nn
 from convlab.data.mnist import load_mnist
 from convlab.data.preprocess import BOX, TARGET, center_of_mass, to_mnist
-from convlab.data.synthetic import generate_digits
+from convlab.data.sources import Dataset
+from convlab.data.synthetic import _one, generate_digits, with_generated
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +104,31 @@ def test_training_on_generated_digits_reads_real_mnist(mnist_dir):
     accuracy = np.mean(model.forward(real).argmax(axis=1) == labels[:2000])
     # Chance is 10%; this run reaches about 78% (the full sample network, over 90%).
     assert accuracy > 0.5
+
+
+def test_some_ones_have_the_long_european_up_stroke():
+    """About half of the 1s start with a flag at least a third of the stem."""
+    rng = np.random.default_rng(0)
+    flags = []
+    for _ in range(400):
+        strokes = _one(rng)
+        stem_top = strokes[0][np.argmin(strokes[0][:, 1])]
+        flags.append(np.linalg.norm(strokes[0][0] - stem_top))
+    share = np.mean(np.asarray(flags) >= 0.33)
+    assert 0.38 <= share <= 0.58
+
+
+def test_with_generated_adds_training_digits_only():
+    """with_generated appends seeded generated digits to the training set only."""
+    x = np.zeros((5, 1, 28, 28), np.float32)
+    y = np.arange(5, dtype=np.int64)
+    base = Dataset("MNIST", x, y, x[:2], y[:2])
+    mixed = with_generated(base, 30, 0)
+    assert mixed.x_train.shape == (35, 1, 28, 28) and mixed.x_train.dtype == np.float32
+    np.testing.assert_array_equal(mixed.y_train[:5], y)
+    assert np.bincount(mixed.y_train[5:], minlength=10).tolist() == [3] * 10
+    assert mixed.x_test is base.x_test and mixed.y_test is base.y_test
+    assert mixed.name == "MNIST and 30 generated digits"
+    np.testing.assert_array_equal(with_generated(base, 30, 0).x_train, mixed.x_train)
+    builtin_seed_digits, _ = generate_digits(30, 0)
+    assert not np.array_equal(mixed.x_train[5:, 0], builtin_seed_digits)
