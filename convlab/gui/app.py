@@ -79,8 +79,11 @@ def make_application(argv):
     # Style and stylesheet only when they change: setting either re-polishes every
     # widget of the application, and a second window (tests, screenshots) would
     # have Qt walk the first one's widgets as they are being destroyed.
-    if app.style().objectName().lower() != "fusion":
+    # (Once a stylesheet is set, app.style() is Qt's stylesheet style, whatever
+    # the base style, so the application itself remembers the one it was given.)
+    if app.property("convlabStyle") != "Fusion":
         app.setStyle("Fusion")
+        app.setProperty("convlabStyle", "Fusion")
     style = resource_path(STYLESHEET)
     if style.is_file():
         text = style.read_text(encoding="utf-8")

@@ -81,3 +81,17 @@ def test_clean_start_says_nothing(qtbot, messages):
     qtbot.wait(50)
     assert messages == []
     window.close()
+
+
+def test_a_second_application_call_leaves_style_and_stylesheet_alone(qapp, monkeypatch):
+    """Making the application again (a second window) sets neither the style nor the
+    stylesheet, which would re-polish every widget alive, the first window's too."""
+    from PyQt5.QtWidgets import QApplication
+
+    app.make_application([])
+    calls = []
+    monkeypatch.setattr(QApplication, "setStyle", lambda *a: calls.append("style"))
+    monkeypatch.setattr(QApplication, "setStyleSheet",
+                        lambda *a: calls.append("stylesheet"))
+    app.make_application([])
+    assert calls == []
