@@ -176,7 +176,7 @@ def test_importing_the_cli_is_quick_and_loads_no_numpy():
 def test_interrupt_while_loading_exits_130_with_one_line(signum, monkeypatch, capsys,
                                                           tmp_path):
     """Ctrl+C or SIGTERM before training starts: "aborted", exit 130, no traceback."""
-    def interrupted_load(source):
+    def interrupted_load(source, *options):
         os.kill(os.getpid(), signum)
         raise AssertionError("the signal did not interrupt")
 

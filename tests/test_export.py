@@ -42,18 +42,19 @@ def every_layer_kind_net():
 
 
 def assert_export_matches(model, x, folder):
-    """The exported torch model's logits on x equal ConvLab's eval logits (1e-5)."""
+    """The exported torch model's logits on x equal ConvLab's eval logits (1e-5, or
+    1e-6 of a large logit: float32 rounding grows with the numbers summed)."""
     import torch
 
     net = import_exported(model, folder).build()
     with torch.no_grad():
         logits = net(torch.from_numpy(x)).numpy()
     model.eval()
-    np.testing.assert_allclose(logits, model.forward(x), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(logits, model.forward(x), rtol=1e-6, atol=1e-5)
 
 
 def test_exported_bundled_or_sample_net_matches_on_real_digits(mnist_dir, tmp_path):
-    """On real MNIST test digits the exported model's logits equal ConvLab's (1e-5)."""
+    """On real MNIST test digits the exported model's logits equal ConvLab's."""
     pytest.importorskip("torch")
     if BUNDLED.is_file():
         model = nn.load_model(BUNDLED).model

@@ -50,12 +50,14 @@ def test_the_installed_copy_wins_over_the_checkout(tmp_path, monkeypatch):
 
 
 def test_no_other_code_builds_a_path_into_the_resources_folder():
-    """Only convlab/resources.py knows where resources/ is; the rest asks it."""
+    """Only convlab/resources.py knows where resources/ is; the rest asks it. The
+    tools that draw bundled files (tools/make_*.py) write the checkout's folder."""
     pattern = re.compile(r"""["']resources["/']|/ ?["']resources""")
     offenders = []
     for folder in ("convlab", "tests", "tools"):
         for path in (REPO / folder).rglob("*.py"):
-            if path.name in ("resources.py", "make_icon.py", "test_packaging.py"):
+            if path.name in ("resources.py", "test_packaging.py") or (
+                    folder == "tools" and path.name.startswith("make_")):
                 continue
             text = path.read_text(encoding="utf-8")
             offenders += [f"{path.relative_to(REPO)}: {line.strip()}"
