@@ -6,7 +6,9 @@ drawn on the real input canvas with mouse press, move and release events at seve
 sizes, places, brush widths (set on the brush slider) and slants, then preprocessed
 exactly as the app does (canvas_to_input). The report gives the accuracy on the
 whole set, per style and per size, brush and slant. Floors: 98% overall and 90% for
-every style. ``--json`` prints one JSON object.
+every style. ``--json`` prints one JSON object. ``--split validation`` draws the
+styles at other sizes, brushes, slants and places instead: the digits training
+recipes are compared on, so the test figures stay untouched by those choices.
 
 The styles and the variants are plain NumPy (tests import them without Qt); only
 render_set needs a QApplication, and it imports the canvas when called, as the
@@ -126,10 +128,29 @@ SIZES = (55, 90, 150, 230)
 WIDTHS = (10, 20, 32)
 SLANTS = (-0.1, 0.15, 0.35)
 PLACES = ((0.5, 0.5), (0.25, 0.25), (0.75, 0.75), (0.25, 0.75))
-VARIANTS = tuple(
-    Variant(size, width, slant, PLACES[i % len(PLACES)])
-    for i, (size, width, slant) in enumerate(itertools.product(SIZES, WIDTHS, SLANTS))
-)
+
+
+def _variants(sizes, widths, slants, places):
+    """Every size x brush x slant once, the place going round the given places."""
+    return tuple(
+        Variant(size, width, slant, places[i % len(places)])
+        for i, (size, width, slant) in enumerate(
+            itertools.product(sizes, widths, slants))
+    )
+
+
+VARIANTS = _variants(SIZES, WIDTHS, SLANTS, PLACES)
+
+# The validation variants: the same styles at sizes, brushes, slants and places the
+# test variants do not use. Training recipes are compared on these, so that the
+# figures reported on VARIANTS come from digits no choice was made on.
+VALIDATION_SIZES = (45, 65, 110, 190)
+VALIDATION_WIDTHS = (16, 28)
+VALIDATION_SLANTS = (0.0, 0.25)
+VALIDATION_PLACES = ((0.4, 0.6), (0.7, 0.3), (0.3, 0.35), (0.65, 0.7))
+VALIDATION_VARIANTS = _variants(VALIDATION_SIZES, VALIDATION_WIDTHS,
+                                VALIDATION_SLANTS, VALIDATION_PLACES)
+SPLITS = {"test": VARIANTS, "validation": VALIDATION_VARIANTS}
 
 
 def canvas_strokes(style, variant):
@@ -240,6 +261,9 @@ def parse_args(argv):
         prog="python -m convlab bench drawn", description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, metavar="FILE",
                         help="model file (default: the bundled model)")
+    parser.add_argument("--split", choices=tuple(SPLITS), default="test",
+                        help="the test variants (default) or the validation "
+                             "variants that training recipes are chosen on")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser.parse_args(argv)
 
@@ -256,12 +280,13 @@ def run(args):
     path = args.model or str(resource_path(BUNDLED_MODEL))
     model = nn.load_model(path).model
     app = QApplication.instance() or QApplication(["convlab bench drawn"])
-    x, y, names, variants = render_set()
+    x, y, names, variants = render_set(variants=SPLITS[args.split])
     with threadpool_limits(limits=1, user_api="blas"):
         predictions = class_scores(model, x).argmax(axis=1)
     del app
     result = score(predictions, y, names, variants)
     result["model"] = "bundled model" if args.model is None else args.model
+    result["split"] = args.split
     result["misread"] = [
         {"style": name, "size": v.size, "width": v.width, "slant": v.slant,
          "place": list(v.place), "read_as": p}
@@ -288,8 +313,8 @@ def _place_name(place):
 
 def format_report(result):
     """The human-readable report of run()'s figures."""
-    lines = [f"drawn digits read by the {result['model']}: "
-             f"{result['accuracy']:.2%} of {result['images']}"]
+    lines = [f"drawn digits ({result['split']} variants) read by the "
+             f"{result['model']}: {result['accuracy']:.2%} of {result['images']}"]
     lines += [f"  {name:<20} {acc:7.1%}" for name, acc in result["per_style"].items()]
     for key, title in (("per_size", "digit height (px)"), ("per_width", "brush (px)"),
                        ("per_slant", "slant"), ("per_place", "place")):

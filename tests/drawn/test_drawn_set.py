@@ -42,6 +42,23 @@ def test_variants_cover_sizes_brushes_slants_and_places():
     assert {v.place for v in drawn.VARIANTS} == set(drawn.PLACES)
 
 
+def test_validation_variants_share_nothing_with_the_test_variants():
+    """Recipes are chosen on variants whose size, brush, slant and place the test
+    variants never use, and they include small digits under a broad brush."""
+    validation, test = drawn.VALIDATION_VARIANTS, drawn.VARIANTS
+    for attribute in ("size", "width", "slant", "place"):
+        assert not ({getattr(v, attribute) for v in validation}
+                    & {getattr(v, attribute) for v in test}), attribute
+    assert {"test": test, "validation": validation} == drawn.SPLITS
+    assert any(v.size < min(drawn.SIZES) and v.width > 2 * min(drawn.WIDTHS)
+               for v in validation)
+    for s in drawn.STYLES:
+        for v in validation:
+            points = np.concatenate(drawn.canvas_strokes(s, v))
+            assert points.min() >= v.width / 2
+            assert points.max() <= drawn.CANVAS - v.width / 2
+
+
 def test_styles_drawn_with_the_mouse_become_centred_digits(qtbot):
     """A European 1 and a barred 7, drawn through the canvas, are MNIST-like inputs."""
     styles = [style("1 European"), style("7 barred"), style("1 stick")]
@@ -94,3 +111,14 @@ def test_bundled_model_reads_the_drawn_set(qtbot, capsys):
     assert result["floors"][f"overall >= {drawn.FLOOR_OVERALL:.0%}"]
     assert set(result["per_place"]) == {"middle", "top left", "bottom right",
                                         "bottom left"}
+
+
+def test_bench_drawn_reads_the_validation_split(qtbot, capsys):
+    """`bench drawn --split validation` draws and scores the validation variants."""
+    if not resource_path(BUNDLED_MODEL).is_file():
+        pytest.skip("no bundled model in resources/models")
+    assert cli.main(["bench", "drawn", "--split", "validation", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["split"] == "validation"
+    assert result["images"] == len(drawn.STYLES) * len(drawn.VALIDATION_VARIANTS)
+    assert set(result["per_size"]) == {f"{s:g}" for s in drawn.VALIDATION_SIZES}
