@@ -79,6 +79,20 @@ def test_thicker_and_thinner(batch):
     assert np.all(thin.sum(axis=(1, 2, 3)) < ink)
 
 
+def test_thickness_past_one_makes_strokes_bolder_than_the_dilation(mnist_dir):
+    """An amount of 1.5 inks real digits' grey stroke edges more than the plain
+    dilation does, and stays in [0, 1]."""
+    images, _ = load_mnist(mnist_dir, "test")
+    batch = images[:16, None].astype(np.float32) / 255  # (16, 1, 28, 28)
+    rng = np.random.default_rng(0)
+    dilated = augment_batch(batch, rng, **{**IDENTITY, "thickness_range": (1.0, 1.0)})
+    bolder = augment_batch(batch, rng, **{**IDENTITY, "thickness_range": (1.5, 1.5)})
+    assert np.all(bolder.sum(axis=(1, 2, 3)) > dilated.sum(axis=(1, 2, 3)))
+    assert bolder.min() >= 0 and bolder.max() <= 1
+    # Bolder, not wider: ink only where the dilation put some.
+    assert np.all(bolder[dilated == 0] == 0)
+
+
 def test_channels_share_a_distortion():
     """Channels of one image move together (one distortion per image)."""
     rng = np.random.default_rng(4)
