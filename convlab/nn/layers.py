@@ -122,6 +122,10 @@ class MaxPool2d(_Pool2d):
     def _forward(self, x, training):
         return F.max_pool2d_forward(x, self.kernel_size, self.stride)
 
+    def _infer(self, x):
+        return F.max_pool2d_forward(x, self.kernel_size, self.stride,
+                                    keep_argmax=False)[0]
+
     def _backward(self, dout, cache, need_dx):
         return F.max_pool2d_backward(dout, cache) if need_dx else None
 
@@ -199,6 +203,9 @@ class ReLU(Module):
 
     def _forward(self, x, training):
         return F.relu_forward(x)
+
+    def _infer(self, x):
+        return F.relu_forward(x, keep_mask=False)[0]
 
     def _backward(self, dout, cache, need_dx):
         return F.relu_backward(dout, cache) if need_dx else None
