@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from convlab.nn.im2col import Windows, input_grad, offset, to_hwnc
+from convlab.nn.im2col import SHORT_RUN, Windows, input_grad, offset, to_hwnc
 
 SIZE_FORMULA = "out = (n + 2*padding - k) // stride + 1"
 
@@ -139,6 +139,18 @@ def _pool_setup(x, kernel_size, stride):
     return kh, kw, sh, sw, out_h, out_w
 
 
+def _entries(xt, i, j, sh, sw, out_h, out_w):
+    """Entry (i, j) of every pooling window of xt (H, W, N, C), for arithmetic.
+
+    The strided view when its contiguous runs are long, else a contiguous copy: one
+    plain copy and contiguous maths beat maths on runs shorter than SHORT_RUN.
+    """
+    v = offset(xt, i, j, sh, sw, out_h, out_w)  # (out_h, out_w, N, C)
+    _, _, N, C = xt.shape
+    run = N * C * (out_w if sw == 1 else 1)
+    return np.ascontiguousarray(v) if run < SHORT_RUN else v
+
+
 def max_pool2d_forward(x, kernel_size, stride=None, keep_argmax=True):
     """Max pooling. x (N, C, H, W) -> out (N, C, out_h, out_w), cache.
 
@@ -157,7 +169,7 @@ def max_pool2d_forward(x, kernel_size, stride=None, keep_argmax=True):
     if keep_argmax:
         arg = np.zeros_like(out, dtype=np.min_scalar_type(kh * kw - 1))
     for k in range(1, kh * kw):
-        v = offset(xt, k // kw, k % kw, sh, sw, out_h, out_w)
+        v = _entries(xt, k // kw, k % kw, sh, sw, out_h, out_w)
         if keep_argmax:
             larger = v > out
         np.maximum(out, v, out=out)
@@ -200,7 +212,7 @@ def avg_pool2d_forward(x, kernel_size, stride=None):
     # (out_h, out_w, N, C), stored in the same memory order as x.
     out = offset(xt, 0, 0, sh, sw, out_h, out_w).copy(order="K")
     for k in range(1, kh * kw):
-        out += offset(xt, k // kw, k % kw, sh, sw, out_h, out_w)
+        out += _entries(xt, k // kw, k % kw, sh, sw, out_h, out_w)
     out *= out.dtype.type(1.0 / (kh * kw))
     return out.transpose(2, 3, 0, 1), (x.shape, (kh, kw), (sh, sw))
 
@@ -210,10 +222,19 @@ def avg_pool2d_backward(dout, cache):
     (N, C, H, W), (kh, kw), (sh, sw) = cache
     _, _, out_h, out_w = dout.shape
     # Every window entry counted 1/(kh*kw) in the mean, so it gets that share back.
-    share = dout.transpose(2, 3, 0, 1) * dout.dtype.type(1.0 / (kh * kw))
-    dx = np.zeros((H, W, N, C), dtype=dout.dtype)
+    # (out_h, out_w, N, C); one transposing copy when dout comes after Flatten.
+    share = to_hwnc(dout) * dout.dtype.type(1.0 / (kh * kw))
+    # Windows that do not overlap get their shares by plain copies (no adds), and
+    # when they tile the input exactly nothing is left to zero (as in max pooling).
+    overlapping = sh < kh or sw < kw
+    tiled = (sh, sw) == (kh, kw) and (out_h * kh, out_w * kw) == (H, W)
+    dx = (np.empty if tiled else np.zeros)((H, W, N, C), dtype=dout.dtype)
     for k in range(kh * kw):
-        offset(dx, k // kw, k % kw, sh, sw, out_h, out_w)[...] += share
+        target = offset(dx, k // kw, k % kw, sh, sw, out_h, out_w)
+        if overlapping:
+            target += share
+        else:
+            np.copyto(target, share)
     return dx.transpose(2, 3, 0, 1)  # (N, C, H, W)
 
 
@@ -244,12 +265,11 @@ def relu_forward(x, keep_mask=True):
     xm, back = _memory_order(x)
     # NumPy's maximum against the scalar 0 runs ~3x slower than against an array of
     # zeros. One row of zeros, repeated by broadcasting, is enough when the rows are
-    # long: NumPy's inner loop stays on long contiguous runs (rows of under ~4096
-    # numbers make it copy through a buffer, several times slower).
+    # at least SHORT_RUN long (shorter ones NumPy would copy through a buffer).
     row = 1
     for n in reversed(xm.shape):
         row *= n
-        if row >= 4096:
+        if row >= SHORT_RUN:
             break
     out_m = np.maximum(xm.reshape(-1, row), np.zeros(row, dtype=x.dtype))  # (rows, row)
     out_m = out_m.reshape(xm.shape)
@@ -265,8 +285,11 @@ def relu_forward(x, keep_mask=True):
 def relu_backward(dout, cache):
     """Gradient of relu_forward: passes dout where the output was positive."""
     positive = cache
-    # Multiplying by the 0/1 mask is much faster than np.where, which branches.
-    return dout * positive
+    # Multiplying by the 0/1 mask is much faster than np.where, which branches. The
+    # result takes the mask's layout, the forward output's: after Flatten, dout is
+    # plain NCHW, and the (H, W, N, C) result spares the layer below its own copy.
+    dx = np.empty_like(positive, dtype=np.result_type(dout, positive))
+    return np.multiply(dout, positive, out=dx)
 
 
 def linear_forward(x, w, b):
