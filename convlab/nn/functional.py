@@ -315,7 +315,9 @@ def linear_backward(dout, cache):
     """
     x, w, has_bias = cache
     dx = dout @ w  # (N, D_in)
-    dw = dout.T @ x  # (D_out, D_in)
+    # np.dot, not @: for one image this is an outer product (inner size 1), which
+    # NumPy's matmul computes in its own loop, ~7x slower than np.dot's BLAS call.
+    dw = np.dot(dout.T, x)  # (D_out, D_in)
     db = dout.sum(axis=0) if has_bias else None
     return dx, dw, db
 
