@@ -109,11 +109,13 @@ def conv2d_backward(dout, cache, need_dx=True, need_dw=True):
     if need_dw:
         grads = np.zeros((K + has_bias, F), dtype=dout_t.dtype)
         for r0, r1 in windows.bands:
-            cols = kept_cols if kept_cols is not None else windows.cols(r0, r1,
-                                                                        has_bias)
+            cols = kept_cols
+            if cols is None:
+                cols = windows.cols(r0, r1, has_bias)  # (rows*out_w*N, K [+ 1])
+            dout2 = dout_t[r0:r1].reshape(-1, F)  # (rows*out_w*N, F)
             # grads[k, f] = sum over output pixels p of cols[p, k] * dout2[p, f];
             # the row of the ones column is the bias gradient, the sum of dout2.
-            grads += cols.T @ dout_t[r0:r1].reshape(-1, F)  # (kh*kw*C [+ 1], F)
+            grads += cols.T @ dout2  # (kh*kw*C [+ 1], F)
         # (F, C, kh, kw), contiguous
         dw = np.ascontiguousarray(
             grads[:K].T.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
@@ -286,9 +288,13 @@ def relu_backward(dout, cache):
     """Gradient of relu_forward: passes dout where the output was positive."""
     positive = cache
     # Multiplying by the 0/1 mask is much faster than np.where, which branches. The
-    # result takes the mask's layout, the forward output's: after Flatten, dout is
-    # plain NCHW, and the (H, W, N, C) result spares the layer below its own copy.
+    # result takes the mask's layout, the forward output's, which the layer below
+    # works in. After Flatten dout is plain NCHW: a plain copy into that layout
+    # first, then contiguous maths, is ~5x faster than multiplying across layouts.
     dx = np.empty_like(positive, dtype=np.result_type(dout, positive))
+    if np.shape(dout) == dx.shape and np.ndim(dout) and dout.strides != dx.strides:
+        np.copyto(dx, dout)
+        return np.multiply(dx, positive, out=dx)
     return np.multiply(dout, positive, out=dx)
 
 

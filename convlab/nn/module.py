@@ -54,8 +54,8 @@ class Module:
     A subclass implements ``_forward(x, training) -> (out, cache)`` and
     ``_backward(dout, cache, need_dx) -> dx``, the same split as the functions in
     ``convlab.nn.functional``. In training mode ``forward`` keeps the cache for the
-    next ``backward``; in evaluation mode (inference) it keeps nothing, and neither
-    does ``Sequential.activations``.
+    next ``backward``; in evaluation mode (inference) it calls ``_infer(x) -> out``,
+    which keeps nothing, and so does ``Sequential.activations``.
     """
 
     # Names of plain-array attributes that are model state without being learnable

@@ -228,6 +228,27 @@ def test_relu_of_any_layout_keeps_values_and_shape():
         np.testing.assert_array_equal(positive, x > 0)
 
 
+def test_relu_backward_takes_any_dout_layout():
+    """ReLU backward gives dout * mask whether dout is NCHW or the forward's layout."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((5, 7, 4, 3)).transpose(2, 3, 0, 1)  # (N, C, H, W) view
+    _, positive = F.relu_forward(x)
+    dout = rng.standard_normal(x.shape)
+    hwnc = np.ascontiguousarray(dout.transpose(2, 3, 0, 1)).transpose(2, 3, 0, 1)
+    for d in (dout, hwnc):
+        np.testing.assert_array_equal(F.relu_backward(d, positive), dout * (x > 0))
+
+
+def test_to_nchw_copies_any_layout_in_order():
+    """to_nchw gives a C-contiguous array equal to its input, whatever the layout."""
+    rng = np.random.default_rng(10)
+    base = rng.standard_normal((6, 5, 4, 3))
+    for x in (base, base.transpose(2, 3, 0, 1), base.transpose(3, 2, 1, 0)[:, ::2]):
+        out = im2col.to_nchw(x)
+        assert out.flags.c_contiguous
+        np.testing.assert_array_equal(out, x)
+
+
 def test_conv2d_known_values():
     """A 2x2 kernel of ones on a 3x3 ramp gives the window sums plus the bias."""
     x = np.arange(9.0).reshape(1, 1, 3, 3)
