@@ -114,9 +114,13 @@ class Windows:
         # out_w windows times N images when the windows are adjacent (stride 1),
         # else the N images of one window; in (H, W, N, C), the C channels of one
         # pixel, or for a single image the kw*C values of a whole window row. One
-        # image, strided convolutions of small batches and many channels favour the
-        # second.
-        self.channels_last = C * (kw if N == 1 else 1) > N * (out_w if sw == 1 else 1)
+        # image and strided convolutions of small batches favour the second. So do
+        # strided convolutions of 16 channels or more: their im2col matrix holds
+        # only about kh*kw/(sh*sw) copies of the input, and the transposing copy
+        # into (C, H, W, N) (~1 ns a number, the input arrives as (H, W, N, C))
+        # costs more than the shorter runs (64 bytes and up) lose.
+        long_runs = C * (kw if N == 1 else 1) > N * (out_w if sw == 1 else 1)
+        self.channels_last = long_runs or (sw > 1 and C >= 16)
         if self.channels_last:
             self.x_pad = to_hwnc(x, ph, pw)  # (Hp, Wp, N, C)
         else:
