@@ -34,6 +34,10 @@ def to_hwnc(x, ph=0, pw=0):
     """
     xt = x.transpose(2, 3, 0, 1)  # (H, W, N, C)
     if ph == 0 and pw == 0:
+        if not xt.flags.c_contiguous and x.flags.c_contiguous:
+            # Plain NCHW (a gradient after Flatten): the reverse of to_nchw's steps.
+            per_image = np.ascontiguousarray(x.transpose(0, 2, 3, 1))  # (N, H, W, C)
+            return np.ascontiguousarray(per_image.transpose(1, 2, 0, 3))
         return np.ascontiguousarray(xt)
     H, W, N, C = xt.shape
     x_pad = np.zeros((H + 2 * ph, W + 2 * pw, N, C), dtype=x.dtype)
