@@ -1,4 +1,7 @@
-"""Vectorized forward and backward passes of every layer, as pure NumPy functions."""
+"""Vectorized forward and backward passes of every layer, as pure NumPy functions.
+
+Outputs are NCHW views of arrays stored as (H, W, N, C); im2col.py says why.
+"""
 
 import numpy as np
 
