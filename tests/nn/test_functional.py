@@ -75,10 +75,12 @@ def test_float32_stays_float32_everywhere():
     out, cache = F.conv2d_forward(x, w, b, 1, 1)
     assert out.dtype == np.float32
     assert all(g.dtype == np.float32 for g in F.conv2d_backward(out, cache))
-    out, cache = F.conv2d_forward(x, w, None, 1, 1)  # no bias (before batch norm)
-    assert out.dtype == np.float32
-    dx, dw, _ = F.conv2d_backward(out, cache)
-    assert dx.dtype == np.float32 and dw.dtype == np.float32
+    # No bias (before batch norm), and one image (the channels-last im2col).
+    for images in (x, x[:1]):
+        out, cache = F.conv2d_forward(images, w, None, 1, 1)
+        assert out.dtype == np.float32
+        dx, dw, _ = F.conv2d_backward(out, cache)
+        assert dx.dtype == np.float32 and dw.dtype == np.float32
     for fwd, bwd, args in [
         (F.max_pool2d_forward, F.max_pool2d_backward, (2,)),
         (F.max_pool2d_forward, F.max_pool2d_backward, (3, 2)),
