@@ -190,6 +190,9 @@ def _cols_hwnc(x_pad, kh, kw, sh, sw, out_h, out_w, ones_column):
     return cols
 
 
+_PARTS_BYTES = 256 << 10
+
+
 def _inside(i, s, p, n, n_out):
     """Output positions lo..hi-1 whose kernel entry i reads the input, not padding.
 
@@ -214,19 +217,26 @@ def input_grad(dout_t, w_t, in_size, stride, padding):
     kh, kw, _, C = w_t.shape
     (H, W), (sh, sw), (ph, pw) = in_size, stride, padding
     dx = np.zeros((H, W, N, C), dtype=dout_t.dtype)
-    part = np.empty((out_h, out_w, N, C), dtype=dout_t.dtype)
+    # Small layers (one image) are dominated by the cost of each NumPy call: there
+    # one stacked matmul computes a whole kernel row's kw parts at once, as long as
+    # they fit in about _PARTS_BYTES.
+    group = kw if kw * out_h * out_w * N * C * dx.itemsize <= _PARTS_BYTES else 1
+    parts = np.empty((group, out_h, out_w, N, C), dtype=dout_t.dtype)
     for i in range(kh):
         r0, r1 = _inside(i, sh, ph, H, out_h)
         if r0 == r1:
             continue
         d = dout_t[r0:r1].reshape(-1, F)  # (rows*out_w*N, F)
-        rows_part = part[r0:r1]
-        for j in range(kw):
-            c0, c1 = _inside(j, sw, pw, W, out_w)
-            if c0 == c1:
-                continue
-            np.matmul(d, w_t[i, j], out=rows_part.reshape(-1, C))  # (rows*out_w*N, C)
-            target = offset(dx, r0 * sh + i - ph, c0 * sw + j - pw, sh, sw, r1 - r0,
-                            c1 - c0)
-            target += rows_part[:, c0:c1]
+        rows_parts = parts[:, r0:r1]  # (group, rows, out_w, N, C)
+        for j0 in range(0, kw, group):
+            # (group, rows*out_w*N, C): the parts of kernel offsets (i, j0...)
+            np.matmul(d, w_t[i, j0 : j0 + group],
+                      out=rows_parts.reshape(group, -1, C))
+            for j in range(j0, j0 + group):
+                c0, c1 = _inside(j, sw, pw, W, out_w)
+                if c0 == c1:
+                    continue
+                target = offset(dx, r0 * sh + i - ph, c0 * sw + j - pw, sh, sw,
+                                r1 - r0, c1 - c0)
+                target += rows_parts[j - j0, :, c0:c1]
     return dx

@@ -159,7 +159,8 @@ def test_conv2d_backward_can_skip_weight_gradient():
     ("k", "stride", "padding"), [(3, 1, 0), (5, 2, 2), (7, 3, 3), (2, 4, 1)]
 )
 def test_conv2d_in_bands_matches_one_band(monkeypatch, k, stride, padding):
-    """im2col built one output row at a time gives the same results as all at once."""
+    """im2col one output row at a time (and dx one kernel offset at a time) gives
+    the same results as all at once."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((3, 2, 11, 11))
     w = rng.standard_normal((4, 2, k, k))
@@ -169,6 +170,7 @@ def test_conv2d_in_bands_matches_one_band(monkeypatch, k, stride, padding):
     whole = F.conv2d_backward(dout, cache)
     monkeypatch.setattr(im2col, "_BAND_BYTES", 1)  # one output row per band
     monkeypatch.setattr(im2col, "_TRANSPOSE_BAND_BYTES", 1)  # one input row at a time
+    monkeypatch.setattr(im2col, "_PARTS_BYTES", 0)  # dx: one kernel offset at a time
     out_banded, cache = F.conv2d_forward(x, w, b, stride, padding)
     np.testing.assert_allclose(out_banded, out, rtol=1e-12)
     for banded, one in zip(F.conv2d_backward(dout, cache), whole, strict=True):
