@@ -4,6 +4,7 @@ import numpy as np
 
 from convlab.nn import functional as F
 from convlab.nn.functional import as_pair
+from convlab.nn.im2col import to_nchw
 from convlab.nn.init import kaiming_uniform_bound, uniform_
 from convlab.nn.module import Module, Parameter
 
@@ -122,6 +123,10 @@ class MaxPool2d(_Pool2d):
     def _forward(self, x, training):
         return F.max_pool2d_forward(x, self.kernel_size, self.stride)
 
+    def _infer(self, x):
+        return F.max_pool2d_forward(x, self.kernel_size, self.stride,
+                                    keep_argmax=False)[0]
+
     def _backward(self, dout, cache, need_dx):
         return F.max_pool2d_backward(dout, cache) if need_dx else None
 
@@ -200,6 +205,9 @@ class ReLU(Module):
     def _forward(self, x, training):
         return F.relu_forward(x)
 
+    def _infer(self, x):
+        return F.relu_forward(x, keep_mask=False)[0]
+
     def _backward(self, dout, cache, need_dx):
         return F.relu_backward(dout, cache) if need_dx else None
 
@@ -208,7 +216,9 @@ class Flatten(Module):
     """(N, C, H, W) -> (N, C*H*W): feature maps become one vector per image."""
 
     def _forward(self, x, training):
-        return x.reshape(len(x), -1), x.shape  # (N, C*H*W)
+        # Conv and pooling outputs are (H, W, N, C) in memory; the copy to NCHW order
+        # is what the reshape would do, done the fast way.
+        return to_nchw(x).reshape(len(x), -1), x.shape  # (N, C*H*W)
 
     def _backward(self, dout, x_shape, need_dx):
         return dout.reshape(x_shape) if need_dx else None  # (N, C, H, W)

@@ -54,8 +54,8 @@ class Module:
     A subclass implements ``_forward(x, training) -> (out, cache)`` and
     ``_backward(dout, cache, need_dx) -> dx``, the same split as the functions in
     ``convlab.nn.functional``. In training mode ``forward`` keeps the cache for the
-    next ``backward``; in evaluation mode (inference) it keeps nothing, and neither
-    does ``Sequential.activations``.
+    next ``backward``; in evaluation mode (inference) it calls ``_infer(x) -> out``,
+    which keeps nothing, and so does ``Sequential.activations``.
     """
 
     # Names of plain-array attributes that are model state without being learnable
@@ -69,10 +69,12 @@ class Module:
     def forward(self, x):
         """The layer's output for the batch ``x``; in training mode it remembers what
         backward needs."""
-        out, cache = self._forward(x, self.training)
-        # Inference needs no backward, and a kept cache (a conv layer's im2col
-        # columns) would hold on to about 100 MB per evaluated copy of a network.
-        self._cache = cache if self.training else None
+        if not self.training:
+            # Inference needs no backward, and a kept cache (a conv layer's im2col
+            # columns) would hold on to about 100 MB per evaluated copy of a network.
+            self._cache = None
+            return self._infer(x)
+        out, self._cache = self._forward(x, True)
         return out
 
     def __call__(self, x):
@@ -101,6 +103,11 @@ class Module:
 
     def _backward(self, dout, cache, need_dx):
         raise NotImplementedError
+
+    def _infer(self, x):
+        """The output for ``x`` in evaluation mode. Layers override it to skip work
+        that only backward needs (ReLU's mask, max pooling's argmax)."""
+        return self._forward(x, False)[0]
 
     def named_children(self):
         """Direct sub-modules as (name, module) pairs; plain layers have none."""
@@ -245,6 +252,11 @@ class Sequential(Module):
             caches.append(cache)
         return x, caches
 
+    def _infer(self, x):
+        for layer in self.layers:
+            x = layer._infer(x)
+        return x
+
     def _backward(self, dout, caches, need_dx):
         for i in reversed(range(len(self.layers))):
             # Only the first layer may skip its input gradient: the others pass
@@ -260,7 +272,7 @@ class Sequential(Module):
         """
         outputs = []
         for layer in self.layers:
-            x, _ = layer._forward(x, False)
+            x = layer._infer(x)
             outputs.append(x)
         return outputs
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from convlab.nn import functional as F
+from convlab.nn import im2col
 
 FORMULA = r"out = \(n \+ 2\*padding - k\) // stride \+ 1"
 
@@ -74,6 +75,12 @@ def test_float32_stays_float32_everywhere():
     out, cache = F.conv2d_forward(x, w, b, 1, 1)
     assert out.dtype == np.float32
     assert all(g.dtype == np.float32 for g in F.conv2d_backward(out, cache))
+    # No bias (before batch norm), and one image (the channels-last im2col).
+    for images in (x, x[:1]):
+        out, cache = F.conv2d_forward(images, w, None, 1, 1)
+        assert out.dtype == np.float32
+        dx, dw, _ = F.conv2d_backward(out, cache)
+        assert dx.dtype == np.float32 and dw.dtype == np.float32
     for fwd, bwd, args in [
         (F.max_pool2d_forward, F.max_pool2d_backward, (2,)),
         (F.max_pool2d_forward, F.max_pool2d_backward, (3, 2)),
@@ -152,7 +159,8 @@ def test_conv2d_backward_can_skip_weight_gradient():
     ("k", "stride", "padding"), [(3, 1, 0), (5, 2, 2), (7, 3, 3), (2, 4, 1)]
 )
 def test_conv2d_in_bands_matches_one_band(monkeypatch, k, stride, padding):
-    """im2col built one output row at a time gives the same results as all at once."""
+    """im2col one output row at a time (and dx one kernel offset at a time) gives
+    the same results as all at once."""
     rng = np.random.default_rng(5)
     x = rng.standard_normal((3, 2, 11, 11))
     w = rng.standard_normal((4, 2, k, k))
@@ -160,12 +168,89 @@ def test_conv2d_in_bands_matches_one_band(monkeypatch, k, stride, padding):
     out, cache = F.conv2d_forward(x, w, b, stride, padding)
     dout = rng.standard_normal(out.shape)
     whole = F.conv2d_backward(dout, cache)
-    monkeypatch.setattr(F, "_BAND_BYTES", 1)  # one output row per band
-    monkeypatch.setattr(F, "_TRANSPOSE_BAND_BYTES", 1)  # one input row at a time
+    monkeypatch.setattr(im2col, "_BAND_BYTES", 1)  # one output row per band
+    monkeypatch.setattr(im2col, "_TRANSPOSE_BAND_BYTES", 1)  # one input row at a time
+    monkeypatch.setattr(im2col, "_PARTS_BYTES", 0)  # dx: one kernel offset at a time
     out_banded, cache = F.conv2d_forward(x, w, b, stride, padding)
     np.testing.assert_allclose(out_banded, out, rtol=1e-12)
     for banded, one in zip(F.conv2d_backward(dout, cache), whole, strict=True):
         np.testing.assert_allclose(banded, one, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("stride", "padding"), [(1, 0), (1, 2), (2, 1)])
+def test_conv2d_batch_equals_each_image_alone(stride, padding):
+    """A batch's outputs and gradients equal those of its images one at a time.
+
+    One image copies its windows from a channels-last layout, the batch from a
+    channels-first one (asserted), so the two im2col layouts are checked
+    against each other.
+    """
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((8, 4, 9, 9))
+    w = rng.standard_normal((5, 4, 3, 3))
+    b = rng.standard_normal(5)
+    out, cache = F.conv2d_forward(x, w, b, stride, padding)
+    dout = rng.standard_normal(out.shape)
+    dx, dw, db = F.conv2d_backward(dout, cache)
+    assert not cache[0].channels_last
+    dw_sum, db_sum = np.zeros_like(dw), np.zeros_like(db)
+    for n in range(len(x)):
+        one, one_cache = F.conv2d_forward(x[n : n + 1], w, b, stride, padding)
+        assert one_cache[0].channels_last
+        np.testing.assert_allclose(one, out[n : n + 1], rtol=1e-12, atol=1e-12)
+        one_dx, one_dw, one_db = F.conv2d_backward(dout[n : n + 1], one_cache)
+        np.testing.assert_allclose(one_dx, dx[n : n + 1], rtol=1e-12, atol=1e-12)
+        dw_sum += one_dw
+        db_sum += one_db
+    np.testing.assert_allclose(dw_sum, dw, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(db_sum, db, rtol=1e-12, atol=1e-12)
+
+
+def test_inference_forms_skip_backward_state_only():
+    """relu keep_mask=False and max pool keep_argmax=False give the same outputs."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 4, 9, 9))
+    out, cache = F.relu_forward(x)
+    lean, none = F.relu_forward(x, keep_mask=False)
+    np.testing.assert_array_equal(lean, out)
+    np.testing.assert_array_equal(cache, out > 0)
+    assert none is None
+    for args in [(2,), (3, 2), ((2, 3), 1)]:
+        out, _ = F.max_pool2d_forward(x, *args)
+        lean, none = F.max_pool2d_forward(x, *args, keep_argmax=False)
+        np.testing.assert_array_equal(lean, out)
+        assert none is None
+
+
+def test_relu_of_any_layout_keeps_values_and_shape():
+    """ReLU gives max(x, 0) for contiguous, transposed and sliced inputs alike."""
+    rng = np.random.default_rng(8)
+    base = rng.standard_normal((6, 5, 7, 3))
+    for x in (base, base.transpose(2, 3, 0, 1), base[:, 1:4, ::2], base[0, 0]):
+        out, positive = F.relu_forward(x)
+        np.testing.assert_array_equal(out, np.maximum(x, 0))
+        np.testing.assert_array_equal(positive, x > 0)
+
+
+def test_relu_backward_takes_any_dout_layout():
+    """ReLU backward gives dout * mask whether dout is NCHW or the forward's layout."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((5, 7, 4, 3)).transpose(2, 3, 0, 1)  # (N, C, H, W) view
+    _, positive = F.relu_forward(x)
+    dout = rng.standard_normal(x.shape)
+    hwnc = np.ascontiguousarray(dout.transpose(2, 3, 0, 1)).transpose(2, 3, 0, 1)
+    for d in (dout, hwnc):
+        np.testing.assert_array_equal(F.relu_backward(d, positive), dout * (x > 0))
+
+
+def test_to_nchw_copies_any_layout_in_order():
+    """to_nchw gives a C-contiguous array equal to its input, whatever the layout."""
+    rng = np.random.default_rng(10)
+    base = rng.standard_normal((6, 5, 4, 3))
+    for x in (base, base.transpose(2, 3, 0, 1), base.transpose(3, 2, 1, 0)[:, ::2]):
+        out = im2col.to_nchw(x)
+        assert out.flags.c_contiguous
+        np.testing.assert_array_equal(out, x)
 
 
 def test_conv2d_known_values():

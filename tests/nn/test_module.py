@@ -208,3 +208,18 @@ def test_sequential_indexing_and_repr(rng):
         "  (1): ReLU()\n"
         ")"
     )
+
+
+def test_eval_forward_equals_training_forward_without_modes(rng):
+    """Inference (no masks, no argmax kept) gives the training pass's outputs."""
+    net = nn.Sequential(nn.Conv2d(1, 3, 3, padding=1, rng=rng), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Conv2d(3, 4, 3, rng=rng), nn.ReLU(),
+                        nn.AvgPool2d(2, 1), nn.Flatten(), nn.Linear(4, 2, rng=rng))
+    x = rng.random((5, 1, 8, 8))
+    h, trained = x, []
+    for layer in net:
+        h, _ = layer._forward(h, True)
+        trained.append(h)
+    np.testing.assert_array_equal(net.eval().forward(x), trained[-1])
+    for got, want in zip(net.activations(x), trained, strict=True):
+        np.testing.assert_array_equal(got, want)
