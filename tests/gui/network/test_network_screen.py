@@ -17,6 +17,9 @@ from convlab.gui.network.export import write_figure
 from convlab.lab.network import COUNTING_NOTE, field_growth
 from convlab.nn import layers
 
+# More than the 10 ms pyqtgraph's scene leaves between two mouse moves it handles.
+MOVE_GAP_MS = 30
+
 
 def _pos(view, item, x, y):
     """The viewport position of item coordinates (x, y)."""
@@ -110,6 +113,7 @@ def test_hovering_a_unit_draws_its_receptive_field(qtbot, window):
     column = [i + 1 for i, layer in enumerate(model.layers)
               if isinstance(layer, layers.Conv2d)][1]
     item = view.column_item(column)
+    qtbot.wait(MOVE_GAP_MS)
     qtbot.mouseMove(view.graphics.viewport(),
                     _pos(view, item, *item.unit_center(5, 2, 3)))
     QApplication.processEvents()
@@ -127,10 +131,11 @@ def test_hovering_a_unit_draws_its_receptive_field(qtbot, window):
     assert f"rows {top}–{bottom - 1}, columns {left}–{right - 1}" in text
     assert field_growth(model, column - 1) in text
     off = _off_every_map(view)
-    # Two moves: QTest drops a move to where its last one (maybe another test's)
-    # left the cursor. QTest moves the cursor itself, and the platform may deliver
-    # the move after one round of events: wait for it.
+    # pyqtgraph's scene ignores a mouse move within 10 ms of the last one it took
+    # (its mouseRateLimit), so each move waits that long first. Two moves: QTest
+    # drops a move to where its last one left the cursor.
     for point in (off - QPoint(1, 1), off):
+        qtbot.wait(MOVE_GAP_MS)
         qtbot.mouseMove(view.graphics.viewport(), point)
         QApplication.processEvents()
     qtbot.waitUntil(lambda: view.field_shown() is None, timeout=2000)

@@ -81,7 +81,9 @@ def test_play_walks_back_to_the_end_and_stops(panel, qtbot):
     _control(view, QSpinBox, "Step-through speed").setValue(30)
     play.click()
     last = view.step_count() - 1
-    qtbot.waitUntil(lambda: view.current_step().index == last, timeout=5000)
+    # 49 cells at 30 a second take under 2 s; each tick redraws the views, which on a
+    # loaded machine can take much longer, so the bound is generous.
+    qtbot.waitUntil(lambda: view.current_step().index == last, timeout=30000)
     qtbot.waitUntil(lambda: not play.isChecked(), timeout=5000)
     _, dw, _ = _reference_conv(panel, view.dout())
     np.testing.assert_array_equal(view.running()["dw"], dw)
