@@ -53,7 +53,10 @@ def test_closing_mid_run_saves_it_and_the_next_window_resumes_it(qtbot, window,
         notice_button(panel, "Resume the run").click()
     assert blocker.args[0].steps[0] == done + 1
     assert session.model is second.controller.model
-    assert panel.notice.isHidden()
+    # The offer is gone. The tiny network on random digits soon gets the "not
+    # learning" warning, which may already stand in its place on a busy machine.
+    assert (panel.notice.isHidden()
+            or "closed during a training run" not in panel.notice.label.text())
     second.close()
     assert nn.load_model(path).step > done
 
