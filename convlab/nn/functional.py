@@ -83,14 +83,26 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     if has_bias:
         w_cols[:, K] = b
     out = np.empty((out_h, out_w, N, F), dtype=np.result_type(x, w_cols))
-    for r0, r1 in windows.bands:
-        cols = windows.cols(r0, r1, has_bias)  # (rows*out_w*N, kh*kw*C [+ 1])
-        np.matmul(cols, w_cols.T, out=out[r0:r1].reshape(-1, F))  # (rows*out_w*N, F)
+    for band in windows.bands:
+        ones_column = has_bias and band.i1 == kh
+        cols = windows.cols(band, ones_column)  # (rows*out_w*N, part of K [+ 1])
+        w_part = w_cols[:, _band_columns(band, kw * C, ones_column)]
+        target = out[band.r0 : band.r1].reshape(-1, F)  # (rows*out_w*N, F)
+        if band.i0 == 0:
+            np.matmul(cols, w_part.T, out=target)
+        else:
+            target += cols @ w_part.T
     # (N, F, out_h, out_w) as a view of the (out_h, out_w, N, F) result: no copy.
     out = out.transpose(2, 3, 0, 1)
     kept_cols = cols if len(windows.bands) == 1 else None
     cache = (windows, kept_cols, (H, W), w_cols, has_bias, (ph, pw))
     return out, cache
+
+
+def _band_columns(band, row_len, ones_column):
+    """The im2col columns of a Band: its kernel rows' row_len = kw*C columns each,
+    then the ones column (the last, K) when it has it."""
+    return slice(band.i0 * row_len, band.i1 * row_len + ones_column)
 
 
 def conv2d_backward(dout, cache, need_dx=True, need_dw=True):
@@ -111,14 +123,15 @@ def conv2d_backward(dout, cache, need_dx=True, need_dw=True):
     dw = db = dx = None
     if need_dw:
         grads = np.zeros((K + has_bias, F), dtype=dout_t.dtype)
-        for r0, r1 in windows.bands:
+        for band in windows.bands:
+            ones_column = has_bias and band.i1 == kh
             cols = kept_cols
             if cols is None:
-                cols = windows.cols(r0, r1, has_bias)  # (rows*out_w*N, K [+ 1])
-            dout2 = dout_t[r0:r1].reshape(-1, F)  # (rows*out_w*N, F)
+                cols = windows.cols(band, ones_column)  # (rows*out_w*N, part [+ 1])
+            dout2 = dout_t[band.r0 : band.r1].reshape(-1, F)  # (rows*out_w*N, F)
             # grads[k, f] = sum over output pixels p of cols[p, k] * dout2[p, f];
             # the row of the ones column is the bias gradient, the sum of dout2.
-            grads += cols.T @ dout2  # (kh*kw*C [+ 1], F)
+            grads[_band_columns(band, kw * C, ones_column)] += cols.T @ dout2
         # (F, C, kh, kw), contiguous
         dw = np.ascontiguousarray(
             grads[:K].T.reshape(F, kh, kw, C).transpose(0, 3, 1, 2)

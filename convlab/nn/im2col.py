@@ -1,6 +1,8 @@
 """The memory layouts of the fast layers, and the convolution's im2col matrix: every
 window copied into one matrix, so that a convolution is one matrix product."""
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -97,17 +99,29 @@ def offset(a, i, j, sh, sw, out_h, out_w, axis=0):
 # So the convolution builds it a band of output rows at a time, about this many
 # bytes, which stay in the CPU's cache until the matmul has read them, and the
 # backward pass builds the bands again instead of keeping the whole matrix alive.
-# A matrix that fits in one band is small: it is kept for the backward pass.
+# When even one output row is bigger than that (7x7 kernels over 16 channels at
+# batch 500: 22 MB), a band also takes only some of the kernel's rows: its columns
+# of the matrix, whose matmuls are summed. A matrix that fits in one band is small:
+# it is kept for the backward pass.
 _BAND_BYTES = 4 << 20
+
+
+class Band(NamedTuple):
+    """One block of the im2col matrix: output rows r0..r1-1, kernel rows i0..i1-1."""
+
+    r0: int
+    r1: int
+    i0: int
+    i1: int
 
 
 class Windows:
     """The padded input of a convolution, ready to copy its windows band by band.
 
     x (N, C, H, W); kernel, stride and padding are (h, w) pairs; out_size is the
-    output's (out_h, out_w). ``cols(r0, r1, ones_column)`` is the im2col matrix of
-    output rows r0..r1-1, and ``bands`` splits the output rows so that each matrix is
-    about _BAND_BYTES.
+    output's (out_h, out_w). ``bands`` splits the im2col matrix into Bands of about
+    _BAND_BYTES, in row order and, within a row band, kernel rows from the top;
+    ``cols(band, ones_column)`` is the matrix of one band.
     """
 
     def __init__(self, x, kernel, stride, padding, out_size):
@@ -129,25 +143,31 @@ class Windows:
             self.x_pad = to_hwnc(x, ph, pw)  # (Hp, Wp, N, C)
         else:
             self.x_pad = to_chwn(x, ph, pw)  # (C, Hp, Wp, N)
-        per_row = out_w * N * (kh * kw * C + 1) * x.itemsize
-        step = max(1, _BAND_BYTES // per_row)
-        self.bands = [(r0, min(r0 + step, out_h)) for r0 in range(0, out_h, step)]
+        per_kernel_row = out_w * N * kw * C * x.itemsize  # of one output row
+        step = max(1, _BAND_BYTES // (per_kernel_row * kh + out_w * N * x.itemsize))
+        kernel_step = kh if step > 1 else max(1, _BAND_BYTES // per_kernel_row)
+        self.bands = [Band(r0, min(r0 + step, out_h), i0, min(i0 + kernel_step, kh))
+                      for r0 in range(0, out_h, step)
+                      for i0 in range(0, kh, kernel_step)]
 
-    def cols(self, r0, r1, ones_column):
-        """The windows of output rows r0..r1-1 as rows of one matrix.
+    def cols(self, band, ones_column):
+        """The windows of one Band as rows of one matrix.
 
-        -> cols (rows*out_w*N, kh*kw*C [+ 1]), rows in (row, column, image) order,
-        columns in (i, j, channel) order, the order of w.transpose(0, 2, 3, 1). With
-        ones_column, a final column of ones: the bias then becomes one more weight,
-        multiplied by that constant input, and the matmul adds it without an extra
-        pass over the output.
+        -> cols (rows*out_w*N, (i1 - i0)*kw*C [+ 1]), rows in (row, column, image)
+        order, columns in (i, j, channel) order, the order of w.transpose(0, 2, 3, 1).
+        With ones_column, a final column of ones: the bias then becomes one more
+        weight, multiplied by that constant input, and the matmul adds it without an
+        extra pass over the output.
         """
-        (kh, kw), (sh, sw), (_, out_w) = self.kernel, self.stride, self.out_size
-        rows = slice(r0 * sh, (r1 - 1) * sh + kh)  # the input rows these windows read
+        (_, kw), (sh, sw), (_, out_w) = self.kernel, self.stride, self.out_size
+        r0, r1, i0, i1 = band
+        # Kernel rows i0..i1-1 of output row r read input rows r*sh + i0 .. r*sh + i1-1:
+        # the windows of a kernel i1 - i0 rows high over the input from row i0 down.
+        rows = slice(r0 * sh + i0, (r1 - 1) * sh + i1)
         if self.channels_last:
-            return _cols_hwnc(self.x_pad[rows], kh, kw, sh, sw, r1 - r0, out_w,
+            return _cols_hwnc(self.x_pad[rows], i1 - i0, kw, sh, sw, r1 - r0, out_w,
                               ones_column)
-        return _cols_chwn(self.x_pad[:, rows], kh, kw, sh, sw, r1 - r0, out_w,
+        return _cols_chwn(self.x_pad[:, rows], i1 - i0, kw, sh, sw, r1 - r0, out_w,
                           ones_column)
 
 

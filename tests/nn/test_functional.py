@@ -158,23 +158,31 @@ def test_conv2d_backward_can_skip_weight_gradient():
 @pytest.mark.parametrize(
     ("k", "stride", "padding"), [(3, 1, 0), (5, 2, 2), (7, 3, 3), (2, 4, 1)]
 )
-def test_conv2d_in_bands_matches_one_band(monkeypatch, k, stride, padding):
-    """im2col one output row at a time (and dx one kernel offset at a time) gives
-    the same results as all at once."""
+@pytest.mark.parametrize(("batch", "channels", "bias"),
+                         [(3, 2, True), (1, 16, True), (3, 2, False)])
+def test_conv2d_in_bands_matches_one_band(monkeypatch, k, stride, padding, batch,
+                                          channels, bias):
+    """im2col one output row and one kernel row at a time (and dx one kernel offset
+    at a time) gives the same results as all at once, in both window layouts."""
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((3, 2, 11, 11))
-    w = rng.standard_normal((4, 2, k, k))
-    b = rng.standard_normal(4)
+    x = rng.standard_normal((batch, channels, 11, 11))
+    w = rng.standard_normal((4, channels, k, k))
+    b = rng.standard_normal(4) if bias else None
     out, cache = F.conv2d_forward(x, w, b, stride, padding)
     dout = rng.standard_normal(out.shape)
     whole = F.conv2d_backward(dout, cache)
-    monkeypatch.setattr(im2col, "_BAND_BYTES", 1)  # one output row per band
+    monkeypatch.setattr(im2col, "_BAND_BYTES", 1)  # one output and kernel row a band
     monkeypatch.setattr(im2col, "_TRANSPOSE_BAND_BYTES", 1)  # one input row at a time
     monkeypatch.setattr(im2col, "_PARTS_BYTES", 0)  # dx: one kernel offset at a time
     out_banded, cache = F.conv2d_forward(x, w, b, stride, padding)
-    np.testing.assert_allclose(out_banded, out, rtol=1e-12)
+    assert len(cache[0].bands) == out.shape[2] * k
+    assert cache[0].channels_last == (batch == 1)
+    np.testing.assert_allclose(out_banded, out, rtol=1e-12, atol=1e-12)
     for banded, one in zip(F.conv2d_backward(dout, cache), whole, strict=True):
-        np.testing.assert_allclose(banded, one, rtol=1e-12)
+        if one is None:
+            assert banded is None
+        else:
+            np.testing.assert_allclose(banded, one, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(("stride", "padding"), [(1, 0), (1, 2), (2, 1)])
