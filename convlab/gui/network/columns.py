@@ -12,13 +12,18 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtGui import QFont
+from PyQt5.QtGui import QFont, QFontMetricsF
 
 from convlab.gui.common.colormaps import SIGNED_CMAP
 from convlab.lab.network import GAP, grid_shape, mosaic
 
 TICK_FONT = QFont()
 TICK_FONT.setPointSize(7)
+
+# The digits 0-9 beside a class-score column follow the cells' size on screen: the
+# largest font whose digits keep clear of their neighbours. Below the smallest size
+# a digit is hard to read: then only every second cell is labelled.
+DIGIT_PX = (7, 13)  # smallest and largest font pixel size
 
 
 class MosaicItem(pg.ImageItem):
@@ -118,6 +123,7 @@ class Column:
     def __init__(self):
         self.layout = self.col = None  # where it is placed (None: nowhere)
         self.kind = "image"  # "image" (feature maps) or "vector"
+        self.labelled = False  # class scores, with the digits 0-9 beside the cells
         self.name = ""  # the title, lines separated by "\n"
         self.title = pg.LabelItem("", size="9pt")
         self.view = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False,
@@ -132,6 +138,7 @@ class Column:
         self.legend.getAxis("bottom").setStyle(tickLength=3, tickFont=TICK_FONT)
         self.cmap = None  # set by configure
         self.digit_labels = []  # 0-9 beside a class-score column, made on first use
+        self.view.sigTransformChanged.connect(self._fit_digit_labels)
         self.levels = None
         self.filters = None  # the Filters under this column, if it is a conv layer
 
@@ -171,14 +178,25 @@ class Column:
                 label.setPos(-0.3, digit * (1 + GAP) + 0.5)
                 self.view.addItem(label, ignoreBounds=True)
                 self.digit_labels.append(label)
-        for label in self.digit_labels:
-            label.setVisible(labelled)
+        self.labelled = labelled
         if labelled:
             # Room on the left for the labels; the cells span rows 0..19 with gaps.
             self.view.setRange(xRange=(-1.6, 1.0), yRange=(0, 10 * (1 + GAP) - GAP),
                                padding=0.02)
         else:
             self.view.enableAutoRange()
+        self._fit_digit_labels()
+
+    def _fit_digit_labels(self):
+        """Size the digits beside the cells to the cells' pitch on screen."""
+        if not self.digit_labels:
+            return
+        _, (top, bottom) = self.view.viewRange()
+        pitch = (1 + GAP) * self.view.height() / max(bottom - top, 1e-9)  # px a digit
+        font, every = _digit_font(pitch)
+        for digit, label in enumerate(self.digit_labels):
+            label.setFont(font)
+            label.setVisible(self.labelled and digit % every == 0)
 
     def set_cmap(self, cmap):
         """Paint the maps and the legend with cmap (a redraw follows set_levels)."""
@@ -194,6 +212,19 @@ class Column:
         if ticks is None and self.cmap is not SIGNED_CMAP:
             ticks = FIXED_TICKS  # fixed [0, 1] scales: three ticks read best
         _show_scale(self, levels, ticks, tip)
+
+
+def _digit_font(pitch):
+    """The font for digits pitch pixels apart, and every how many cells to label:
+    the largest size whose glyphs leave two pixel rows between neighbours."""
+    font = QFont()
+    for every in (1, 2):
+        for size in range(DIGIT_PX[1], DIGIT_PX[0] - 1, -1):
+            font.setPixelSize(size)
+            glyph = QFontMetricsF(font).tightBoundingRect("0123456789").height()
+            if glyph + 2 <= pitch * every:
+                return font, every
+    return font, 2
 
 
 FIXED_TICKS = ((0.0, "0"), (0.5, "0.5"), (1.0, "1"))

@@ -1,12 +1,16 @@
 """Tests for the feature-map mosaics of the Network tab."""
 
+import itertools
+
 import numpy as np
 import pytest
+from PyQt5.QtCore import QPointF, QRectF
+from PyQt5.QtGui import QFontMetricsF
 from PyQt5.QtWidgets import QApplication
 
 from convlab.gui.network.columns import MosaicItem
 from convlab.gui.network.view import NetworkView
-from convlab.lab.network import conv_weights
+from convlab.lab.network import GAP, conv_weights
 from convlab.nn.architectures import NAMED_ARCHS, build
 from convlab.nn.functional import softmax
 
@@ -143,3 +147,38 @@ def test_closing_the_window_empties_the_network_scene(qtbot, window):
     assert not view.graphics.ci.items
     assert not [item for item in view.graphics.scene().items()
                 if isinstance(item, MosaicItem)]
+
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800), (1920, 1080)])
+def test_class_score_digits_never_overlap(qtbot, window, size):
+    """At each screen size the digits 0-9 beside the Scores and Probabilities columns
+    stand clear of each other (a clear pixel row between), each level with its cell."""
+    window.resize(*size)
+    for _ in range(3):
+        QApplication.processEvents()
+    view = window.network_view
+    labelled = [c for c in view._columns
+                if c.digit_labels and c.digit_labels[0].isVisible()]
+    assert len(labelled) == 2
+    for column in labelled:
+        assert all(label.isVisible() for label in column.digit_labels)
+        glyphs = [_glyph_rect(view, label) for label in column.digit_labels]
+        for digit, (upper, lower) in enumerate(itertools.pairwise(glyphs)):
+            assert upper.bottom() + 1 < lower.top(), (column.name, digit, size)
+        for digit, glyph in enumerate(glyphs):
+            centre = column.view.mapViewToScene(QPointF(0.5, digit * (1 + GAP) + 0.5))
+            cell_y = view.graphics.mapFromScene(centre).y()
+            assert abs(glyph.center().y() - cell_y) <= 2, (column.name, digit, size)
+
+
+def _glyph_rect(view, label):
+    """The viewport pixels a digit label's glyph covers (its text's tight bounds)."""
+    metrics = QFontMetricsF(label.textItem.font())
+    glyph = metrics.tightBoundingRect(label.textItem.toPlainText())
+    box = label.textItem.boundingRect()
+    # The text item centres its line box on the anchor; the glyph sits inside it.
+    offset = box.center() - QRectF(glyph).center()
+    glyph = QRectF(glyph).translated(offset.x(), offset.y())
+    return view.graphics.mapFromScene(
+        label.textItem.mapRectToScene(glyph)).boundingRect()
