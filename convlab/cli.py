@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: sample)")
     train.add_argument("--augment", action="store_true",
                        help="randomly shift, rotate and scale training digits")
+    train.add_argument("--clean-epochs", type=_non_negative_int, default=0,
+                       metavar="N",
+                       help="with --augment: the last N epochs train on the digits "
+                            "as they are (default 0)")
     train.add_argument("--generated", type=_non_negative_int, default=0, metavar="N",
                        help="add N generated digits to the training images "
                             "(default 0; the test images stay as they are)")
@@ -214,13 +218,17 @@ def cmd_train(args) -> int:
         if args.lr is not None:
             trainer.set_lr(args.lr)
     else:
+        if args.clean_epochs and not args.augment:
+            raise CliError("--clean-epochs goes with --augment: without it every "
+                           "epoch trains on the digits as they are")
         try:
             config = TrainConfig(
                 epochs=args.epochs or 5, batch_size=args.batch_size,
                 lr=DEFAULT_LR if args.lr is None else args.lr,
                 optimizer=args.optimizer, momentum=args.momentum,
                 weight_decay=args.weight_decay, schedule=args.schedule,
-                augment=args.augment, val_fraction=args.val_fraction, seed=args.seed,
+                augment=args.augment, clean_epochs=args.clean_epochs,
+                val_fraction=args.val_fraction, seed=args.seed,
             )
         except ValueError as exc:
             raise CliError(str(exc)) from exc

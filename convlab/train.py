@@ -142,6 +142,7 @@ class TrainConfig:
     schedule: str = "constant"       # "constant" or "cosine" (decays to 0 at the end)
     augment: bool = False            # random shifts/rotations/scales of each batch
     augment_options: dict = field(default_factory=dict)  # passed to augment_batch
+    clean_epochs: int = 0            # with augment: the last N epochs see plain images
     val_fraction: float = 0.1        # used by callers that split off validation data
     seed: int = 0
     eval_batch_size: int = 500
@@ -174,6 +175,9 @@ class TrainConfig:
             value = getattr(self, name)
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a number >= 0, got {value}")
+        if not 0 <= self.clean_epochs <= self.epochs:
+            raise ValueError(f"clean_epochs must be in [0, epochs = {self.epochs}], "
+                             f"got {self.clean_epochs}")
         if self.seed < 0 or self.eval_batch_size < 1:
             raise ValueError(f"seed must be >= 0 and eval_batch_size >= 1, got "
                              f"{self.seed} and {self.eval_batch_size}")
@@ -492,7 +496,9 @@ class Trainer:
         start = self._batch * cfg.batch_size
         index = self._order[start:start + cfg.batch_size]
         xb, yb = self.x_train[index], self.y_train[index]
-        if cfg.augment:
+        # Distorted digits teach robustness; a few plain epochs at the end, while the
+        # learning rate is small, settle the weights on digits as they really look.
+        if cfg.augment and self._epoch < cfg.epochs - cfg.clean_epochs:
             from convlab.data.augment import augment_batch
 
             xb = augment_batch(xb, self.rng, **cfg.augment_options)

@@ -421,6 +421,22 @@ def test_impossible_numbers_name_the_allowed_range(option, value, allowed, capsy
     assert option in line and allowed in line
 
 
+@pytest.mark.parametrize("extra, says", [
+    (["--clean-epochs", "2"], "--clean-epochs goes with --augment"),
+    (["--augment", "--epochs", "3", "--clean-epochs", "4"],
+     "clean_epochs must be in [0, epochs = 3], got 4"),
+])
+def test_clean_epochs_that_cannot_apply_are_usage_errors(extra, says, tmp_path,
+                                                         capsys):
+    """--clean-epochs without --augment, or more of them than epochs: exit 2, one
+    line saying why, before any data is loaded."""
+    code = cli.main(["train", "--data", str(tmp_path / "nowhere"),
+                     "--out", str(tmp_path / "m.npz"), *extra])
+    assert code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert says in line
+
+
 def test_val_fraction_leaving_too_few_training_images(data_dir, tmp_path):
     """--val-fraction 0.999 of 200 images leaves none to train on: say what fits."""
     proc = run(*train_args(data_dir, tmp_path / "m.npz", "--val-fraction", 0.999))

@@ -453,6 +453,27 @@ def test_config_rejects_impossible_settings():
         TrainConfig(augment_options={"wobble": 1})
 
 
+def test_clean_epochs_train_on_the_images_as_they_are():
+    """With augment and clean_epochs=1, the first epoch trains on distorted images
+    and the last one on the training images themselves."""
+    trainer = make_trainer(epochs=2, augment=True, clean_epochs=1)
+    plain = {image.tobytes() for image in trainer.x_train}
+    seen = {1: [], 2: []}
+    for result in trainer.steps():
+        seen[result.epoch] += [image.tobytes() in plain
+                               for image in trainer.last_batch[0]]
+    assert len(seen[1]) == len(seen[2]) == len(trainer.x_train)
+    assert not any(seen[1])
+    assert all(seen[2])
+
+
+def test_clean_epochs_must_fit_in_the_run():
+    """clean_epochs below 0 or above epochs is refused with the allowed range."""
+    for clean in (-1, 3):
+        with pytest.raises(ValueError, match=r"clean_epochs must be in \[0, epochs"):
+            TrainConfig(epochs=2, clean_epochs=clean)
+
+
 class FixedLogits(nn.Module):
     """A stand-in model whose logits are given, to check evaluate's bookkeeping."""
 
