@@ -7,6 +7,7 @@ later networks, since building pyqtgraph items is what made replacing a model sl
 ResizingGraphics is the layout widget they live in, telling when its size changes.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -189,14 +190,16 @@ class Column:
 
     def _fit_digit_labels(self):
         """Size the digits beside the cells to the cells' pitch on screen."""
-        if not self.digit_labels:
+        if not self.labelled:
+            for label in self.digit_labels:
+                label.setVisible(False)
             return
         _, (top, bottom) = self.view.viewRange()
         pitch = (1 + GAP) * self.view.height() / max(bottom - top, 1e-9)  # px a digit
         font, every = _digit_font(pitch)
         for digit, label in enumerate(self.digit_labels):
             label.setFont(font)
-            label.setVisible(self.labelled and digit % every == 0)
+            label.setVisible(digit % every == 0)
 
     def set_cmap(self, cmap):
         """Paint the maps and the legend with cmap (a redraw follows set_levels)."""
@@ -214,9 +217,11 @@ class Column:
         _show_scale(self, levels, ticks, tip)
 
 
+@functools.lru_cache(maxsize=32)
 def _digit_font(pitch):
     """The font for digits pitch pixels apart, and every how many cells to label:
-    the largest size whose glyphs leave two pixel rows between neighbours."""
+    the largest size whose glyphs leave two pixel rows between neighbours. Cached:
+    every resize and range change asks again, mostly for a pitch seen before."""
     font = QFont()
     for every in (1, 2):
         for size in range(DIGIT_PX[1], DIGIT_PX[0] - 1, -1):

@@ -149,7 +149,6 @@ def test_closing_the_window_empties_the_network_scene(qtbot, window):
                 if isinstance(item, MosaicItem)]
 
 
-
 @pytest.mark.parametrize("size", [(1024, 768), (1280, 800), (1920, 1080)])
 def test_class_score_digits_never_overlap(qtbot, window, size):
     """At each screen size the digits 0-9 beside the Scores and Probabilities columns
