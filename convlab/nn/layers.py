@@ -120,6 +120,8 @@ class _Pool2d(Module):
 class MaxPool2d(_Pool2d):
     """Max pooling: the largest value of each window; stride defaults to the window."""
 
+    takes_window_max = True
+
     def _forward(self, x, training):
         return F.max_pool2d_forward(x, self.kernel_size, self.stride)
 
@@ -201,6 +203,8 @@ class BatchNorm2d(Module):
 
 class ReLU(Module):
     """Rectified linear unit: max(x, 0), elementwise."""
+
+    commutes_with_max_pool = True
 
     def _forward(self, x, training):
         return F.relu_forward(x)

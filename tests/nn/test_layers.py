@@ -210,3 +210,53 @@ def test_eval_mode_forward_keeps_no_cache():
         net.backward(np.ones((3, 5)))
     net.train().forward(rng.standard_normal((3, 2, 9, 8)))
     assert net._cache is not None
+
+
+def _layer_by_layer(layers, x, dout):
+    """Output and input gradient with the layers run strictly in the written order."""
+    caches = []
+    for layer in layers:
+        x, cache = layer._forward(x, True)
+        caches.append(cache)
+    for layer, cache in zip(reversed(layers), reversed(caches), strict=True):
+        dout = layer._backward(dout, cache, True)
+    return x, dout
+
+
+@pytest.mark.parametrize("pool", [(2, None), (3, 2), (2, 1)])
+def test_relu_before_max_pool_runs_after_it_with_the_same_numbers(pool):
+    """Sequential pools before the ReLU that precedes max pooling; outputs, input and
+    weight gradients equal the written order's exactly, also for windows that are all
+    negative, hold exact zeros or tie."""
+    rng = np.random.default_rng(3)
+    conv = nn.Conv2d(2, 3, 3, padding=1, rng=rng, dtype=np.float64)
+    layers = [nn.ReLU(), nn.MaxPool2d(*pool), conv]
+    net = nn.Sequential(*layers)
+    assert net._order() == [1, 0, 2]
+    # Rounded values tie often; shifted down, with a third set to exact zeros, many
+    # windows hold only numbers <= 0.
+    x = np.round(rng.standard_normal((4, 2, 9, 9)) - 1, 1)
+    x[rng.random(x.shape) < 0.3] = 0
+    out = net.forward(x)
+    dout = rng.standard_normal(out.shape)
+    net.zero_grad()
+    dx = net.backward(dout)
+    grad = conv.weight.grad.copy()
+
+    conv.zero_grad()
+    expected_out, expected_dx = _layer_by_layer(layers, x, dout)
+    pooled = layers[1]._infer(np.maximum(x, 0))
+    assert (pooled == 0).mean() > 0.1
+    np.testing.assert_array_equal(out, expected_out)
+    np.testing.assert_array_equal(dx, expected_dx)
+    np.testing.assert_array_equal(grad, conv.weight.grad)
+    np.testing.assert_array_equal(net.eval().forward(x), expected_out)
+    # Sequential.activations shows every layer's own output, in the written order.
+    np.testing.assert_array_equal(net.activations(x)[0], np.maximum(x, 0))
+
+
+def test_only_relu_then_max_pool_changes_order():
+    """Average pooling and a ReLU not followed by max pooling run where written."""
+    net = nn.Sequential(nn.ReLU(), nn.AvgPool2d(2), nn.ReLU(), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.MaxPool2d(2), nn.ReLU())
+    assert net._order() == [0, 1, 2, 4, 3, 5, 6]
