@@ -268,8 +268,8 @@ def class_scores(model, x: np.ndarray, batch_size: int = 500,
 
     The one batched prediction every accuracy and answer in ConvLab comes from. It
     runs in evaluation mode (BatchNorm running statistics, no dropout) through
-    ``Sequential.activations``, which neither changes the model's mode nor keeps a
-    cache, so it may be asked of a model at any time. ``cancelled`` is asked before
+    ``model.infer``, which neither changes the model's mode nor keeps a cache, so it
+    may be asked of a model at any time. ``cancelled`` is asked before
     every batch: once it returns True, EvaluationCancelled is raised, so a window
     closing during 10,000 test images need not wait.
     """
@@ -282,7 +282,7 @@ def class_scores(model, x: np.ndarray, batch_size: int = 500,
         if cancelled is not None and cancelled():
             raise EvaluationCancelled(
                 f"evaluation cancelled after {i} of {len(x)} images")
-        batches.append(model.activations(np.asarray(x[i:i + batch_size], dtype))[-1])
+        batches.append(model.infer(np.asarray(x[i:i + batch_size], dtype)))
     return np.concatenate(batches)                           # (N, K)
 
 

@@ -17,6 +17,7 @@ from convlab import explain
 from convlab.lab.network import symmetric_levels
 from convlab.nn.architectures import arch_of, build
 from convlab.nn.functional import softmax
+from convlab.train import class_scores
 
 IMAGE_SIZE = 28
 MAX_SHIFT = 14  # pixels in any direction: beyond this nothing of the digit is left
@@ -94,7 +95,7 @@ class Explanation:
 
 def probabilities(model, x):
     """The model's (10,) float64 class probabilities for one (28, 28) input."""
-    logits = model.activations(np.asarray(x, np.float32)[None, None])[-1]  # (1, 10)
+    logits = class_scores(model, np.asarray(x)[None, None])  # (1, 10)
     return softmax(logits.astype(np.float64))[0]
 
 

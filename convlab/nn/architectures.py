@@ -277,7 +277,7 @@ def arch_of(model):
 def check_fits_mnist(model):
     """Raise ValueError unless model maps (1, 1, 28, 28) images to 10 class scores."""
     try:
-        out = model.activations(np.zeros((1, 1, 28, 28), np.float32))[-1]
+        out = model.infer(np.zeros((1, 1, 28, 28), np.float32))
     except (ValueError, IndexError) as exc:
         raise ValueError(f"this network cannot read 28x28 digits: {exc}") from exc
     if out.shape != (1, 10):

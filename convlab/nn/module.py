@@ -55,7 +55,8 @@ class Module:
     ``_backward(dout, cache, need_dx) -> dx``, the same split as the functions in
     ``convlab.nn.functional``. In training mode ``forward`` keeps the cache for the
     next ``backward``; in evaluation mode (inference) it calls ``_infer(x) -> out``,
-    which keeps nothing, and so does ``Sequential.activations``.
+    which keeps nothing. ``infer`` and ``Sequential.activations`` ask for evaluation
+    outputs in either mode.
     """
 
     # Names of plain-array attributes that are model state without being learnable
@@ -83,6 +84,15 @@ class Module:
 
     def __call__(self, x):
         return self.forward(x)
+
+    def infer(self, x):
+        """The output for ``x`` as in evaluation mode, whatever mode the layer is in.
+
+        BatchNorm uses its running statistics, Dropout is off, and nothing is cached
+        or updated, so a network may be asked while it trains (in train mode) and
+        its next backward is not disturbed.
+        """
+        return self._infer(x)
 
     def backward(self, dout, need_dx=True):
         """Accumulate parameter gradients and return dL/dx for the last forward.

@@ -119,8 +119,10 @@ def test_need_dx_false_skips_input_gradient_only(rng):
         np.testing.assert_array_equal(p.grad, g)
 
 
-def test_activations_leave_training_state_alone():
-    """activations() gives eval outputs and keeps BN stats, dropout masks and caches."""
+@pytest.mark.parametrize("probe", ["activations", "infer"])
+def test_eval_probes_leave_training_state_alone(probe):
+    """activations() and infer() give eval outputs mid-training and keep BN stats,
+    dropout masks, caches and the mode as they were."""
     plain, probed = (small_net(np.random.default_rng(0), np.float64) for _ in range(2))
     data = np.random.default_rng(1)
     x = data.random((4, 1, 8, 8))
@@ -129,7 +131,13 @@ def test_activations_leave_training_state_alone():
     plain.forward(x)
     dx_plain = plain.backward(dout)
     probed.forward(x)
-    outputs = probed.activations(x[:1])
+    if probe == "activations":
+        outputs = probed.activations(x[:1])
+        assert [o.shape for o in outputs] == [(1, 4, 8, 8), (1, 4, 8, 8), (1, 4, 8, 8),
+                                              (1, 4, 4, 4), (1, 64), (1, 64), (1, 3)]
+        scores = outputs[-1]
+    else:
+        scores = probed.infer(x[:1])
     dx = probed.backward(dout)
 
     np.testing.assert_array_equal(dx, dx_plain)
@@ -139,9 +147,7 @@ def test_activations_leave_training_state_alone():
     np.testing.assert_array_equal(probed[1].running_var, plain[1].running_var)
     assert probed[5].rng.bit_generator.state == plain[5].rng.bit_generator.state
     assert probed.training
-    assert [o.shape for o in outputs] == [(1, 4, 8, 8), (1, 4, 8, 8), (1, 4, 8, 8),
-                                          (1, 4, 4, 4), (1, 64), (1, 64), (1, 3)]
-    np.testing.assert_array_equal(outputs[-1], probed.eval().forward(x[:1]))
+    np.testing.assert_array_equal(scores, probed.eval().forward(x[:1]))
 
 
 def test_state_dict_round_trip_and_mismatch(rng):
