@@ -429,7 +429,7 @@ def _checkpoint_config(checkpoint, path):
 
 def cmd_evaluate(args) -> int:
     """`evaluate`: accuracy, per-class accuracy and confusion matrix of a model."""
-    from convlab.train import evaluate
+    from convlab.evaluation import evaluate
 
     checkpoint = _load_model_file(args.model)
     dataset = _load_data(args.data)

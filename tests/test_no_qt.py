@@ -1,4 +1,5 @@
-"""The engine, data, training loop, explain and lab never import Qt (fresh process)."""
+"""The engine, data, training loop, evaluation, explain and lab never import Qt (fresh
+process)."""
 
 import json
 import subprocess
@@ -21,9 +22,7 @@ for package in ("convlab.nn", "convlab.data", "convlab.lab"):
     names.append(package)
     found = pkgutil.iter_modules(module.__path__, package + ".")
     names += [info.name for info in found]
-if importlib.util.find_spec("convlab.train") is not None:
-    names.append("convlab.train")
-names.append("convlab.explain")
+names += ["convlab.train", "convlab.evaluation", "convlab.explain"]
 
 culprits = {}
 for name in names:
@@ -37,7 +36,8 @@ print(json.dumps({"imported": names, "culprits": culprits}))
 
 
 def test_engine_data_and_training_load_no_qt():
-    """Importing convlab.nn, .data, .lab (all submodules), .train, .explain: no Qt."""
+    """Importing convlab.nn, .data, .lab (all submodules), .train, .evaluation and
+    .explain: no Qt."""
     result = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=REPO, capture_output=True, text=True,
         timeout=120, check=False,
@@ -47,6 +47,7 @@ def test_engine_data_and_training_load_no_qt():
     assert "convlab.nn.layers" in report["imported"]
     assert "convlab.nn.serialization" in report["imported"]
     assert "convlab.explain" in report["imported"]
+    assert "convlab.evaluation" in report["imported"]
     assert "convlab.lab.channels" in report["imported"]
     assert "convlab.lab.batch_norm" in report["imported"]
     assert "convlab.lab.my_digits" in report["imported"]

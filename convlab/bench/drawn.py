@@ -274,8 +274,8 @@ def run(args):
     from threadpoolctl import threadpool_limits
 
     from convlab import nn
+    from convlab.evaluation import class_scores
     from convlab.resources import BUNDLED_MODEL, resource_path
-    from convlab.train import class_scores
 
     path = args.model or str(resource_path(BUNDLED_MODEL))
     model = nn.load_model(path).model

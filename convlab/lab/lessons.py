@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from convlab import explain
+from convlab.evaluation import class_scores, evaluate
 from convlab.lab.backward import default_target
 from convlab.lab.batch_norm import train_vs_eval
 from convlab.lab.channels import partial_maps
@@ -23,7 +24,6 @@ from convlab.lab.update import filter_step
 from convlab.nn.functional import conv_output_size
 from convlab.nn.layers import BatchNorm2d, Conv2d
 from convlab.nn.reference import conv_single_step, create_mask_from_window
-from convlab.train import class_scores, evaluate
 
 # Test images an accuracy with a filter off is measured on: as many as the
 # Playground's "Measure test accuracy now" uses, so both give the same figures.

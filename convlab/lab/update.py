@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from convlab import explain, nn
+from convlab.evaluation import class_scores
 from convlab.lab.filter_edits import conv_filter, with_filter
 from convlab.lab.snapshots import clone_model
-from convlab.train import class_scores
 
 # The step of the central difference. In float64 its rounding error (about
 # 1e-16 * loss / h) and its truncation error (about h**2 times the third

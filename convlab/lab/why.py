@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from convlab import explain
+from convlab.evaluation import class_scores
 from convlab.lab.network import symmetric_levels
 from convlab.nn.architectures import arch_of, build
 from convlab.nn.functional import softmax
-from convlab.train import class_scores
 
 IMAGE_SIZE = 28
 MAX_SHIFT = 14  # pixels in any direction: beyond this nothing of the digit is left

@@ -19,7 +19,7 @@ from convlab.data.my_digits import (
     mix_for_fine_tuning,
 )
 from convlab.data.synthetic import generate_digits
-from convlab.train import evaluate
+from convlab.evaluation import evaluate
 
 
 def _digit(value):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from convlab import explain, nn
+from convlab.evaluation import evaluate
 from convlab.lab import lesson_files as files
 from convlab.lab import lessons as lab
 from convlab.lab.batch_norm import train_vs_eval
@@ -19,7 +20,6 @@ from convlab.nn.architectures import NAMED_ARCHS, build
 from convlab.nn.functional import conv_output_size
 from convlab.nn.reference import conv_single_step, create_mask_from_window, pool_forward
 from convlab.resources import BUNDLED_MODEL, LESSONS, resource_path
-from convlab.train import evaluate
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import traceback
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
+from convlab.evaluation import EvaluationCancelled
 from convlab.nn._malloc import release_freed_memory
-from convlab.train import EvaluationCancelled
 
 # Failures that happen in normal use (no network, a bad file, a cancel): the message
 # says it all, so the terminal stays quiet.

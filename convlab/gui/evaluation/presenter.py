@@ -12,11 +12,11 @@ import time
 import numpy as np
 from PyQt5.QtCore import QCoreApplication, QObject, QThread, pyqtSignal
 
+from convlab.evaluation import evaluate
 from convlab.gui.common import dialogs
 from convlab.gui.common.tasks import BackgroundTask, TaskList
 from convlab.lab.evaluation import cell_gallery, mistakes
 from convlab.lab.snapshots import clone_model
-from convlab.train import evaluate
 
 
 class EvaluationPresenter(QObject):

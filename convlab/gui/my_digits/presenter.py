@@ -31,6 +31,7 @@ import numpy as np
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal
 
 from convlab.data.my_digits import MyDigits, MyDigitsError
+from convlab.evaluation import class_scores, evaluate
 from convlab.gui.common.tasks import BackgroundTask, TaskList
 from convlab.lab.my_digits import (
     TEST_SUBSET,
@@ -39,7 +40,6 @@ from convlab.lab.my_digits import (
     percent,
 )
 from convlab.lab.snapshots import clone_model
-from convlab.train import class_scores, evaluate
 
 MARK_DELAY_MS = 150  # calls to refresh_predictions within this become one
 

@@ -18,6 +18,7 @@ Signals:
 import numpy as np
 from PyQt5.QtCore import QObject, pyqtSignal
 
+from convlab.evaluation import class_scores, evaluate
 from convlab.gui.common.tasks import BackgroundTask, TaskList
 from convlab.gui.playground.filter_tools import ACCURACY_IMAGES
 from convlab.gui.playground.update_presenter import UpdatePresenter
@@ -33,7 +34,6 @@ from convlab.lab.filter_edits import (
 )
 from convlab.nn.functional import softmax
 from convlab.nn.layers import Conv2d
-from convlab.train import class_scores, evaluate
 
 
 def _probabilities(model, image):

@@ -78,14 +78,14 @@ def slow_counted_evaluation(monkeypatch):
     batches, real_evaluate = {"ended": []}, presenter.evaluate
 
     def counting_evaluate(model, x, y, **kwargs):
-        activations, seen = model.activations, batches.setdefault(model, [])
+        infer, seen = model.infer, batches.setdefault(model, [])
 
         def counted(xb):
             seen.append(len(xb))
             time.sleep(0.02)  # a slow network, so what comes next finds it running
-            return activations(xb)
+            return infer(xb)
 
-        model.activations = counted
+        model.infer = counted
         try:
             return real_evaluate(model, x, y, batch_size=50, **kwargs)
         finally:

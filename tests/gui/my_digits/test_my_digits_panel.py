@@ -386,14 +386,14 @@ def test_shutdown_cancels_a_test_set_measurement(make_room, tmp_path, qtbot,
     batches, real_evaluate = [], presenter_module.evaluate
 
     def counting_evaluate(model, x, y, **kwargs):
-        activations = model.activations
+        infer = model.infer
 
         def counted(xb):
             batches.append(len(xb))
             time.sleep(0.02)  # a slow network, so shutdown comes mid-way
-            return activations(xb)
+            return infer(xb)
 
-        model.activations = counted
+        model.infer = counted
         return real_evaluate(model, x, y, batch_size=50, **kwargs)
 
     monkeypatch.setattr(presenter_module, "evaluate", counting_evaluate)

@@ -8,10 +8,11 @@ import pytest
 from PyQt5.QtWidgets import QCheckBox, QPushButton
 
 from convlab import nn
+from convlab.evaluation import class_scores, evaluate
 from convlab.gui.playground import PlaygroundPanel
 from convlab.nn import functional as F
 from convlab.nn import reference
-from convlab.train import TrainConfig, Trainer, class_scores, evaluate
+from convlab.train import TrainConfig, Trainer
 
 
 def _digit():
@@ -224,14 +225,14 @@ def test_shutdown_cancels_a_long_measurement(panel, monkeypatch):
     batches, real_evaluate = [], filter_presenter.evaluate
 
     def counting_evaluate(model, x, y, **kwargs):
-        activations = model.activations
+        infer = model.infer
 
         def counted(xb):
             batches.append(len(xb))
             time.sleep(0.02)  # a slow network, so shutdown comes mid-way
-            return activations(xb)
+            return infer(xb)
 
-        model.activations = counted
+        model.infer = counted
         return real_evaluate(model, x, y, batch_size=250, **kwargs)
 
     monkeypatch.setattr(filter_presenter, "evaluate", counting_evaluate)
