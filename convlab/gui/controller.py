@@ -99,6 +99,8 @@ class Controller(QObject):
         n.refresh_due.connect(self._on_network_refresh_due)
         n.weights_redrawn.connect(f.update_modified)
         n.edit_filter_requested.connect(self._on_network_edit_filter_requested)
+        n.depth.batch_norm_offered.connect(w.batch_norm_action.setEnabled)
+        w.batch_norm_action.triggered.connect(self._on_batch_norm_action_triggered)
         self.evaluation.status_changed.connect(self._status)
 
         s = self.session
@@ -263,6 +265,10 @@ class Controller(QObject):
     def _on_network_edit_filter_requested(self, layer, index):
         self.window.playground_panel.open_filter(layer, index)
         self.window.show_tab("playground")
+
+    def _on_batch_norm_action_triggered(self):
+        self.window.show_tab("network")
+        self.network.depth.show_batch_norm()
 
     def _on_playground_model_edited(self):
         self.network.weights_changed()

@@ -259,6 +259,14 @@ class MainWindow(QMainWindow):
             action = self._action(view, f"&{name}", f"Show the {name} tab.",
                                   f"Ctrl+{i + 1}")
             action.triggered.connect(lambda _=False, i=i: self.tabs.setCurrentIndex(i))
+        view.addSeparator()
+        # Enabled for a network with batch norm; the controller wires it.
+        self.batch_norm_action = self._action(
+            view, "&Batch normalization…", "Open the batch normalization view of "
+            "the network: each channel's batch mean and variance, γ and β, the "
+            "running statistics and your digit in training versus eval (only for a "
+            "network with batch norm).")
+        self.batch_norm_action.setEnabled(False)
 
         help_menu = bar.addMenu("&Help")
         guide = self._action(help_menu, "How a CNN sees your digit",

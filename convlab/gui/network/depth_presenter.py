@@ -6,11 +6,15 @@ Both read the GUI's copy of the network, which the controller fills from the
 training worker's snapshots on this thread, so the live model being trained is
 never read mid-step. The numbers come from lab.conv_depth and lab.batch_norm,
 which only read the model.
+
+Signals:
+    batch_norm_offered(bool)   the network set has batch norm (True) or not: the
+                               View menu's "Batch normalization…" follows it
 """
 
 import time
 
-from PyQt5.QtCore import QObject
+from PyQt5.QtCore import QObject, pyqtSignal
 
 from convlab.gui.network.batch_norm_view import BatchNormView
 from convlab.gui.network.batch_view import BatchView
@@ -24,6 +28,8 @@ LIVE_INTERVAL = 0.5  # seconds between live updates of these windows
 
 class DepthPresenter(QObject):
     """Opens and updates the batch view and the batch-norm view."""
+
+    batch_norm_offered = pyqtSignal(bool)
 
     def __init__(self, view, detail_view, parent=None):
         super().__init__(parent)
@@ -50,7 +56,9 @@ class DepthPresenter(QObject):
         self._training_batch = None
         self.batch_view.close()
         self.batch_norm_view.close()
-        self.view.backward_bar.set_batch_norm_offered(bool(self.batch_norm_columns()))
+        offered = bool(self.batch_norm_columns())
+        self.view.backward_bar.set_batch_norm_offered(offered)
+        self.batch_norm_offered.emit(offered)
 
     def set_test_images(self, images):
         """Test images (N, 1, 28, 28) for the batches shown (None: generated ones)."""
@@ -103,6 +111,11 @@ class DepthPresenter(QObject):
             return
         self.batch_view.show_run(name, run, names, bring_to_front)
 
+    def show_batch_norm(self):
+        """The batch-norm view of its first batch-norm layer, as the bar's button
+        opens it (nothing for a network without batch norm)."""
+        self._show_batch_norm(None, None)
+
     def _show_batch_norm(self, column, channel, bring_to_front=True):
         """The batch-norm view of ``column`` (None: the one on show, or the first)
         on the training mini-batch, else on test images."""
@@ -129,4 +142,4 @@ class DepthPresenter(QObject):
         self._show_batch_norm(column, channel)
 
     def _on_bar_batch_norm_requested(self):
-        self._show_batch_norm(None, None)
+        self.show_batch_norm()

@@ -75,7 +75,7 @@ class TrainingActions:
     def train_settings(self, rng):
         self._tab(1)
         panel = self.window.training_panel
-        what = int(rng.integers(4))
+        what = int(rng.integers(5))
         if what == 0:
             optimizer = panel.settings.optimizer
             return "optimizer " + self._choose(
@@ -88,6 +88,11 @@ class TrainingActions:
         if what == 2:
             return "epochs " + self._set(panel.settings.epochs,
                                          self._pick(rng, (1, 2, 100)))
+        if what == 3:
+            # Its maximum follows the epochs: none, one or every epoch plain.
+            box = panel.settings.clean_epochs
+            return "plain epochs " + self._set(box,
+                                               self._pick(rng, (0, 1, box.maximum())))
         if not panel.settings.augment.isEnabled():
             return "augment disabled"
         panel.settings.augment.click()

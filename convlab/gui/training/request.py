@@ -33,6 +33,7 @@ class TrainingRequest:
     batch_size: int
     epochs: int
     augment: bool
+    clean_epochs: int   # with augment: the last epochs train on plain digits
     data_source: str
 
 

@@ -183,6 +183,8 @@ class TrainingSession(QObject):
         config = TrainConfig(
             epochs=request.epochs, batch_size=request.batch_size, lr=request.lr,
             optimizer=request.optimizer, augment=request.augment,
+            # Without augmentation every epoch is plain already.
+            clean_epochs=request.clean_epochs if request.augment else 0,
             val_fraction=VAL_FRACTION,
             seed=int(self._rng.integers(2**31)),
         )

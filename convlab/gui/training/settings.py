@@ -1,5 +1,5 @@
 """The training settings: optimizer, learning rate, batch size, epochs, augmentation
-and the digits to learn from.
+(and how many plain epochs end an augmented run) and the digits to learn from.
 
 A view: it emits ``lr_changed`` (also mid-run) and ``download_requested`` and keeps
 its values; values() are the TrainingRequest's fields besides the architecture.
@@ -68,6 +68,17 @@ class TrainingSettings(QGroupBox):
             "Randomly move, turn and resize each training image a little, so the "
             "network learns the digit, not its exact position, and overfits less.",
         )
+        self.clean_epochs = spin_box(
+            0, self.epochs.value(), 0, "Plain epochs at the end",
+            "With augmentation: how many of the last epochs train on the digits as "
+            "they are, neither moved, turned nor resized. The network first learns "
+            "from varied digits, then settles its weights on digits as they really "
+            "look, like the ones it is tested on; this helps most when the learning "
+            "rate is small. 0: every epoch is augmented. At most the number of "
+            "epochs.",
+        )
+        self.clean_epochs_label = QLabel("Plain epochs at the end")
+        self.clean_epochs_label.setBuddy(self.clean_epochs)
         self.data_source = teach(
             QComboBox(), "Dataset",
             "The digits to learn from: real MNIST (70,000 handwritten digits in the "
@@ -100,14 +111,22 @@ class TrainingSettings(QGroupBox):
             grid.addWidget(QLabel(label), row, column)
             grid.addWidget(widget, row, column + 1)
         grid.addWidget(self.augment, 2, 0, 1, 4)
-        grid.addWidget(QLabel("Data"), 3, 0)
-        grid.addWidget(self.data_source, 3, 1, 1, 3)
+        # Under the box it belongs to, lined up with the spin boxes above.
+        grid.addWidget(self.clean_epochs_label, 3, 0, 1, 3)
+        grid.addWidget(self.clean_epochs, 3, 3)
+        grid.addWidget(QLabel("Data"), 4, 0)
+        grid.addWidget(self.data_source, 4, 1, 1, 3)
         data_buttons = QHBoxLayout()
         data_buttons.addWidget(self.open_folder)
         data_buttons.addWidget(self.download)
-        grid.addLayout(data_buttons, 4, 0, 1, 4)
+        grid.addLayout(data_buttons, 5, 0, 1, 4)
 
+        self._idle = True
         self.lr.valueChanged.connect(self.lr_changed)
+        # A run cannot have more plain epochs than epochs (TrainConfig refuses it).
+        self.epochs.valueChanged.connect(self.clean_epochs.setMaximum)
+        self.augment.toggled.connect(self._update_clean_epochs)
+        self._update_clean_epochs()
         self.open_folder.clicked.connect(self._on_open_folder_clicked)
         self.download.clicked.connect(self.download_requested)
 
@@ -119,6 +138,7 @@ class TrainingSettings(QGroupBox):
             "batch_size": self.batch_size.value(),
             "epochs": self.epochs.value(),
             "augment": self.augment.isChecked(),
+            "clean_epochs": self.clean_epochs.value(),
             "data_source": self.data_source.currentData(),
         }
 
@@ -130,7 +150,9 @@ class TrainingSettings(QGroupBox):
         lr = state.get("lr")
         if is_number(lr) and self.lr.minimum() <= lr <= self.lr.maximum():
             self.lr.setValue(float(lr))
-        for box, key in ((self.batch_size, "batch_size"), (self.epochs, "epochs")):
+        # Epochs before the plain epochs: they bound them.
+        for box, key in ((self.batch_size, "batch_size"), (self.epochs, "epochs"),
+                         (self.clean_epochs, "clean_epochs")):
             value = state.get(key)
             if is_int(value) and box.minimum() <= value <= box.maximum():
                 box.setValue(value)
@@ -168,9 +190,17 @@ class TrainingSettings(QGroupBox):
 
     def set_idle(self, idle: bool) -> None:
         """Only the learning rate can change while a run is going."""
+        self._idle = idle
         for widget in (self.optimizer, self.batch_size, self.epochs, self.augment,
                        self.data_source, self.open_folder, self.download):
             widget.setEnabled(idle)
+        self._update_clean_epochs()
+
+    def _update_clean_epochs(self) -> None:
+        # Plain epochs only mean something in an augmented run.
+        enabled = self._idle and self.augment.isChecked()
+        self.clean_epochs.setEnabled(enabled)
+        self.clean_epochs_label.setEnabled(enabled)
 
     def _on_open_folder_clicked(self) -> None:
         folder = dialogs.ask_directory(self, "Folder with the MNIST files", "")
