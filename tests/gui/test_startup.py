@@ -95,3 +95,26 @@ def test_a_second_application_call_leaves_style_and_stylesheet_alone(qapp, monke
                         lambda *a: calls.append("stylesheet"))
     app.make_application([])
     assert calls == []
+
+
+def test_disabled_labels_and_boxes_are_drawn_grey(qapp, qtbot):
+    """With the app's stylesheet a disabled label or check box is drawn light grey,
+    an enabled one near black, so a student sees what cannot be changed now."""
+    from PyQt5.QtGui import QImage
+    from PyQt5.QtWidgets import QCheckBox, QLabel
+
+    app.make_application([])
+
+    def darkest(widget):
+        widget.resize(widget.sizeHint())
+        image = QImage(widget.size(), QImage.Format_RGB32)
+        image.fill(0xFFFFFF)
+        widget.render(image)
+        return min(image.pixelColor(x, y).lightness() for x in range(image.width())
+                   for y in range(image.height()))
+
+    for widget in (QLabel("Plain epochs at the end"), QCheckBox("Augment")):
+        qtbot.addWidget(widget)
+        enabled = darkest(widget)
+        widget.setEnabled(False)
+        assert enabled < 80 < darkest(widget), type(widget).__name__

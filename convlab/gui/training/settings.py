@@ -73,9 +73,8 @@ class TrainingSettings(QGroupBox):
             "With augmentation: how many of the last epochs train on the digits as "
             "they are, neither moved, turned nor resized. The network first learns "
             "from varied digits, then settles its weights on digits as they really "
-            "look, like the ones it is tested on; this helps most when the learning "
-            "rate is small. 0: every epoch is augmented. At most the number of "
-            "epochs.",
+            "look, like the ones it is tested on. 0: every epoch is augmented. At "
+            "most the number of epochs.",
         )
         self.clean_epochs_label = QLabel("Plain epochs at the end")
         self.clean_epochs_label.setBuddy(self.clean_epochs)
