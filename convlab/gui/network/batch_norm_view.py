@@ -37,6 +37,7 @@ from convlab.lab.network import COUNTING_NOTE, NOT_FINITE_CAUSE
 STATISTIC_COLUMNS = ("batch\nmean", "batch\nvar", "γ", "β", "running\nmean",
                      "running\nvar")
 CELL_WIDTH = 80  # room for a number such as -1.234e-05
+TABLE_FRAME = 60  # the row numbers, the scroll bar and the frame beside the columns
 TABLE_HEIGHT = 210
 HISTOGRAM_PENS = (("before: x", "#2166ac"), ("normalized: x̂", "#888888"),
                   ("after: γ x̂ + β", "#b2182b"))
@@ -74,7 +75,7 @@ class BatchNormView(QDialog):
             "shifts by β, both learned.")
         self.table.setHorizontalHeaderLabels(STATISTIC_COLUMNS)
         self.table.horizontalHeader().setDefaultSectionSize(CELL_WIDTH)
-        self.table.setMinimumWidth(len(STATISTIC_COLUMNS) * CELL_WIDTH + 60)
+        self.table.setMinimumWidth(len(STATISTIC_COLUMNS) * CELL_WIDTH + TABLE_FRAME)
         # Ten rows in view; the rest of the height goes to the digit and formulas.
         self.table.setFixedHeight(TABLE_HEIGHT)
         self.table.verticalHeader().setDefaultSectionSize(20)
@@ -244,6 +245,14 @@ class BatchNormView(QDialog):
                     cell.setTextAlignment(Qt.AlignCenter)
                     self.table.setItem(row, col, cell)
                 cell.setText(f"{value:.4g}")
+        # Each column as wide as its longest number (a few, like -0.0009123, are
+        # wider than CELL_WIDTH), so none is cut off; never narrower than that.
+        self.table.resizeColumnsToContents()
+        widths = [max(CELL_WIDTH, self.table.columnWidth(col))
+                  for col in range(self.table.columnCount())]
+        for col, width in enumerate(widths):
+            self.table.setColumnWidth(col, width)
+        self.table.setMinimumWidth(sum(widths) + TABLE_FRAME)
 
     def _show_channel(self):
         c = self.channel()

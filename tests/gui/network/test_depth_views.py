@@ -325,3 +325,22 @@ def test_the_depth_windows_cut_nothing_off(qtbot, window, tiny_dataset):
         assert_fits_the_screen(dialog)
         problems = clipping_problems(dialog)
         assert not problems, "\n".join(problems)
+
+
+def test_the_batch_norm_table_shows_every_number_whole(qtbot, window):
+    """Long numbers (-0.0009123, 1.235e-05, -1.235e+04) fit their column."""
+    bn, column, _, _ = open_batch_norm_map(qtbot, window, 0)
+    layer = window.controller.view_model.layers[column - 1]
+    long_numbers = [-0.000912345, 1.23456e-05, -12345.6789, -0.000654321]
+    layer.bias.data[:4] = long_numbers
+    layer.running_mean[:4] = long_numbers[::-1]
+    window.controller.network.depth.refresh()
+    table = bn.table
+    assert table.item(0, 3).text() == "-0.0009123"
+    metrics = table.fontMetrics()
+    for row in range(table.rowCount()):
+        for col in range(table.columnCount()):
+            text = table.item(row, col).text()
+            # The cell draws its text inside a margin of a few pixels each side.
+            assert metrics.horizontalAdvance(text) + 8 <= table.columnWidth(col), (
+                row, col, text)
