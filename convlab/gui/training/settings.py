@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -184,8 +184,13 @@ class TrainingSettings(QGroupBox):
         if index >= 0:
             self.data_source.removeItem(index)
         if name is not None:
-            self.data_source.addItem(f"Loaded: {name}", LOADED_SOURCE)
-            self.data_source.setCurrentIndex(self.data_source.count() - 1)
+            # "MNIST (10000 train, 10000 test) from <folder>" would be cut off
+            # mid-number in a narrow window: the box shows the name before its
+            # details, and the whole of it is the entry's tooltip.
+            self.data_source.addItem(f"Loaded: {name.split(' (')[0]}", LOADED_SOURCE)
+            index = self.data_source.count() - 1
+            self.data_source.setItemData(index, name, Qt.ToolTipRole)
+            self.data_source.setCurrentIndex(index)
 
     def set_idle(self, idle: bool) -> None:
         """Only the learning rate can change while a run is going."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox
 
 from convlab.data.sources import Dataset
@@ -59,6 +60,19 @@ def test_loaded_dataset_is_offered_and_selected(tab):
     panel, _ = tab
     assert panel.settings.data_source.currentData() == LOADED_SOURCE
     assert "tiny random" in panel.settings.data_source.currentText()
+
+
+def test_a_long_dataset_name_shows_its_start_and_keeps_the_rest_as_tooltip(tab):
+    """The box shows "Loaded: MNIST", never a count cut off mid-number; the whole
+    name with its counts and folder is the entry's tooltip."""
+    panel, _ = tab
+    name = "MNIST (10000 train, 10000 test) from /data/mnist"
+    panel.set_loaded_dataset(name)
+    box = panel.settings.data_source
+    assert box.currentData() == LOADED_SOURCE
+    assert box.currentText() == "Loaded: MNIST"
+    assert box.itemData(box.currentIndex(), Qt.ToolTipRole) == name
+    assert box.findData(LOADED_SOURCE) == box.currentIndex()  # offered once
 
 
 def test_impossible_architecture_disables_start_and_explains(tab):
