@@ -19,6 +19,7 @@ from PyQt5.QtCore import QObject, pyqtSignal
 from convlab.gui.network.batch_norm_view import BatchNormView
 from convlab.gui.network.batch_view import BatchView
 from convlab.lab.conv_depth import example_batch, layer_on_batch
+from convlab.lab.snapshots import SNAPSHOT_BATCH
 from convlab.nn.layers import BatchNorm2d
 
 BATCH_IMAGES = 4  # the batch view's N: the student's digit and three others
@@ -124,7 +125,10 @@ class DepthPresenter(QObject):
             return
         if self._training_batch is not None:
             images = self._training_batch
-            source = f"the current training mini-batch ({len(images)} images)"
+            # Snapshots carry at most SNAPSHOT_BATCH images of a larger batch.
+            source = (f"the first {len(images)} images of the current training "
+                      f"mini-batch" if len(images) >= SNAPSHOT_BATCH else
+                      f"the current training mini-batch ({len(images)} images)")
         else:
             images, _ = example_batch(None, self._test_images, BATCH_NORM_IMAGES)
             what = "test" if self._test_images is not None else "generated"

@@ -9,7 +9,7 @@ from convlab.data.synthetic import generate_digits
 from convlab.gui.training.worker import TrainingWorker
 from convlab.lab.batch_norm import train_vs_eval
 from convlab.lab.conv_depth import example_batch
-from convlab.lab.snapshots import take_snapshot
+from convlab.lab.snapshots import SNAPSHOT_BATCH, take_snapshot
 from convlab.nn import layers
 from convlab.nn.architectures import NAMED_ARCHS, build
 from convlab.train import TrainConfig, Trainer
@@ -233,6 +233,20 @@ def test_while_training_the_batch_norm_view_reads_the_snapshots_batch(qtbot,
     controller.network.weights_changed()  # no snapshot: training is over
     controller.refresh_now()
     assert "generated images" in bn.heading.text()
+
+
+def test_a_large_mini_batch_is_named_as_the_part_shown(qtbot, window):
+    """Of a 64-image batch a snapshot keeps the first SNAPSHOT_BATCH images, and the
+    heading says so instead of calling them the whole mini-batch."""
+    bn, *_ = open_batch_norm_map(qtbot, window, 0)
+    controller = window.controller
+    batch = generate_digits(64, 5)[0][:, None]  # (64, 1, 28, 28)
+    controller._on_session_weights_updated(
+        take_snapshot(controller.model, 1, None, batch))
+    controller.refresh_now()
+    assert (f"the first {SNAPSHOT_BATCH} images of the current training mini-batch"
+            in bn.heading.text())
+    assert len(bn.statistics().inputs) == SNAPSHOT_BATCH + 1  # and your digit
 
 
 def test_training_snapshots_carry_their_mini_batch():
