@@ -226,3 +226,19 @@ def test_shapes_and_problem_share_one_place(window, shown):
     after = (block.filters.mapTo(window, block.filters.rect().topLeft()),
              editor.height())
     assert after == before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_a_step_summary_fits_the_training_tab(window, shown, size):
+    """After Step one batch, the summary of a batch-norm network (its sentence and a
+    row per layer with weights) shows whole, with no sideways scrolling."""
+    from convlab.lab.update import BatchUpdate, LayerUpdate
+
+    layers = tuple(LayerUpdate(i, kind, 5.657, 0.0364, 6.43e-06, 0.001)
+                   for i, kind in ((0, "Conv2d"), (1, "BatchNorm2d"), (4, "Conv2d"),
+                                   (5, "BatchNorm2d"), (9, "Linear"), (11, "Linear")))
+    window.training_panel.step_summary.show_update(
+        BatchUpdate(1234, 0.001, 64, 2.310123, 2.267345, layers))
+    page = shown("training", size)
+    problems = clipping_problems(page)
+    assert not problems, "\n".join(problems)

@@ -205,6 +205,10 @@ class ArchEditor(QGroupBox):
         self._shapes_or_error.setFixedWidth(
             self.shapes_label.fontMetrics().horizontalAdvance(longest) + 8)
         box = QHBoxLayout(self)
+        # Narrow side margins: at 1024 px the Training tab has no pixel to spare
+        # once a vertical scroll bar takes its share of the width.
+        margins = box.contentsMargins()
+        box.setContentsMargins(4, margins.top(), 4, margins.bottom())
         box.addLayout(editor, 1)
         box.addWidget(self._shapes_or_error)
 

@@ -54,14 +54,16 @@ class StepSummaryView(QLabel):
             f"<td align='right'>{_ratio(layer.sgd_ratio)}</td>"
             f"<td align='right'><b>{_ratio(layer.change_ratio)}</b></td></tr>"
             for layer in update.layers)
+        # Two short lines and a narrow table: on one line the sentence widened the
+        # whole Training tab beyond a 1024 or 1280 px window.
         self.setText(
             f"<b>Step {update.step}</b> on {update.batch_size} images, lr = "
-            f"{update.lr:g}: the loss on this batch went from "
+            f"{update.lr:g}:<br>the loss on this batch went from "
             f"<b>{update.loss_before:.4f}</b> to <b>{update.loss_after:.4f}</b> "
             f"({change:+.4f})."
-            "<table cellspacing='0' cellpadding='4'>"
+            "<table cellspacing='0' cellpadding='3'>"
             "<tr><th align='left'>model layer</th><th>|W|</th><th>|dW|</th>"
-            "<th>lr × |dW| / |W|</th><th>|ΔW| / |W| measured</th></tr>"
+            "<th>lr × |dW| / |W|</th><th>|ΔW| / |W|<br>measured</th></tr>"
             f"{rows}</table>")
         self.setVisible(True)
 
