@@ -93,6 +93,10 @@ def _text_problems(widget):
         elif _text_width(widget) > room.width() + SLACK:
             return [f"{_name(widget)} needs {_text_width(widget):.0f} px, has "
                     f"{room.width()}"]
+        elif widget.sizeHint().height() > widget.height() + SLACK:
+            # Lines of a plain label below or above its rectangle are cut off.
+            return [f"{_name(widget)} needs {widget.sizeHint().height()} px of "
+                    f"height, has {widget.height()}"]
     if isinstance(widget, QCheckBox) and widget.sizeHint().width() > widget.width():
         return [f"{_name(widget)} needs {widget.sizeHint().width()} px, has "
                 f"{widget.width()}"]
@@ -239,6 +243,16 @@ def test_a_step_summary_fits_the_training_tab(window, shown, size):
                                    (5, "BatchNorm2d"), (9, "Linear"), (11, "Linear")))
     window.training_panel.step_summary.show_update(
         BatchUpdate(1234, 0.001, 64, 2.310123, 2.267345, layers))
+    page = shown("training", size)
+    problems = clipping_problems(page)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_a_batch_norm_network_fits_the_training_tab(window, shown, size):
+    """With batch norm the architecture lists twelve layer shapes; every line shows
+    at every window size."""
+    window.training_panel.arch_editor.batch_norm.setChecked(True)
     page = shown("training", size)
     problems = clipping_problems(page)
     assert not problems, "\n".join(problems)
