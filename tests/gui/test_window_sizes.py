@@ -232,19 +232,24 @@ def test_shapes_and_problem_share_one_place(window, shown):
     assert after == before
 
 
-@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_a_step_summary_fits_the_training_tab(window, shown, size):
-    """After Step one batch, the summary of a batch-norm network (its sentence and a
-    row per layer with weights) shows whole, with no sideways scrolling."""
-    from convlab.lab.update import BatchUpdate, LayerUpdate
-
-    layers = tuple(LayerUpdate(i, kind, 5.657, 0.0364, 6.43e-06, 0.001)
-                   for i, kind in ((0, "Conv2d"), (1, "BatchNorm2d"), (4, "Conv2d"),
-                                   (5, "BatchNorm2d"), (9, "Linear"), (11, "Linear")))
-    window.training_panel.step_summary.show_update(
-        BatchUpdate(1234, 0.001, 64, 2.310123, 2.267345, layers))
-    page = shown("training", size)
-    problems = clipping_problems(page)
+def test_a_paused_step_of_a_batch_norm_network_fits_the_training_tab(
+        window, shown, qtbot, tiny_dataset):
+    """After Step one batch of a fresh batch-norm network (run paused, its summary
+    and progress shown), the Training tab shows everything whole, with no sideways
+    scrolling, at every window size."""
+    panel = window.training_panel
+    window.controller.set_dataset(tiny_dataset)
+    shown("training", SIZES[0])
+    panel.arch_editor.batch_norm.setChecked(True)
+    panel.settings.batch_size.setValue(8)
+    panel.reinit.click()
+    panel.step.click()
+    qtbot.waitUntil(lambda: panel.step_summary.shown() is not None, timeout=60000)
+    problems = []
+    for size in SIZES:
+        page = shown("training", size)
+        problems += [f"{size}: {problem}" for problem in clipping_problems(page)]
+    window.controller.session.shutdown()
     assert not problems, "\n".join(problems)
 
 

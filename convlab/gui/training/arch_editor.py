@@ -301,7 +301,4 @@ class ArchEditor(QGroupBox):
                     for label, shape in shapes
                 )
             )
-            # The stack's height-for-width (its problem label wraps) leaves out the
-            # shapes' lines, so a short window cut them off: they set its minimum.
-            self._shapes_or_error.setMinimumHeight(self.shapes_label.sizeHint().height())
         self.edited.emit()

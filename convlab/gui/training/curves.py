@@ -66,6 +66,12 @@ class _GrowingSeries:
 class LearningCurves(QGroupBox):
     """Loss and accuracy plots: a thin line per step, dots per epoch."""
 
+    def hasHeightForWidth(self):
+        # Its wrapped legend and caption would make the Training tab's layout take
+        # the plots' preferred height as their minimum; the tab, a page too short
+        # for that, then squeezed every box above below its own minimum.
+        return False
+
     def __init__(self, parent=None):
         super().__init__("Learning curves", parent)
         self.loss_plot = pg.PlotWidget()

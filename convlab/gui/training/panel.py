@@ -80,8 +80,10 @@ class TrainingPanel(QWidget):
         self._build_controls()
         self.curves = LearningCurves()
         self.step_summary = StepSummaryView()
-        # Beside the speed, so the plots keep all the group's height.
-        self.controls_group.layout().addWidget(self.curves.clear_previous, 4, 1, 1, 2)
+        # In the Run box, so the plots keep all the curves' height; on a row of its
+        # own, since beside the speed ("1,234 images/s") the box grew too wide for
+        # the tab at 1024 px.
+        self.controls_group.layout().addWidget(self.curves.clear_previous, 5, 0, 1, 3)
 
         # Stacked so the tab fits beside the window's input and prediction columns
         # (about 725 px wide).
@@ -148,7 +150,7 @@ class TrainingPanel(QWidget):
         grid.addWidget(self.step, 1, 0, 1, 3)
         grid.addWidget(self.reinit, 2, 0, 1, 3)
         grid.addWidget(self.progress, 3, 0, 1, 3)
-        grid.addWidget(self.speed_label, 4, 0)
+        grid.addWidget(self.speed_label, 4, 0, 1, 3)
 
         self.start.clicked.connect(self._on_start_clicked)
         self.pause.clicked.connect(self._on_pause_clicked)

@@ -65,9 +65,6 @@ class StepSummaryView(QLabel):
             "<tr><th align='left'>model layer</th><th>|W|</th><th>|dW|</th>"
             "<th>lr × |dW| / |W|</th><th>|ΔW| / |W|<br>measured</th></tr>"
             f"{rows}</table>")
-        # The Training tab's layout sizes by height-for-width, which for this table
-        # comes out a line short: the table's own height is the least it needs.
-        self.setMinimumHeight(self.sizeHint().height())
         self.setVisible(True)
 
     def clear(self):
