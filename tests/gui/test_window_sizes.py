@@ -261,3 +261,16 @@ def test_a_batch_norm_network_fits_the_training_tab(window, shown, size):
     page = shown("training", size)
     problems = clipping_problems(page)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_learning_curve_labels_fit_beside_their_plots(window, shown, size):
+    """The turned "loss" and "accuracy" labels are never taller than their axes."""
+    from PyQt5.QtGui import QFontMetrics
+
+    shown("training", size)
+    curves = window.training_panel.curves
+    for plot in (curves.loss_plot, curves.acc_plot):
+        axis = plot.getAxis("left")
+        text = QFontMetrics(axis.label.font()).horizontalAdvance(axis.labelText)
+        assert axis.geometry().height() >= text, (axis.labelText, size)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt5.QtGui import QFontMetrics
 from PyQt5.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from convlab.gui.common.widgets import teach
@@ -63,6 +64,9 @@ class _GrowingSeries:
         return self._x[: self.n], self._y[: self.n]
 
 
+Y_LABELS = {"loss": "loss", "acc": "accuracy"}
+
+
 class LearningCurves(QGroupBox):
     """Loss and accuracy plots: a thin line per step, dots per epoch."""
 
@@ -97,13 +101,10 @@ class LearningCurves(QGroupBox):
         self.clear_previous.clicked.connect(self._on_clear_previous_clicked)
         curves = {}
         previous = {}
-        for plot, key, ylabel in (
-            (self.loss_plot, "loss", "loss"),
-            (self.acc_plot, "acc", "accuracy"),
-        ):
+        for plot, key in ((self.loss_plot, "loss"), (self.acc_plot, "acc")):
             plot.setBackground("w")
             plot.showGrid(x=True, y=True, alpha=0.3)
-            plot.setLabel("left", ylabel)
+            plot.setLabel("left", Y_LABELS[key])
             plot.setLabel("bottom", "step")
             # Plain numbers on the axes: a "(x0.001)" beside the label says nothing
             # to a student.
@@ -127,6 +128,13 @@ class LearningCurves(QGroupBox):
                 pen=pg.mkPen((220, 110, 20), width=2), symbol="s", symbolSize=7,
                 symbolBrush=(220, 110, 20), name="validation (epoch)",
             )
+        # Tall enough, both of them, for the turned "accuracy" beside the plot and
+        # the step axis under it (ticks and label, about three lines): a short
+        # window would cut the label short.
+        metrics = QFontMetrics(self.acc_plot.getAxis("left").label.font())
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.setMinimumHeight(metrics.horizontalAdvance(Y_LABELS["acc"])
+                                  + 3 * metrics.height() + 16)
         self.acc_plot.setYRange(0.0, 1.0)
         self._curves = curves
         self._series = {key: _GrowingSeries() for key in curves}
