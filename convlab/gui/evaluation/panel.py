@@ -68,6 +68,9 @@ class EvaluationPanel(QWidget):
 
         self.per_class = pg.PlotWidget()
         self.per_class.setMinimumHeight(120)
+        # Room above the plot for the top tick's number ("1.00"), which is drawn
+        # centred on the top edge and was cut in half there.
+        self.per_class.getPlotItem().layout.setContentsMargins(1, 8, 1, 1)
         self.per_class.setBackground("#fbfbfd")
         self.per_class.setAccessibleName("Accuracy per digit")
         self.per_class.setToolTip(
