@@ -274,3 +274,18 @@ def test_learning_curve_labels_fit_beside_their_plots(window, shown, size):
         axis = plot.getAxis("left")
         text = QFontMetrics(axis.label.font()).horizontalAdvance(axis.labelText)
         assert axis.geometry().height() >= text, (axis.labelText, size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_every_shipped_lesson_fits_the_lessons_tab(window, shown, size,
+                                                    tiny_dataset):
+    """The first step of each shipped lesson shows its title, text, question and
+    buttons whole, with no sideways scrolling."""
+    window.controller.set_dataset(tiny_dataset)
+    lessons = window.controller.lessons
+    problems = []
+    for row, lesson in enumerate(lessons.lessons):
+        lessons.panel.lesson_list.setCurrentRow(row)
+        page = shown("lessons", size)
+        problems += [f"{lesson.id}: {problem}" for problem in clipping_problems(page)]
+    assert not problems, "\n".join(problems)

@@ -82,8 +82,8 @@ class LessonsPanel(QWidget):
         left.addWidget(self.open_folder_button)
         left.addWidget(self.teacher_button)
 
-        self.title = QLabel()
-        self.title.setAccessibleName("Lesson title")
+        # A long title wraps: on one line it widened the tab beyond a 1024 px window.
+        self.title = _wrapped("Lesson title")
         self.position = QLabel()
         self.position.setAccessibleName("Step number")
         self.say = _wrapped("What this step shows")
@@ -116,11 +116,16 @@ class LessonsPanel(QWidget):
         self.reveal_button = teach(QPushButton("Show answer"), "Show the answer",
                                    "Reveal the computed answer and where to see it.")
         self.reveal_button.clicked.connect(self.reveal_requested)
-        answer_row = QHBoxLayout()
-        answer_row.addWidget(self.number_edit, 1)
-        answer_row.addWidget(self.choice_combo, 1)
-        answer_row.addWidget(self.check_button)
-        answer_row.addWidget(self.reveal_button)
+        # The answer above its buttons: a choice such as "about the same as before"
+        # beside them widened the tab beyond a 1024 px window.
+        answer_row = QVBoxLayout()
+        answer_row.addWidget(self.number_edit)
+        answer_row.addWidget(self.choice_combo)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.check_button)
+        buttons.addWidget(self.reveal_button)
+        buttons.addStretch(1)
+        answer_row.addLayout(buttons)
         self.feedback = _wrapped("Whether the answer was right")
         self.reveal = _wrapped("The answer and why")
         self.previous_button = teach(QPushButton("◀ Previous"), "Previous step",

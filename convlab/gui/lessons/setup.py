@@ -29,7 +29,7 @@ def apply_setup(setup, window, controller, rng):
         index = setup["test_image"]
         dataset = controller.dataset
         if dataset is None or not 0 <= index < len(dataset.x_test):
-            problems.append(f"Test digit {index} cannot be shown: load a dataset "
+            problems.append(f"Test image {index} cannot be shown: load a dataset "
                             "(File > Open dataset folder or Download MNIST).")
         else:
             controller.show_test_image(index)
