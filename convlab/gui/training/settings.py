@@ -120,7 +120,6 @@ class TrainingSettings(QGroupBox):
         data_buttons.addWidget(self.download)
         grid.addLayout(data_buttons, 5, 0, 1, 4)
 
-        self._idle = True
         self.lr.valueChanged.connect(self.lr_changed)
         # A run cannot have more plain epochs than epochs (TrainConfig refuses it).
         self.epochs.valueChanged.connect(self.clean_epochs.setMaximum)
@@ -194,15 +193,15 @@ class TrainingSettings(QGroupBox):
 
     def set_idle(self, idle: bool) -> None:
         """Only the learning rate can change while a run is going."""
-        self._idle = idle
         for widget in (self.optimizer, self.batch_size, self.epochs, self.augment,
                        self.data_source, self.open_folder, self.download):
             widget.setEnabled(idle)
         self._update_clean_epochs()
 
     def _update_clean_epochs(self) -> None:
-        # Plain epochs only mean something in an augmented run.
-        enabled = self._idle and self.augment.isChecked()
+        # Plain epochs only mean something in an augmented run, and like the
+        # Augment box they wait while a run is going.
+        enabled = self.augment.isEnabledTo(self) and self.augment.isChecked()
         self.clean_epochs.setEnabled(enabled)
         self.clean_epochs_label.setEnabled(enabled)
 
